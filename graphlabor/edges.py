@@ -1,0 +1,228 @@
+"""Edge file(s) -> one validated edge table.
+
+The edge table has the columns ``src``, ``dst`` (int64 or string, the same
+for both), ``kind`` (string), ``weight`` (float64 >= 0), ``amount`` (float64
+>= 0 or null) and, when present, ``timestamp`` (as read). Every check happens
+per input file, so that an error names the file and the row within it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import readers
+from .errors import InputError, where
+from .validate import check_ids, check_numbers, check_strings, first_true, id_kind
+
+DEFAULT_KIND = "interaction"
+DEFAULT_REVENUE_KINDS = ("spend", "fee")
+DEFAULT_PAY_KINDS = ("pay",)
+
+SRC_ALIASES = ("src", "source")
+DST_ALIASES = ("dst", "target")
+
+
+@dataclass(frozen=True)
+class KindClasses:
+    """Which edge kinds carry revenue, which carry pay; all others contribute."""
+
+    revenue: frozenset[str] = frozenset(DEFAULT_REVENUE_KINDS)
+    pay: frozenset[str] = frozenset(DEFAULT_PAY_KINDS)
+
+    def __post_init__(self):
+        both = self.revenue & self.pay
+        if both:
+            from .errors import ParameterError
+
+            raise ParameterError(f"kind(s) {sorted(both)} cannot be both revenue and pay kinds")
+
+    def money(self) -> frozenset[str]:
+        return self.revenue | self.pay
+
+
+@dataclass
+class EdgeTable:
+    """Validated edges from one or more sources.
+
+    Attributes
+    ----------
+    table : pyarrow.Table
+        Columns ``src``, ``dst``, ``kind``, ``weight``, ``amount`` and maybe
+        ``timestamp``.
+    id_type : str
+        ``"int"`` or ``"str"``.
+    origins : list of (str, int)
+        Each source's name and number of rows, in order, to turn a row of
+        ``table`` back into a file and a row within it (:meth:`locate`).
+    """
+
+    table: pa.Table
+    id_type: str
+    origins: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+    def locate(self, row: int) -> tuple[str, int]:
+        """Return ``(source name, row within that source)`` for a table row."""
+        start = 0
+        for name, n in self.origins:
+            if row < start + n:
+                return name, row - start
+            start += n
+        raise IndexError(row)
+
+
+def _pick(names: Sequence[str], wanted: str | None, aliases: Iterable[str], source: str, role: str) -> str:
+    if wanted is not None:
+        if wanted not in names:
+            raise InputError(f"{source}: no column {wanted!r} (given as the {role} column); columns are {list(names)}")
+        return wanted
+    for a in aliases:
+        if a in names:
+            return a
+    raise InputError(
+        f"{source}: missing required column {role!r} (also accepted: {', '.join(repr(a) for a in aliases if a != role)}); "
+        f"columns are {list(names)}"
+    )
+
+
+def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds: KindClasses) -> tuple[pa.Table, str]:
+    src = check_ids(table[src_name], source, src_name)
+    dst = check_ids(table[dst_name], source, dst_name)
+    ks, kd = id_kind(src.type), id_kind(dst.type)
+    if ks != kd:
+        raise InputError(
+            f"{source}: columns {src_name!r} and {dst_name!r} must hold ids of the same type, "
+            f"found {table[src_name].type} and {table[dst_name].type}"
+        )
+    n = table.num_rows
+    names = table.column_names
+    if "kind" in names:
+        kind = check_strings(table["kind"], source, "kind")
+    else:
+        kind = pa.chunked_array([pa.array([DEFAULT_KIND] * n, pa.string())]) if n else pa.chunked_array([], pa.string())
+    if "weight" in names:
+        weight = check_numbers(table["weight"], source, "weight")
+    else:
+        weight = pa.chunked_array([pa.array(np.ones(n))], pa.float64())
+    money_kinds = pa.array(sorted(kinds.money()), pa.string())
+    is_money = pc.is_in(kind, value_set=money_kinds)
+    if "amount" in names:
+        amount = check_numbers(table["amount"], source, "amount", allow_null=True)
+        missing = pc.and_(is_money, pc.is_null(amount))
+    else:
+        amount = pa.chunked_array([pa.nulls(n, pa.float64())])
+        missing = is_money
+    row = first_true(missing)
+    if row is not None:
+        raise InputError(
+            f"{where(source, 'amount', row)}: a {kind[row].as_py()!r} edge carries money and needs an amount"
+            + ("" if "amount" in names else " (the file has no 'amount' column)")
+        )
+    cols = {"src": src, "dst": dst, "kind": kind, "weight": weight, "amount": amount}
+    if "timestamp" in names:
+        cols["timestamp"] = table["timestamp"]
+    return pa.table(cols), ks
+
+
+def _columns_to_read(schema_names: Sequence[str], source: str, src_col, dst_col) -> tuple[list[str], str, str]:
+    s = _pick(schema_names, src_col, SRC_ALIASES if src_col is None else (), source, "src")
+    d = _pick(schema_names, dst_col, DST_ALIASES if dst_col is None else (), source, "dst")
+    cols = [s, d] + [c for c in ("kind", "weight", "amount", "timestamp") if c in schema_names and c not in (s, d)]
+    return cols, s, d
+
+
+def _unify(tables: list[pa.Table]) -> pa.Table:
+    if len(tables) == 1:
+        return tables[0]
+    # the same column may be string in one file and large_string in another,
+    # and timestamps may differ in unit: promote to one schema
+    fields = {}
+    for t in tables:
+        for f in t.schema:
+            prev = fields.get(f.name)
+            if prev is None or prev == f.type:
+                fields[f.name] = f.type
+            elif pa.types.is_large_string(f.type) or pa.types.is_large_string(prev):
+                fields[f.name] = pa.large_string()
+            elif pa.types.is_timestamp(f.type) and pa.types.is_timestamp(prev):
+                fields[f.name] = pa.timestamp("ns", tz=prev.tz or f.type.tz)
+            else:
+                fields[f.name] = prev
+    names = list(fields)
+    for t in tables:
+        if set(t.column_names) != set(names):
+            missing = sorted(set(names) ^ set(t.column_names))
+            raise InputError(f"edge sources differ in their columns: {missing} present in some sources only")
+    schema = pa.schema([(n, fields[n]) for n in names])
+    try:
+        return pa.concat_tables([t.select(names).cast(schema) for t in tables])
+    except (pa.ArrowException, ValueError) as e:
+        raise InputError(f"edge sources have incompatible column types: {e}") from None
+
+
+def load_edges(
+    edges,
+    *,
+    src_col: str | None = None,
+    dst_col: str | None = None,
+    kinds: KindClasses = KindClasses(),
+) -> EdgeTable:
+    """Read and validate edges.
+
+    Parameters
+    ----------
+    edges : path, list of paths, pyarrow.Table or pandas.DataFrame
+        Files (Parquet, CSV, Arrow IPC; directories of Parquet files) or an
+        in-memory table.
+    src_col, dst_col : str, optional
+        Names of the id columns (default ``src``/``source`` and
+        ``dst``/``target``).
+    kinds : KindClasses
+        Which kinds are revenue and pay (to require an ``amount`` on them).
+
+    Returns
+    -------
+    EdgeTable
+    """
+    tables, origins, types = [], [], set()
+    if isinstance(edges, (str, os.PathLike)) or (
+        isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
+    ):
+        for src in readers.resolve(edges):
+            schema = readers.read_schema(src)
+            cols, s, d = _columns_to_read(schema.names, src.name, src_col, dst_col)
+            csv_types = {}
+            if src.format == "csv":
+                # ids keep their textual form if either column is not integer
+                csv_types = {"kind": pa.string()}
+            raw = readers.read_table(src, cols, csv_types)
+            if src.format == "csv" and id_kind(raw[s].type) != id_kind(raw[d].type):
+                raw = raw.set_column(raw.column_names.index(s), s, raw[s].cast(pa.string())) if id_kind(raw[s].type) == "int" else raw
+                raw = raw.set_column(raw.column_names.index(d), d, raw[d].cast(pa.string())) if id_kind(raw[d].type) == "int" else raw
+            table, t = _normalize(raw, src.name, s, d, kinds)
+            tables.append(table)
+            origins.append((src.name, table.num_rows))
+            types.add(t)
+    else:
+        name = "<edges>"
+        table = readers.from_memory(edges, name)
+        cols, s, d = _columns_to_read(table.column_names, name, src_col, dst_col)
+        table, t = _normalize(table.select(cols), name, s, d, kinds)
+        tables.append(table)
+        origins.append((name, table.num_rows))
+        types.add(t)
+    if len(types) > 1:
+        raise InputError(
+            "edge sources mix integer and string ids: "
+            + ", ".join(f"{n}" for n, _ in origins)
+        )
+    return EdgeTable(_unify(tables), types.pop(), origins)

@@ -1,0 +1,110 @@
+"""Nodes file -> validated node table.
+
+Columns: ``id`` (required, the edge ids' type), ``role`` (``user``,
+``platform`` or ``advertiser``; optional, null means "infer from the edges"),
+``value`` (number >= 0 injected at the node; optional) and any others, which
+are carried to the output unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import readers
+from .errors import InputError, where
+from .validate import check_ids, check_numbers, first_true, id_kind
+
+ROLES = ("user", "platform", "advertiser")
+RESERVED = ("node", "role", "attributed", "paid", "unpaid", "share", "rank")
+
+
+@dataclass
+class NodeTable:
+    """Validated nodes.
+
+    Attributes
+    ----------
+    source : str
+        Name for messages.
+    ids : pyarrow.ChunkedArray
+        int64 or string ids, unique.
+    role : pyarrow.ChunkedArray or None
+        Declared roles (string, nulls allowed).
+    value : pyarrow.ChunkedArray or None
+        Injected value (float64, nulls read as 0).
+    extra : pyarrow.Table
+        Other columns, row-aligned with ``ids``.
+    """
+
+    source: str
+    ids: pa.ChunkedArray
+    role: pa.ChunkedArray | None
+    value: pa.ChunkedArray | None
+    extra: pa.Table
+
+    @property
+    def id_type(self) -> str:
+        return id_kind(self.ids.type)
+
+
+def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
+    """Read and validate a nodes file or table.
+
+    Parameters
+    ----------
+    nodes : path, pyarrow.Table or pandas.DataFrame
+    edge_id_type : {"int", "str"} or None
+        Type of the edge ids, which node ids must share (None: no edges).
+    """
+    if isinstance(nodes, (str, os.PathLike)):
+        srcs = readers.resolve(nodes)
+        name = os.fspath(nodes)
+        tables = []
+        for src in srcs:
+            schema = readers.read_schema(src)
+            if "id" not in schema.names:
+                raise InputError(f"{src.name}: missing required column 'id'; columns are {schema.names}")
+            types = {"id": pa.string()} if (src.format == "csv" and edge_id_type == "str") else {}
+            if src.format == "csv":
+                types["role"] = pa.string()
+            tables.append(readers.read_table(src, schema.names, types))
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    else:
+        name = "<nodes>"
+        table = readers.from_memory(nodes, name)
+        if "id" not in table.column_names:
+            raise InputError(f"{name}: missing required column 'id'; columns are {table.column_names}")
+    ids = check_ids(table["id"], name, "id")
+    if edge_id_type is not None and id_kind(ids.type) != edge_id_type:
+        want = "integers" if edge_id_type == "int" else "strings"
+        raise InputError(f"{where(name, 'id')}: node ids are {ids.type} but the edge ids are {want}")
+    counts = pc.value_counts(ids)
+    dup = first_true(pc.greater(counts.field("counts"), 1))
+    if dup is not None:
+        value = counts.field("values")[dup].as_py()
+        row = first_true(pc.equal(ids, pa.scalar(value, ids.type)))
+        raise InputError(f"{where(name, 'id', row, value)}: duplicate node id (each id may appear once)")
+    role = None
+    if "role" in table.column_names:
+        role = table["role"]
+        if pa.types.is_dictionary(role.type):
+            role = role.cast(role.type.value_type)
+        if not (pa.types.is_string(role.type) or pa.types.is_large_string(role.type) or pa.types.is_null(role.type)):
+            raise InputError(f"{where(name, 'role')}: must be one of {ROLES}, found type {role.type}")
+        role = role.cast(pa.string())
+        bad = pc.invert(pc.fill_null(pc.is_in(role, value_set=pa.array(ROLES)), True))
+        row = first_true(bad)
+        if row is not None:
+            raise InputError(f"{where(name, 'role', row, role[row].as_py())}: unknown role (expected one of {', '.join(ROLES)})")
+    value = None
+    if "value" in table.column_names:
+        value = pc.fill_null(check_numbers(table["value"], name, "value", allow_null=True), 0.0)
+    extra_names = [c for c in table.column_names if c not in ("id", "role", "value")]
+    clash = [c for c in extra_names if c in RESERVED]
+    if clash:
+        raise InputError(f"{name}: column(s) {clash} would clash with output columns; rename them")
+    return NodeTable(name, ids, role, value, table.select(extra_names))

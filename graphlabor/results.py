@@ -1,0 +1,175 @@
+"""Kernel output + node index -> result tables with the original ids."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from .errors import ConservationError
+from .kernels import ADVERTISER, PLATFORM, USER
+from .roles import ROLE_NAMES
+
+#: Relative tolerance of the money balance checked before anything is written.
+BALANCE_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals of one attribution.
+
+    ``total_injected = attributed_users + kept_platforms + kept_elsewhere``
+    holds to :data:`BALANCE_RTOL` (relative); ``conservation_error`` is the
+    relative gap.
+    """
+
+    nodes: int
+    users: int
+    platforms: int
+    advertisers: int
+    edges: int
+    contribution_edges: int
+    revenue_edges: int
+    pay_edges: int
+    flow_edges: int
+    total_injected: float
+    attributed_users: float
+    kept_platforms: float
+    kept_elsewhere: float
+    paid: float
+    unpaid: float
+    iterations: int
+    residual: float
+    conservation_error: float
+    params: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def format(self) -> str:
+        """Human-readable multi-line summary."""
+        t = self.total_injected
+
+        def pct(v):
+            return f"  ({100 * v / t:5.1f}%)" if t > 0 else ""
+
+        lines = [
+            f"nodes              {self.nodes:>16,}   users {self.users:,}, platforms {self.platforms:,}, advertisers {self.advertisers:,}",
+            f"edges              {self.edges:>16,}   contribution {self.contribution_edges:,} ({self.flow_edges:,} carry value), revenue {self.revenue_edges:,}, pay {self.pay_edges:,}",
+            f"total injected     {t:>16,.2f}",
+            f"attributed, users  {self.attributed_users:>16,.2f}{pct(self.attributed_users)}",
+            f"kept by platforms  {self.kept_platforms:>16,.2f}{pct(self.kept_platforms)}",
+            f"kept elsewhere     {self.kept_elsewhere:>16,.2f}{pct(self.kept_elsewhere)}",
+            f"paid to users      {self.paid:>16,.2f}",
+            f"unpaid (users)     {self.unpaid:>16,.2f}",
+            f"iterations         {self.iterations:>16,}   residual {self.residual:.2e} (relative)",
+            f"conservation error {self.conservation_error:>16.2e}   (|injected - attributed| / injected)",
+        ]
+        if self.edges == 0 and self.nodes == 0:
+            lines.insert(0, "empty input: no edges and no nodes")
+        elif t == 0:
+            lines.insert(0, "no value injected: no revenue edges and no node values, so nothing is attributed")
+        return "\n".join(lines)
+
+
+def user_ranks(role: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Rank of each user by attributed value (1 = largest; ties by id order), -1 for others.
+
+    >>> import numpy as np
+    >>> user_ranks(np.array([0, 1, 0, 0], np.int8), np.array([1.0, 9.0, 3.0, 1.0])).tolist()
+    [2, -1, 1, 3]
+    """
+    users = np.flatnonzero(role == USER)
+    order = users[np.lexsort((users, -kept[users]))]
+    ranks = np.full(role.shape[0], -1, dtype=np.int64)
+    ranks[order] = np.arange(1, order.size + 1)
+    return ranks
+
+
+def node_table(ids: pa.Array, role: np.ndarray, kept: np.ndarray, paid: np.ndarray, total: float, extra: pa.Table | None) -> pa.Table:
+    """The per-node output table, rows in ascending id order."""
+    ranks = user_ranks(role, kept)
+    share = kept / total if total > 0 else np.zeros_like(kept)
+    cols = {
+        "node": ids,
+        "role": pa.DictionaryArray.from_arrays(pa.array(role.astype(np.int32)), pa.array(ROLE_NAMES)).cast(pa.string()),
+        "attributed": pa.array(kept),
+        "paid": pa.array(paid),
+        "unpaid": pa.array(kept - paid),
+        "share": pa.array(share),
+        "rank": pa.array(ranks, mask=ranks < 0),
+    }
+    table = pa.table(cols)
+    if extra is not None:
+        for name in extra.column_names:
+            table = table.append_column(name, extra[name])
+    return table
+
+
+def check_balance(total: float, by_role: dict[str, float]) -> float:
+    """Relative gap between injected and attributed; raise if above tolerance."""
+    attributed = sum(by_role.values())
+    gap = abs(total - attributed) / total if total > 0 else abs(attributed)
+    if gap > BALANCE_RTOL:
+        raise ConservationError(
+            f"money balance failed: injected {total!r} but attributed {attributed!r} "
+            f"(relative gap {gap:.3e} > {BALANCE_RTOL:g}); nothing written"
+        )
+    return gap
+
+
+def role_totals(role: np.ndarray, kept: np.ndarray) -> dict[str, float]:
+    return {
+        "users": float(kept[role == USER].sum()),
+        "platforms": float(kept[role == PLATFORM].sum()),
+        "elsewhere": float(kept[role == ADVERTISER].sum()),
+    }
+
+
+class AttributionResult:
+    """What :func:`graphlabor.attribute` returns.
+
+    Attributes
+    ----------
+    nodes : pyarrow.Table
+        One row per node, in ascending id order: ``node``, ``role``,
+        ``attributed``, ``paid``, ``unpaid``, ``share``, ``rank``, then the
+        nodes file's extra columns.
+    summary : Summary
+    timings : list of dict
+        Seconds and peak memory of each stage.
+    """
+
+    def __init__(self, nodes: pa.Table, summary: Summary, timings: list[dict] | None = None):
+        self.nodes = nodes
+        self.summary = summary
+        self.timings = timings or []
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (
+            f"<AttributionResult: {s.nodes} nodes, injected {s.total_injected:g}, "
+            f"users {s.attributed_users:g}, platforms {s.kept_platforms:g}>"
+        )
+
+    def to_pandas(self):
+        """The node table as a pandas DataFrame (``rank`` as nullable Int64)."""
+        import pandas as pd
+
+        df = self.nodes.to_pandas()
+        df["rank"] = pd.array(self.nodes["rank"].to_pylist(), dtype="Int64")
+        return df
+
+    def top_users(self, k: int = 10) -> pa.Table:
+        """The ``k`` users with the largest attributed value, by rank."""
+        import pyarrow.compute as pc
+
+        users = self.nodes.filter(pc.is_valid(self.nodes["rank"]))
+        return users.sort_by("rank").slice(0, k)
+
+    def write(self, path: str) -> None:
+        """Write the node table (Parquet, CSV or JSON by extension), atomically."""
+        from .output import write_table
+
+        write_table(self.nodes, path)

@@ -1,0 +1,94 @@
+"""Node roles: inferred from the edges, overridden by the nodes file.
+
+Inference: a node that receives a revenue edge or sends a pay edge is a
+``platform``; a node whose only edges are revenue edges it sends is an
+``advertiser``; every other node (nodes-file-only nodes included) is a
+``user``. A role declared in the nodes file wins, except that a declared
+``advertiser`` may not receive revenue or send pay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+from .kernels import ADVERTISER, PLATFORM, USER
+
+ROLE_NAMES = ("user", "platform", "advertiser")
+ROLE_CODES = {name: code for code, name in enumerate(ROLE_NAMES)}
+assert (ROLE_CODES["user"], ROLE_CODES["platform"], ROLE_CODES["advertiser"]) == (USER, PLATFORM, ADVERTISER)
+
+# edge classes
+CONTRIBUTION = 0
+REVENUE = 1
+PAY = 2
+
+
+def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
+    """Infer each node's role from its edges.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    src, dst : ndarray of uint32
+        Edge endpoints (codes).
+    edge_class : ndarray of uint8
+        ``CONTRIBUTION``, ``REVENUE`` or ``PAY`` per edge.
+
+    Returns
+    -------
+    role : ndarray of int8, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> infer_roles(3, np.array([0, 2], np.uint32), np.array([1, 1], np.uint32),
+    ...             np.array([REVENUE, CONTRIBUTION], np.uint8)).tolist()
+    [2, 1, 0]
+    """
+    revenue = edge_class == REVENUE
+    platform = platform_evidence(n, src, dst, edge_class)
+    sends_revenue = np.zeros(n, dtype=bool)
+    sends_revenue[src[revenue]] = True
+    other = np.zeros(n, dtype=bool)
+    other[src[~revenue]] = True
+    other[dst] = True
+    role = np.full(n, USER, dtype=np.int8)
+    role[sends_revenue & ~other] = ADVERTISER
+    role[platform] = PLATFORM
+    return role
+
+
+def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list, source: str) -> np.ndarray:
+    """Overwrite inferred roles with the nodes file's (None keeps the inferred one)."""
+    role = role.copy()
+    for code, name in zip(node_codes.tolist(), declared):
+        if name is not None:
+            role[code] = ROLE_CODES[name]
+    return role
+
+
+def check_declared(role, inferred_platform_evidence, ids, edges, src, dst, edge_class, source: str) -> None:
+    """Reject a declared advertiser that receives revenue or sends pay."""
+    bad = np.flatnonzero((role == ADVERTISER) & inferred_platform_evidence)
+    if bad.size == 0:
+        return
+    node = int(bad[0])
+    rows = np.flatnonzero(((edge_class == REVENUE) & (dst == node)) | ((edge_class == PAY) & (src == node)))
+    row = int(rows[0])
+    file, local = edges.locate(row)
+    what = "receives revenue" if edge_class[row] == REVENUE else "sends pay"
+    raise InputError(
+        f"{source}: node {ids[node].as_py()!r} is declared 'advertiser' but {what} "
+        f"({file}: row {local}, kind {edges.table['kind'][row].as_py()!r}); "
+        "only platforms receive revenue or send pay"
+    )
+
+
+def platform_evidence(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
+    """Nodes that receive a revenue edge or send a pay edge."""
+    ev = np.zeros(n, dtype=bool)
+    ev[dst[edge_class == REVENUE]] = True
+    ev[src[edge_class == PAY]] = True
+    return ev
