@@ -1,0 +1,222 @@
+"""Slow, obvious reference implementations, written from the spec (issue 2).
+
+Nothing here imports graphlabor: these functions are the independent oracle
+that the engine's results are compared with. They favour clarity over speed:
+Python loops over edges, dense matrices, ``numpy.linalg.solve``.
+
+The model, as the spec states it:
+
+- revenue edges (kinds in ``revenue_kinds``) inject their ``amount`` at ``dst``;
+  the nodes file's ``value`` injects too;
+- pay edges (kinds in ``pay_kinds``) add their ``amount`` to ``dst``'s ``paid``;
+- every other edge ``a -> b`` ("a acted on b") is a contribution with weight
+  ``weight * kind_weight[kind]``; it carries value ``b -> a`` when ``a`` is a
+  user and ``b`` a platform, and ``a -> b`` when both are users;
+- a platform keeps ``platform_share`` and passes the rest; a user keeps
+  ``1 - damping`` and passes ``damping``; each in proportion to the weights
+  of its flow edges; a node with no flow edge keeps everything;
+- held value solves ``x = s + T x``; attributed (kept) value is ``keep * x``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+USER, PLATFORM, ADVERTISER = "user", "platform", "advertiser"
+
+
+@dataclass
+class Edge:
+    src: object
+    dst: object
+    kind: str = "interaction"
+    weight: float = 1.0
+    amount: float | None = None
+
+
+@dataclass
+class RefResult:
+    """Per-node results keyed by original id, plus totals."""
+
+    ids: list
+    role: dict
+    injected: dict
+    attributed: dict
+    paid: dict
+    share: dict
+    rank: dict
+    totals: dict = field(default_factory=dict)
+
+    def unpaid(self, v):
+        return self.attributed[v] - self.paid[v]
+
+
+def infer_roles(edges, node_ids, revenue_kinds, pay_kinds, declared=None):
+    """Roles by the spec's rules; ``declared`` (id -> role or None) overrides."""
+    receives_rev, sends_pay, sends_rev, other = set(), set(), set(), set()
+    for e in edges:
+        if e.kind in revenue_kinds:
+            receives_rev.add(e.dst)
+            sends_rev.add(e.src)
+        else:
+            other.add(e.src)
+            if e.kind in pay_kinds:
+                sends_pay.add(e.src)
+        other.add(e.dst)
+    role = {}
+    for v in node_ids:
+        if v in receives_rev or v in sends_pay:
+            role[v] = PLATFORM
+        elif v in sends_rev and v not in other:
+            role[v] = ADVERTISER
+        else:
+            role[v] = USER
+    for v, r in (declared or {}).items():
+        if r is not None:
+            role[v] = r
+    return role
+
+
+def attribute(
+    edges,
+    nodes=None,
+    *,
+    damping=0.85,
+    platform_share=0.0,
+    kind_weights=None,
+    revenue_kinds=("spend", "fee"),
+    pay_kinds=("pay",),
+):
+    """Dense direct solve of the value-flow model.
+
+    Parameters
+    ----------
+    edges : list of Edge (or tuples ``(src, dst, kind, weight, amount)``)
+    nodes : dict of id -> dict with optional ``role`` and ``value``
+    """
+    edges = [e if isinstance(e, Edge) else Edge(*e) for e in edges]
+    nodes = nodes or {}
+    kind_weights = kind_weights or {}
+    revenue_kinds, pay_kinds = set(revenue_kinds), set(pay_kinds)
+
+    ids = set(nodes)
+    for e in edges:
+        ids.add(e.src)
+        ids.add(e.dst)
+    ids = sorted(ids)
+    pos = {v: i for i, v in enumerate(ids)}
+    n = len(ids)
+
+    role = infer_roles(edges, ids, revenue_kinds, pay_kinds, {v: a.get("role") for v, a in nodes.items()})
+
+    s = np.zeros(n)
+    paid = np.zeros(n)
+    for e in edges:
+        if e.kind in revenue_kinds:
+            s[pos[e.dst]] += e.amount
+        elif e.kind in pay_kinds:
+            paid[pos[e.dst]] += e.amount
+    for v, a in nodes.items():
+        if a.get("value") is not None:
+            s[pos[v]] += a["value"]
+
+    # flow weights W[receiver, sender], summed over (duplicate) edges
+    W = np.zeros((n, n))
+    for e in edges:
+        if e.kind in revenue_kinds or e.kind in pay_kinds:
+            continue
+        w = e.weight * kind_weights.get(e.kind, 1.0)
+        if w <= 0:
+            continue
+        a, b = e.src, e.dst
+        if role[a] == USER and role[b] == PLATFORM:
+            W[pos[a], pos[b]] += w  # platform b passes to user a
+        elif role[a] == USER and role[b] == USER:
+            W[pos[b], pos[a]] += w  # user a passes to user b
+
+    T = np.zeros((n, n))
+    keep = np.ones(n)
+    for j, v in enumerate(ids):
+        out = W[:, j].sum()
+        if out <= 0:
+            continue
+        frac = damping if role[v] == USER else (1.0 - platform_share) if role[v] == PLATFORM else 0.0
+        T[:, j] = frac * W[:, j] / out
+        keep[j] = 1.0 - frac
+
+    x = np.linalg.solve(np.eye(n) - T, s) if n else s
+    kept = keep * x
+    total = float(s.sum())
+
+    users = [v for v in ids if role[v] == USER]
+    order = sorted(users, key=lambda v: (-kept[pos[v]], pos[v]))
+    rank = {v: None for v in ids}
+    for r, v in enumerate(order, 1):
+        rank[v] = r
+
+    res = RefResult(
+        ids=ids,
+        role=role,
+        injected={v: float(s[pos[v]]) for v in ids},
+        attributed={v: float(kept[pos[v]]) for v in ids},
+        paid={v: float(paid[pos[v]]) for v in ids},
+        share={v: (float(kept[pos[v]]) / total if total > 0 else 0.0) for v in ids},
+        rank=rank,
+    )
+    by = {r: sum(float(kept[pos[v]]) for v in ids if role[v] == r) for r in (USER, PLATFORM, ADVERTISER)}
+    res.totals = {
+        "total_injected": total,
+        "attributed_users": by[USER],
+        "kept_platforms": by[PLATFORM],
+        "kept_elsewhere": by[ADVERTISER],
+        "paid": sum(float(paid[pos[v]]) for v in users),
+        "unpaid": sum(float(kept[pos[v]] - paid[pos[v]]) for v in users),
+        "nodes": n,
+        "users": len(users),
+        "platforms": sum(1 for v in ids if role[v] == PLATFORM),
+        "advertisers": sum(1 for v in ids if role[v] == ADVERTISER),
+    }
+    return res
+
+
+def pagerank_absorbing(n, edges, damping, value):
+    """Personalized PageRank by the absorbing-chain formula, dense.
+
+    ``edges`` are ``(u, v, w)`` over nodes ``0..n-1``; a node without out-edges
+    keeps everything. Returns kept / total (what networkx's pagerank gives on
+    the graph with a self-loop at every node that has no out-edge).
+    """
+    W = np.zeros((n, n))
+    for u, v, w in edges:
+        W[v, u] += w
+    out = W.sum(axis=0)
+    T = np.zeros((n, n))
+    keep = np.ones(n)
+    for j in range(n):
+        if out[j] > 0:
+            T[:, j] = damping * W[:, j] / out[j]
+            keep[j] = 1 - damping
+    x = np.linalg.solve(np.eye(n) - T, np.asarray(value, float))
+    kept = keep * x
+    return kept / kept.sum()
+
+
+def csr_reference(rows, cols, weights, n_rows, n_cols=None):
+    """Canonical CSR by brute force: dict of (row, col) -> summed weight."""
+    acc: dict = {}
+    for r, c, w in zip(np.asarray(rows).tolist(), np.asarray(cols).tolist(), np.asarray(weights).tolist()):
+        acc.setdefault((r, c), []).append(w)
+    indptr = [0]
+    indices, data = [], []
+    keys = sorted(acc)
+    k = 0
+    for r in range(n_rows):
+        while k < len(keys) and keys[k][0] == r:
+            indices.append(keys[k][1])
+            data.append(math.fsum(acc[keys[k]]))
+            k += 1
+        indptr.append(len(indices))
+    return np.array(indptr), np.array(indices, dtype=np.int64), np.array(data, dtype=float)
