@@ -81,25 +81,60 @@ def main(debug):
     """
 
 
+def _model_options(fn):
+    """Options shared by the commands that run an attribution."""
+    options = [
+        click.option("--nodes", type=click.Path(), help="Nodes file: id, role, value, hours and extra columns."),
+        click.option("--method", type=click.Choice(["propagate", "direct", "shapley"]), default="propagate", show_default=True, help="Attribution method (see docs/model.md)."),
+        click.option("--damping", type=float, default=0.85, show_default=True, help="Share a user passes on, in [0, 1)."),
+        click.option("--platform-share", type=float, default=0.0, show_default=True, help="Share a platform keeps, in [0, 1]."),
+        click.option("--kind-weight", multiple=True, callback=_parse_kind_weight, metavar="KIND=W", help="Weight of a contribution kind (repeatable; default 1)."),
+        click.option("--revenue-kinds", callback=_parse_kinds, default="spend,fee", show_default=True, help="Comma-separated kinds that carry revenue."),
+        click.option("--pay-kinds", callback=_parse_kinds, default="pay", show_default=True, help="Comma-separated kinds that carry pay."),
+        click.option("--half-life", metavar="DURATION", help="Contribution weights decay as 2^(-age/half-life); e.g. 12h, 30d, 1y."),
+        click.option("--as-of", metavar="TIME", help="Reference time for --half-life (ISO date or epoch seconds; default: latest timestamp)."),
+        click.option("--tol", type=float, default=1e-10, show_default=True, help="Stop when the L1 change < tol x injected total."),
+        click.option("--max-iter", type=int, default=1000, show_default=True, help="Most power iterations."),
+        click.option("--src-col", help="Name of the source id column (default src or source)."),
+        click.option("--dst-col", help="Name of the target id column (default dst or target)."),
+        click.option("--threads", type=click.IntRange(1), help="Numba threads (default: all cores)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _set_threads(threads):
+    if threads:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def _model_kwargs(o: dict) -> dict:
+    return dict(
+        method=o["method"], damping=o["damping"], platform_share=o["platform_share"],
+        kind_weights=o["kind_weight"], revenue_kinds=o["revenue_kinds"], pay_kinds=o["pay_kinds"],
+        half_life=o["half_life"], as_of=o["as_of"], tol=o["tol"], max_iter=o["max_iter"],
+        src_col=o["src_col"], dst_col=o["dst_col"],
+    )
+
+
 @main.command()
 @click.argument("edges", nargs=-1, required=True, type=click.Path())
-@click.option("--nodes", type=click.Path(), help="Nodes file: id, role, value and extra columns.")
+@_model_options
 @click.option("-o", "--output", type=click.Path(), help="Write one row per node (.parquet, .csv, .json, .jsonl).")
-@click.option("--summary-json", type=click.Path(), help="Write the summary as JSON.")
-@click.option("--damping", type=float, default=0.85, show_default=True, help="Share a user passes on, in [0, 1).")
-@click.option("--platform-share", type=float, default=0.0, show_default=True, help="Share a platform keeps, in [0, 1].")
-@click.option("--kind-weight", multiple=True, callback=_parse_kind_weight, metavar="KIND=W", help="Weight of a contribution kind (repeatable; default 1).")
-@click.option("--revenue-kinds", callback=_parse_kinds, default="spend,fee", show_default=True, help="Comma-separated kinds that carry revenue.")
-@click.option("--pay-kinds", callback=_parse_kinds, default="pay", show_default=True, help="Comma-separated kinds that carry pay.")
-@click.option("--tol", type=float, default=1e-10, show_default=True, help="Stop when the L1 change < tol x injected total.")
-@click.option("--max-iter", type=int, default=1000, show_default=True, help="Most power iterations.")
-@click.option("--src-col", help="Name of the source id column (default src or source).")
-@click.option("--dst-col", help="Name of the target id column (default dst or target).")
+@click.option("--summary-json", type=click.Path(), help="Write the summary (and per-stage timings) as JSON.")
+@click.option("--period", type=click.Choice(["day", "week", "month", "quarter", "year"]), help="One attribution per calendar period (UTC), stacked with a period column.")
+@click.option("--platforms", "platforms_out", type=click.Path(), help="Write one row per platform: revenue, paid out, capture, contributors...")
+@click.option("--group-by", help="A nodes-file column (family, country...): per-group statistics of users.")
+@click.option("--groups", "groups_out", type=click.Path(), help="Write the --group-by table to a file.")
+@click.option("--min-wage", type=float, help="With nodes-file hours: flag users whose value per hour reaches it while their pay does not.")
+@click.option("--no-breakdown", is_flag=True, help="Skip the per-kind via_* columns (saves a pass over the edges).")
 @click.option("--top", type=click.IntRange(0), default=10, show_default=True, help="Top users to print when no -o is given.")
-@click.option("--threads", type=click.IntRange(1), help="Numba threads (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
-def attribute(edges, nodes, output, summary_json, damping, platform_share, kind_weight, revenue_kinds, pay_kinds, tol, max_iter, src_col, dst_col, top, threads, quiet):
+def attribute(edges, output, summary_json, period, platforms_out, group_by, groups_out, min_wage, no_breakdown, top, quiet, **o):
     """Attribute injected value along EDGES (Parquet, CSV, Arrow IPC files or Parquet directories).
 
     \b
@@ -108,47 +143,143 @@ def attribute(edges, nodes, output, summary_json, damping, platform_share, kind_
     """
     from .output import check_writable
 
-    for path in (output, summary_json):
+    for path, is_table in ((output, True), (summary_json, False), (platforms_out, True), (groups_out, True)):
         if path:
-            check_writable(path, table=path is output)
-    if threads:
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            check_writable(path, table=is_table)
+    if groups_out and not group_by:
+        raise click.UsageError("--groups needs --group-by")
+    _set_threads(o["threads"])
 
     from .pipeline import attribute as run
     from .timing import StageLog
 
     log = StageLog()
     result = run(
-        list(edges),
-        nodes,
-        damping=damping,
-        platform_share=platform_share,
-        kind_weights=kind_weight,
-        revenue_kinds=revenue_kinds,
-        pay_kinds=pay_kinds,
-        tol=tol,
-        max_iter=max_iter,
-        src_col=src_col,
-        dst_col=dst_col,
-        log=log,
+        list(edges), o["nodes"], period=period, group_by=group_by, min_wage=min_wage,
+        breakdown=not no_breakdown, log=log, **_model_kwargs(o),
     )
-    if output:
+    if output or platforms_out or groups_out:
+        from .output import write_table
+
         with log.stage("write"):
-            result.write(output)
+            if output:
+                result.write(output)
+            if platforms_out:
+                write_table(result.platforms, platforms_out)
+            if groups_out:
+                write_table(result.groups, groups_out)
     if summary_json:
         from .output import write_json
 
         doc = result.summary.to_dict()
-        doc["inputs"] = {"edges": list(edges), "nodes": nodes}
-        doc["stages"] = result.timings if not output else log.as_dicts()
+        doc["inputs"] = {"edges": list(edges), "nodes": o["nodes"]}
+        if result.periods is not None:
+            doc["periods"] = [s.to_dict() for s in result.periods]
+        doc["stages"] = log.as_dicts()
         write_json(doc, summary_json)
     if quiet:
         return
     click.echo(result.summary.format())
+    if group_by and not groups_out:
+        _print_table(f"users by {group_by}", result.groups)
     if not output and top:
         _print_top(result, top)
+
+
+@main.command()
+@click.argument("edges", nargs=-1, required=True, type=click.Path())
+@click.argument("node")
+@_model_options
+@click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Sources of the last hop to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@_handle_errors
+def explain(edges, node, top, as_json, **o):
+    """Decompose NODE's attributed value: by payer, platform, contribution kind and last hop.
+
+    The parts of each decomposition add up to the node's attributed value.
+    NODE is read as an integer when the edge ids are integers.
+
+    \b
+    Example:
+      graphlabor explain edges.parquet u000042 --nodes nodes.parquet
+    """
+    _set_threads(o["threads"])
+    from .pipeline import attribute as run
+
+    result = run(list(edges), o["nodes"], **_model_kwargs(o))
+    ids = result.nodes["node"]
+    key = node
+    if ids.type in ("int64",) or str(ids.type).startswith("int"):
+        try:
+            key = int(node)
+        except ValueError:
+            raise click.BadParameter(f"{node!r}: the node ids are integers", param_hint="NODE") from None
+    exp = result.explain(key, top=top)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(exp.to_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(exp.format())
+
+
+@main.command()
+@click.argument("out", type=click.Path())
+@click.option("--nodes", "nodes_out", type=click.Path(), help="Nodes file to write (default: OUT with _nodes before the extension).")
+@click.option("--edges", "n_edges", type=float, default=1e6, show_default=True, help="Number of edges (1e7 and 10000000 both work).")
+@click.option("--users", type=float, help="Number of users (default: from --edges and the activity distribution).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the same seed gives the same files.")
+@click.option("--families", default="social,microwork,ondemand", show_default=True, help="Comma-separated platform families to generate.")
+@click.option("--ids", type=click.Choice(["str", "int"]), default="str", show_default=True, help="String or integer node ids.")
+@click.option("--start", default="2024-01-01", show_default=True, help="First day of the timestamps (UTC).")
+@click.option("--span-days", type=click.IntRange(1), default=365, show_default=True, help="Days the timestamps cover.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@_handle_errors
+def generate(out, nodes_out, n_edges, users, seed, families, ids, start, span_days, quiet):
+    """Write a synthetic platform economy (edges and nodes) as Parquet to OUT.
+
+    Calibrated on published figures (see docs/generator.md); streamed in row
+    groups so memory stays bounded at any size.
+
+    \b
+    Example:
+      graphlabor generate economy.parquet --edges 1e7 --seed 1
+      graphlabor attribute economy.parquet --nodes economy_nodes.parquet
+    """
+    from .generate import default_nodes_path, generate as gen
+    from .output import check_writable
+
+    nodes_out = nodes_out or default_nodes_path(out)
+    check_writable(out, table=False)
+    check_writable(nodes_out, table=False)
+    fams = tuple(f.strip() for f in families.split(",") if f.strip())
+    info = gen(
+        out, nodes_out, edges=int(n_edges), users=int(users) if users else None, seed=seed,
+        families=fams, ids=ids, start=start, span_days=span_days,
+    )
+    if not quiet:
+        click.echo(f"wrote {out} and {nodes_out}")
+        if isinstance(info, dict):
+            for k, v in info.items():
+                if isinstance(v, (int, float, str)):
+                    click.echo(f"  {k}: {v}")
+
+
+def _print_table(title: str, table) -> None:
+    click.echo(f"\n{title}")
+    names = table.column_names
+    rows = table.to_pylist()
+
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+        return "-" if v is None else str(v)
+
+    cells = [[fmt(r[n]) for n in names] for r in rows]
+    widths = [max(len(n), *(len(c[i]) for c in cells)) if cells else len(n) for i, n in enumerate(names)]
+    click.echo("  ".join(n.rjust(w) for n, w in zip(names, widths)))
+    for c in cells:
+        click.echo("  ".join(v.rjust(w) for v, w in zip(c, widths)))
 
 
 def _print_top(result, k: int) -> None:

@@ -1,34 +1,26 @@
 """The attribution pipeline: the stages chained in order.
 
-read edges -> read nodes -> encode ids -> classify edges and infer roles ->
-injections and pay -> build the flow graph -> solve -> result tables.
+prepare (read, encode ids, classify, roles, weights) -> for the whole data or
+each calendar period: run the method (build the flow graph, solve) -> check
+the money balance -> result tables.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import kernels as K
-from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses, load_edges
-from .errors import InputError
-from .graph import build_flow_graph
-from .node_index import encode
-from .nodes import load_nodes
+from .breakdowns import group_table, hours_columns, platform_table, via_columns
+from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses
+from .errors import ParameterError
+from .methods import METHODS, run_model
 from .params import ModelParams
+from .prepare import prepare
 from .results import AttributionResult, Summary, check_balance, node_table, role_totals
-from .roles import CONTRIBUTION, PAY, REVENUE, apply_declared, check_declared, infer_roles, platform_evidence
-from .solve import solve
+from .roles import CONTRIBUTION, PAY, REVENUE
+from .timeaxis import period_starts
 from .timing import StageLog
-
-
-def _kind_codes(kind: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
-    enc = pc.dictionary_encode(kind).combine_chunks() if len(kind) else None
-    if enc is None:
-        return [], np.empty(0, np.int32)
-    names = enc.dictionary.to_pylist()
-    return names, enc.indices.to_numpy(zero_copy_only=False).astype(np.int32)
 
 
 def attribute(
@@ -42,6 +34,13 @@ def attribute(
     pay_kinds=DEFAULT_PAY_KINDS,
     tol: float = 1e-10,
     max_iter: int = 1000,
+    method: str = "propagate",
+    half_life: str | float | None = None,
+    as_of=None,
+    period: str | None = None,
+    group_by: str | None = None,
+    min_wage: float | None = None,
+    breakdown: bool = True,
     src_col: str | None = None,
     dst_col: str | None = None,
     log: StageLog | None = None,
@@ -54,8 +53,8 @@ def attribute(
         Edges ``src -> dst`` ("src acted on dst") with optional ``kind``,
         ``weight``, ``amount`` and ``timestamp`` columns.
     nodes : path, pyarrow.Table or pandas.DataFrame, optional
-        Node attributes: ``id``, optional ``role`` and ``value``, and any
-        other columns (carried to the output).
+        Node attributes: ``id``, optional ``role``, ``value`` and ``hours``,
+        and any other columns (carried to the output).
     damping : float, default 0.85
         Share of held value a user passes to the users it acted on.
     platform_share : float, default 0.0
@@ -69,6 +68,25 @@ def attribute(
         Stop when the L1 change of held value is below ``tol`` times the
         injected total.
     max_iter : int, default 1000
+    method : {"propagate", "direct", "shapley"}
+        See :mod:`graphlabor.methods`.
+    half_life : str or float, optional
+        Contribution weights decay as ``2 ** (-age / half_life)``; a duration
+        such as ``"30d"`` or seconds. Age is measured from ``as_of``.
+    as_of : str or int, optional
+        Reference instant for ``half_life`` (ISO date/time or epoch
+        seconds); default the latest timestamp in the data.
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        One attribution per calendar period (UTC), stacked with a ``period``
+        column (the period's first day).
+    group_by : str, optional
+        A nodes-file column; :attr:`AttributionResult.groups` then holds
+        per-group statistics of users.
+    min_wage : float, optional
+        With a nodes-file ``hours`` column: flag users whose attributed value
+        per hour is at or above it while their pay per hour is below it.
+    breakdown : bool, default True
+        Add the per-kind ``via_*`` columns.
     src_col, dst_col : str, optional
         Names of the id columns when they are not ``src``/``dst``.
     log : StageLog, optional
@@ -87,7 +105,7 @@ def attribute(
     An advertiser pays a platform 100; two users acted on it, one twice as
     much; user ``a`` also engaged with ``b``'s content.
 
-    >>> import pandas as pd
+    >>> import graphlabor, pandas as pd
     >>> edges = pd.DataFrame({
     ...     "src":    ["ads", "a",    "b",    "a"],
     ...     "dst":    ["P",   "P",    "P",    "b"],
@@ -95,107 +113,150 @@ def attribute(
     ...     "weight": [1.0,   2.0,    1.0,    1.0],
     ...     "amount": [100.0, None,   None,   None],
     ... })
-    >>> import graphlabor
     >>> r = graphlabor.attribute(edges)
-    >>> r.to_pandas()[["node", "role", "attributed"]].round(4)
-      node        role  attributed
-    0    P    platform         0.0
-    1    a        user        10.0
-    2  ads  advertiser         0.0
-    3    b        user        90.0
+    >>> r.to_pandas()[["node", "role", "attributed", "via_click", "via_view"]].round(4)
+      node        role  attributed  via_click  via_view
+    0    P    platform         0.0     0.0000    0.0000
+    1    a        user        10.0    10.0000    0.0000
+    2  ads  advertiser         0.0     0.0000    0.0000
+    3    b        user        90.0    33.3333   56.6667
     """
     params = ModelParams(damping, platform_share, tol, max_iter, kind_weights or {})
+    if method not in METHODS:
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if min_wage is not None and not (np.isfinite(min_wage) and min_wage >= 0):
+        raise ParameterError(f"min_wage must be a number >= 0, got {min_wage!r}")
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     log = log if log is not None else StageLog(verbose=False)
+    prep = prepare(
+        edges, nodes, params, kinds, src_col=src_col, dst_col=dst_col,
+        half_life=half_life, as_of=as_of, need_time=period is not None, log=log,
+    )
+    if group_by is not None and (prep.extra is None or group_by not in prep.extra.column_names):
+        raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
+    if period is not None and prep.node_value is not None:
+        raise ParameterError("--period cannot be combined with a nodes-file 'value' column (node values have no time)")
+    hours = prep.column("hours")
+    if min_wage is not None and hours is None:
+        raise ParameterError("--min-wage needs an 'hours' column in the nodes file")
 
-    with log.stage("read edges"):
-        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds)
-    nt = None
-    if nodes is not None:
-        with log.stage("read nodes"):
-            nt = load_nodes(nodes, et.id_type if et.num_rows else None)
+    if period is None:
+        slices = [(None, None)]
+    else:
+        with log.stage("split periods"):
+            starts = period_starts(prep.seconds, period)
+            order = np.argsort(starts, kind="stable")
+            uniq, first = np.unique(starts[order], return_index=True)
+            bounds = list(first) + [order.size]
+            slices = [(int(uniq[i]), np.sort(order[bounds[i]:bounds[i + 1]])) for i in range(uniq.size)]
 
-    with log.stage("encode ids"):
-        cols = [et.table["src"], et.table["dst"]]
-        if nt is not None:
-            if et.num_rows == 0:
-                cols = [c.cast(nt.ids.type) for c in cols]
-            cols.append(nt.ids)
-        index, codes = encode(cols)
-        src, dst = codes[0], codes[1]
-        n = len(index)
+    tables, platform_tables, summaries, runs = [], [], [], []
+    n_flagged = 0
+    for start, rows in slices:
+        with log.stage("solve" if start is None else f"solve {np.datetime64(start, 'D')}"):
+            run = run_model(prep, params, method, rows=rows, breakdown=breakdown)
+        with log.stage("results"):
+            table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown, rows)
+            plat = platform_table(prep.index.ids, prep.role, run)
+            if start is not None:
+                day = pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32())
+                table = table.add_column(0, "period", day)
+                plat = plat.add_column(0, "period", pa.array(np.full(plat.num_rows, start, dtype=np.int32), pa.date32()))
+                summary = _with_period(summary, start)
+            n_flagged += flagged
+            tables.append(table)
+            platform_tables.append(plat)
+            summaries.append(summary)
+            runs.append(run)
+    nodes_table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    platforms = platform_tables[0] if len(platform_tables) == 1 else pa.concat_tables(platform_tables)
+    summary = summaries[0] if len(summaries) == 1 else _combine(summaries, period)
+    groups = group_table(nodes_table, group_by) if group_by is not None else None
+    if min_wage is not None:
+        from dataclasses import replace
 
-    with log.stage("classify edges"):
-        kind_names, kind_code = _kind_codes(et.table["kind"])
-        class_of_kind = np.array(
-            [REVENUE if k in kinds.revenue else PAY if k in kinds.pay else CONTRIBUTION for k in kind_names],
-            dtype=np.uint8,
-        )
-        weight_of_kind = np.array([params.kind_weight(k) for k in kind_names], dtype=np.float64)
-        edge_class = class_of_kind[kind_code] if kind_names else np.empty(0, np.uint8)
-        role = infer_roles(n, src, dst, edge_class)
-        if nt is not None and nt.role is not None:
-            role = apply_declared(role, codes[2], nt.role.to_pylist(), nt.source)
-            check_declared(role, platform_evidence(n, src, dst, edge_class), index.ids, et, src, dst, edge_class, nt.source)
+        summary = replace(summary, below_min_wage=n_flagged)
+    context = (prep, runs[0], method) if period is None else None
+    return AttributionResult(
+        nodes_table, summary, log.as_dicts(), platforms=platforms, groups=groups,
+        periods=summaries if period is not None else None, context=context,
+    )
 
-    with log.stage("injections and pay"):
-        amount = et.table["amount"].to_numpy()
-        revenue = edge_class == REVENUE
-        pay = edge_class == PAY
-        injected = K.group_sum(dst[revenue], amount[revenue], n)
-        if nt is not None and nt.value is not None:
-            injected = injected + K.group_sum(codes[2], nt.value.to_numpy(), n)
-        paid = K.group_sum(dst[pay], amount[pay], n)
-        contribution = edge_class == CONTRIBUTION
-        c_src, c_dst = src[contribution], dst[contribution]
-        c_weight = et.table["weight"].to_numpy()[contribution] * weight_of_kind[kind_code[contribution]]
-        del amount
 
-    with log.stage("build graph"):
-        graph = build_flow_graph(c_src, c_dst, c_weight, role, params)
-        del c_src, c_dst, c_weight
+def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown, rows):
+    role = prep.role
+    total = float(run.injected.sum())
+    by_role = role_totals(role, run.kept)
+    gap = check_balance(total, by_role)
+    table = node_table(prep.index.ids, role, run.kept, run.paid, total, None)
+    if breakdown and run.via is not None:
+        for name, col in via_columns(run.via, prep.kind_names, prep.kind_class).items():
+            table = table.append_column(name, pa.array(col))
+    flagged = 0
+    if hours is not None:
+        cols, flag = hours_columns(run.kept, run.paid, hours, role, min_wage)
+        for name, col in cols.items():
+            table = table.append_column(name, col)
+        flagged = int(flag.sum()) if flag is not None else 0
+    if prep.extra is not None:
+        for name in prep.extra.column_names:
+            table = table.append_column(name, prep.extra[name])
+    cls = prep.edge_class if rows is None else prep.edge_class[rows]
+    users = role == K.USER
+    summary = Summary(
+        nodes=prep.n,
+        users=int(users.sum()),
+        platforms=int((role == K.PLATFORM).sum()),
+        advertisers=int((role == K.ADVERTISER).sum()),
+        edges=int(cls.shape[0]),
+        contribution_edges=int((cls == CONTRIBUTION).sum()),
+        revenue_edges=int((cls == REVENUE).sum()),
+        pay_edges=int((cls == PAY).sum()),
+        flow_edges=run.graph.n_flow_edges,
+        total_injected=total,
+        attributed_users=by_role["users"],
+        kept_platforms=by_role["platforms"],
+        kept_elsewhere=by_role["elsewhere"],
+        paid=float(run.paid[users].sum()),
+        unpaid=float((run.kept - run.paid)[users].sum()),
+        iterations=run.n_iter,
+        residual=run.residual,
+        conservation_error=gap,
+        params={
+            "method": method,
+            "damping": params.damping,
+            "platform_share": params.platform_share,
+            "tol": params.tol,
+            "max_iter": params.max_iter,
+            "kind_weights": params.kind_weights,
+            "revenue_kinds": sorted(kinds.revenue),
+            "pay_kinds": sorted(kinds.pay),
+        },
+    )
+    return table, summary, flagged
 
-    with log.stage("solve"):
-        sol = solve(graph, injected, params)
 
-    with log.stage("results"):
-        total = float(injected.sum())
-        by_role = role_totals(role, sol.kept)
-        gap = check_balance(total, by_role)
-        extra = None
-        if nt is not None and nt.extra.num_columns:
-            pos = np.full(n, -1, dtype=np.int64)
-            pos[codes[2]] = np.arange(codes[2].shape[0])
-            extra = nt.extra.take(pa.array(pos, mask=pos < 0))
-        table = node_table(index.ids, role, sol.kept, paid, total, extra)
-        users = role == K.USER
-        summary = Summary(
-            nodes=n,
-            users=int(users.sum()),
-            platforms=int((role == K.PLATFORM).sum()),
-            advertisers=int((role == K.ADVERTISER).sum()),
-            edges=et.num_rows,
-            contribution_edges=int(contribution.sum()),
-            revenue_edges=int(revenue.sum()),
-            pay_edges=int(pay.sum()),
-            flow_edges=graph.n_flow_edges,
-            total_injected=total,
-            attributed_users=by_role["users"],
-            kept_platforms=by_role["platforms"],
-            kept_elsewhere=by_role["elsewhere"],
-            paid=float(paid[users].sum()),
-            unpaid=float((sol.kept - paid)[users].sum()),
-            iterations=sol.n_iter,
-            residual=sol.residual,
-            conservation_error=gap,
-            params={
-                "damping": params.damping,
-                "platform_share": params.platform_share,
-                "tol": params.tol,
-                "max_iter": params.max_iter,
-                "kind_weights": params.kind_weights,
-                "revenue_kinds": sorted(kinds.revenue),
-                "pay_kinds": sorted(kinds.pay),
-            },
-        )
-    return AttributionResult(table, summary, log.as_dicts())
+def _with_period(summary: Summary, start: int) -> Summary:
+    from dataclasses import replace
+
+    return replace(summary, period=str(np.datetime64(start, "D")))
+
+
+def _combine(summaries: list[Summary], period: str) -> Summary:
+    """Totals over periods (each period conserves money on its own)."""
+    from dataclasses import replace
+
+    first = summaries[0]
+    add = lambda f: sum(getattr(s, f) for s in summaries)  # noqa: E731
+    total = add("total_injected")
+    attributed = add("attributed_users") + add("kept_platforms") + add("kept_elsewhere")
+    return replace(
+        first,
+        edges=add("edges"), contribution_edges=add("contribution_edges"), revenue_edges=add("revenue_edges"),
+        pay_edges=add("pay_edges"), flow_edges=add("flow_edges"), total_injected=total,
+        attributed_users=add("attributed_users"), kept_platforms=add("kept_platforms"),
+        kept_elsewhere=add("kept_elsewhere"), paid=add("paid"), unpaid=add("unpaid"),
+        iterations=max(s.iterations for s in summaries), residual=max(s.residual for s in summaries),
+        conservation_error=abs(total - attributed) / total if total > 0 else 0.0,
+        period=f"{len(summaries)} {period}s",
+    )

@@ -43,6 +43,8 @@ class Summary:
     residual: float
     conservation_error: float
     params: dict = field(default_factory=dict)
+    period: str | None = None
+    below_min_wage: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +68,10 @@ class Summary:
             f"iterations         {self.iterations:>16,}   residual {self.residual:.2e} (relative)",
             f"conservation error {self.conservation_error:>16.2e}   (|injected - attributed| / injected)",
         ]
+        if self.below_min_wage is not None:
+            lines.append(f"below minimum wage {self.below_min_wage:>16,}   users whose value per hour reaches it while their pay does not")
+        if self.period is not None:
+            lines.insert(0, f"period             {self.period:>16}")
         if self.edges == 0 and self.nodes == 0:
             lines.insert(0, "empty input: no edges and no nodes")
         elif t == 0:
@@ -133,18 +139,34 @@ class AttributionResult:
     Attributes
     ----------
     nodes : pyarrow.Table
-        One row per node, in ascending id order: ``node``, ``role``,
-        ``attributed``, ``paid``, ``unpaid``, ``share``, ``rank``, then the
-        nodes file's extra columns.
+        One row per node (per period, with ``period``), in ascending id
+        order: ``node``, ``role``, ``attributed``, ``paid``, ``unpaid``,
+        ``share``, ``rank``, the ``via_*`` breakdown by contribution kind,
+        per-hour columns when the nodes file has ``hours``, then the nodes
+        file's extra columns.
     summary : Summary
+        Totals (over all periods, with ``period``).
+    platforms : pyarrow.Table
+        One row per platform (per period): revenue, paid out, kept, passed to
+        users, capture, capture rate, contributors, users' unpaid value.
+    groups : pyarrow.Table or None
+        Per-group statistics of users (with ``group_by``).
+    periods : list of Summary or None
+        One summary per period (with ``period``).
     timings : list of dict
         Seconds and peak memory of each stage.
     """
 
-    def __init__(self, nodes: pa.Table, summary: Summary, timings: list[dict] | None = None):
+    def __init__(self, nodes: pa.Table, summary: Summary, timings: list[dict] | None = None, *,
+                 platforms: pa.Table | None = None, groups: pa.Table | None = None,
+                 periods: list | None = None, context=None):
         self.nodes = nodes
         self.summary = summary
         self.timings = timings or []
+        self.platforms = platforms
+        self.groups = groups
+        self.periods = periods
+        self._context = context
 
     def __repr__(self) -> str:
         s = self.summary
@@ -166,7 +188,22 @@ class AttributionResult:
         import pyarrow.compute as pc
 
         users = self.nodes.filter(pc.is_valid(self.nodes["rank"]))
-        return users.sort_by("rank").slice(0, k)
+        keys = [("rank", "ascending")] if "period" not in users.column_names else [("period", "ascending"), ("rank", "ascending")]
+        return users.sort_by(keys).slice(0, k)
+
+    def explain(self, node, top: int = 10):
+        """Decompose one node's attributed value by payer, platform, kind and last hop.
+
+        See :mod:`graphlabor.explain`. Not available for per-period results.
+        """
+        if self._context is None:
+            from .errors import ParameterError
+
+            raise ParameterError("explain is not available for per-period results; run without period")
+        from .explain import explain_node
+
+        prep, run, method = self._context
+        return explain_node(prep, run, method, node, top)
 
     def write(self, path: str) -> None:
         """Write the node table (Parquet, CSV or JSON by extension), atomically."""

@@ -69,19 +69,24 @@ def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list, sou
     return role
 
 
-def check_declared(role, inferred_platform_evidence, ids, edges, src, dst, edge_class, source: str) -> None:
-    """Reject a declared advertiser that receives revenue or sends pay."""
-    bad = np.flatnonzero((role == ADVERTISER) & inferred_platform_evidence)
+def check_declared(role, evidence, ids, locate, src, dst, edge_class, kind_of_row, source: str) -> None:
+    """Reject a declared advertiser that receives revenue or sends pay.
+
+    ``evidence`` marks the nodes that receive revenue or send pay
+    (:func:`platform_evidence`); ``locate(row)`` turns an edge row into
+    ``(file, row in file)`` and ``kind_of_row(row)`` gives its kind.
+    """
+    bad = np.flatnonzero((role == ADVERTISER) & evidence)
     if bad.size == 0:
         return
     node = int(bad[0])
     rows = np.flatnonzero(((edge_class == REVENUE) & (dst == node)) | ((edge_class == PAY) & (src == node)))
     row = int(rows[0])
-    file, local = edges.locate(row)
+    file, local = locate(row)
     what = "receives revenue" if edge_class[row] == REVENUE else "sends pay"
     raise InputError(
         f"{source}: node {ids[node].as_py()!r} is declared 'advertiser' but {what} "
-        f"({file}: row {local}, kind {edges.table['kind'][row].as_py()!r}); "
+        f"({file}: row {local}, kind {kind_of_row(row)!r}); "
         "only platforms receive revenue or send pay"
     )
 

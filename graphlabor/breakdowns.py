@@ -1,0 +1,161 @@
+"""Breakdowns of an attribution: by kind, by platform, by group, per hour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import kernels as K
+
+VIA_INJECTED = "via_injected"
+
+
+def via_columns(via: np.ndarray, kind_names: list[str], kind_class: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-node columns ``via_<kind>`` for each contribution kind, and ``via_injected``.
+
+    ``via_<kind>`` is the part of a node's attributed value that reached it,
+    on its last hop, through contribution edges of that kind; ``via_injected``
+    the part it kept of value injected at it (a platform's share of its
+    revenue, or a node's own ``value``). They add up to ``attributed``.
+    """
+    cols = {}
+    for k, name in enumerate(kind_names):
+        if kind_class[k] == 0:
+            cols[f"via_{name}"] = via[:, k]
+    cols[VIA_INJECTED] = via[:, len(kind_names)]
+    return cols
+
+
+def gini(x) -> float:
+    """Gini coefficient, as R's ``ineq::Gini(x)`` (no small-sample correction).
+
+    ``G = 2 * sum_i i * x_(i) / (n * sum x) - (n + 1) / n`` with ``x`` sorted
+    ascending and ``i = 1..n``; NaN for an empty vector or a zero sum.
+
+    >>> gini([1, 1, 1, 1])
+    0.0
+    >>> round(gini([0, 0, 0, 10]), 6)
+    0.75
+    """
+    x = np.sort(np.asarray(x, dtype=np.float64))
+    n = x.size
+    total = x.sum()
+    if n == 0 or total == 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(2.0 * np.sum(i * x) / (n * total) - (n + 1) / n)
+
+
+def top_share(x, fraction: float = 0.1) -> float:
+    """Share of the total held by the top ``fraction`` of values (at least one).
+
+    >>> top_share([1, 1, 1, 1, 1, 1, 1, 1, 1, 11])
+    0.55
+    """
+    x = np.sort(np.asarray(x, dtype=np.float64))[::-1]
+    total = x.sum()
+    if x.size == 0 or total == 0:
+        return float("nan")
+    k = max(1, int(np.ceil(fraction * x.size)))
+    return float(x[:k].sum() / total)
+
+
+def platform_table(ids: pa.Array, role: np.ndarray, run) -> pa.Table:
+    """One row per platform.
+
+    Columns: ``platform``, ``revenue`` (injected by revenue edges),
+    ``paid_out`` (pay edges it sent), ``kept``, ``passed_to_users``
+    (revenue and other injections it held minus what it kept; all of it ends
+    at users), ``capture`` (``revenue - paid_out``), ``capture_rate``
+    (``capture / revenue``), ``contributors`` (distinct users it passes value
+    to) and ``users_unpaid`` (``passed_to_users - paid_out``: the value its
+    users produced that it did not pay them).
+    """
+    plat = np.flatnonzero(role == K.PLATFORM)
+    g = run.graph
+    contributors = np.bincount(g.indices, minlength=g.n)[plat] if g.nnz else np.zeros(plat.size, np.int64)
+    revenue = run.revenue_in[plat]
+    passed = run.held[plat] - run.kept[plat]
+    paid_out = run.paid_out[plat]
+    capture = revenue - paid_out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(revenue > 0, capture / np.where(revenue > 0, revenue, 1), np.nan)
+    return pa.table({
+        "platform": ids.take(pa.array(plat)),
+        "revenue": revenue,
+        "paid_out": paid_out,
+        "kept": run.kept[plat],
+        "passed_to_users": passed,
+        "capture": capture,
+        "capture_rate": pa.array(rate, mask=np.isnan(rate)),
+        "contributors": contributors.astype(np.int64),
+        "users_unpaid": passed - paid_out,
+    })
+
+
+def hours_columns(attributed, paid, hours, role, min_wage: float | None):
+    """``attributed_per_hour``, ``paid_per_hour`` and, with a minimum wage, ``below_min_wage``.
+
+    Per-hour values are null where ``hours`` is missing or not positive.
+    ``below_min_wage`` is true for users whose attributed value per hour is at
+    or above ``min_wage`` while their pay per hour is below it.
+    """
+    ok = np.isfinite(hours) & (hours > 0)
+    safe = np.where(ok, hours, 1.0)
+    aph = attributed / safe
+    pph = paid / safe
+    cols = {
+        "attributed_per_hour": pa.array(aph, mask=~ok),
+        "paid_per_hour": pa.array(pph, mask=~ok),
+    }
+    flag = None
+    if min_wage is not None:
+        flag = ok & (role == K.USER) & (aph >= min_wage) & (pph < min_wage)
+        cols["below_min_wage"] = pa.array(flag)
+    return cols, flag
+
+
+def group_table(nodes: pa.Table, column: str) -> pa.Table:
+    """Per-group statistics of users, grouped by a node column.
+
+    Columns: the group, ``users``, ``attributed``, ``paid``, ``unpaid``,
+    ``unpaid_share`` (``unpaid / attributed``), ``gini_attributed``,
+    ``gini_paid`` (R ``ineq::Gini``), ``top10_share`` (share of the group's
+    attributed value held by its top 10% of users). Users with a null group
+    form a group of their own (null).
+    """
+    users = nodes.filter(pc.equal(nodes["role"], "user"))
+    if "period" in users.column_names:
+        keys = ["period", column]
+    else:
+        keys = [column]
+    key_cols = [users[k].to_pylist() for k in keys]
+    att = users["attributed"].to_numpy()
+    paid = users["paid"].to_numpy()
+    groups: dict = {}
+    for i, key in enumerate(zip(*key_cols)):
+        groups.setdefault(key, []).append(i)
+
+    def sort_key(k):
+        return tuple((v is None, v if v is not None else 0) for v in k)
+
+    rows = {k: [] for k in keys}
+    stats = {c: [] for c in ("users", "attributed", "paid", "unpaid", "unpaid_share", "gini_attributed", "gini_paid", "top10_share")}
+    for key in sorted(groups, key=sort_key):
+        idx = np.array(groups[key])
+        a, p = att[idx], paid[idx]
+        for k, v in zip(keys, key):
+            rows[k].append(v)
+        total_a = float(a.sum())
+        stats["users"].append(idx.size)
+        stats["attributed"].append(total_a)
+        stats["paid"].append(float(p.sum()))
+        stats["unpaid"].append(total_a - float(p.sum()))
+        stats["unpaid_share"].append((total_a - float(p.sum())) / total_a if total_a > 0 else float("nan"))
+        stats["gini_attributed"].append(gini(a))
+        stats["gini_paid"].append(gini(p))
+        stats["top10_share"].append(top_share(a))
+    cols = {k: pa.array(v, type=users.schema.field(k).type) for k, v in rows.items()}
+    cols.update({k: pa.array(v) for k, v in stats.items()})
+    return pa.table(cols)

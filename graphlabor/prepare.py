@@ -1,0 +1,189 @@
+"""Read, encode and classify: everything before the model runs.
+
+The result, :class:`Prepared`, holds plain arrays indexed by node code and by
+edge row; original ids live only in its :class:`~graphlabor.node_index.NodeIndex`.
+Edge-table columns are dropped as soon as they are encoded, so that the
+string ids do not stay in memory while the graph is built and solved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .edges import KindClasses, load_edges
+from .errors import InputError, ParameterError
+from .node_index import NodeIndex, encode
+from .nodes import load_nodes
+from .params import ModelParams
+from .roles import CONTRIBUTION, PAY, REVENUE, apply_declared, check_declared, infer_roles, platform_evidence
+from .timeaxis import decay_factors, parse_duration, parse_instant, to_epoch_seconds
+from .timing import StageLog
+
+
+@dataclass
+class Prepared:
+    """Encoded edges and nodes.
+
+    Attributes
+    ----------
+    index : NodeIndex
+    src, dst : ndarray of uint32, shape (m,)
+        Edge endpoints as node codes.
+    edge_class : ndarray of uint8, shape (m,)
+        ``CONTRIBUTION``, ``REVENUE`` or ``PAY``.
+    kind_code : ndarray of int32, shape (m,)
+    kind_names : list of str
+    weight : ndarray of float64, shape (m,)
+        Contribution weight: kind weight x ``weight`` x time decay.
+    amount : ndarray of float64, shape (m,)
+        NaN where the edge has none.
+    seconds : ndarray of int64 or None
+        Edge timestamps as epoch seconds.
+    role : ndarray of int8, shape (n,)
+    node_value : ndarray of float64, shape (n,) or None
+        Nodes-file injections by node code.
+    extra : pyarrow.Table or None
+        Nodes-file extra columns, one row per node code.
+    origins : list of (str, int)
+        Edge sources and their row counts.
+    kind_class : ndarray of uint8
+        Class of each kind (indexed by kind code).
+    """
+
+    index: NodeIndex
+    src: np.ndarray
+    dst: np.ndarray
+    edge_class: np.ndarray
+    kind_code: np.ndarray
+    kind_names: list
+    weight: np.ndarray
+    amount: np.ndarray
+    seconds: np.ndarray | None
+    role: np.ndarray
+    node_value: np.ndarray | None
+    extra: pa.Table | None
+    origins: list
+    kind_class: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.index)
+
+    @property
+    def m(self) -> int:
+        return int(self.src.shape[0])
+
+    def column(self, name: str) -> np.ndarray | None:
+        """A numeric nodes-file column by node code (NaN where missing), or None."""
+        if self.extra is None or name not in self.extra.column_names:
+            return None
+        col = self.extra[name]
+        try:
+            return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowException, ValueError):
+            raise InputError(f"nodes file: column {name!r} must be numbers") from None
+
+
+def _kind_codes(kind: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
+    if len(kind) == 0:
+        return [], np.empty(0, np.int32)
+    enc = pc.dictionary_encode(kind)
+    names = enc.chunks[0].dictionary.to_pylist()
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in enc.chunks]).astype(np.int32)
+    return names, codes
+
+
+def prepare(
+    edges,
+    nodes,
+    params: ModelParams,
+    kinds: KindClasses,
+    *,
+    src_col: str | None = None,
+    dst_col: str | None = None,
+    half_life: str | float | None = None,
+    as_of=None,
+    need_time: bool = False,
+    log: StageLog,
+) -> Prepared:
+    """Read edges and nodes, encode ids, classify edges, infer roles, weigh contributions."""
+    with log.stage("read edges"):
+        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds)
+    nt = None
+    if nodes is not None:
+        with log.stage("read nodes"):
+            nt = load_nodes(nodes, et.id_type if et.num_rows else None)
+
+    with log.stage("encode ids"):
+        table = et.table
+        cols = [table["src"], table["dst"]]
+        if nt is not None:
+            if et.num_rows == 0:
+                cols = [c.cast(nt.ids.type) for c in cols]
+            cols.append(nt.ids)
+        index, codes = encode(cols)
+        src, dst = codes[0], codes[1]
+        n = len(index)
+        table = table.drop_columns(["src", "dst"])
+        del cols
+
+    with log.stage("classify edges"):
+        kind_names, kind_code = _kind_codes(table["kind"])
+        class_of_kind = np.array(
+            [REVENUE if k in kinds.revenue else PAY if k in kinds.pay else CONTRIBUTION for k in kind_names],
+            dtype=np.uint8,
+        )
+        weight_of_kind = np.array([params.kind_weight(k) for k in kind_names], dtype=np.float64)
+        edge_class = class_of_kind[kind_code] if kind_names else np.empty(0, np.uint8)
+        role = infer_roles(n, src, dst, edge_class)
+        if nt is not None and nt.role is not None:
+            role = apply_declared(role, codes[2], nt.role.to_pylist(), nt.source)
+            check_declared(
+                role, platform_evidence(n, src, dst, edge_class), index.ids, et.locate,
+                src, dst, edge_class, lambda r: kind_names[kind_code[r]], nt.source,
+            )
+        weight = table["weight"].to_numpy()
+        if kind_names:
+            weight = weight * weight_of_kind[kind_code]
+        amount = pc.fill_null(table["amount"], np.nan).to_numpy()
+        seconds = None
+        if "timestamp" in table.column_names:
+            ts = table["timestamp"]
+            if need_time or half_life is not None:
+                row = int(pc.index(pc.is_null(ts), True).as_py()) if ts.null_count else -1
+                if row >= 0:
+                    f, r = et.locate(row)
+                    raise InputError(f"{f}: column 'timestamp', row {r}: missing timestamp (time options need one on every edge)")
+            seconds = to_epoch_seconds(ts, et.origins[0][0] if len(et.origins) == 1 else "edges")
+        elif need_time or half_life is not None:
+            raise InputError(
+                f"{', '.join(o for o, _ in et.origins)}: no 'timestamp' column, which --half-life and --period need"
+            )
+        if half_life is not None:
+            hl = parse_duration(half_life) if isinstance(half_life, str) else float(half_life)
+            if not hl > 0:
+                raise ParameterError(f"half_life must be positive, got {half_life!r}")
+            ref = parse_instant(as_of) if as_of is not None else (int(seconds.max()) if seconds.size else 0)
+            contribution = edge_class == CONTRIBUTION
+            weight = weight.copy()
+            weight[contribution] *= decay_factors(seconds[contribution], hl, ref)
+        node_value = None
+        extra = None
+        if nt is not None:
+            if nt.value is not None:
+                node_value = np.zeros(n)
+                node_value[codes[2]] = nt.value.to_numpy()
+            if nt.extra.num_columns:
+                pos = np.full(n, -1, dtype=np.int64)
+                pos[codes[2]] = np.arange(codes[2].shape[0])
+                extra = nt.extra.take(pa.array(pos, mask=pos < 0))
+        del table
+        et.table = None  # free the edge columns before the graph is built
+    return Prepared(
+        index, src, dst, edge_class, kind_code, kind_names, weight, amount, seconds,
+        role, node_value, extra, et.origins, class_of_kind,
+    )
