@@ -59,3 +59,9 @@ def edges_table(edges, *, id_type=None) -> pa.Table:
 def by_node(table: pa.Table) -> dict:
     """Output table -> {node id: row dict}."""
     return {r["node"]: r for r in table.to_pylist()}
+
+
+def pytest_configure(config):
+    # hypothesis' failure report imports mypy_extensions, which warns on import;
+    # under filterwarnings=error that warning would hide the real failure
+    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
