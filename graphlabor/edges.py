@@ -133,6 +133,28 @@ def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds
     return pa.table(cols), ks
 
 
+def _empty_edges() -> pa.Table:
+    f64 = pa.chunked_array([], pa.float64())
+    text = pa.chunked_array([], pa.string())
+    return pa.table({"src": text, "dst": text, "kind": text, "weight": f64, "amount": f64})
+
+
+def _csv_ids(raw: pa.Table, source: str, s: str, d: str) -> pa.Table:
+    """Give CSV id columns (read as text) their type: int64 if all are canonical integers."""
+    from .validate import check_text_ids, text_ids_as_ints
+
+    if "kind" in raw.column_names:
+        row = first_true(pc.equal(pc.utf8_length(raw["kind"]), 0))
+        if row is not None:
+            raise InputError(f"{where(source, 'kind', row)}: missing kind (empty cell); leave out the column to make every edge an 'interaction'")
+    cols = [check_text_ids(raw[c], source, c) for c in dict.fromkeys((s, d))]
+    ints = text_ids_as_ints(cols)
+    if ints is not None:
+        for c, col in zip(dict.fromkeys((s, d)), ints):
+            raw = raw.set_column(raw.column_names.index(c), c, col)
+    return raw
+
+
 def _columns_to_read(schema_names: Sequence[str], source: str, src_col, dst_col) -> tuple[list[str], str, str]:
     s = _pick(schema_names, src_col, SRC_ALIASES if src_col is None else (), source, "src")
     d = _pick(schema_names, dst_col, DST_ALIASES if dst_col is None else (), source, "dst")
@@ -199,16 +221,20 @@ def load_edges(
     ):
         for src in readers.resolve(edges):
             schema = readers.read_schema(src)
-            cols, s, d = _columns_to_read(schema.names, src.name, src_col, dst_col)
-            csv_types = {}
-            if src.format == "csv":
-                # ids keep their textual form if either column is not integer
-                csv_types = {"kind": pa.string()}
-            raw = readers.read_table(src, cols, csv_types)
-            if src.format == "csv" and id_kind(raw[s].type) != id_kind(raw[d].type):
-                raw = raw.set_column(raw.column_names.index(s), s, raw[s].cast(pa.string())) if id_kind(raw[s].type) == "int" else raw
-                raw = raw.set_column(raw.column_names.index(d), d, raw[d].cast(pa.string())) if id_kind(raw[d].type) == "int" else raw
-            table, t = _normalize(raw, src.name, s, d, kinds)
+            if src.format == "csv" and len(schema) == 0:
+                # a zero-byte CSV file: no header, no rows, nothing to read
+                table, t = _empty_edges(), "str"
+            else:
+                cols, s, d = _columns_to_read(schema.names, src.name, src_col, dst_col)
+                csv_types = {}
+                if src.format == "csv":
+                    # ids are read as text and become integers only if every
+                    # id is a canonical integer (see validate.text_ids_as_ints)
+                    csv_types = {s: pa.string(), d: pa.string(), "kind": pa.string()}
+                raw = readers.read_table(src, cols, csv_types)
+                if src.format == "csv":
+                    raw = _csv_ids(raw, src.name, s, d)
+                table, t = _normalize(raw, src.name, s, d, kinds)
             tables.append(table)
             origins.append((src.name, table.num_rows))
             types.add(t)

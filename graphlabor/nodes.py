@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from . import readers
 from .errors import InputError, where
-from .validate import check_ids, check_numbers, first_true, id_kind
+from .validate import check_ids, check_numbers, check_text_ids, first_non_int_text, first_true, id_kind
 
 ROLES = ("user", "platform", "advertiser")
 RESERVED = ("node", "role", "attributed", "paid", "unpaid", "share", "rank")
@@ -51,6 +51,31 @@ class NodeTable:
         return id_kind(self.ids.type)
 
 
+def _csv_ids(table: pa.Table, source: str, edge_id_type: str | None) -> pa.Table:
+    """Type the text ids of a CSV nodes file like the edge ids.
+
+    Integer edge ids: every node id must be a canonical integer. String edge
+    ids: ids stay text. No edges: integers if every id is one. An empty
+    ``role`` cell is null (the role is inferred from the edges).
+    """
+    if "role" in table.column_names:
+        role = table["role"]
+        empty = pc.equal(pc.utf8_length(role), 0)
+        table = table.set_column(table.column_names.index("role"), "role", pc.if_else(empty, pa.scalar(None, pa.string()), role))
+    ids = check_text_ids(table["id"], source, "id")
+    if edge_id_type == "str":
+        return table
+    row = first_non_int_text(ids)
+    if row is None:
+        return table.set_column(table.column_names.index("id"), "id", pc.cast(ids, pa.int64()))
+    if edge_id_type == "int":
+        raise InputError(
+            f"{where(source, 'id', row, ids[row].as_py())}: node id is not an integer "
+            "(written as in the edges, without leading zeros), but the edge ids are integers"
+        )
+    return table
+
+
 def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
     """Read and validate a nodes file or table.
 
@@ -68,10 +93,14 @@ def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
             schema = readers.read_schema(src)
             if "id" not in schema.names:
                 raise InputError(f"{src.name}: missing required column 'id'; columns are {schema.names}")
-            types = {"id": pa.string()} if (src.format == "csv" and edge_id_type == "str") else {}
+            types = {}
             if src.format == "csv":
-                types["role"] = pa.string()
-            tables.append(readers.read_table(src, schema.names, types))
+                # ids as text, typed below like the edge ids; roles as text
+                types = {"id": pa.string(), "role": pa.string()}
+            t = readers.read_table(src, schema.names, types)
+            if src.format == "csv":
+                t = _csv_ids(t, src.name, edge_id_type)
+            tables.append(t)
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
     else:
         name = "<nodes>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import tempfile
 from contextlib import contextmanager
 
@@ -35,36 +36,166 @@ def output_format(path: str) -> str:
 
 
 def check_writable(path: str, *, table: bool = True) -> None:
-    """Fail early, before any work, if ``path`` cannot be written."""
+    """Fail early, before any work, if ``path`` cannot be written.
+
+    The check is real, not ``os.access`` (which says yes to root on a
+    read-only file system or an immutable directory): a temporary file is
+    created in the target directory and removed again.
+
+    Raises
+    ------
+    OutputError
+        Unknown extension (for tables), missing directory, a directory at
+        ``path``, or a directory where files cannot be created.
+    """
     path = os.fspath(path)
     if table:
         output_format(path)
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         raise OutputError(f"{path}: output directory {d} does not exist")
-    if not os.access(d, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: output directory {d} is not writable")
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".graphlabor-probe.", dir=d)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot create files in output directory {d}: {e.strerror or e}") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+_TMP_SUFFIX = ".graphlabor-tmp"
+
+
+def _tmp_prefix(base: str) -> str:
+    return f".{base}.{socket.gethostname()}.{os.getpid()}."
+
+
+def remove_stale_temps(path: str) -> list[str]:
+    """Remove temporary files left next to ``path`` by killed runs on this host.
+
+    A run that is killed (SIGKILL, power loss) while writing leaves its
+    hidden temporary file ``.<name>.<host>.<pid>.<random>.graphlabor-tmp``
+    behind; the target itself is untouched. Such a file is removed here
+    when it was made on this host by a process that no longer runs.
+
+    Returns
+    -------
+    list of str
+        The files removed.
+    """
+    d, base = os.path.split(os.path.abspath(os.fspath(path)))
+    head = f".{base}."
+    host = socket.gethostname()
+    removed = []
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(head) and name.endswith(_TMP_SUFFIX)):
+            continue
+        middle = name[len(head) : -len(_TMP_SUFFIX)]
+        parts = middle.rsplit(".", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            os.unlink(os.path.join(d, name))
+            removed.append(os.path.join(d, name))
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager
 def atomic_path(path: str):
-    """Yield a temporary path next to ``path``; rename it into place on success."""
+    """Yield a temporary path next to ``path``; rename it into place on success.
+
+    The temporary file is hidden (``.<name>.<host>.<pid>.<random>.graphlabor-tmp``),
+    lives in the target's directory (so the rename never crosses file
+    systems), is flushed to disk before the rename, and is removed if the
+    body raises (including ``KeyboardInterrupt``). After a SIGKILL it stays
+    behind, the target untouched; the next write to the same target removes
+    it (:func:`remove_stale_temps`).
+
+    Raises
+    ------
+    OutputError
+        The file cannot be created, written or renamed (disk full, read-only
+        file system...).
+    """
     path = os.fspath(path)
     check_writable(path, table=False)
+    remove_stale_temps(path)
     d, base = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=d)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(base), suffix=_TMP_SUFFIX, dir=d)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot create a file in {d}: {e.strerror or e}") from None
     os.close(fd)
     try:
-        yield tmp
-        os.replace(tmp, path)
+        try:
+            os.chmod(tmp, _mode_for(path))
+            yield tmp
+            _fsync(tmp)
+            os.replace(tmp, path)
+        except OSError as e:
+            if isinstance(e, OutputError):
+                raise
+            raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
+        except pa.ArrowException as e:
+            raise OutputError(f"{path}: cannot write: {' '.join(str(e).split())}") from None
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+    _fsync_dir(d)
+
+
+def _mode_for(path: str) -> int:
+    """Permissions of the new file: those of the file it replaces, else 0o666 minus the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(d: str) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _json_value(v):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .errors import InputError
+from .errors import InputError, where
 
 PARQUET_EXT = (".parquet", ".pq")
 CSV_EXT = (".csv", ".csv.gz")
@@ -101,11 +101,20 @@ def read_schema(src: Source) -> pa.Schema:
             return _open_ipc(src.path).schema
         import pyarrow.csv as pacsv
 
-        with pacsv.open_csv(src.path) as reader:
-            return reader.schema
+        read, parse, convert = _csv_options([], {})
+        with pacsv.open_csv(src.path, read_options=read, parse_options=parse, convert_options=convert) as reader:
+            schema = reader.schema
+        schema.names  # column names are decoded lazily: fail here, not later
+        return schema
     except InputError:
         raise
-    except (pa.ArrowException, OSError, ValueError, UnicodeError) as e:
+    except UnicodeError as e:
+        raise InputError(f"{src.path}: cannot read CSV file: header line is not valid UTF-8 ({_one_line(e)}); save the file as UTF-8") from None
+    except (pa.ArrowException, OSError, ValueError) as e:
+        if src.format == "csv" and "Empty CSV file" in str(e):
+            return pa.schema([])
+        if src.format == "csv" and "CSV parse error" in str(e):
+            _raise_parse_error(src.path, [], {}, str(e))
         raise InputError(f"{src.path}: cannot read {_FORMAT_NAMES[src.format]} file: {_one_line(e)}") from None
 
 
@@ -133,6 +142,21 @@ def read_table(
         Columns to read (they must exist: check with :func:`read_schema`).
     csv_types : dict, optional
         Column types to force when reading CSV (for instance ids as strings).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read. For CSV, the message names the first
+        malformed record (0-based data row, header not counted, blank lines
+        skipped) or the first value that is not valid UTF-8, with its column.
+
+    Notes
+    -----
+    CSV is read as UTF-8 (a byte-order mark is skipped), quoted values may
+    span lines, and only empty cells and the usual spellings of "missing"
+    (``NA``, ``N/A``, ``NULL``, ``null``, ``#N/A``...) are read as null in
+    numeric columns; ``nan`` and ``inf`` stay numbers, so that the checks can
+    name them. Text columns never hold nulls: an empty cell is ``""``.
     """
     columns = list(columns)
     try:
@@ -143,12 +167,128 @@ def read_table(
         if src.format == "ipc":
             table = _open_ipc(src.path).read_all()
             return table.select(columns)
-        import pyarrow.csv as pacsv
-
-        convert = pacsv.ConvertOptions(include_columns=columns, column_types=csv_types or {})
-        return pacsv.read_csv(src.path, convert_options=convert)
+        return _read_csv(src.path, columns, dict(csv_types or {}))
+    except InputError:
+        raise
     except (pa.ArrowException, OSError, ValueError, UnicodeError) as e:
         raise InputError(f"{src.path}: cannot read {_FORMAT_NAMES[src.format]} file: {_one_line(e)}") from None
+
+
+#: Cells read as null in CSV: pyarrow's defaults without the spellings of NaN.
+CSV_NULLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "1.#IND", "N/A", "NA", "NULL", "n/a", "null"]
+
+
+def _csv_options(columns, types, *, use_threads: bool = True, handler=None):
+    import pyarrow.csv as pacsv
+
+    read = pacsv.ReadOptions(use_threads=use_threads)
+    parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=handler)
+    convert = pacsv.ConvertOptions(
+        include_columns=list(columns),
+        column_types=types,
+        null_values=CSV_NULLS,
+        strings_can_be_null=False,
+    )
+    return read, parse, convert
+
+
+def _read_csv(path: str, columns: list[str], types: dict[str, pa.DataType]) -> pa.Table:
+    import pyarrow.csv as pacsv
+
+    if os.path.getsize(path) == 0:
+        return pa.table({c: pa.array([], pa.string()) for c in columns})
+    read, parse, convert = _csv_options(columns, types)
+    try:
+        table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as e:
+        msg = str(e)
+        if "Empty CSV file" in msg:
+            return pa.table({c: pa.array([], pa.string()) for c in columns})
+        if "CSV parse error" in msg:
+            _raise_parse_error(path, columns, types, msg)
+        if "invalid UTF8" in msg or "invalid UTF-8" in msg:
+            # a column forced to text holds bytes that are not UTF-8: read
+            # those columns as bytes to find the first bad value
+            types = {c: (pa.binary() if pa.types.is_string(t) or pa.types.is_large_string(t) else t) for c, t in types.items()}
+            read, parse, convert = _csv_options(columns, types)
+            table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        else:
+            raise
+    return check_utf8(table, path)
+
+
+def _raise_parse_error(path: str, columns, types, msg: str):
+    """Re-read serially to name the first malformed record, then raise."""
+    import pyarrow.csv as pacsv
+
+    bad = []
+
+    def handler(row):
+        bad.append(row)
+        return "error"
+
+    read, parse, convert = _csv_options(columns, types, use_threads=False, handler=handler)
+    try:
+        pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowException, OSError, ValueError, UnicodeError):
+        pass
+    if bad and bad[0].number is not None:
+        row = bad[0]
+        text = row.text if len(row.text) <= 80 else row.text[:77] + "..."
+        raise InputError(
+            f"{where(path, None, row.number - 2, text)}: expected {row.expected_columns} fields "
+            f"(as in the header), found {row.actual_columns}"
+        )
+    raise InputError(f"{path}: cannot read CSV file: {_one_line(msg)}")
+
+
+def first_invalid_utf8(arr: pa.Array | pa.ChunkedArray) -> int | None:
+    """Index of the first value of a binary array that is not valid UTF-8, or None.
+
+    >>> first_invalid_utf8(pa.array([b"ok", b"\\xc3\\xa9", b"\\xff"]))
+    2
+    """
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    offset = 0
+    for chunk in chunks:
+        if not _utf8_ok(chunk):
+            lo, hi = 0, len(chunk)  # the first bad index is in [lo, hi)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if _utf8_ok(chunk.slice(lo, mid - lo)):
+                    lo = mid
+                else:
+                    hi = mid
+            return offset + lo
+        offset += len(chunk)
+    return None
+
+
+def _utf8_ok(arr: pa.Array) -> bool:
+    try:
+        arr.cast(pa.string() if not pa.types.is_large_binary(arr.type) else pa.large_string())
+        return True
+    except pa.ArrowInvalid:
+        return False
+
+
+def check_utf8(table: pa.Table, name: str) -> pa.Table:
+    """Reject binary columns of a CSV table (pyarrow's sign of text that is not UTF-8).
+
+    Returns the table with any binary column that does decode cast to text.
+    """
+    for i, col_name in enumerate(table.column_names):
+        col = table[col_name]
+        if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
+            row = first_invalid_utf8(col)
+            if row is not None:
+                raise InputError(
+                    f"{where(name, col_name, row, col[row].as_py())}: not valid UTF-8 text "
+                    "(save the file with UTF-8 encoding)"
+                )
+            text = pa.large_string() if pa.types.is_large_binary(col.type) else pa.string()
+            table = table.set_column(i, col_name, col.cast(text))
+    return table
 
 
 def from_memory(data, name: str) -> pa.Table:

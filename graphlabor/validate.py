@@ -53,8 +53,15 @@ def check_not_null(col, source: str, name: str):
 
 
 def check_ids(col, source: str, name: str):
-    """Normalize an id column to int64 or string; reject nulls and other types."""
+    """Normalize an id column to int64 or string; reject nulls and other types.
+
+    A column of type null (what pyarrow infers for a CSV column with a header
+    and no rows) is an empty string column when it has no rows.
+    """
     t = col.type
+    if pa.types.is_null(t):
+        check_not_null(col, source, name)
+        return pa.chunked_array([], pa.string())
     kind = id_kind(t)
     if kind is None:
         raise InputError(f"{where(source, name)}: ids must be integers or strings, found {t}")
@@ -118,3 +125,59 @@ def check_strings(col, source: str, name: str):
             raise InputError(f"{where(source, name)}: must be text labels, found {t}")
     check_not_null(col, source, name)
     return col.cast(pa.string())
+
+
+_CANONICAL_INT_RE = r"^-?(0|[1-9][0-9]{0,18})$"
+
+
+def check_text_ids(col, source: str, name: str):
+    """Reject empty ids in a text column read from CSV (an empty cell is a missing id)."""
+    row = first_true(pc.equal(pc.utf8_length(col), 0))
+    if row is not None:
+        raise InputError(f"{where(source, name, row)}: missing id (empty cell); every row needs one")
+    return col
+
+
+def first_non_int_text(col) -> int | None:
+    """First row of a text column that is not an integer written canonically, or None.
+
+    Canonical means an optional ``-``, no leading zeros, no ``+``, no spaces,
+    and a value that fits in int64 ("007" and "1e3" are not canonical).
+
+    >>> import pyarrow as pa
+    >>> first_non_int_text(pa.array(["1", "-20", "007"]))
+    2
+    """
+    if len(col) == 0:
+        return None
+    row = first_true(pc.invert(pc.match_substring_regex(col, _CANONICAL_INT_RE)))
+    if row is not None:
+        return row
+    try:
+        pc.cast(col, pa.int64())
+    except pa.ArrowInvalid:
+        # a canonical integer out of int64's range: find it
+        too_long = pc.greater_equal(pc.utf8_length(pc.utf8_ltrim(col, characters="-")), 19)
+        for i in np.flatnonzero(pc.fill_null(too_long, False).to_numpy(zero_copy_only=False)).tolist():
+            if not (-(2**63) <= int(col[i].as_py()) < 2**63):
+                return int(i)
+    return None
+
+
+def text_ids_as_ints(columns: list) -> list | None:
+    """Cast text id columns to int64 if every id in all of them is a canonical integer.
+
+    This is how ids read from CSV get their type: integers when every id is
+    written as an integer in canonical form (so that casting back to text
+    gives the same string), strings otherwise, so that ``007`` or ``1e3``
+    are never changed. Returns None when the columns must stay text.
+
+    >>> import pyarrow as pa
+    >>> [c.to_pylist() for c in text_ids_as_ints([pa.array(["1", "-2"]), pa.array(["3"])])]
+    [[1, -2], [3]]
+    >>> text_ids_as_ints([pa.array(["1"]), pa.array(["007"])]) is None
+    True
+    """
+    if any(first_non_int_text(c) is not None for c in columns):
+        return None
+    return [pc.cast(c, pa.int64()) for c in columns]
