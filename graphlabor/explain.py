@@ -24,7 +24,7 @@ import numpy as np
 
 from . import kernels as K
 from .errors import ConvergenceError, InputError
-from .roles import REVENUE
+from .roles import CONTRIBUTION, REVENUE
 
 NODE_VALUE = "(node value)"
 
@@ -135,17 +135,12 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
     gap = abs(1.0 - scale) if total > 0 else 0.0
 
     # by payer: revenue edges' sources; node-file values under one label
-    rows = run.rows
-    src = prep.src if rows is None else prep.src[rows]
-    dst = prep.dst if rows is None else prep.dst[rows]
-    cls = prep.edge_class if rows is None else prep.edge_class[rows]
-    amount = prep.amount if rows is None else prep.amount[rows]
-    rev = cls == REVENUE
-    payer_part = K.group_sum(src[rev], y[dst[rev]] * amount[rev] * scale, n)
+    r = prep.revenue.take((run.rows or {}).get(REVENUE))
+    payer_part = K.group_sum(r.src, y[r.dst] * r.value * scale, n)
     payers = np.flatnonzero(payer_part)
     labels = [ids[int(j)].as_py() for j in payers]
     values = payer_part[payers].tolist()
-    other = float((reach - K.group_sum(dst[rev], y[dst[rev]] * amount[rev], n)).sum()) * scale
+    other = float((reach - K.group_sum(r.dst, y[r.dst] * r.value, n)).sum()) * scale
     if abs(other) > 1e-15 * max(kept_v, 1e-300):
         labels.append(NODE_VALUE)
         values.append(other)
@@ -175,15 +170,11 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
 
 def _shapley_weights(prep, run, v: int) -> dict[int, float]:
     """Weights ``a_j`` with ``shapley_v = sum_j a_j h_j`` (``h`` the one-hop values)."""
-    role = prep.role
-    rows = run.rows
-    src = prep.src if rows is None else prep.src[rows]
-    dst = prep.dst if rows is None else prep.dst[rows]
-    cls = prep.edge_class if rows is None else prep.edge_class[rows]
-    w = prep.weight if rows is None else prep.weight[rows]
+    from .methods import engagement_edges
+
+    c = prep.contribution.take((run.rows or {}).get(CONTRIBUTION))
     d = run.params.damping
-    uu = (cls == 0) & (role[src] == K.USER) & (role[dst] == K.USER) & (w > 0)
-    u, t, ww = src[uu], dst[uu], w[uu]
+    u, t, ww, _ = engagement_edges(prep, c)
     W = K.group_sum(u, ww, prep.n)
     weights = {v: (1.0 - 0.5 * d) if W[v] > 0 else 1.0}
     into = np.flatnonzero(t == v)

@@ -55,8 +55,11 @@ class ModelRun:
     graph : FlowGraph
     n_iter : int
     residual : float
-    rows : ndarray of int64 or None
-        Edge rows used (None: all).
+    rows : dict or None
+        Edge rows used of each class (None: all).
+    params : ModelParams
+    counts : tuple of int
+        Contribution, revenue and pay edges used.
     """
 
     kept: np.ndarray
@@ -69,65 +72,85 @@ class ModelRun:
     graph: FlowGraph
     n_iter: int
     residual: float
-    rows: np.ndarray | None
+    rows: dict | None
     params: ModelParams
+    counts: tuple = (0, 0, 0)
 
 
-def _select(prep: Prepared, rows):
-    if rows is None:
-        return prep.src, prep.dst, prep.edge_class, prep.kind_code, prep.weight, prep.amount
-    return (prep.src[rows], prep.dst[rows], prep.edge_class[rows], prep.kind_code[rows], prep.weight[rows], prep.amount[rows])
-
-
-def _via_propagate(prep, graph: FlowGraph, held, injected, c_src, c_dst, c_w, c_kind, params) -> np.ndarray:
+def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
     """Split each node's kept value by the kind of its last hop."""
     n, nk = prep.n, len(prep.kind_names)
-    snd, rcv, w, eid = K.flow_edges(c_src, c_dst, c_w, prep.role)
+    snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, prep.role, c.kind)
     passed = 1.0 - graph.keep
     factor = np.divide(passed, graph.out_weight, out=np.zeros(n), where=graph.out_weight > 0)
     vals = w * factor[snd] * held[snd]
-    keys = rcv.astype(np.int64) * (nk + 1) + c_kind[eid]
+    del w
+    keys = rcv.astype(np.int64) * (nk + 1) + kind
+    del rcv, kind
     via = K.group_sum(keys, vals, n * (nk + 1)).reshape(n, nk + 1)
     via[:, nk] = injected
     via *= graph.keep[:, None]
     return via
 
 
-def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", rows=None, breakdown: bool = True, use_node_value: bool = True) -> ModelRun:
-    """Run one attribution method on the prepared edges (or the given rows)."""
+def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", rows: dict | None = None,
+              breakdown: bool = True, use_node_value: bool = True, log=None) -> ModelRun:
+    """Run one attribution method on the prepared edges.
+
+    Parameters
+    ----------
+    rows : dict, optional
+        Row indices to use of each edge class (``CONTRIBUTION``, ``REVENUE``,
+        ``PAY``), for one period; default all edges.
+    """
+    from .timing import StageLog
+
     if method not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    log = log if log is not None else StageLog(verbose=False)
     n = prep.n
-    src, dst, edge_class, kind_code, weight, amount = _select(prep, rows)
-    revenue = edge_class == REVENUE
-    pay = edge_class == PAY
-    revenue_in = K.group_sum(dst[revenue], amount[revenue], n)
+    rows = rows or {}
+    c = prep.contribution.take(rows.get(CONTRIBUTION))
+    r = prep.revenue.take(rows.get(REVENUE))
+    p = prep.pay.take(rows.get(PAY))
+    revenue_in = K.group_sum(r.dst, r.value, n)
     injected = revenue_in
     if use_node_value and prep.node_value is not None:
         injected = revenue_in + prep.node_value
-    paid = K.group_sum(dst[pay], amount[pay], n)
-    paid_out = K.group_sum(src[pay], amount[pay], n)
-    contribution = edge_class == CONTRIBUTION
-    c_src, c_dst, c_w, c_kind = src[contribution], dst[contribution], weight[contribution], kind_code[contribution]
-    del src, dst, edge_class, kind_code, weight, amount
+    paid = K.group_sum(p.dst, p.value, n)
+    paid_out = K.group_sum(p.src, p.value, n)
 
     flow_params = params if method == "propagate" else replace(params, damping=0.0)
-    graph = build_flow_graph(c_src, c_dst, c_w, prep.role, flow_params)
-    sol = solve(graph, injected, flow_params)
-    via = _via_propagate(prep, graph, sol.held, injected, c_src, c_dst, c_w, c_kind, flow_params) if breakdown else None
+    with log.stage("build graph"):
+        graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params)
+    with log.stage("solve"):
+        sol = solve(graph, injected, flow_params)
+    via = None
+    if breakdown:
+        with log.stage("breakdown by kind"):
+            via = _via_propagate(prep, graph, sol.held, injected, c)
     kept = sol.kept
     if method == "shapley":
-        kept, via = _shapley(prep, params, kept, via, c_src, c_dst, c_w, c_kind)
-    return ModelRun(kept, sol.held, injected, paid, paid_out, revenue_in, via, graph, sol.n_iter, sol.residual, rows, params)
+        with log.stage("shapley"):
+            kept, via = _shapley(prep, params, kept, via, c)
+    counts = (len(c), len(r), len(p))
+    return ModelRun(kept, sol.held, injected, paid, paid_out, revenue_in, via, graph, sol.n_iter, sol.residual,
+                    rows or None, params, counts)
 
 
-def _shapley(prep: Prepared, params: ModelParams, one_hop, via_direct, c_src, c_dst, c_w, c_kind):
+def engagement_edges(prep: Prepared, c):
+    """User-to-user contribution edges with positive weight: ``(u, v, w, kind)``."""
+    role = prep.role
+    uu = (role[c.src] == K.USER) & (role[c.dst] == K.USER) & (c.value > 0)
+    return c.src[uu], c.dst[uu], c.value[uu], c.kind[uu]
+
+
+def _shapley(prep: Prepared, params: ModelParams, one_hop, via_direct, c):
     """Closed-form Shapley value of the induced-subgraph game (see module docs)."""
     n, nk = prep.n, len(prep.kind_names)
     role = prep.role
     d = params.damping
-    uu = (role[c_src] == K.USER) & (role[c_dst] == K.USER) & (c_w > 0)
-    u, v, w, kind = c_src[uu], c_dst[uu], c_w[uu], c_kind[uu]
+    u, v, w, kind = engagement_edges(prep, c)
     W = K.group_sum(u, w, n)
     h = np.where(role == K.USER, one_hop, 0.0)
     engaged = W > 0

@@ -91,6 +91,10 @@ def encode(columns: list[pa.ChunkedArray | pa.Array]) -> tuple[NodeIndex, list[n
     >>> index.ids.to_pylist(), s.tolist(), d.tolist()
     (['a', 'b', 'c'], [1, 0], [2, 1])
     """
+    if columns and not pa.types.is_integer(columns[0].type):
+        # string and large_string columns (pandas gives the latter) share one type
+        typ = pa.large_string() if any(pa.types.is_large_string(c.type) for c in columns) else pa.string()
+        columns = [c if c.type == typ else c.cast(typ) for c in columns]
     chunks = []
     lengths = []
     for col in columns:

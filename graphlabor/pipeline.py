@@ -144,19 +144,18 @@ def attribute(
         slices = [(None, None)]
     else:
         with log.stage("split periods"):
-            starts = period_starts(prep.seconds, period)
-            order = np.argsort(starts, kind="stable")
-            uniq, first = np.unique(starts[order], return_index=True)
-            bounds = list(first) + [order.size]
-            slices = [(int(uniq[i]), np.sort(order[bounds[i]:bounds[i + 1]])) for i in range(uniq.size)]
+            slices = _period_rows(prep, period)
 
     tables, platform_tables, summaries, runs = [], [], [], []
     n_flagged = 0
     for start, rows in slices:
-        with log.stage("solve" if start is None else f"solve {np.datetime64(start, 'D')}"):
-            run = run_model(prep, params, method, rows=rows, breakdown=breakdown)
+        if start is not None and log.verbose:
+            import sys
+
+            print(f"graphlabor: period {np.datetime64(start, 'D')}", file=sys.stderr)
+        run = run_model(prep, params, method, rows=rows, breakdown=breakdown, log=log)
         with log.stage("results"):
-            table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown, rows)
+            table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
             plat = platform_table(prep.index.ids, prep.role, run)
             if start is not None:
                 day = pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32())
@@ -183,7 +182,7 @@ def attribute(
     )
 
 
-def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown, rows):
+def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):
     role = prep.role
     total = float(run.injected.sum())
     by_role = role_totals(role, run.kept)
@@ -201,17 +200,17 @@ def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown, rows):
     if prep.extra is not None:
         for name in prep.extra.column_names:
             table = table.append_column(name, prep.extra[name])
-    cls = prep.edge_class if rows is None else prep.edge_class[rows]
+    n_contribution, n_revenue, n_pay = run.counts
     users = role == K.USER
     summary = Summary(
         nodes=prep.n,
         users=int(users.sum()),
         platforms=int((role == K.PLATFORM).sum()),
         advertisers=int((role == K.ADVERTISER).sum()),
-        edges=int(cls.shape[0]),
-        contribution_edges=int((cls == CONTRIBUTION).sum()),
-        revenue_edges=int((cls == REVENUE).sum()),
-        pay_edges=int((cls == PAY).sum()),
+        edges=n_contribution + n_revenue + n_pay,
+        contribution_edges=n_contribution,
+        revenue_edges=n_revenue,
+        pay_edges=n_pay,
         flow_edges=run.graph.n_flow_edges,
         total_injected=total,
         attributed_users=by_role["users"],
@@ -234,6 +233,21 @@ def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown, rows):
         },
     )
     return table, summary, flagged
+
+
+def _period_rows(prep, period: str) -> list[tuple[int, dict]]:
+    """For each calendar period present: its first day and the rows of each edge class in it."""
+    parts = {CONTRIBUTION: prep.contribution, REVENUE: prep.revenue, PAY: prep.pay}
+    groups: dict[int, dict] = {}
+    for cls, e in parts.items():
+        starts = period_starts(e.seconds, period)
+        order = np.argsort(starts, kind="stable")
+        days, first = np.unique(starts[order], return_index=True)
+        bounds = np.append(first, order.size)
+        for i, day in enumerate(days.tolist()):
+            groups.setdefault(int(day), {})[cls] = order[bounds[i]:bounds[i + 1]]
+    empty = np.empty(0, dtype=np.int64)
+    return [(day, {cls: groups[day].get(cls, empty) for cls in parts}) for day in sorted(groups)]
 
 
 def _with_period(summary: Summary, start: int) -> Summary:

@@ -25,24 +25,53 @@ from .timing import StageLog
 
 
 @dataclass
+class EdgeArrays:
+    """Edges of one class as plain arrays.
+
+    Attributes
+    ----------
+    src, dst : ndarray of uint32
+        Endpoints as node codes.
+    kind : ndarray of uint16
+        Kind code of each edge.
+    value : ndarray of float64
+        Contribution weight (kind weight x ``weight`` x time decay) for
+        contribution edges; ``amount`` for revenue and pay edges.
+    seconds : ndarray of int64 or None
+        Timestamps as epoch seconds, when read.
+    """
+
+    src: np.ndarray
+    dst: np.ndarray
+    kind: np.ndarray
+    value: np.ndarray
+    seconds: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.src.shape[0])
+
+    def take(self, rows: np.ndarray | None) -> "EdgeArrays":
+        """The edges at ``rows`` (all of them for None)."""
+        if rows is None:
+            return self
+        return EdgeArrays(
+            self.src[rows], self.dst[rows], self.kind[rows], self.value[rows],
+            None if self.seconds is None else self.seconds[rows],
+        )
+
+
+@dataclass
 class Prepared:
     """Encoded edges and nodes.
 
     Attributes
     ----------
     index : NodeIndex
-    src, dst : ndarray of uint32, shape (m,)
-        Edge endpoints as node codes.
-    edge_class : ndarray of uint8, shape (m,)
-        ``CONTRIBUTION``, ``REVENUE`` or ``PAY``.
-    kind_code : ndarray of int32, shape (m,)
+    contribution, revenue, pay : EdgeArrays
+        The edges of each class.
     kind_names : list of str
-    weight : ndarray of float64, shape (m,)
-        Contribution weight: kind weight x ``weight`` x time decay.
-    amount : ndarray of float64, shape (m,)
-        NaN where the edge has none.
-    seconds : ndarray of int64 or None
-        Edge timestamps as epoch seconds.
+    kind_class : ndarray of uint8
+        Class of each kind (indexed by kind code).
     role : ndarray of int8, shape (n,)
     node_value : ndarray of float64, shape (n,) or None
         Nodes-file injections by node code.
@@ -50,24 +79,18 @@ class Prepared:
         Nodes-file extra columns, one row per node code.
     origins : list of (str, int)
         Edge sources and their row counts.
-    kind_class : ndarray of uint8
-        Class of each kind (indexed by kind code).
     """
 
     index: NodeIndex
-    src: np.ndarray
-    dst: np.ndarray
-    edge_class: np.ndarray
-    kind_code: np.ndarray
+    contribution: EdgeArrays
+    revenue: EdgeArrays
+    pay: EdgeArrays
     kind_names: list
-    weight: np.ndarray
-    amount: np.ndarray
-    seconds: np.ndarray | None
+    kind_class: np.ndarray
     role: np.ndarray
     node_value: np.ndarray | None
     extra: pa.Table | None
     origins: list
-    kind_class: np.ndarray
 
     @property
     def n(self) -> int:
@@ -75,7 +98,7 @@ class Prepared:
 
     @property
     def m(self) -> int:
-        return int(self.src.shape[0])
+        return len(self.contribution) + len(self.revenue) + len(self.pay)
 
     def column(self, name: str) -> np.ndarray | None:
         """A numeric nodes-file column by node code (NaN where missing), or None."""
@@ -89,12 +112,18 @@ class Prepared:
 
 
 def _kind_codes(kind: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
+    """Kind names in sorted order and each edge's kind code (independent of row order)."""
     if len(kind) == 0:
-        return [], np.empty(0, np.int32)
+        return [], np.empty(0, np.uint16)
     enc = pc.dictionary_encode(kind)
     names = enc.chunks[0].dictionary.to_pylist()
-    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in enc.chunks]).astype(np.int32)
-    return names, codes
+    if len(names) > np.iinfo(np.uint16).max:
+        raise InputError(f"{len(names)} distinct edge kinds: more than {np.iinfo(np.uint16).max} are not supported")
+    order = sorted(range(len(names)), key=lambda i: names[i].encode("utf-8"))
+    rank = np.empty(len(names), dtype=np.uint16)
+    rank[order] = np.arange(len(names), dtype=np.uint16)
+    codes = np.concatenate([rank[c.indices.to_numpy(zero_copy_only=False)] for c in enc.chunks])
+    return [names[i] for i in order], codes
 
 
 def prepare(
@@ -129,6 +158,7 @@ def prepare(
         src, dst = codes[0], codes[1]
         n = len(index)
         table = table.drop_columns(["src", "dst"])
+        et.table = None  # free the string ids before the graph is built
         del cols
 
     with log.stage("classify edges"):
@@ -146,31 +176,42 @@ def prepare(
                 role, platform_evidence(n, src, dst, edge_class), index.ids, et.locate,
                 src, dst, edge_class, lambda r: kind_names[kind_code[r]], nt.source,
             )
-        weight = table["weight"].to_numpy()
-        if kind_names:
-            weight = weight * weight_of_kind[kind_code]
-        amount = pc.fill_null(table["amount"], np.nan).to_numpy()
         seconds = None
-        if "timestamp" in table.column_names:
+        if "timestamp" in table.column_names and (need_time or half_life is not None):
             ts = table["timestamp"]
-            if need_time or half_life is not None:
-                row = int(pc.index(pc.is_null(ts), True).as_py()) if ts.null_count else -1
-                if row >= 0:
-                    f, r = et.locate(row)
-                    raise InputError(f"{f}: column 'timestamp', row {r}: missing timestamp (time options need one on every edge)")
+            if ts.null_count:
+                f, r = et.locate(int(pc.index(pc.is_null(ts), True).as_py()))
+                raise InputError(f"{f}: column 'timestamp', row {r}: missing timestamp (time options need one on every edge)")
             seconds = to_epoch_seconds(ts, et.origins[0][0] if len(et.origins) == 1 else "edges")
         elif need_time or half_life is not None:
             raise InputError(
                 f"{', '.join(o for o, _ in et.origins)}: no 'timestamp' column, which --half-life and --period need"
             )
+        parts = {}
+        for cls in (CONTRIBUTION, REVENUE, PAY):
+            rows = np.flatnonzero(edge_class == cls)
+            if rows.size == edge_class.size:
+                rows = slice(None)  # every edge is of this class: no copies
+            if cls == CONTRIBUTION:
+                value = table["weight"].to_numpy()
+                value = value[rows] * weight_of_kind[kind_code[rows]] if kind_names else value[rows]
+            else:
+                amount = table["amount"]
+                if not isinstance(rows, slice):
+                    amount = amount.take(pa.array(rows))
+                value = pc.fill_null(amount, np.nan).to_numpy()
+            parts[cls] = EdgeArrays(
+                src[rows], dst[rows], kind_code[rows], value, None if seconds is None else seconds[rows]
+            )
+            del rows
+        del src, dst, edge_class, kind_code, table
         if half_life is not None:
             hl = parse_duration(half_life) if isinstance(half_life, str) else float(half_life)
             if not hl > 0:
                 raise ParameterError(f"half_life must be positive, got {half_life!r}")
             ref = parse_instant(as_of) if as_of is not None else (int(seconds.max()) if seconds.size else 0)
-            contribution = edge_class == CONTRIBUTION
-            weight = weight.copy()
-            weight[contribution] *= decay_factors(seconds[contribution], hl, ref)
+            c = parts[CONTRIBUTION]
+            c.value = c.value * decay_factors(c.seconds, hl, ref)
         node_value = None
         extra = None
         if nt is not None:
@@ -181,9 +222,7 @@ def prepare(
                 pos = np.full(n, -1, dtype=np.int64)
                 pos[codes[2]] = np.arange(codes[2].shape[0])
                 extra = nt.extra.take(pa.array(pos, mask=pos < 0))
-        del table
-        et.table = None  # free the edge columns before the graph is built
     return Prepared(
-        index, src, dst, edge_class, kind_code, kind_names, weight, amount, seconds,
-        role, node_value, extra, et.origins, class_of_kind,
+        index, parts[CONTRIBUTION], parts[REVENUE], parts[PAY], kind_names, class_of_kind,
+        role, node_value, extra, et.origins,
     )

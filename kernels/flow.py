@@ -35,8 +35,9 @@ def _count_flow(src, dst, weight, role):
 
 
 @njit
-def _fill_flow(src, dst, weight, role, senders, receivers, w, edge_ids):
+def _fill_flow(src, dst, weight, role, labels, senders, receivers, w, out_labels):
     p = 0
+    with_labels = out_labels.shape[0] > 0
     for k in range(src.shape[0]):
         if weight[k] > 0.0 and role[src[k]] == USER:
             r = role[dst[k]]
@@ -49,11 +50,12 @@ def _fill_flow(src, dst, weight, role, senders, receivers, w, edge_ids):
             else:
                 continue
             w[p] = weight[k]
-            edge_ids[p] = k
+            if with_labels:
+                out_labels[p] = labels[k]
             p += 1
 
 
-def flow_edges(src, dst, weight, role):
+def flow_edges(src, dst, weight, role, labels=None):
     """Select the contribution edges that carry value, oriented sender -> receiver.
 
     Parameters
@@ -62,20 +64,22 @@ def flow_edges(src, dst, weight, role):
         Contribution edges ("src acted on dst").
     weight : ndarray of float64, shape (m,)
     role : ndarray of int8, shape (n,)
+    labels : ndarray, shape (m,), optional
+        A label per edge (such as its kind) to carry along.
 
     Returns
     -------
     senders, receivers : ndarray of uint32, shape (f,)
     w : ndarray of float64, shape (f,)
-    edge_ids : ndarray of int64, shape (f,)
-        Position of each flow edge in the input.
+    out_labels : ndarray, shape (f,) or None
+        The labels of the selected edges, when ``labels`` is given.
 
     Examples
     --------
     >>> import numpy as np
     >>> from graphlabor.kernels.flow import flow_edges
     >>> role = np.array([0, 0, 1], dtype=np.int8)       # users 0, 1; platform 2
-    >>> s, r, w, e = flow_edges(np.array([0, 1], np.uint32), np.array([2, 0], np.uint32),
+    >>> s, r, w, _ = flow_edges(np.array([0, 1], np.uint32), np.array([2, 0], np.uint32),
     ...                         np.array([1.0, 2.0]), role)
     >>> s.tolist(), r.tolist(), w.tolist()
     ([2, 1], [0, 0], [1.0, 2.0])
@@ -84,9 +88,13 @@ def flow_edges(src, dst, weight, role):
     senders = np.empty(n, dtype=np.uint32)
     receivers = np.empty(n, dtype=np.uint32)
     w = np.empty(n, dtype=np.float64)
-    edge_ids = np.empty(n, dtype=np.int64)
-    _fill_flow(src, dst, weight, role, senders, receivers, w, edge_ids)
-    return senders, receivers, w, edge_ids
+    if labels is None:
+        dummy = np.empty(0, dtype=np.uint16)
+        _fill_flow(src, dst, weight, role, dummy, senders, receivers, w, dummy)
+        return senders, receivers, w, None
+    out_labels = np.empty(n, dtype=labels.dtype)
+    _fill_flow(src, dst, weight, role, labels, senders, receivers, w, out_labels)
+    return senders, receivers, w, out_labels
 
 
 @njit
