@@ -244,8 +244,10 @@ def test_flow_edges_orientation():
     src = np.array([0, 1, 0, 2, 3, 3, 4, 1], np.uint32)
     dst = np.array([2, 0, 1, 0, 4, 2, 2, 2], np.uint32)
     w = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 0.0])
-    s, r, fw, e = K.flow_edges(src, dst, w, role)
+    s, r, fw, e = K.flow_edges(src, dst, w, role, np.arange(8, dtype=np.int64))  # labels: edge positions
     got = sorted(zip(s.tolist(), r.tolist(), fw.tolist(), e.tolist()))
+    s2, r2, fw2, _ = K.flow_edges(src, dst, w, role)
+    assert sorted(zip(s2.tolist(), r2.tolist(), fw2.tolist())) == [g[:3] for g in got]
     # user->platform: platform sends to user; user->user: same direction;
     # platform->user, user->advertiser, advertiser->platform and zero weights carry nothing
     assert got == sorted([(2, 0, 1.0, 0), (1, 0, 2.0, 1), (0, 1, 3.0, 2), (2, 3, 6.0, 5)])
