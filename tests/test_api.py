@@ -232,3 +232,15 @@ def test_large_string_edge_ids_with_string_node_ids():
     rows = by_node(r.nodes)
     # a holds 1, keeps 0.5, passes 0.5 to b; b keeps 0.25, passes 0.25 to c; d keeps 1
     assert {v: rows[v]["attributed"] for v in "abcd"} == pytest.approx({"a": 0.5, "b": 0.25, "c": 0.25, "d": 1.0})
+
+
+def test_timestamp_column_is_read_and_changes_nothing(tmp_path):
+    # a timestamp column is accepted (read now, used by later work); without a time
+    # option the attribution is the hand example's
+    t = edges_table(EDGES)
+    ts = pa.array([1_700_000_000 + 3600 * i for i in range(t.num_rows)], pa.int64()).cast(pa.timestamp("s"))
+    t = t.append_column("timestamp", ts)
+    p = tmp_path / "e.parquet"
+    pq.write_table(t, p)
+    r = graphlabor.attribute(str(p), **HAND)
+    _check(by_node(r.nodes), SHARE_025)
