@@ -1,0 +1,179 @@
+"""Propagation blocking (kernels/layout.py) against the pull kernel, scipy and brute force.
+
+The blocked step promises the pull step's results bit for bit (same products,
+added in the same order), so the strongest checks are exact equality with
+``propagate_step`` / ``power_iteration``; scipy's sparse product and a dense
+solve are the independent oracles for the values themselves.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphlabor import kernels as K
+from graphlabor.kernels import layout as L
+
+
+def _random_T(n, m, seed, hub=False, empty_tail=0):
+    """Canonical CSR of a random substochastic matrix (columns sum to <= 0.85)."""
+    rng = np.random.default_rng(seed)
+    live = max(n - empty_tail, 1)
+    src = rng.integers(0, live, m)
+    dst = rng.integers(0, live, m)
+    if hub and m:
+        dst[: m // 3] = 0  # one receiver with a third of the entries
+        src[m // 3 : m // 2] = live - 1  # one sender with a sixth
+    w = rng.uniform(0.5, 2.0, m)
+    out_w = np.bincount(src, weights=w, minlength=n)
+    data = 0.85 * w / out_w[src]
+    return K.build_csr(dst.astype(np.uint32), src.astype(np.uint32), data, n)
+
+
+def _scipy(T, n):
+    indptr, indices, data = T
+    return sp.csr_matrix((data, indices.astype(np.int64), indptr.astype(np.int64)), shape=(n, n))
+
+
+def _step_both(T, n, x, s, **kw):
+    ref = np.empty(n)
+    r_ref = K.propagate_step(*T, x, s, ref)
+    lay = L.blocked_layout(*T, **kw)
+    out = np.full(n, np.nan)
+    bins = np.empty(T[1].shape[0])
+    partials = np.empty(K.n_chunks(n))
+    r = L.blocked_step(lay, x, s, out, bins, partials)
+    return ref, r_ref, out, r, lay
+
+
+@pytest.mark.parametrize(
+    "n, m, kw",
+    [
+        (1, 0, {}),
+        (5, 7, {}),
+        (2048, 9000, {}),
+        (2049, 9000, {}),
+        (10_000, 60_000, {"bin_rows": 2048}),
+        (10_000, 60_000, {"bin_rows": 8192, "bin_nnz": 10**9}),
+        (70_000, 50_000, {"bin_rows": 65536, "bin_nnz": 10**9}),
+        (20_000, 100_000, {"n_parts": 3}),
+    ],
+)
+@pytest.mark.parametrize("hub", [False, True])
+def test_step_bit_identical_to_pull_and_close_to_scipy(n, m, kw, hub):
+    T = _random_T(n, m, seed=n + m, hub=hub, empty_tail=n // 7)
+    rng = np.random.default_rng(1)
+    x = rng.random(n)
+    s = np.where(rng.random(n) < 0.1, rng.random(n), 0.0)
+    ref, r_ref, out, r, lay = _step_both(T, n, x, s, **kw)
+    assert np.array_equal(out, ref)
+    assert r == r_ref
+    # independent oracle: scipy's product
+    want = s + _scipy(T, n) @ x
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-15)
+    assert r == pytest.approx(np.abs(want - x).sum(), rel=1e-12, abs=1e-15)
+
+
+def test_layout_matches_brute_force_order():
+    n, m = 9000, 40_000
+    T = _random_T(n, m, seed=3, hub=True)
+    indptr, indices, data = T
+    cptr, w, slot, local, bptr, brow, sunits = L.blocked_layout(*T, bin_rows=4096, bin_nnz=5000)
+    nnz = indices.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(indptr).astype(np.int64))
+    # sender-major: by (sender, receiver)
+    o = np.lexsort((rows, indices))
+    assert np.array_equal(np.diff(cptr), np.bincount(indices, minlength=n))
+    assert np.array_equal(w, data[o])
+    # bins: chunk-aligned row blocks of at most 4096 rows
+    assert brow[0] == 0 and brow[-1] == n
+    assert np.all(np.diff(brow) <= 4096) and np.all(brow[:-1] % K.CHUNK_ROWS == 0)
+    assert np.array_equal(bptr, indptr[brow])
+    # bin array: by (bin, sender, receiver)
+    b = np.searchsorted(brow, rows, side="right") - 1
+    q = np.lexsort((rows, indices, b))
+    recv_of_slot = np.empty(nnz, np.int64)
+    recv_of_slot[slot] = rows[o]
+    assert np.array_equal(recv_of_slot, rows[q])
+    assert np.array_equal(local, (rows[q] - brow[b[q]]).astype(np.uint16))
+    assert np.array_equal(np.sort(slot), np.arange(nnz))
+    # scatter units cover all senders in order
+    assert sunits[0] == 0 and sunits[-1] == n and np.all(np.diff(sunits.astype(np.int64)) >= 0)
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 5])
+def test_layout_independent_of_build_parts(n_parts):
+    T = _random_T(30_000, 200_000, seed=5, hub=True)
+    a = L.blocked_layout(*T, n_parts=1)
+    b = L.blocked_layout(*T, n_parts=n_parts)
+    for u, v in zip(a, b):
+        assert u.dtype == v.dtype and np.array_equal(u, v)
+
+
+def test_power_iteration_bit_identical_and_matches_dense_solve():
+    n, m = 6000, 40_000
+    T = _random_T(n, m, seed=11, hub=True, empty_tail=100)
+    s = np.zeros(n)
+    s[::50] = 1.0
+    a = K.power_iteration(*T, s, 1e-13, 10_000)
+    b = L.blocked_power_iteration(L.blocked_layout(*T, bin_rows=2048), s, 1e-13, 10_000)
+    assert np.array_equal(a[0], b[0]) and a[1:] == b[1:]
+    x = np.linalg.solve(np.eye(n) - _scipy(T, n).toarray(), s)
+    np.testing.assert_allclose(b[0], x, rtol=1e-9, atol=1e-12)
+
+
+def test_same_bits_at_one_and_two_threads():
+    T = _random_T(50_000, 400_000, seed=13, hub=True)
+    s = np.random.default_rng(2).random(50_000)
+    got = []
+    before = numba.get_num_threads()
+    try:
+        for t in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(t)
+            got.append(L.blocked_power_iteration(L.blocked_layout(*T), s, 1e-12, 1000))
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(got[0][0], got[1][0]) and got[0][1:] == got[1][1:]
+
+
+def test_input_row_order_does_not_matter():
+    rng = np.random.default_rng(17)
+    n, m = 5000, 30_000
+    src = rng.integers(0, n, m).astype(np.uint32)
+    dst = rng.integers(0, n, m).astype(np.uint32)
+    w = rng.uniform(0.1, 0.2, m) / 20
+    s = rng.random(n)
+    perm = rng.permutation(m)
+    r = []
+    for p in (np.arange(m), perm):
+        T = K.build_csr(dst[p], src[p], w[p], n)
+        r.append(L.blocked_power_iteration(L.blocked_layout(*T, bin_rows=2048), s, 1e-12, 1000))
+    assert np.array_equal(r[0][0], r[1][0]) and r[0][1:] == r[1][1:]
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    n=st.integers(1, 5000),
+    m=st.integers(0, 20_000),
+    seed=st.integers(0, 2**31),
+    bin_rows=st.sampled_from([2048, 4096, 65536]),
+    bin_nnz=st.sampled_from([None, 1, 100, 10**9]),
+)
+def test_step_property(n, m, seed, bin_rows, bin_nnz):
+    T = _random_T(n, m, seed=seed)
+    rng = np.random.default_rng(seed)
+    x = rng.random(n)
+    s = rng.random(n)
+    ref, r_ref, out, r, _ = _step_both(T, n, x, s, bin_rows=bin_rows, bin_nnz=bin_nnz)
+    assert np.array_equal(out, ref) and r == r_ref
+
+
+def test_bad_bin_rows():
+    T = _random_T(10, 20, seed=0)
+    for bad in (1000, 3000, 1 << 17):
+        with pytest.raises(ValueError, match="bin_rows"):
+            L.blocked_layout(*T, bin_rows=bad)
