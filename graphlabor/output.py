@@ -208,8 +208,59 @@ def _json_value(v):
     return v
 
 
+def _json_column(col: pa.Array) -> list[str]:
+    """Encode one column as a list of JSON texts, one per value.
+
+    Integers keep every digit (int64 ids at the type's limits included),
+    floats use Python's shortest round-trip form, NaN and infinities become
+    ``null``, and text is written as UTF-8 (not ``\\u`` escapes).
+    """
+    t = col.type
+    values = col.to_pylist()
+    if pa.types.is_integer(t):
+        return ["null" if v is None else str(v) for v in values]
+    if pa.types.is_floating(t):
+        frepr = float.__repr__
+        isfinite = math.isfinite
+        return ["null" if v is None or not isfinite(v) else frepr(v) for v in values]
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        enc = json.encoder.encode_basestring
+        return ["null" if v is None else enc(v) for v in values]
+    if pa.types.is_boolean(t):
+        return ["null" if v is None else ("true" if v else "false") for v in values]
+    return [json.dumps(_json_value(v), ensure_ascii=False, default=str) for v in values]
+
+
+def _write_json_rows(table: pa.Table, f, *, array: bool) -> None:
+    names = table.column_names
+    # each row: {"name": value, ...}, as json.dumps(dict) writes it
+    template = "{" + ", ".join(json.encoder.encode_basestring(k).replace("%", "%%") + ": %s" for k in names) + "}"
+    fill = template.__mod__
+    if array:
+        f.write("[")
+    first = True
+    for batch in table.to_batches(max_chunksize=65536):
+        if batch.num_rows == 0:
+            continue
+        cols = [_json_column(c) for c in batch.columns]
+        rows = map(fill, zip(*cols)) if names else ("{}" for _ in range(batch.num_rows))
+        if array:
+            f.write(("\n" if first else ",\n") + ",\n".join(rows))
+        else:
+            f.write("\n".join(rows) + "\n")
+        first = False
+    if array:
+        f.write("\n]\n" if not first else "]\n")
+
+
 def write_table(table: pa.Table, path: str) -> None:
-    """Write ``table`` to ``path`` atomically, in the format its extension names."""
+    """Write ``table`` to ``path`` atomically, in the format its extension names.
+
+    Parquet and CSV are written by pyarrow (CSV: a header line, text quoted,
+    nulls as empty fields); JSON is an array of one object per row and JSON
+    Lines one object per line, with exact integers and ``null`` for missing,
+    NaN or infinite values.
+    """
     fmt = output_format(path)
     with atomic_path(path) as tmp:
         if fmt == "parquet":
@@ -222,22 +273,7 @@ def write_table(table: pa.Table, path: str) -> None:
             pacsv.write_csv(table, tmp)
         else:
             with open(tmp, "w", encoding="utf-8") as f:
-                names = table.column_names
-                if fmt == "json":
-                    f.write("[")
-                first = True
-                for batch in table.to_batches(max_chunksize=65536):
-                    cols = [c.to_pylist() for c in batch.columns]
-                    for row in zip(*cols):
-                        rec = {k: _json_value(v) for k, v in zip(names, row)}
-                        text = json.dumps(rec, ensure_ascii=False)
-                        if fmt == "json":
-                            f.write(("\n" if first else ",\n") + text)
-                        else:
-                            f.write(text + "\n")
-                        first = False
-                if fmt == "json":
-                    f.write("\n]\n")
+                _write_json_rows(table, f, array=fmt == "json")
 
 
 def write_json(obj, path: str) -> None:
