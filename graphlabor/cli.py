@@ -220,7 +220,7 @@ def explain(edges, node, top, as_json, **o):
 
         click.echo(json.dumps(exp.to_dict(), indent=2, ensure_ascii=False, default=str))
     else:
-        click.echo(exp.format())
+        click.echo(exp.format(limit=top))
 
 
 @main.command()

@@ -53,7 +53,8 @@ class Explanation:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def format(self) -> str:
+    def format(self, limit: int = 10) -> str:
+        """Readable text; each list shows its ``limit`` largest parts and the rest in one line."""
         lines = [f"node {self.node!r} ({self.role}): attributed {self.attributed:,.6g} [{self.method}]"]
         for title, parts in (
             ("by payer", self.by_payer),
@@ -64,9 +65,13 @@ class Explanation:
             lines.append(f"\n{title}")
             if not parts:
                 lines.append("  (none)")
-            for label, value in parts:
+            for label, value in parts[:limit]:
                 pct = 100 * value / self.attributed if self.attributed else 0.0
                 lines.append(f"  {str(label):<24} {value:>16,.6g}  {pct:6.2f}%")
+            if len(parts) > limit:
+                rest = sum(v for _, v in parts[limit:])
+                pct = 100 * rest / self.attributed if self.attributed else 0.0
+                lines.append(f"  {f'({len(parts) - limit} more)':<24} {rest:>16,.6g}  {pct:6.2f}%")
         return "\n".join(lines)
 
 
