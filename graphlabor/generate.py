@@ -81,8 +81,12 @@ ADVERTISER, CLIENT, RIDER, MEMBER, WORKER, DRIVER, PLATFORM = range(7)
 _ROLE_OF_TYPE = ("advertiser", "advertiser", "advertiser", "user", "user", "user", "platform")
 _FAMILY_OF_TYPE = (0, 1, 2, 0, 1, 2, -1)
 
-#: Internal block of edges generated from one random stream.
-BLOCK = 1 << 20
+#: Rows generated from one random stream (small enough for the caches: 2^16
+#: ran faster than 2^14 or 2^18-2^20 here).
+BLOCK = 1 << 16
+#: Rounds: each node's edges are dealt over this many passes through all
+#: nodes, so that any stretch of the file mixes many nodes (see Plan.block).
+ROUNDS = 16
 
 # ---------------------------------------------------------------------------
 # Calibration (sources in docs/generator.md)
@@ -424,8 +428,13 @@ class Plan:
         self.a_contrib = contrib[order]
         self.a_split = split[order]
         self.a_scale = scale[order]
-        self.ends = np.cumsum(count[order])
-        self.starts = self.ends - count[order]
+        self.a_count = count[order]
+        # rows of each round: node a has (count_a + ROUNDS - 1 - r) // ROUNDS slots in round r
+        self.round_rows = np.array([int(((self.a_count + (ROUNDS - 1 - r)) // ROUNDS).sum())
+                                    for r in range(ROUNDS)], np.int64)
+        self.round_blocks = -(-self.round_rows // BLOCK)
+        self.first_block = np.concatenate([[0], np.cumsum(self.round_blocks)])
+        self._round = (-1, None)
         # platforms: node id, member range and popularity permutation
         self.plat_node = n_pay + np.arange(n_plat, dtype=np.int64)
         self.plat_lo = self.user_base + np.array(self.platform_lo, np.int64)
@@ -449,7 +458,13 @@ class Plan:
 
     @property
     def n_blocks(self) -> int:
-        return -(-self.n_edges // BLOCK)
+        return int(self.first_block[-1])
+
+    def _round_ends(self, r: int) -> np.ndarray:
+        """End row (within round ``r``) of each node's part, in layout order (cached for one round)."""
+        if self._round[0] != r:
+            self._round = (r, np.cumsum((self.a_count + (ROUNDS - 1 - r)) // ROUNDS))
+        return self._round[1]
 
     # -- edges ---------------------------------------------------------------
 
@@ -460,29 +475,40 @@ class Plan:
         :data:`KINDS`), ``amount`` (float64, 0 where not money), ``is_money``
         (bool) and ``timestamp`` (int64 epoch seconds).
 
-        Each actor owns a contiguous range of slots: contributions (for
-        drivers: rides, then ratings), then pay edges. The block's slots are
-        labelled (actor, class) in slot order, then shuffled (:meth:`_shuffle`)
-        so that a node's edges are spread over the block as in an event log;
-        every column is then computed in row order from small per-actor
-        arrays.
+        Each actor (payer or user) has ``count`` slots numbered ``j = 0 ..
+        count - 1``: contributions (for drivers: rides, then ratings), then
+        pay edges. The slots are dealt over :data:`ROUNDS` rounds (slot ``j``
+        goes to round ``j % ROUNDS``); within a round, actors come in a fixed
+        random order, each with its slots of that round. A block is a stretch
+        of ``BLOCK`` rows of one round: its slots are labelled (actor, class)
+        in order, then shuffled (:meth:`_shuffle`), and every column is then
+        computed in row order from small per-actor arrays. So a node's edges
+        are spread over the whole file, and any row group mixes many nodes,
+        as in an event log.
         """
-        e0 = b * BLOCK
-        e1 = min(self.n_edges, e0 + BLOCK)
-        n = e1 - e0
+        r = int(np.searchsorted(self.first_block, b, side="right")) - 1
+        ends = self._round_ends(r)
+        o0 = (b - int(self.first_block[r])) * BLOCK
+        o1 = min(int(self.round_rows[r]), o0 + BLOCK)
+        n = o1 - o0
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(1, b))))
-        first = int(np.searchsorted(self.ends, e0, side="right"))
-        last = int(np.searchsorted(self.ends, e1 - 1, side="right"))
+        first = int(np.searchsorted(ends, o0, side="right"))
+        last = int(np.searchsorted(ends, o1 - 1, side="right"))
         acts = slice(first, last + 1)
         m = last + 1 - first
-        lo = np.maximum(self.starts[acts], e0)
-        hi = np.minimum(self.ends[acts], e1)
-        b1 = np.clip(self.starts[acts] + self.a_split[acts], lo, hi)
-        b2 = np.clip(self.starts[acts] + self.a_contrib[acts], lo, hi)
-        seg = np.stack([b1 - lo, b2 - b1, hi - b2], axis=1).ravel()
+        # node a's part in round r holds its slots j = r, r + ROUNDS, r + 2 ROUNDS, ...
+        # (k-th element: j = r + k ROUNDS); slots j < split are class 0, j < contrib class 1, the rest 2
+        e = ends[acts]
+        st = e - (self.a_count[acts] + (ROUNDS - 1 - r)) // ROUNDS
+        k0 = np.maximum(st, o0) - st
+        k1 = np.minimum(e, o1) - st
+        c0 = np.clip((self.a_split[acts] + (ROUNDS - 1 - r)) // ROUNDS, k0, k1)
+        c1 = np.clip((self.a_contrib[acts] + (ROUNDS - 1 - r)) // ROUNDS, k0, k1)
+        seg = np.stack([c0 - k0, c1 - c0, k1 - c1], axis=1).ravel()
+        lens = k1 - k0
         perm = self._shuffle(n)
         cls = np.repeat(np.tile(np.arange(3, dtype=np.uint16), m), seg)[perm]
-        act = np.repeat(np.arange(m, dtype=np.int32), hi - lo)[perm]
+        act = np.repeat(np.arange(m, dtype=np.int32), lens)[perm]
         del seg, perm
 
         t = self.a_type[acts].take(act)
