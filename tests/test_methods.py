@@ -553,7 +553,8 @@ WORKED_EDGES = pd.DataFrame({
 
 def _doc_table(title: str) -> pd.DataFrame:
     """The markdown table that follows ``<!-- worked: title -->`` in docs/model.md."""
-    text = open(DOC, encoding="utf-8").read()
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
     m = re.search(r"<!-- worked: " + re.escape(title) + r" -->\s*\n((?:\|.*\n)+)", text)
     assert m, f"docs/model.md has no table marked 'worked: {title}'"
     lines = [ln.strip().strip("|").split("|") for ln in m.group(1).strip().splitlines()]
@@ -585,6 +586,38 @@ def test_worked_example_numbers_in_docs(method):
                 assert (None if pd.isna(got[c]) else int(got[c])) == (None if want is None else int(want)), (row["node"], c)
             else:
                 assert got[c] == pytest.approx(want, abs=1e-9), (method, row["node"], c)
+
+
+def test_worked_example_platform_table_in_docs():
+    doc = _doc_table("platforms")
+    got = graphlabor.attribute(WORKED_EDGES).platforms.to_pandas().set_index("platform")
+    assert list(doc["platform"]) == list(got.index)
+    for _, row in doc.iterrows():
+        for c in doc.columns[1:]:
+            assert got.loc[row["platform"], c] == pytest.approx(_num(row[c]), abs=1e-12), c
+
+
+def test_worked_example_explanation_and_variants_in_docs():
+    """The numbers the doc derives in prose: explain u2, platform_share 0.2, iterations."""
+    r = graphlabor.attribute(WORKED_EDGES)
+    assert r.summary.iterations == 3
+    e = r.explain("u2")
+    assert dict(e.by_payer) == pytest.approx({"A": 67.5})
+    assert dict(e.by_platform) == pytest.approx({"P": 67.5})
+    assert dict(e.by_kind) == pytest.approx({"view": 42.5, "post": 25.0})
+    assert dict(e.last_hop) == pytest.approx({"u1": 42.5, "P": 25.0})
+    ps = as_dict(graphlabor.attribute(WORKED_EDGES, platform_share=0.2))
+    assert ps == pytest.approx({"A": 0, "P": 20.0, "u1": 6.0, "u2": 54.0, "u3": 20.0})
+    nodes = pd.DataFrame({"id": ["u1", "u2"], "hours": [5.0, 13.5]})
+    t = graphlabor.attribute(WORKED_EDGES, nodes, min_wage=5.0).to_pandas().set_index("node")
+    assert t.loc["u1", "attributed_per_hour"] == pytest.approx(1.5) and t.loc["u1", "paid_per_hour"] == pytest.approx(2.0)
+    assert t["below_min_wage"].to_dict() == {"A": False, "P": False, "u1": False, "u2": True, "u3": False}
+    # the adjoint by hand: y_P = 0.5 * 0.85 + 0.25 = 0.675 of each unit paid in reaches u2
+    orc = Oracle.run(WORKED_EDGES)
+    c = np.zeros(len(orc.ids))
+    c[orc.pos["u2"]] = orc.keep[orc.pos["u2"]]
+    y = spsolve((sp.identity(len(c), format="csc") - orc.T.T.tocsc()).tocsc(), c)
+    assert y[orc.pos["P"]] == pytest.approx(0.675) and y[orc.pos["u1"]] == pytest.approx(0.85)
 
 
 def test_worked_example_hand_numbers():
