@@ -417,3 +417,21 @@ def test_cli_time_options_on_generated_files(tmp_path):
     proc = cli("attribute", bad, "--half-life", "1d", check=False)
     assert proc.returncode == 2
     assert "timestamp" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_very_old_contributions_still_carry_value():
+    # 2^(-age/h) is positive at any age, and only ratios of weights matter: a
+    # platform whose contributors all acted ~2900 half-lives before the latest
+    # timestamp still passes its value to them, 2:1 for ages differing by one
+    # half-life (in float64, 2^(-2922) underflows to 0 unless ages are taken
+    # relative to each sender's newest edge)
+    df = pd.DataFrame({
+        "src": ["A", "u1", "u2", "B", "v"],
+        "dst": ["P", "P", "P", "Q", "Q"],
+        "kind": ["spend", "click", "click", "spend", "click"],
+        "weight": 1.0,
+        "amount": [90.0, None, None, 50.0, None],
+        "timestamp": pd.to_datetime(["2024-01-01", "2020-01-01T12:00", "2020-01-01", "2024-01-01", "2024-01-01"], utc=True),
+    })
+    got = as_dict(graphlabor.attribute(df, half_life="12h"))
+    assert got == pytest.approx({"A": 0, "B": 0, "P": 0, "Q": 0, "u1": 60.0, "u2": 30.0, "v": 50.0}, rel=1e-12)
