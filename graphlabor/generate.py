@@ -200,7 +200,7 @@ def _allocate(total: int, weights: np.ndarray, minimum: int = 0) -> np.ndarray:
     and the counts add up to ``total`` exactly.
 
     >>> _allocate(10, np.array([1.0, 1.0, 2.0]), 1).tolist()
-    [2, 3, 5]
+    [3, 3, 4]
     """
     n = len(weights)
     rest = int(total) - minimum * n
@@ -706,10 +706,21 @@ _KIND_ARRAY = pa.array(KINDS, pa.string())
 
 
 class _Tables:
-    def __init__(self, plan: Plan, ids: str):
+    """Arrow tables from a plan's blocks.
+
+    With ``for_file=True`` the ``kind`` column is a dictionary array (written
+    to Parquet without hashing every string; the file stores the same
+    dictionary-encoded strings either way, and is written without the Arrow
+    schema, so it reads back as plain strings).
+    """
+
+    def __init__(self, plan: Plan, ids: str, for_file: bool = False):
         self.plan = plan
         self.ids = ids
+        self.for_file = for_file
         self.schema = edge_schema(ids)
+        if for_file:
+            self.schema = self.schema.set(2, pa.field("kind", pa.dictionary(pa.int8(), pa.string())))
         self._ones = None
         self.id_array = plan.id_strings() if ids == "str" else None
 
@@ -725,7 +736,8 @@ class _Tables:
             s, d = pa.array(src), pa.array(dst)
         cols = [
             s, d,
-            _KIND_ARRAY.take(pa.array(kind)),
+            (pa.DictionaryArray.from_arrays(pa.array(kind.view(np.int8)), _KIND_ARRAY) if self.for_file
+             else _KIND_ARRAY.take(pa.array(kind))),
             self._ones.slice(0, n),
             pa.array(amount, mask=~is_money),
             pa.array(ts, type=pa.int64()).view(_TS),
@@ -750,14 +762,26 @@ class _Tables:
         return pa.Table.from_arrays(cols, schema=node_schema(self.ids))
 
 
-#: Parquet options: snappy pages; timestamps (random within a row group, so
-#: dictionary encoding fails) delta-encoded, which halves both their size and
-#: their encoding time.
-_WRITE_OPTIONS = dict(
-    compression="snappy",
-    use_dictionary=["src", "dst", "kind", "weight", "amount", "id", "role", "type", "family", "country"],
-    column_encoding={"timestamp": "DELTA_BINARY_PACKED"},
-)
+def _write_options(ids: str) -> dict:
+    """Parquet options for the edges file.
+
+    Snappy pages; timestamps (random within a row group, so dictionary
+    encoding fails) delta-encoded, which halves both their size and their
+    encoding time; int ids delta-encoded too (a third faster to write and to
+    read than dictionary pages, 10% larger), string ids dictionary-encoded.
+    No Arrow schema is stored: the Parquet types alone read back as string,
+    int64, double and timestamp[ms, tz=UTC] (Parquet has no seconds unit;
+    pyarrow would read a stored timestamp[s] back as [ms] anyway).
+    """
+    encoding = {"timestamp": "DELTA_BINARY_PACKED"}
+    dictionary = ["kind", "weight", "amount"]
+    if ids == "int":
+        encoding.update(src="DELTA_BINARY_PACKED", dst="DELTA_BINARY_PACKED")
+    else:
+        dictionary += ["src", "dst"]
+    return dict(store_schema=False, compression="snappy", use_dictionary=dictionary, column_encoding=encoding)
+
+
 _NODE_WRITE_OPTIONS = dict(compression="snappy")
 
 
@@ -878,11 +902,11 @@ def generate(
     if os.path.abspath(edges_path) == os.path.abspath(nodes_path):
         raise ParameterError(f"the edges and nodes files are the same path: {edges_path}")
     plan = Plan(edges, users, seed, families, start, span_days)
-    tabs = _Tables(plan, ids)
+    tabs = _Tables(plan, ids, for_file=True)
     kinds = np.zeros(len(KINDS), np.int64)
     revenue = pay = 0.0
     row_groups = 0
-    opts = _WRITE_OPTIONS
+    opts = _write_options(ids)
     with atomic_path(edges_path) as tmp, pq.ParquetWriter(tmp, tabs.schema, **opts) as w, \
             ThreadPoolExecutor(1, thread_name_prefix="graphlabor-write") as pool:
         # Parquet encoding runs in one background thread (it releases the GIL)
