@@ -431,7 +431,7 @@ def test_very_old_contributions_still_carry_value():
         "kind": ["spend", "click", "click", "spend", "click"],
         "weight": 1.0,
         "amount": [90.0, None, None, 50.0, None],
-        "timestamp": pd.to_datetime(["2024-01-01", "2020-01-01T12:00", "2020-01-01", "2024-01-01", "2024-01-01"], utc=True),
+        "timestamp": pd.to_datetime(["2024-01-01T00:00", "2020-01-01T12:00", "2020-01-01T00:00", "2024-01-01T00:00", "2024-01-01T00:00"], utc=True),
     })
     got = as_dict(graphlabor.attribute(df, half_life="12h"))
     assert got == pytest.approx({"A": 0, "B": 0, "P": 0, "Q": 0, "u1": 60.0, "u2": 30.0, "v": 50.0}, rel=1e-12)
