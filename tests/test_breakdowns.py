@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -468,3 +469,61 @@ def test_cli_group_by_prints_and_groups_needs_group_by(tmp_path):
     assert "below minimum wage" in proc.stdout
     proc = cli("attribute", e, "--groups", tmp_path / "g.csv", check=False)
     assert proc.returncode == 2 and "--group-by" in proc.stderr
+
+
+def test_cli_every_new_option_on_generated_data(tmp_path):
+    """`graphlabor generate` -> attribute with every issue-3 option at once, and
+    explain; outputs checked against pandas on the raw files."""
+    from test_time import period_start
+
+    e, n = tmp_path / "g.parquet", tmp_path / "g_nodes.parquet"
+    cli("generate", e, "--nodes", n, "--edges", "3000", "--seed", "5", "--ids", "int", "-q")
+    df = pq.read_table(e).to_pandas()
+    nd = pq.read_table(n).to_pandas()
+    out, plat, groups = tmp_path / "out.parquet", tmp_path / "plat.csv", tmp_path / "groups.csv"
+    cli("attribute", e, "--nodes", n, "--method", "shapley", "--half-life", "30d", "--as-of", "2024-12-31",
+        "--period", "quarter", "--platforms", plat, "--group-by", "family", "--groups", groups, "--min-wage", "2",
+        "--kind-weight", "post=3", "-o", out, "-q")
+    t = pq.read_table(out).to_pandas()
+    keys = df["timestamp"].map(lambda ts: period_start(ts.to_pydatetime(), "quarter"))
+    rev = df[df["kind"].isin(REVENUE)]
+    rev_q = rev.groupby(keys[rev.index])["amount"].sum()
+    got_q = t.groupby("period")["attributed"].sum()
+    assert sorted(got_q.index) == sorted(set(keys))
+    for q in got_q.index:
+        assert got_q[q] == pytest.approx(rev_q.get(q, 0.0), rel=1e-9, abs=1e-9)
+    # per-period paid equals the pay edges of that period
+    pay = df[df["kind"] == "pay"]
+    paid_q = pay.groupby([keys[pay.index], pay["dst"]])["amount"].sum()
+    for row in t[t["paid"] > 0].itertuples():
+        assert row.paid == pytest.approx(paid_q[(row.period, row.node)], rel=1e-12)
+    assert {c for c in t.columns if c.startswith("via_")} >= {"via_view", "via_ride", "via_train", "via_injected"}
+    # the minimum-wage flag by hand
+    h = nd.set_index("id")["hours"].reindex(t["node"]).to_numpy()
+    ok = np.isfinite(h) & (h > 0)
+    want = ok & (t["role"] == "user").to_numpy() & (t["attributed"].to_numpy() / np.where(ok, h, 1) >= 2) \
+        & (t["paid"].to_numpy() / np.where(ok, h, 1) < 2)
+    assert t["below_min_wage"].to_numpy(bool).tolist() == want.tolist()
+    # platforms: revenue and paid out per period and platform
+    p = pd.read_csv(plat, parse_dates=False)
+    rev_pq = rev.groupby([keys[rev.index], rev["dst"]])["amount"].sum()
+    pay_pq = pay.groupby([keys[pay.index], pay["src"]])["amount"].sum()
+    for row in p.itertuples():
+        q = pd.Timestamp(row.period).date()
+        assert row.revenue == pytest.approx(rev_pq.get((q, row.platform), 0.0), rel=1e-12, abs=1e-12)
+        assert row.paid_out == pytest.approx(pay_pq.get((q, row.platform), 0.0), rel=1e-12, abs=1e-12)
+        assert row.capture == pytest.approx(row.revenue - row.paid_out, abs=1e-9)
+    # groups: per period and family, users and attributed from the node table
+    g = pd.read_csv(groups)
+    users = t[t["role"] == "user"]
+    for row in g.itertuples():
+        sel = users[(users["period"] == pd.Timestamp(row.period).date()) & (users["family"] == row.family)]
+        assert row.users == len(sel)
+        assert row.attributed == pytest.approx(sel["attributed"].sum(), rel=1e-9, abs=1e-9)
+        assert row.gini_attributed == pytest.approx(gini_mad(sel["attributed"]), rel=1e-9, abs=1e-12, nan_ok=True)
+    # explain an integer id with the same options (without --period)
+    top = int(users.sort_values("attributed").iloc[-1]["node"])
+    doc = json.loads(cli("explain", e, str(top), "--nodes", n, "--method", "direct", "--half-life", "30d", "--json").stdout)
+    assert doc["node"] == top
+    for key in ("by_payer", "by_platform", "by_kind"):
+        assert math.fsum(v for _, v in doc[key]) == pytest.approx(doc["attributed"], rel=1e-12), key
