@@ -155,7 +155,7 @@ def atomic_path(path: str):
         except OSError as e:
             if isinstance(e, OutputError):
                 raise
-            raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
+            raise OutputError(f"{path}: cannot write: {e.strerror or ' '.join(str(e).split())}") from None
         except pa.ArrowException as e:
             raise OutputError(f"{path}: cannot write: {' '.join(str(e).split())}") from None
     except BaseException:
