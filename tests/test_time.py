@@ -435,3 +435,13 @@ def test_very_old_contributions_still_carry_value():
     })
     got = as_dict(graphlabor.attribute(df, half_life="12h"))
     assert got == pytest.approx({"A": 0, "B": 0, "P": 0, "Q": 0, "u1": 60.0, "u2": 30.0, "v": 50.0}, rel=1e-12)
+
+
+@pytest.mark.parametrize("as_of", ["2024-01-11T00:00:00", "2024-01-11 00:00:00", "2024-01-11T00:00",
+                                   dt.datetime(2024, 1, 11), "2024-01-11T01:00:00+01:00", pd.Timestamp("2024-01-11", tz="UTC")])
+def test_as_of_accepts_iso_date_times_read_as_utc(as_of):
+    # an ISO date-time without a zone is UTC, like a timestamp without one
+    t = _three_users(days=(0, 10, 20), revenue_day=15)
+    want = as_dict(graphlabor.attribute(t, half_life="10d", as_of="2024-01-11T00:00:00Z"))
+    assert want == pytest.approx({"A": 0, "P": 0, "u1": 20.0, "u2": 40.0, "u3": 40.0}, rel=1e-12)
+    assert as_dict(graphlabor.attribute(t, half_life="10d", as_of=as_of)) == want
