@@ -23,14 +23,16 @@ Every figure behind the distributions (activity, advertiser spend, ad revenue
 per user by region, task rewards and hourly pay, driver utilisation) is listed
 with its source in ``docs/generator.md`` and in the constants below.
 
-How it scales: a small plan (a few arrays with one entry per node: about 70
+How it scales: a small plan (a few arrays with one entry per node: about 100
 bytes per node) fixes how many edges each node emits; the edges themselves
 are produced in fixed blocks of ``BLOCK`` rows, each from its own random
 stream (``numpy.random.SeedSequence(seed, spawn_key=(1, block))``), and
-written to Parquet as they are made. Memory therefore depends on the number
-of nodes and on ``row_group_size``, never on the number of edges, and the
-output depends only on the parameters and the seed: not on
-``row_group_size``, not on how many blocks were written before.
+written to Parquet as they are made (the encoding in a background thread).
+Memory therefore depends on the number of nodes and on ``row_group_size``,
+never on the number of edges, and the output depends only on the parameters
+and the seed: not on ``row_group_size``, not on how many blocks were written
+before. Each node's edges are dealt over ``ROUNDS`` passes through all nodes
+and shuffled within blocks, so any stretch of the file mixes many nodes.
 
 Examples
 --------
@@ -233,7 +235,7 @@ def _draw_countries(rng, family: str, n: int) -> np.ndarray:
     return codes[np.searchsorted(cum, rng.random(n), side="right")]
 
 
-def _coprime_multiplier(n: int, rng) -> int:
+def _coprime_multiplier(n: int) -> int:
     """A multiplier ``a`` with gcd(a, n) = 1, so ``r -> (a r + b) mod n`` permutes [0, n)."""
     if n <= 2:
         return 1
@@ -439,7 +441,7 @@ class Plan:
         self.plat_node = n_pay + np.arange(n_plat, dtype=np.int64)
         self.plat_lo = self.user_base + np.array(self.platform_lo, np.int64)
         self.plat_n = np.array(self.platform_n, np.int64)
-        self.plat_mul = np.array([_coprime_multiplier(int(m), rng) for m in self.plat_n], np.int64)
+        self.plat_mul = np.array([_coprime_multiplier(int(m)) for m in self.plat_n], np.int64)
         self.plat_add = np.array([int(rng.integers(0, max(int(m), 1))) for m in self.plat_n], np.int64)
         # kind by (actor type, slot class, 10 random bits): class 0 draws from the
         # type's mixture, class 1 is a rating (drivers), class 2 a pay edge
