@@ -5,45 +5,46 @@ Once ``x`` no longer fits in the core's cache every such read waits for
 memory, and a step runs at the machine's random-gather rate, far below its
 streaming bandwidth. Propagation blocking (Beamer, Asanovic and Patterson,
 "Reducing PageRank communication via propagation blocking", IPDPS 2017)
-splits the step in two streaming phases:
+splits the step in two phases that touch memory in order:
 
-1. *scatter*: walk the senders in order, read each ``x[j]`` once, and write
-   ``x[j] * T[i, j]`` for every out-entry into the *bin* of its receiver's
-   row block, at a slot fixed once at layout time;
-2. *gather*: for each bin (a block of rows small enough that its slice of
-   ``out`` stays in the core's cache), add the bin's values into ``out`` and
-   finish the rows: ``out[i] = s[i] + acc[i]``.
+1. *scatter*: for each block of senders (a slice of ``x`` that stays in the
+   core's cache) and each *bin* (a block of receiver rows), compute
+   ``T[i, j] * x[j]`` for the tile's entries and write the products, in
+   order, into the tile's place in the bin array;
+2. *gather*: for each bin (its slice of ``out`` stays in cache), add the
+   bin's products into ``out`` and finish its rows: ``out[i] = s[i] + acc[i]``.
 
-Within a bin the values sit in (sender, receiver) order, so every row's
-products are added in ascending sender order starting from ``0.0``, the very
-order of the pull loop over a canonical CSR row. The residual is added per
-chunk of :data:`~graphlabor.kernels.propagate.CHUNK_ROWS` rows, as in
-:func:`propagate_step`. The blocked step is therefore **bit-identical** to
-:func:`propagate_step` (and :func:`blocked_power_iteration` to
-:func:`power_iteration`) at every thread count: the layout only changes where
-bytes live, never the arithmetic.
+The bin array holds each bin's entries in (sender, receiver) order, so every
+row's products are added in ascending sender order starting from ``0.0``:
+the very order of the pull loop over a canonical CSR row. The residual is
+added per chunk of :data:`~graphlabor.kernels.propagate.CHUNK_ROWS` rows as
+:func:`propagate_step` adds it. The blocked step is therefore **bit-identical**
+to :func:`propagate_step` (and :func:`blocked_power_iteration` to
+:func:`power_iteration`) at every thread count: the layout changes where
+bytes live, never the arithmetic. Nodes keep their numbering (nothing is
+relabelled, nothing to undo on output).
 
-Nodes keep their numbering (no relabelling), so nothing has to be undone on
-output.
+Bins are consecutive row ranges, so bin ``b`` occupies the same positions
+``indptr[brow[b]]:indptr[brow[b + 1]]`` in the bin arrays as in the CSR; the
+layout is the CSR's entries re-sorted within each bin by sender, built bin by
+bin (in parallel) with a two-pass radix sort that stays in cache.
 
 Layout arrays (returned by :func:`blocked_layout`):
 
-``cptr`` (uint64, n + 1)
-    Sender pointers: sender ``j``'s entries are ``cptr[j]:cptr[j + 1]``.
+``src`` (uint32, nnz)
+    Sender of each entry, bin order.
 ``w`` (float64, nnz)
-    ``T[i, j]`` in sender-major order (receivers ascending within a sender).
-``slot`` (uint32 or uint64, nnz)
-    Position in the bin array of each sender-major entry.
+    ``T[i, j]`` of each entry, bin order.
 ``local`` (uint16, nnz)
-    Receiver row of each bin-array entry, relative to its bin's first row.
-``bptr`` (uint64, n_bins + 1)
-    Bin ``b``'s entries are ``bptr[b]:bptr[b + 1]`` in the bin array.
+    Receiver row of each entry relative to its bin's first row.
+``tiles`` (uint64, (n_blocks + 1, n_bins))
+    ``tiles[c, b]:tiles[c + 1, b]``: the entries of bin ``b`` whose sender is
+    in sender block ``c``.
 ``brow`` (uint64, n_bins + 1)
-    Bin ``b`` holds rows ``brow[b]:brow[b + 1]`` (at most 65536 rows, each
-    bin starting on a chunk boundary).
-``sunits`` (uint64, n_units + 1)
-    Sender ranges of about equal entry counts, the parallel units of the
-    scatter phase.
+    Bin ``b`` holds rows ``brow[b]:brow[b + 1]`` (at most 65536, starting on
+    a chunk boundary).
+``bptr`` (uint64, n_bins + 1)
+    ``indptr[brow]``: where each bin's entries start.
 """
 
 from __future__ import annotations
@@ -55,50 +56,17 @@ from .propagate import CHUNK_ROWS, n_chunks
 
 #: Largest number of rows in one bin (``local`` is uint16).
 MAX_BIN_ROWS = 1 << 16
-#: Number of scatter units (fixed, so the split never depends on the thread count).
-SCATTER_UNITS = 256
+#: Default rows per bin: 128 KiB of ``out`` per bin, well inside a core's L2.
+BIN_ROWS = 1 << 14
+#: Default largest sender block: 256 KiB of ``x``.
+SENDER_ROWS = 1 << 15
+#: Bins and sender blocks are also closed at about ``nnz / PARTS`` entries so
+#: that heavy rows and heavy senders spread over units the threads share.
+PARTS = 64
+SENDER_PARTS = 256
 
 
 # --------------------------------------------------------------------------- layout
-
-
-@pnjit
-def _col_hist(indptr, indices, parts, hist):
-    """``hist[c, j]``: entries of column ``j`` among the rows of part ``c``."""
-    n_parts = parts.shape[0] - 1
-    for c in prange(n_parts):
-        h = hist[c]
-        for k in range(indptr[parts[c]], indptr[parts[c + 1]]):
-            h[indices[k]] += np.uint64(1)
-
-
-@pnjit
-def _hist_to_offsets(hist, cptr):
-    """Column pointers and, in place, each part's first position per column."""
-    n_parts = hist.shape[0]
-    n = hist.shape[1]
-    for j in prange(n):
-        t = np.uint64(0)
-        for c in range(n_parts):
-            h = hist[c, j]
-            hist[c, j] = t
-            t += h
-        cptr[j + 1] = t
-
-
-@pnjit
-def _transpose_scatter(indptr, indices, data, parts, pos, w, recv):
-    """Stable counting-sort scatter by column (sender): receivers stay ascending."""
-    n_parts = parts.shape[0] - 1
-    for c in prange(n_parts):
-        p_c = pos[c]
-        for i in range(parts[c], parts[c + 1]):
-            for k in range(indptr[i], indptr[i + 1]):
-                j = indices[k]
-                p = p_c[j]
-                w[p] = data[k]
-                recv[p] = i
-                p_c[j] = p + np.uint64(1)
 
 
 @njit
@@ -121,60 +89,101 @@ def _bin_rows(indptr, max_rows, target_nnz):
 
 
 @njit
-def _bin_of_row(brow, n):
-    bin_of = np.empty(n, dtype=np.uint32)
-    for b in range(brow.shape[0] - 1):
-        for i in range(brow[b], brow[b + 1]):
-            bin_of[i] = b
-    return bin_of
+def _radix_pass(keys, perm_in, perm_out, shift, mask, cnt, identity):
+    """Stable counting sort of positions by the digit ``(keys >> shift) & mask``."""
+    m = perm_out.shape[0]
+    cnt[:] = 0
+    for t in range(m):
+        p = t if identity else perm_in[t]
+        cnt[((keys[p] >> shift) & mask) + 1] += 1
+    for d in range(mask + 1):
+        cnt[d + 1] += cnt[d]
+    for t in range(m):
+        p = t if identity else perm_in[t]
+        d = (keys[p] >> shift) & mask
+        perm_out[cnt[d]] = p
+        cnt[d] += 1
 
 
 @pnjit
-def _bin_hist(cptr, recv, bin_of, sparts, hist):
-    n_parts = sparts.shape[0] - 1
-    for c in prange(n_parts):
-        h = hist[c]
-        for p in range(cptr[sparts[c]], cptr[sparts[c + 1]]):
-            h[bin_of[recv[p]]] += np.uint64(1)
+def _fill_bins(indptr, indices, data, brow, bits, src, w, local):
+    """Each bin's CSR entries, stably sorted by sender (receivers stay ascending)."""
+    nb = brow.shape[0] - 1
+    lo = bits - bits // 2 if bits > 11 else bits
+    hi = bits - lo
+    for b in prange(nb):
+        r0 = brow[b]
+        r1 = brow[b + 1]
+        a = np.int64(indptr[r0])
+        e = np.int64(indptr[r1])
+        m = e - a
+        if m == 0:
+            continue
+        keys = indices[a:e]
+        row = np.empty(m, dtype=np.uint16)
+        for i in range(r0, r1):
+            for k in range(indptr[i], indptr[i + 1]):
+                row[k - a] = i - r0
+        p1 = np.empty(m, dtype=np.uint32)
+        cnt = np.empty((1 << max(lo, hi)) + 1, dtype=np.int64)
+        _radix_pass(keys, p1, p1, 0, (1 << lo) - 1, cnt, True)
+        if hi > 0:
+            p2 = np.empty(m, dtype=np.uint32)
+            _radix_pass(keys, p1, p2, lo, (1 << hi) - 1, cnt, False)
+            p1 = p2
+        for t in range(m):
+            p = p1[t]
+            src[a + t] = keys[p]
+            w[a + t] = data[a + p]
+            local[a + t] = row[p]
 
 
 @pnjit
-def _assign_slots(cptr, recv, bin_of, brow, sparts, cur, slot, local):
-    """Bin-array slot of each sender-major entry: bin-major, then (sender, receiver)."""
-    n_parts = sparts.shape[0] - 1
+def _col_counts(indices, parts, counts):
+    """``counts[c, j]``: entries with sender ``j`` in part ``c`` of the entries."""
+    n_parts = parts.shape[0] - 1
+    one = np.uint64(1)
     for c in prange(n_parts):
-        cu = cur[c]
-        for p in range(cptr[sparts[c]], cptr[sparts[c + 1]]):
-            i = recv[p]
-            b = bin_of[i]
-            q = cu[b]
-            slot[p] = q
-            local[q] = np.uint16(i - brow[b])
-            cu[b] = q + np.uint64(1)
+        h = counts[c]
+        for k in range(parts[c], parts[c + 1]):
+            h[indices[k]] += one
 
 
-def _balanced(ptr, n_units):
-    """``n_units + 1`` boundaries splitting ``ptr``'s ranges into about equal entry counts."""
-    n = ptr.shape[0] - 1
-    nnz = int(ptr[-1])
-    targets = (np.arange(n_units + 1, dtype=np.float64) * (nnz / max(n_units, 1))).astype(np.uint64)
-    b = np.searchsorted(ptr, targets, side="left").astype(np.uint64)
-    b[0] = 0
-    b[-1] = n
-    return np.maximum.accumulate(b)
+@njit
+def _sender_blocks(out_deg, max_senders, target):
+    """Sender block boundaries: at most ``max_senders`` senders, about ``target`` entries."""
+    n = out_deg.shape[0]
+    bounds = np.empty(n + 2, dtype=np.uint64)
+    bounds[0] = 0
+    c = 0
+    start = 0
+    acc = np.uint64(0)
+    for j in range(n):
+        acc += out_deg[j]
+        if j + 1 - start >= max_senders or acc >= target or j == n - 1:
+            c += 1
+            bounds[c] = j + 1
+            start = j + 1
+            acc = np.uint64(0)
+    return bounds[: c + 1].copy()
 
 
-def default_bin_rows(n):
-    """Rows per bin for ``n`` nodes: the bin's slice of ``out`` stays in a core's L2 cache.
+@pnjit
+def _tile_bounds(brow, indptr, src, sbound, tiles):
+    nb = brow.shape[0] - 1
+    n_b = sbound.shape[0]
+    one = np.uint64(1)
+    for b in prange(nb):
+        t = indptr[brow[b]]
+        e = indptr[brow[b + 1]]
+        for c in range(n_b):
+            lim = sbound[c]
+            while t < e and src[t] < lim:
+                t += one
+            tiles[c, b] = t
 
-    16384 rows (128 KiB of float64) for every size measured here; bins are
-    also closed early at about 1/64 of the entries so that heavy rows spread
-    over several bins for the threads.
-    """
-    return 1 << 14
 
-
-def blocked_layout(indptr, indices, data, bin_rows=None, n_parts=None, bin_nnz=None):
+def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_nnz=None):
     """Arrange a receiver-major CSR matrix for propagation blocking.
 
     Parameters
@@ -184,86 +193,75 @@ def blocked_layout(indptr, indices, data, bin_rows=None, n_parts=None, bin_nnz=N
         Canonical: strictly increasing within each row.
     data : ndarray of float64, shape (nnz,)
     bin_rows : int, optional
-        Largest number of rows per bin (a multiple of ``CHUNK_ROWS``, at most
-        65536); default :func:`default_bin_rows`.
-    n_parts : int, optional
-        Parallel parts used to *build* the layout (default: the number of
-        Numba threads). The layout does not depend on it.
+        Largest number of rows per bin, a multiple of ``CHUNK_ROWS`` in
+        ``[CHUNK_ROWS, 65536]`` (default :data:`BIN_ROWS`).
+    sender_rows : int, optional
+        Largest number of senders per sender block (default
+        :data:`SENDER_ROWS`).
     bin_nnz : int, optional
-        A bin is closed once it holds this many entries (default ``nnz //
-        64``), so that heavy rows spread over bins that the threads share.
+        A bin is closed once it holds this many entries (default
+        ``nnz // 64``).
 
     Returns
     -------
     tuple
-        ``(cptr, w, slot, local, bptr, brow, sunits)``; see the module notes.
+        ``(src, w, local, tiles, brow, bptr)``; see the module notes. The
+        layout depends only on the matrix and these parameters, never on the
+        number of threads.
 
     Examples
     --------
     >>> import numpy as np
     >>> from graphlabor.kernels import build_csr
-    >>> T = build_csr(np.array([1, 2, 0], np.uint32), np.array([0, 1, 2], np.uint32),
-    ...               np.array([0.5, 0.5, 0.5]), 3)
-    >>> cptr, w, slot, local, bptr, brow, sunits = blocked_layout(*T)
-    >>> cptr.tolist(), local.tolist(), bptr.tolist(), brow.tolist()
-    ([0, 1, 2, 3], [1, 2, 0], [0, 3], [0, 3])
+    >>> T = build_csr(np.array([1, 1, 0], np.uint32), np.array([2, 0, 1], np.uint32),
+    ...               np.array([0.5, 0.25, 0.5]), 3)
+    >>> src, w, local, tiles, brow, bptr = blocked_layout(*T)
+    >>> src.tolist(), w.tolist(), local.tolist(), brow.tolist()
+    ([0, 1, 2], [0.25, 0.5, 0.5], [1, 0, 1], [0, 3])
     """
-    import numba
-
     indptr = np.ascontiguousarray(indptr, dtype=np.uint64)
     indices = np.ascontiguousarray(indices, dtype=np.uint32)
     data = np.ascontiguousarray(data, dtype=np.float64)
     n = indptr.shape[0] - 1
     nnz = int(indices.shape[0])
-    rows = int(bin_rows or default_bin_rows(n))
+    rows = int(bin_rows or BIN_ROWS)
     if rows % CHUNK_ROWS or not (CHUNK_ROWS <= rows <= MAX_BIN_ROWS):
         raise ValueError(f"bin_rows={rows} must be a multiple of {CHUNK_ROWS} in [{CHUNK_ROWS}, {MAX_BIN_ROWS}]")
-    parts_n = int(n_parts or numba.get_num_threads())
-    parts = _balanced(indptr, parts_n)
+    senders = int(sender_rows or SENDER_ROWS)
+    if senders < 1:
+        raise ValueError(f"sender_rows={senders} must be >= 1")
 
-    # 1. transpose: sender-major entries, receivers ascending within a sender
-    hist = np.zeros((parts_n, n), dtype=np.uint64)
-    _col_hist(indptr, indices, parts, hist)
-    cptr = np.zeros(n + 1, dtype=np.uint64)
-    _hist_to_offsets(hist, cptr)
-    np.cumsum(cptr, out=cptr)
-    hist += cptr[:n]
+    brow = _bin_rows(indptr, rows, max(int(bin_nnz) if bin_nnz else nnz // PARTS, 1))
+    bits = max(1, int(n - 1).bit_length())
+    src = np.empty(nnz, dtype=np.uint32)
     w = np.empty(nnz, dtype=np.float64)
-    recv = np.empty(nnz, dtype=np.uint32)
-    _transpose_scatter(indptr, indices, data, parts, hist, w, recv)
-    del hist
-
-    # 2. bins: row blocks, and each entry's slot in the bin array
-    target = max(int(bin_nnz) if bin_nnz else nnz // 64, 1)
-    brow = _bin_rows(indptr, rows, target)
-    nb = brow.shape[0] - 1
-    bin_of = _bin_of_row(brow, n)
-    bptr = np.zeros(nb + 1, dtype=np.uint64)
-    bptr[1:] = indptr[brow[1:]]
-    sparts = _balanced(cptr, parts_n)
-    bhist = np.zeros((parts_n, nb), dtype=np.uint64)
-    _bin_hist(cptr, recv, bin_of, sparts, bhist)
-    cur = np.cumsum(bhist, axis=0) - bhist + bptr[:nb]
-    slot_dtype = np.uint32 if nnz <= np.iinfo(np.uint32).max else np.uint64
-    slot = np.empty(nnz, dtype=slot_dtype)
     local = np.empty(nnz, dtype=np.uint16)
-    _assign_slots(cptr, recv, bin_of, brow, sparts, cur.astype(slot_dtype), slot, local)
-    del recv, bin_of
-    sunits = _balanced(cptr, SCATTER_UNITS)
-    return cptr, w, slot, local, bptr, brow, sunits
+    _fill_bins(indptr, indices, data, brow, bits, src, w, local)
+
+    n_parts = 2
+    parts = np.linspace(0, nnz, n_parts + 1).astype(np.uint64)
+    counts = np.zeros((n_parts, n), dtype=np.uint64)
+    _col_counts(indices, parts, counts)
+    out_deg = counts.sum(axis=0, dtype=np.uint64)
+    del counts
+    sbound = _sender_blocks(out_deg, senders, max(nnz // SENDER_PARTS, 1))
+    tiles = np.empty((sbound.shape[0], brow.shape[0] - 1), dtype=np.uint64)
+    _tile_bounds(brow, indptr, src, sbound, tiles)
+    bptr = indptr[brow].copy()
+    return src, w, local, tiles, brow, bptr
 
 
 # --------------------------------------------------------------------------- step
 
 
 @pnjit
-def _scatter(cptr, w, slot, sunits, x, bins):
-    n_units = sunits.shape[0] - 1
-    for u in prange(n_units):
-        for j in range(sunits[u], sunits[u + 1]):
-            v = x[j]
-            for p in range(cptr[j], cptr[j + 1]):
-                bins[slot[p]] = v * w[p]
+def _scatter(tiles, src, w, x, bins):
+    n_blocks = tiles.shape[0] - 1
+    nb = tiles.shape[1]
+    for c in prange(n_blocks):
+        for b in range(nb):
+            for q in range(tiles[c, b], tiles[c + 1, b]):
+                bins[q] = x[src[q]] * w[q]
 
 
 @pnjit
@@ -310,8 +308,8 @@ def blocked_step(layout, x, s, out, bins, partials):
     residual : float
         ``sum(|out - x|)``, added as :func:`propagate_step` adds it.
     """
-    cptr, w, slot, local, bptr, brow, sunits = layout
-    _scatter(cptr, w, slot, sunits, x, bins)
+    src, w, local, tiles, brow, bptr = layout
+    _scatter(tiles, src, w, x, bins)
     _gather(local, bptr, brow, bins, x, s, out, partials)
     return float(partials.sum())
 

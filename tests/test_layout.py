@@ -60,7 +60,8 @@ def _step_both(T, n, x, s, **kw):
         (10_000, 60_000, {"bin_rows": 2048}),
         (10_000, 60_000, {"bin_rows": 8192, "bin_nnz": 10**9}),
         (70_000, 50_000, {"bin_rows": 65536, "bin_nnz": 10**9}),
-        (20_000, 100_000, {"n_parts": 3}),
+        (20_000, 100_000, {"sender_rows": 3}),
+        (20_000, 100_000, {"sender_rows": 1, "bin_nnz": 1}),
     ],
 )
 @pytest.mark.parametrize("hub", [False, True])
@@ -82,34 +83,45 @@ def test_layout_matches_brute_force_order():
     n, m = 9000, 40_000
     T = _random_T(n, m, seed=3, hub=True)
     indptr, indices, data = T
-    cptr, w, slot, local, bptr, brow, sunits = L.blocked_layout(*T, bin_rows=4096, bin_nnz=5000)
+    src, w, local, tiles, brow, bptr = L.blocked_layout(*T, bin_rows=4096, bin_nnz=5000, sender_rows=700)
     nnz = indices.shape[0]
     rows = np.repeat(np.arange(n), np.diff(indptr).astype(np.int64))
-    # sender-major: by (sender, receiver)
-    o = np.lexsort((rows, indices))
-    assert np.array_equal(np.diff(cptr), np.bincount(indices, minlength=n))
-    assert np.array_equal(w, data[o])
-    # bins: chunk-aligned row blocks of at most 4096 rows
+    # bins: chunk-aligned row blocks of at most 4096 rows, closed near 5000 entries
     assert brow[0] == 0 and brow[-1] == n
     assert np.all(np.diff(brow) <= 4096) and np.all(brow[:-1] % K.CHUNK_ROWS == 0)
     assert np.array_equal(bptr, indptr[brow])
-    # bin array: by (bin, sender, receiver)
+    # bin arrays: by (bin, sender, receiver)
     b = np.searchsorted(brow, rows, side="right") - 1
     q = np.lexsort((rows, indices, b))
-    recv_of_slot = np.empty(nnz, np.int64)
-    recv_of_slot[slot] = rows[o]
-    assert np.array_equal(recv_of_slot, rows[q])
+    assert np.array_equal(src, indices[q])
+    assert np.array_equal(w, data[q])
     assert np.array_equal(local, (rows[q] - brow[b[q]]).astype(np.uint16))
-    assert np.array_equal(np.sort(slot), np.arange(nnz))
-    # scatter units cover all senders in order
-    assert sunits[0] == 0 and sunits[-1] == n and np.all(np.diff(sunits.astype(np.int64)) >= 0)
+    # tiles: per bin, consecutive sender ranges shared by all bins
+    assert np.array_equal(tiles[0], bptr[:-1]) and np.array_equal(tiles[-1], bptr[1:])
+    assert np.all(np.diff(tiles.astype(np.int64), axis=0) >= 0)
+    lo = np.full(tiles.shape[0] - 1, n)
+    hi = np.full(tiles.shape[0] - 1, -1)
+    for c in range(tiles.shape[0] - 1):
+        for bb in range(tiles.shape[1]):
+            seg = src[tiles[c, bb] : tiles[c + 1, bb]]
+            if seg.size:
+                lo[c] = min(lo[c], seg.min())
+                hi[c] = max(hi[c], seg.max())
+    used = hi >= 0
+    assert np.all(hi[used][:-1] < lo[used][1:])
+    assert np.all(hi[used] - lo[used] < 700)  # at most sender_rows senders per block
 
 
-@pytest.mark.parametrize("n_parts", [1, 2, 5])
-def test_layout_independent_of_build_parts(n_parts):
+def test_layout_independent_of_threads():
     T = _random_T(30_000, 200_000, seed=5, hub=True)
-    a = L.blocked_layout(*T, n_parts=1)
-    b = L.blocked_layout(*T, n_parts=n_parts)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = L.blocked_layout(*T)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = L.blocked_layout(*T)
+    finally:
+        numba.set_num_threads(before)
     for u, v in zip(a, b):
         assert u.dtype == v.dtype and np.array_equal(u, v)
 
@@ -162,13 +174,14 @@ def test_input_row_order_does_not_matter():
     seed=st.integers(0, 2**31),
     bin_rows=st.sampled_from([2048, 4096, 65536]),
     bin_nnz=st.sampled_from([None, 1, 100, 10**9]),
+    sender_rows=st.sampled_from([None, 1, 7, 1000]),
 )
-def test_step_property(n, m, seed, bin_rows, bin_nnz):
+def test_step_property(n, m, seed, bin_rows, bin_nnz, sender_rows):
     T = _random_T(n, m, seed=seed)
     rng = np.random.default_rng(seed)
     x = rng.random(n)
     s = rng.random(n)
-    ref, r_ref, out, r, _ = _step_both(T, n, x, s, bin_rows=bin_rows, bin_nnz=bin_nnz)
+    ref, r_ref, out, r, _ = _step_both(T, n, x, s, bin_rows=bin_rows, bin_nnz=bin_nnz, sender_rows=sender_rows)
     assert np.array_equal(out, ref) and r == r_ref
 
 
@@ -177,3 +190,5 @@ def test_bad_bin_rows():
     for bad in (1000, 3000, 1 << 17):
         with pytest.raises(ValueError, match="bin_rows"):
             L.blocked_layout(*T, bin_rows=bad)
+    with pytest.raises(ValueError, match="sender_rows"):
+        L.blocked_layout(*T, sender_rows=-1)

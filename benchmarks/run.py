@@ -1,0 +1,518 @@
+"""Side-by-side benchmarks of graphlabor against its peers; writes benchmarks/RESULTS.md.
+
+Usage (see benchmarks/README.md)::
+
+    python benchmarks/run.py                      # the full run behind RESULTS.md
+    python benchmarks/run.py --quick              # a short development run
+    python benchmarks/run.py --sizes 1e6,1e7 --e2e-sizes 1e7 --reps 3
+
+What one run does, in order:
+
+1. start-up: ``graphlabor --help`` in fresh processes, and the first run's
+   Numba compilation (empty ``NUMBA_CACHE_DIR``) against a second run that
+   loads the cache;
+2. for each size (seeded power-law graph, ``benchmarks/graphs.py``):
+
+   a. correctness first: every tool solves the PageRank-equivalent case once,
+      in its own process, and its vector must match graphlabor's (L1 distance
+      below 1e-8) before that tool is timed;
+   b. construction from arrays and solve, each tool in a fresh process
+      (median of ``--reps`` runs, iterations, peak memory above the process's
+      memory once the arrays are loaded);
+   c. in this process, side by side and interleaved: one propagation step of
+      graphlabor (propagation blocking and pull loop, 1 and 2 threads) and
+      one scipy power-iteration step, and the machine's ceilings over the same
+      sizes (streaming triad, random gathers over the node vector);
+
+3. ``graphlabor attribute`` end to end on generated Parquet with string ids
+   (``graphlabor.generate``), per stage with peak memory, in subprocesses;
+4. RESULTS.md: medians, ratios, targets met or missed (by how much), then
+   ``benchmarks/NOTES.md`` (the analysis) verbatim; results.json beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+ALPHA = 0.85
+TOL = 1e-10
+SEED = 1
+CHECK_L1 = 1e-8
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakRSS:
+    """Peak resident memory of this process while the block runs (sampled every 5 ms)."""
+
+    def __enter__(self):
+        self.peak = _rss()
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, _rss())
+
+
+def parse_size(s: str) -> int:
+    return int(float(s))
+
+
+def fmt_size(m: int) -> str:
+    e = int(np.floor(np.log10(m)))
+    mant = m / 10**e
+    return f"10^{e}" if mant == 1 else f"{mant:g}x10^{e}"
+
+
+def fmt_s(t) -> str:
+    if t is None:
+        return "-"
+    if isinstance(t, str):
+        return t
+    return f"{t:.3g} s" if t < 100 else f"{t:.0f} s"
+
+
+def fmt_b(b) -> str:
+    if b is None:
+        return "-"
+    return f"{b / 2**30:.2f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB"
+
+
+def log(msg: str):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def graph_file(workdir: Path, m: int) -> Path:
+    """Generate (once) and cache the seeded graph of ``m`` edges as .npz."""
+    from graphs import personalization, power_law_graph
+
+    path = workdir / f"graph_{m}_s{SEED}.npz"
+    if not path.exists():
+        log(f"generating power-law graph, {fmt_size(m)} edges")
+        g = power_law_graph(m, SEED)
+        s = personalization(g.n, SEED)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, src=g.src, dst=g.dst, weight=g.weight, s=s, n=g.n)
+        os.replace(tmp, path)
+    return path
+
+
+def load_graph(path: Path):
+    from graphs import EdgeArrays
+
+    z = np.load(path)
+    return EdgeArrays(int(z["n"]), z["src"], z["dst"], z["weight"], SEED), z["s"]
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def worker(args) -> None:
+    """Run one tool in this (fresh) process; write JSON (and the check vector)."""
+    import tools
+
+    g, s = load_graph(Path(args.graph))
+    build, solve = tools.functions(args.tool)
+    if args.tool == "graphlabor":
+        import numba
+
+        numba.set_num_threads(args.threads)
+        _warm_graphlabor()
+    base = _rss()
+    out = {"tool": args.tool, "threads": args.threads, "build": [], "solve": [], "iters": None}
+    with PeakRSS() as peak:
+        for rep in range(max(args.reps, 1)):
+            t0 = time.perf_counter()
+            built = build(g, ALPHA, TOL)
+            t1 = time.perf_counter()
+            pr, iters = solve(built, s, ALPHA, TOL)
+            t2 = time.perf_counter()
+            del built
+            out["build"].append(t1 - t0)
+            out["solve"].append(t2 - t1)
+            out["iters"] = iters
+            if args.check_out and rep == 0:
+                np.save(args.check_out, pr)
+            del pr
+    out["base_rss"] = base
+    out["peak_rss"] = peak.peak
+    Path(args.json_out).write_text(json.dumps(out))
+
+
+def _warm_graphlabor():
+    """Load (or compile) graphlabor's kernels on a tiny graph, both solve paths."""
+    from graphs import personalization, power_law_graph
+
+    import tools
+    from graphlabor.kernels import layout as L
+    from graphlabor.solve import propagate
+
+    g = power_law_graph(20_000, 0)
+    s = personalization(g.n, 0)
+    graph, params = tools.graphlabor_build(g, ALPHA, TOL)
+    for kernel in ("pull", "blocked"):
+        propagate(graph.indptr, graph.indices, graph.data, s, 1e-3, 5, kernel=kernel)
+    L.blocked_layout(graph.indptr, graph.indices, graph.data)
+
+
+def run_worker(tool, graph, workdir, threads=1, reps=1, check=False, timeout=3600):
+    tag = f"{tool}_{threads}t_{Path(graph).stem}_{'check' if check else 'time'}"
+    jout = Path(workdir) / f"{tag}.json"
+    cout = Path(workdir) / f"{tag}.npy" if check else None
+    cmd = [sys.executable, str(HERE / "run.py"), "--worker", "--tool", tool, "--graph", str(graph),
+           "--threads", str(threads), "--reps", str(reps), "--json-out", str(jout)]
+    if cout:
+        cmd += ["--check-out", str(cout)]
+    env = dict(os.environ)
+    env.pop("NUMBA_NUM_THREADS", None)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"tool": tool, "threads": threads, "error": f"timeout after {timeout} s"}
+    if p.returncode != 0:
+        return {"tool": tool, "threads": threads, "error": (p.stderr.strip().splitlines() or ["?"])[-1]}
+    res = json.loads(jout.read_text())
+    if cout:
+        res["vector"] = str(cout)
+    return res
+
+
+# --------------------------------------------------------------------------- in-process sections
+
+
+def side_by_side(g, s, reps: int) -> dict:
+    """Per-step time of graphlabor's kernels and scipy's loop body, interleaved; ceilings."""
+    import numba
+
+    import ceilings
+    import tools
+    from graphlabor import kernels as K
+    from graphlabor.kernels import layout as L
+
+    graph, params = tools.graphlabor_build(g, ALPHA, TOL)
+    nnz, n = graph.nnz, graph.n
+    P = tools.scipy_build(g, ALPHA, TOL)
+    out = {"nnz": nnz, "n": n}
+    layout_t = {}
+    for t in (1, 2):
+        numba.set_num_threads(t)
+        ts = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            lay = L.blocked_layout(graph.indptr, graph.indices, graph.data)
+            ts.append(time.perf_counter() - t0)
+        layout_t[t] = min(ts)
+    out["layout_seconds"] = layout_t
+
+    x = s.copy()
+    for _ in range(3):  # a realistic vector: a few steps in
+        x = s + P @ x
+    o = np.empty(n)
+    bins = np.empty(nnz)
+    partials = np.empty(K.n_chunks(n))
+    steps = max(3, min(50, int(4e8 // max(nnz, 1))))
+
+    def blocked():
+        for _ in range(steps):
+            L.blocked_step(lay, x, s, o, bins, partials)
+
+    def pull():
+        for _ in range(steps):
+            K.propagate_step(graph.indptr, graph.indices, graph.data, x, s, o, 0, partials)
+
+    def scipy_loop():
+        for _ in range(steps):
+            tools.scipy_step(P, x, s)
+
+    variants = [("graphlabor blocked", blocked, (1, 2)), ("graphlabor pull", pull, (1, 2)), ("scipy", scipy_loop, (1,))]
+    times = {f"{name} {t}t": [] for name, _, th in variants for t in th}
+    for name, fn, th in variants:  # warm up
+        for t in th:
+            numba.set_num_threads(t)
+            fn()
+    for _ in range(reps):
+        for name, fn, th in variants:
+            for t in th:
+                numba.set_num_threads(t)
+                t0 = time.perf_counter()
+                fn()
+                times[f"{name} {t}t"].append((time.perf_counter() - t0) / steps)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    out["step_seconds"] = {k: float(np.median(v)) for k, v in times.items()}
+    out["step_all"] = times
+    out["edges_per_s"] = {k: nnz / v for k, v in out["step_seconds"].items()}
+    from graphlabor.solve import choose_kernel
+
+    out["solve_kernel"] = choose_kernel(n, nnz)
+    out["gathers_per_s"] = {t: ceilings.random_gathers(n, nnz, t, reps=max(3, reps)) for t in (1, 2)}
+    out["stream_bytes_per_s"] = {t: ceilings.stream_bandwidth(max(nnz, 10**7), t, reps=max(3, reps)) for t in (1, 2)}
+    return out
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def startup(workdir: Path, reps: int) -> dict:
+    exe = shutil.which("graphlabor")
+    base = [exe] if exe else [sys.executable, "-m", "graphlabor"]
+    env = dict(os.environ)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    helps = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        subprocess.run(base + ["--help"], capture_output=True, check=True, env=env)
+        helps.append(time.perf_counter() - t0)
+    small = workdir / "startup_edges.parquet"
+    if not small.exists():
+        _generate_parquet(small, 20_000)
+    nodes = _nodes_path(small)
+    res = {"help": helps, "command": " ".join(["graphlabor"] + ["--help"])}
+    for label, kenv in (("default", {}), ("blocked kernel", {"GRAPHLABOR_KERNEL": "blocked"})):
+        cache = tempfile.mkdtemp(prefix="numba-cold-", dir=workdir)
+        e = dict(env, NUMBA_CACHE_DIR=cache, **kenv)
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run(base + ["attribute", str(small), "--nodes", str(nodes), "-q"], capture_output=True, check=True, env=e)
+            runs.append(time.perf_counter() - t0)
+        res[label] = {"cold": runs[0], "warm": float(np.median(runs[1:]))}
+        shutil.rmtree(cache, ignore_errors=True)
+    return res
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _nodes_path(edges: Path) -> Path:
+    try:
+        from graphlabor.generate import default_nodes_path
+
+        return Path(default_nodes_path(edges))
+    except ImportError:
+        return edges.with_name(edges.stem + "_nodes" + edges.suffix)
+
+
+def _generate_parquet(path: Path, m: int) -> None:
+    code = (
+        "import sys; from graphlabor.generate import generate; "
+        f"generate({str(path)!r}, edges={m}, seed={SEED}, ids='str')"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def end_to_end(workdir: Path, m: int, reps: int, timeout: int) -> dict:
+    edges = workdir / f"economy_{m}_s{SEED}.parquet"
+    if not edges.exists():
+        log(f"generating Parquet economy, {fmt_size(m)} edges (string ids)")
+        t0 = time.perf_counter()
+        _generate_parquet(edges, m)
+        log(f"  generated in {time.perf_counter() - t0:.0f} s")
+    nodes = _nodes_path(edges)
+    exe = shutil.which("graphlabor")
+    base = [exe] if exe else [sys.executable, "-m", "graphlabor"]
+    runs = []
+    for rep in range(reps):
+        out = workdir / f"e2e_{m}.parquet"
+        js = workdir / f"e2e_{m}.json"
+        cmd = base + ["attribute", str(edges), "--nodes", str(nodes), "-o", str(out), "--summary-json", str(js), "-q"]
+        errf = workdir / f"e2e_{m}.stderr"
+        t0 = time.perf_counter()
+        with open(errf, "w") as ef:
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=ef)
+            timer = threading.Timer(timeout, p.kill)
+            timer.start()
+            _, status, usage = os.wait4(p.pid, 0)  # reap it ourselves to read its peak memory
+            timer.cancel()
+        wall = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
+        p.returncode = code
+        if code != 0:
+            err = errf.read_text().strip().splitlines() or ["?"]
+            runs.append({"error": err[-1], "returncode": code, "wall": wall, "max_rss": usage.ru_maxrss * 1024})
+            break
+        doc = json.loads(js.read_text())
+        runs.append({"wall": wall, "max_rss": usage.ru_maxrss * 1024, "stages": doc.get("stages", []), "iterations": doc.get("iterations"),
+                     "edges": doc.get("edges"), "nodes": doc.get("nodes"), "flow_edges": doc.get("flow_edges")})
+        out.unlink(missing_ok=True)
+    return {"m": m, "command": " ".join(["graphlabor"] + cmd[1:]), "runs": runs,
+            "edges_bytes": edges.stat().st_size}
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine_info() -> dict:
+    info = {"python": platform.python_version(), "platform": platform.platform()}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in lscpu.splitlines():
+            k, _, v = line.partition(":")
+            if k.strip() in ("Model name", "CPU(s)", "Thread(s) per core", "L2 cache", "L3 cache"):
+                info[k.strip()] = v.strip()
+    except OSError:
+        pass
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                info["memory"] = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    for mod in ("numpy", "numba", "scipy", "igraph", "networkx", "graphblas", "pyarrow", "graphlabor"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except Exception:
+            info[mod] = "not installed"
+    try:
+        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    try:
+        info["load average at start"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        pass
+    return info
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1e6,1e7,5e7", help="edge counts of the kernel/peer runs (default 1e6,1e7,5e7)")
+    ap.add_argument("--e2e-sizes", default="1e7", help="edge counts of the end-to-end runs ('' for none; add 1e8 for the big run)")
+    ap.add_argument("--reps", type=int, default=3, help="timed repetitions (medians reported)")
+    ap.add_argument("--quick", action="store_true", help="small sizes, one repetition: a development run")
+    ap.add_argument("--tools", default="graphlabor,scipy,igraph,networkx,graphblas")
+    ap.add_argument("--igraph-max", type=float, default=1e7, help="largest size igraph runs at (it did not finish 5x10^7 in 21 min)")
+    ap.add_argument("--networkx-max", type=float, default=1e6)
+    ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per tool process")
+    ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
+    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--json", default=str(HERE / "results.json"))
+    # worker mode (internal)
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--tool", help=argparse.SUPPRESS)
+    ap.add_argument("--graph", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--json-out", help=argparse.SUPPRESS)
+    ap.add_argument("--check-out", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        return worker(args)
+
+    command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.quick:
+        args.sizes = "1e5,1e6" if args.sizes == ap.get_default("sizes") else args.sizes
+        args.e2e_sizes = "1e6" if args.e2e_sizes == ap.get_default("e2e_sizes") else args.e2e_sizes
+        args.reps = 1 if args.reps == ap.get_default("reps") else args.reps
+    sizes = [parse_size(v) for v in args.sizes.split(",") if v.strip()]
+    e2e_sizes = [parse_size(v) for v in args.e2e_sizes.split(",") if v.strip()]
+    wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    import tools
+
+    results = {"command": command, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(),
+               "alpha": ALPHA, "tol": TOL, "seed": SEED, "sizes": {}, "e2e": [], "startup": None}
+    if not args.no_startup:
+        log("start-up times")
+        results["startup"] = startup(workdir, 3 if args.quick else 7)
+
+    for m in sizes:
+        log(f"== {fmt_size(m)} edges")
+        path = graph_file(workdir, m)
+        entry = {"m": m, "check": {}, "timing": {}}
+        runnable = []
+        for tool in wanted:
+            if tool != "graphlabor" and not tools.available(tool):
+                entry["check"][tool] = {"status": "not installed"}
+                continue
+            if tool == "igraph" and m > args.igraph_max:
+                entry["check"][tool] = {"status": f"skipped above {fmt_size(int(args.igraph_max))} edges"}
+                continue
+            if tool == "networkx" and m > args.networkx_max:
+                entry["check"][tool] = {"status": f"skipped above {fmt_size(int(args.networkx_max))} edges"}
+                continue
+            runnable.append(tool)
+        # 1. correctness before any timing
+        ref = None
+        for tool in ["graphlabor"] + [t for t in runnable if t != "graphlabor"]:
+            log(f"  check {tool}")
+            r = run_worker(tool, path, workdir, threads=2 if tool == "graphlabor" else 1, reps=1, check=True, timeout=args.timeout)
+            if "error" in r:
+                entry["check"][tool] = {"status": "error", "error": r["error"]}
+                continue
+            v = np.load(r["vector"])
+            if tool == "graphlabor":
+                ref = v
+            d = np.abs(v - ref)
+            ok = bool(d.sum() < CHECK_L1)
+            entry["check"][tool] = {"status": "ok" if ok else "MISMATCH", "l1": float(d.sum()), "max": float(d.max()),
+                                    "iters": r.get("iters")}
+            os.unlink(r["vector"])
+        # 2. timing, each tool in a fresh process
+        for tool in runnable:
+            if entry["check"].get(tool, {}).get("status") != "ok":
+                continue
+            for th in ((1, 2) if tool == "graphlabor" else (1,)):
+                log(f"  time {tool} ({th} thread{'s' if th > 1 else ''})")
+                reps = args.reps if tool not in ("igraph", "networkx") or m <= 10**6 else max(1, min(args.reps, 3))
+                r = run_worker(tool, path, workdir, threads=th, reps=reps, timeout=args.timeout)
+                entry["timing"][f"{tool} {th}t" if tool == "graphlabor" else tool] = r
+        # 3. side by side in this process, with the ceilings
+        log("  side by side: propagation steps and ceilings")
+        g, s = load_graph(path)
+        entry["side"] = side_by_side(g, s, reps=max(5, args.reps + 2))
+        del g, s
+        results["sizes"][str(m)] = entry
+        _write(results, args)
+
+    for m in e2e_sizes:
+        log(f"== end to end, {fmt_size(m)} edges")
+        reps = 1 if m >= 10**8 else args.reps
+        results["e2e"].append(end_to_end(workdir, m, reps, args.timeout))
+        _write(results, args)
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    _write(results, args)
+    log(f"wrote {args.out}")
+
+
+def _write(results, args):
+    Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+    from report import render
+
+    Path(args.out).write_text(render(results, HERE / "NOTES.md"))
+
+
+if __name__ == "__main__":
+    main()
