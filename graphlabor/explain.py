@@ -108,7 +108,7 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
         alpha_v = shap.get(code, 0.0)
         for j, f in zip(senders.tolist(), fractions.tolist()):
             last_src.append(j)
-            last_val.append(alpha_v * f * run.held[j])
+            last_val.append(alpha_v * f * run.state[j])
         if run.injected[code] > 0:
             last_src.append(code)
             last_val.append(alpha_v * run.injected[code])
@@ -120,7 +120,7 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
         c[code] = g.keep[code]
         for j, f in zip(senders.tolist(), fractions.tolist()):
             last_src.append(j)
-            last_val.append(g.keep[code] * f * run.held[j])
+            last_val.append(g.keep[code] * f * run.state[j])
         if run.injected[code] > 0:
             last_src.append(code)
             last_val.append(g.keep[code] * run.injected[code])

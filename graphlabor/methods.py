@@ -44,8 +44,8 @@ class ModelRun:
     kept : ndarray of float64, shape (n,)
         Attributed value.
     held : ndarray of float64, shape (n,)
-        Value that passed through each node (``x``; for ``shapley``, the
-        one-hop value).
+        Value that passed through each node, ``s + T x`` (for ``shapley``,
+        of the one-hop run).
     injected, paid, paid_out, revenue_in : ndarray of float64, shape (n,)
         Value injected at each node; pay received; pay sent; revenue received.
     via : ndarray of float64, shape (n, n_kinds + 1) or None
@@ -60,6 +60,8 @@ class ModelRun:
     params : ModelParams
     counts : tuple of int
         Contribution, revenue and pay edges used.
+    state : ndarray of float64, shape (n,)
+        The solver's last iterate ``x``, from which ``held`` was computed.
     """
 
     kept: np.ndarray
@@ -75,6 +77,7 @@ class ModelRun:
     rows: dict | None
     params: ModelParams
     counts: tuple = (0, 0, 0)
+    state: np.ndarray | None = None
 
 
 def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
@@ -125,17 +128,26 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
         graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params)
     with log.stage("solve"):
         sol = solve(graph, injected, flow_params)
+        # One more step from the solver's last state x: held = s + T x.
+        # Attributed values and every breakdown are computed from this same
+        # pair (x, held), so the parts add up to the whole exactly.
+        state = sol.held
+        held = np.empty_like(state)
+        if graph.nnz:
+            K.propagate_step(graph.indptr, graph.indices, graph.data, state, injected, held)
+        else:
+            held[:] = injected
+        kept = graph.keep * held
     via = None
     if breakdown:
         with log.stage("breakdown by kind"):
-            via = _via_propagate(prep, graph, sol.held, injected, c)
-    kept = sol.kept
+            via = _via_propagate(prep, graph, state, injected, c)
     if method == "shapley":
         with log.stage("shapley"):
             kept, via = _shapley(prep, params, kept, via, c)
     counts = (len(c), len(r), len(p))
-    return ModelRun(kept, sol.held, injected, paid, paid_out, revenue_in, via, graph, sol.n_iter, sol.residual,
-                    rows or None, params, counts)
+    return ModelRun(kept, held, injected, paid, paid_out, revenue_in, via, graph, sol.n_iter, sol.residual,
+                    rows or None, params, counts, state)
 
 
 def engagement_edges(prep: Prepared, c):

@@ -111,6 +111,31 @@ class Prepared:
             raise InputError(f"nodes file: column {name!r} must be numbers") from None
 
 
+def sender_reference(src, dst, seconds, role, as_of: int) -> np.ndarray:
+    """Per-edge reference instant for time decay, free of underflow.
+
+    Only the ratios of the weights of the edges a node passes value along
+    matter (value is split in proportion to them), so measuring ages from
+    ``min(as_of, newest edge of that sender)`` instead of ``as_of`` multiplies
+    all of a sender's weights by one factor and changes no result, while
+    keeping old edges from underflowing to weight 0 when the half-life is
+    short. The sender of a user -> platform edge is the platform; of a user ->
+    user edge, the acting user.
+
+    >>> import numpy as np
+    >>> role = np.array([0, 0, 1], np.int8)             # users 0, 1; platform 2
+    >>> sender_reference(np.array([0, 1, 0]), np.array([2, 2, 1]),
+    ...                  np.array([10, 20, 5]), role, 100).tolist()
+    [20, 20, 5]
+    """
+    from .kernels import PLATFORM, USER
+
+    sender = np.where((role[src] == USER) & (role[dst] == PLATFORM), dst, src)
+    newest = np.full(role.shape[0], np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(newest, sender, seconds)
+    return np.minimum(newest[sender], as_of)
+
+
 def _kind_codes(kind: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
     """Kind names in sorted order and each edge's kind code (independent of row order)."""
     if len(kind) == 0:
@@ -211,7 +236,7 @@ def prepare(
                 raise ParameterError(f"half_life must be positive, got {half_life!r}")
             ref = parse_instant(as_of) if as_of is not None else (int(seconds.max()) if seconds.size else 0)
             c = parts[CONTRIBUTION]
-            c.value = c.value * decay_factors(c.seconds, hl, ref)
+            c.value = c.value * decay_factors(c.seconds, hl, sender_reference(c.src, c.dst, c.seconds, role, ref))
         node_value = None
         extra = None
         if nt is not None:

@@ -30,24 +30,31 @@ def parse_duration(text: str) -> float:
 
 
 def parse_instant(text) -> int:
-    """Epoch seconds of an ISO date/time (UTC unless it says otherwise) or an integer.
+    """Epoch seconds of an ISO date/time (UTC unless it gives an offset) or an integer.
 
-    >>> parse_instant("1970-01-02"), parse_instant("86400")
-    (86400, 86400)
+    >>> parse_instant("1970-01-02"), parse_instant("86400"), parse_instant("1970-01-02T01:00")
+    (86400, 86400, 90000)
+    >>> parse_instant("1970-01-02T01:00:00+01:00")
+    86400
     """
-    if isinstance(text, (int, np.integer)):
+    import datetime as dt
+
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
         return int(text)
+    if isinstance(text, dt.datetime):
+        if text.tzinfo is None:
+            text = text.replace(tzinfo=dt.timezone.utc)
+        return int(text.timestamp())
+    if isinstance(text, dt.date):
+        return int(dt.datetime(text.year, text.month, text.day, tzinfo=dt.timezone.utc).timestamp())
     s = str(text).strip()
     if re.fullmatch(r"[-+]?\d+", s):
         return int(s)
     try:
-        ts = pa.scalar(s).cast(pa.timestamp("s", tz="UTC"))
-    except (pa.ArrowException, ValueError):
-        try:
-            ts = pc.strptime(pa.array([s]), format="%Y-%m-%d", unit="s")[0]
-        except (pa.ArrowException, ValueError):
-            raise ParameterError(f"--as-of {text!r} is not an ISO date or time (for example 2024-12-31)") from None
-    return int(ts.cast(pa.int64()).as_py())
+        value = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        raise ParameterError(f"--as-of {text!r} is not an ISO date or time (for example 2024-12-31 or 2024-12-31T18:00)") from None
+    return parse_instant(value)
 
 
 def to_epoch_seconds(col, source: str = "edges") -> np.ndarray:
@@ -73,8 +80,8 @@ def to_epoch_seconds(col, source: str = "edges") -> np.ndarray:
     raise InputError(f"{source}: column 'timestamp' must be timestamps or integer epoch seconds, found {t}")
 
 
-def decay_factors(seconds: np.ndarray, half_life: float, as_of: int) -> np.ndarray:
-    """``2 ** (-age / half_life)`` with ``age = as_of - t`` clipped at 0.
+def decay_factors(seconds: np.ndarray, half_life: float, as_of) -> np.ndarray:
+    """``2 ** (-age / half_life)`` with ``age = as_of - t`` clipped at 0 (``as_of`` may be per edge).
 
     >>> decay_factors(np.array([0, 100, 200]), 100.0, 200).tolist()
     [0.25, 0.5, 1.0]
