@@ -345,6 +345,73 @@ def check_memory(need: int | MemoryEstimate, what: str, *, available: int | None
     )
 
 
+def _is_paths(edges) -> bool:
+    return isinstance(edges, (str, os.PathLike)) or (
+        isinstance(edges, (list, tuple)) and bool(edges) and all(isinstance(e, (str, os.PathLike)) for e in edges)
+    )
+
+
+def current_rss() -> int:
+    """Resident memory of this process now, in bytes (0 if unknown)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except Exception:
+        return 0
+
+
+def check_before_reading(edges, *, available: int | None = None) -> MemoryEstimate | None:
+    """Check, from file metadata only, that a run on ``edges`` can fit; call before reading.
+
+    Parameters
+    ----------
+    edges : path, list of paths, or an in-memory table
+        As given to :func:`graphlabor.attribute`. In-memory tables are not
+        checked here (they are already in memory); :func:`check_after_encoding`
+        checks the rest of their run.
+
+    Returns
+    -------
+    MemoryEstimate or None
+        The estimate checked (with ``n_edges // 10`` nodes assumed), or None.
+
+    Raises
+    ------
+    MemoryBudgetError
+    """
+    if not _is_paths(edges):
+        return None
+    rows, exact, id_type, fmt = edge_rows(edges)
+    est = estimate_bytes(rows, None, id_type or "str", source_format=fmt)
+    names = [os.fspath(edges)] if isinstance(edges, (str, os.PathLike)) else [os.fspath(e) for e in edges]
+    label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
+    check_memory(est, f"attributing {'' if exact else 'about '}{rows:,} edges ({label})", available=available)
+    return est
+
+
+def check_after_encoding(n_edges: int, n_nodes: int, id_type: str, *, available: int | None = None) -> MemoryEstimate:
+    """Check, with the exact sizes, that the rest of a run can fit; call once ids are encoded.
+
+    The stages from "build graph" on are checked against the free memory
+    plus what the process already holds.
+
+    Raises
+    ------
+    MemoryBudgetError
+    """
+    est = estimate_bytes(n_edges, n_nodes, id_type).after("build graph")
+    check_memory(
+        est, f"attributing {n_edges:,} edges among {n_nodes:,} nodes", available=available, already_used=current_rss()
+    )
+    return est
+
+
 def edge_rows(paths) -> tuple[int, bool, str | None, str]:
     """Count edge rows from file metadata, before reading any data.
 

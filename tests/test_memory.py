@@ -177,3 +177,26 @@ def test_estimate_covers_measured_peak(tmp_path):
     est = memory.estimate_bytes(rows, n_nodes, id_type, avg_id_bytes=avg_len, source_format=fmt)
     assert est.peak >= measured, f"estimate {est.peak / 2**20:.0f} MiB below measured {measured / 2**20:.0f} MiB"
     assert est.peak <= 1.5 * measured + 2**29, f"estimate {est.peak / 2**20:.0f} MiB far above measured {measured / 2**20:.0f} MiB"
+
+
+def test_check_before_reading(tmp_path):
+    p = tmp_path / "e.parquet"
+    pq.write_table(pa.table({"src": pa.array(range(10_000), pa.int64()), "dst": pa.array(range(10_000), pa.int64())}), p)
+    est = memory.check_before_reading(str(p), available=64 * GiB)
+    assert est.n_edges == 10_000 and est.id_type == "int"
+    assert memory.check_before_reading(pa.table({"src": [1], "dst": [2]})) is None
+    with pytest.raises(MemoryBudgetError, match=r"attributing 10,000 edges \(.*e\.parquet\) needs about .* but only 1 MiB is free"):
+        memory.check_before_reading([p], available=2**20)
+
+
+def test_check_after_encoding():
+    est = memory.check_after_encoding(1000, 100, "str", available=64 * GiB)
+    assert list(est.stages)[0] == "build graph"
+    with pytest.raises(MemoryBudgetError, match="attributing 1,000,000,000 edges among 100,000,000 nodes"):
+        memory.check_after_encoding(10**9, 10**8, "str", available=GiB)
+
+
+def test_current_rss_is_plausible():
+    psutil = pytest.importorskip("psutil")
+    a, b = memory.current_rss(), psutil.Process().memory_info().rss
+    assert abs(a - b) < 0.2 * b
