@@ -767,21 +767,28 @@ class _Tables:
 def _write_options(ids: str) -> dict:
     """Parquet options for the edges file.
 
-    Snappy pages; timestamps (random within a row group, so dictionary
-    encoding fails) delta-encoded, which halves both their size and their
-    encoding time; int ids delta-encoded too (a third faster to write and to
-    read than dictionary pages, 10% larger), string ids dictionary-encoded.
-    No Arrow schema is stored: the Parquet types alone read back as string,
-    int64, double and timestamp[ms, tz=UTC] (Parquet has no seconds unit;
-    pyarrow would read a stored timestamp[s] back as [ms] anyway).
+    Timestamps (random within a row group, so dictionary encoding fails) are
+    delta-encoded, which halves both their size and their encoding time; int
+    ids are delta-encoded too (a third faster to write and to read than
+    dictionary pages, 10% larger) and left uncompressed (snappy gained nothing
+    on them); string ids are dictionary-encoded, with snappy (10% smaller).
+    Statistics (min/max) are written for the timestamp only: on random ids,
+    kinds and amounts they prune nothing, and string statistics cost a third
+    of the encoding time. No Arrow schema is stored: the Parquet types alone
+    read back as string, int64, double and timestamp[ms, tz=UTC] (Parquet has
+    no seconds unit; pyarrow would read a stored timestamp[s] back as [ms]
+    anyway).
     """
     encoding = {"timestamp": "DELTA_BINARY_PACKED"}
     dictionary = ["kind", "weight", "amount"]
     if ids == "int":
         encoding.update(src="DELTA_BINARY_PACKED", dst="DELTA_BINARY_PACKED")
+        compression = "none"
     else:
         dictionary += ["src", "dst"]
-    return dict(store_schema=False, compression="snappy", use_dictionary=dictionary, column_encoding=encoding)
+        compression = "snappy"
+    return dict(store_schema=False, compression=compression, use_dictionary=dictionary,
+                column_encoding=encoding, write_statistics=["timestamp"])
 
 
 _NODE_WRITE_OPTIONS = dict(compression="snappy")
