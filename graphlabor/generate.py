@@ -429,7 +429,13 @@ class Plan:
         self.a_node = a_node[order]
         self.a_contrib = contrib[order]
         self.a_split = split[order]
-        self.a_scale = scale[order]
+        # amounts: exp(mu + sigma z), rounded to cents, clipped to [0.01, hi]
+        a_t = self.a_type.astype(np.intp)
+        self.a_sigma = _SIGMA_OF_TYPE[a_t]
+        with np.errstate(divide="ignore"):
+            self.a_mu = np.log(scale[order]) + _SHIFT_OF_TYPE[a_t]
+        self.a_hi = np.where(a_t == WORKER, REWARD_MAX, np.inf)
+        self.a_type3 = (a_t * 3).astype(np.int32)
         self.a_count = count[order]
         # rows of each round: node a has (count_a + ROUNDS - 1 - r) // ROUNDS slots in round r
         self.round_rows = np.array([int(((self.a_count + (ROUNDS - 1 - r)) // ROUNDS).sum())
@@ -508,28 +514,27 @@ class Plan:
         c1 = np.clip((self.a_contrib[acts] + (ROUNDS - 1 - r)) // ROUNDS, k0, k1)
         seg = np.stack([c0 - k0, c1 - c0, k1 - c1], axis=1).ravel()
         lens = k1 - k0
-        perm = self._shuffle(n)
-        cls = np.repeat(np.tile(np.arange(3, dtype=np.uint16), m), seg)[perm]
-        act = np.repeat(np.arange(m, dtype=np.int32), lens)[perm]
-        del seg, perm
-
-        t = self.a_type[acts].take(act)
-        node = self.a_node[acts].take(act)
-        dst = self.plat_node[self.a_plat[acts]].take(act)
+        # (actor, class) of every slot in one int32 (actor * 4 + class), shuffled
+        code = np.arange(0, 4 * m, 4, dtype=np.int32)[:, None] + np.arange(3, dtype=np.int32)
+        code = np.repeat(code.ravel(), seg).take(self._shuffle(n))
+        act = (code >> 2).astype(np.intp)
 
         raw = rng.bit_generator.random_raw(n)
-        cls += t.astype(np.uint16) * np.uint16(3)
-        cls <<= np.uint16(10)
-        cls |= raw.astype(np.uint16) & np.uint16(1023)
-        kind = self.mix.take(cls)
+        # kind: lookup by ((type * 3 + class) << 10) | 10 random bits
+        idx = self.a_type3[acts].take(act)
+        idx += code & 3
+        idx <<= 10
+        idx |= raw.astype(np.int32) & 1023
+        kind = self.mix.take(idx)
         ts = ((raw >> np.uint64(32)) * np.uint64(self.span_s)) >> np.uint64(32)
         ts = ts.view(np.int64)
         ts += self.start_s
-        del raw, cls
+        del raw, idx, code
 
-        src = node
+        src = self.a_node[acts].take(act)
+        dst = self.plat_node[self.a_plat[acts]].take(act)
         pay = np.flatnonzero(kind == K["pay"])
-        src[pay], dst[pay] = dst[pay], node[pay]
+        src[pay], dst[pay] = dst[pay], src[pay]
 
         uu = np.flatnonzero((kind >= _UU_LO) & (kind <= _UU_HI))
         if uu.size:
@@ -548,13 +553,12 @@ class Plan:
         money = np.flatnonzero(is_money)
         amount = np.zeros(n)
         if money.size:
-            tm = t[money]
+            am = act[money]
             z = rng.standard_normal(money.size)
-            scale = self.a_scale[acts].take(act[money])
-            val = np.round(scale * np.exp(_SIGMA_OF_TYPE[tm] * z + _SHIFT_OF_TYPE[tm]), 2)
-            wk = tm == WORKER
-            val = np.where(wk, np.clip(val, REWARD_MIN, REWARD_MAX), np.maximum(val, 0.01))
-            amount[money] = val
+            z *= self.a_sigma[acts].take(am)
+            z += self.a_mu[acts].take(am)
+            val = np.rint(np.exp(z) * 100) / 100
+            amount[money] = np.clip(val, 0.01, self.a_hi[acts].take(am))
         return src, dst, kind, amount, is_money, ts
 
     def _shuffle(self, n: int) -> np.ndarray:
@@ -913,7 +917,7 @@ def generate(
     plan = Plan(edges, users, seed, families, start, span_days)
     tabs = _Tables(plan, ids, for_file=True)
     kinds = np.zeros(len(KINDS), np.int64)
-    revenue = pay = 0.0
+    money = np.zeros(len(KINDS))
     row_groups = 0
     opts = _write_options(ids)
     with atomic_path(edges_path) as tmp, pq.ParquetWriter(tmp, tabs.schema, **opts) as w, \
@@ -931,8 +935,7 @@ def generate(
         for b in range(plan.n_blocks):
             table, kind, amount = tabs.edges(b)
             kinds += np.bincount(kind, minlength=len(KINDS))
-            revenue += float(amount[kind < K["pay"]].sum())
-            pay += float(amount[kind == K["pay"]].sum())
+            money += np.bincount(kind, weights=amount, minlength=len(KINDS))
             pending.append(table)
             n_pending += table.num_rows
             last = b == plan.n_blocks - 1
@@ -967,8 +970,8 @@ def generate(
         "seed": plan.seed,
         "edges_path": edges_path,
         "nodes_path": nodes_path,
-        "revenue": round(revenue, 2),
-        "pay": round(pay, 2),
+        "revenue": round(float(money[K["spend"]] + money[K["fee"]]), 2),
+        "pay": round(float(money[K["pay"]]), 2),
         "row_groups": row_groups,
         "seconds": round(seconds, 3),
         "edges_per_second": round(plan.n_edges / seconds) if seconds > 0 else None,
