@@ -273,17 +273,50 @@ def _read_int(path: str) -> int | None:
         return None
 
 
-def _cgroup_headroom() -> int | None:
-    for limit_f, usage_f in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
-    ):
-        limit = _read_int(limit_f)
-        if limit is None or limit >= (1 << 60):  # no limit ("max" or v1's huge number)
+def _cgroup_dirs() -> list[str]:
+    """Memory-cgroup directories of this process, innermost first (v2 and v1)."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
             continue
-        usage = _read_int(usage_f) or 0
-        return max(limit - usage, 0)
-    return None
+        _, controllers, path = parts
+        if controllers == "":
+            roots = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+        elif "memory" in controllers.split(","):
+            roots = ["/sys/fs/cgroup/memory"]
+        else:
+            continue
+        path = path.strip("/")
+        for root in roots:
+            p = path
+            while True:
+                d = os.path.join(root, p) if p else root
+                if os.path.isdir(d):
+                    out.append(d)
+                if not p:
+                    break
+                p = os.path.dirname(p)
+    return out
+
+
+def _cgroup_headroom() -> int | None:
+    """Smallest ``limit - usage`` over this process's memory cgroup and its ancestors."""
+    best = None
+    for d in _cgroup_dirs():
+        for limit_f, usage_f in (("memory.max", "memory.current"), ("memory.limit_in_bytes", "memory.usage_in_bytes")):
+            limit = _read_int(os.path.join(d, limit_f))
+            if limit is None or limit >= (1 << 60):  # no limit ("max", or v1's huge number)
+                continue
+            usage = _read_int(os.path.join(d, usage_f)) or 0
+            room = max(limit - usage, 0)
+            best = room if best is None else min(best, room)
+    return best
 
 
 def _gib(b: float) -> str:

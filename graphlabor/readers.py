@@ -170,6 +170,13 @@ def read_table(
         return _read_csv(src.path, columns, dict(csv_types or {}))
     except InputError:
         raise
+    except pa.ArrowMemoryError as e:
+        from .errors import MemoryBudgetError
+
+        raise MemoryBudgetError(
+            f"{src.path}: ran out of memory while reading ({_one_line(e)}); "
+            "split the edges into several runs (fewer edges per run)"
+        ) from None
     except (pa.ArrowException, OSError, ValueError, UnicodeError) as e:
         raise InputError(f"{src.path}: cannot read {_FORMAT_NAMES[src.format]} file: {_one_line(e)}") from None
 

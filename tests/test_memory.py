@@ -200,3 +200,42 @@ def test_current_rss_is_plausible():
     psutil = pytest.importorskip("psutil")
     a, b = memory.current_rss(), psutil.Process().memory_info().rss
     assert abs(a - b) < 0.2 * b
+
+
+def test_cli_stops_before_reading_what_cannot_fit(tmp_path):
+    """A file whose footer announces more edges than memory can hold: a one-line error in seconds, nothing written.
+
+    The file holds constant columns, so it is a few MB on disk however many
+    rows it has; the run must stop from the row count alone (exit 1), not be
+    killed after reading (a real read would need tens of GB).
+    """
+    free = memory.available_bytes()
+    per_edge = memory.estimate_bytes(10**8, None, "int").peak / 10**8
+    rows = int(np.ceil(1.3 * free / per_edge / 10**7)) * 10**7
+    if rows > 10**9:
+        pytest.skip(f"{free / GiB:.0f} GiB free: the file would need more than 10^9 rows")
+    batch = pa.table({"src": pa.array(np.zeros(10**7, np.int64)), "dst": pa.array(np.ones(10**7, np.int64))})
+    path = tmp_path / "huge.parquet"
+    with pq.ParquetWriter(path, batch.schema, compression="zstd") as w:
+        for _ in range(rows // 10**7):
+            w.write_table(batch, row_group_size=10**7)
+    del batch
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    import resource
+
+    def limit_memory():
+        # should the check be missing, fail fast instead of filling the machine
+        resource.setrlimit(resource.RLIMIT_AS, (3 * GiB, 3 * GiB))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "graphlabor", "attribute", str(path), "-o", str(out)],
+        capture_output=True, text=True, timeout=120, preexec_fn=limit_memory,
+    )
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 1, proc.stderr
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{rows:,} edges" in lines[0] and "huge.parquet" in lines[0]
+    assert "GiB is free" in lines[0] and "fewer edges per run" in lines[0]
+    assert out.read_text() == "old\n"
+    assert sorted(os.listdir(tmp_path)) == ["huge.parquet", "out.csv"]
