@@ -262,7 +262,7 @@ class _Group:
 class Plan:
     """How many edges each node emits, and everything else fixed per node.
 
-    Built once from the parameters; memory is about 70 bytes per node. Node
+    Built once from the parameters; memory is about 100 bytes per node. Node
     int ids are payers (``a...``), then platforms (``p...``), then users
     (``u...``), so ascending int ids and ascending string ids give the same order.
     """
@@ -422,7 +422,7 @@ class Plan:
             + [g.country for g, _ in user_groups]).astype(np.uint8)
         self.node_hours = np.full(self.n_nodes, np.nan)
         self.node_hours[self.user_base:] = np.concatenate([g.hours for g, _ in user_groups])
-        # layout: actors (payers and users) in a random order, each emitting its slots contiguously
+        # layout: actors (payers and users) in one random order, used by every round
         order = rng.permutation(len(count))
         self.a_type = a_type[order]
         self.a_plat = a_plat[order]
@@ -873,7 +873,8 @@ def generate(
         number of months).
     row_group_size : int
         Rows per Parquet row group (the last one may be shorter). Memory holds
-        about one row group plus one block of ``BLOCK`` rows.
+        about two row groups (one being filled, one being encoded by the
+        background writer) plus one block of ``BLOCK`` rows and the plan.
     progress : callable, optional
         Called as ``progress(edges_written, edges_total)`` after each block.
 
