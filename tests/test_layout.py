@@ -83,7 +83,12 @@ def test_layout_matches_brute_force_order():
     n, m = 9000, 40_000
     T = _random_T(n, m, seed=3, hub=True)
     indptr, indices, data = T
-    src, w, local, tiles, brow, bptr = L.blocked_layout(*T, bin_rows=4096, bin_nnz=5000, sender_rows=700)
+    rel, w, local, tiles, sbound, brow, bptr = L.blocked_layout(*T, bin_rows=4096, bin_nnz=5000, sender_rows=700)
+    assert rel.dtype == np.uint16 and sbound[0] == 0 and sbound[-1] == n and np.all(np.diff(sbound.astype(np.int64)) <= 700)
+    src = rel.astype(np.int64)
+    for c in range(tiles.shape[0] - 1):
+        for bb in range(tiles.shape[1]):
+            src[tiles[c, bb] : tiles[c + 1, bb]] += int(sbound[c])
     nnz = indices.shape[0]
     rows = np.repeat(np.arange(n), np.diff(indptr).astype(np.int64))
     # bins: chunk-aligned row blocks of at most 4096 rows, closed near 5000 entries
@@ -109,7 +114,7 @@ def test_layout_matches_brute_force_order():
                 hi[c] = max(hi[c], seg.max())
     used = hi >= 0
     assert np.all(hi[used][:-1] < lo[used][1:])
-    assert np.all(hi[used] - lo[used] < 700)  # at most sender_rows senders per block
+    assert np.all((lo[used] >= sbound[:-1][used]) & (hi[used] < sbound[1:][used]))
 
 
 def test_layout_independent_of_threads():
@@ -174,7 +179,7 @@ def test_input_row_order_does_not_matter():
     seed=st.integers(0, 2**31),
     bin_rows=st.sampled_from([2048, 4096, 65536]),
     bin_nnz=st.sampled_from([None, 1, 100, 10**9]),
-    sender_rows=st.sampled_from([None, 1, 7, 1000]),
+    sender_rows=st.sampled_from([None, 1, 7, 1000, 65536]),
 )
 def test_step_property(n, m, seed, bin_rows, bin_nnz, sender_rows):
     T = _random_T(n, m, seed=seed)
@@ -190,5 +195,6 @@ def test_bad_bin_rows():
     for bad in (1000, 3000, 1 << 17):
         with pytest.raises(ValueError, match="bin_rows"):
             L.blocked_layout(*T, bin_rows=bad)
-    with pytest.raises(ValueError, match="sender_rows"):
-        L.blocked_layout(*T, sender_rows=-1)
+    for bad in (-1, (1 << 16) + 1):
+        with pytest.raises(ValueError, match="sender_rows"):
+            L.blocked_layout(*T, sender_rows=bad)

@@ -81,7 +81,7 @@ def test_propagate_rejects_unknown_kernel():
 
 def test_choose_kernel(monkeypatch):
     monkeypatch.delenv("GRAPHLABOR_KERNEL", raising=False)
-    assert choose_kernel(1000, 10_000) == "pull"  # fits in cache
+    assert choose_kernel(1000, 10_000) == "pull"  # too small for the layout to pay
     assert choose_kernel(10**6, 10**7) == "blocked"
     monkeypatch.setenv("GRAPHLABOR_KERNEL", "pull")
     assert choose_kernel(10**6, 10**7) == "pull"
