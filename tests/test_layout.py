@@ -198,3 +198,69 @@ def test_bad_bin_rows():
     for bad in (-1, (1 << 16) + 1):
         with pytest.raises(ValueError, match="sender_rows"):
             L.blocked_layout(*T, sender_rows=bad)
+
+
+# --------------------------------------------------------------------------- bucketed CSR build
+
+from graphlabor.kernels.bucket import build_csr_bucketed  # noqa: E402
+
+
+def _assert_same_csr(a, b):
+    for u, v in zip(a, b):
+        assert u.dtype == v.dtype and np.array_equal(u, v)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    n=st.integers(1, 3000),
+    m=st.integers(0, 20_000),
+    n_cols=st.integers(1, 70_000),
+    seed=st.integers(0, 2**31),
+    dup_weights=st.booleans(),
+    n_parts=st.sampled_from([None, 1, 3]),
+)
+def test_bucketed_csr_equals_build_csr(n, m, n_cols, seed, dup_weights, n_parts):
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n, m).astype(np.uint32)
+    cols = rng.integers(0, n_cols, m).astype(np.uint32)
+    w = rng.choice([0.25, 0.5, 1.0], m) if dup_weights else rng.random(m)
+    _assert_same_csr(K.build_csr(rows, cols, w, n), build_csr_bucketed(rows, cols, w, n, n_parts=n_parts))
+
+
+@pytest.mark.parametrize("n, m, n_cols", [(200_000, 600_000, 200_000), (5000, 300_000, 40), (70_000, 1000, 2**32 - 1)])
+def test_bucketed_csr_large_and_skewed(n, m, n_cols):
+    rng = np.random.default_rng(n + m)
+    rows = rng.integers(0, n, m).astype(np.uint32)
+    rows[: m // 4] = 7  # a heavy row
+    cols = rng.integers(0, n_cols, m, dtype=np.uint64).astype(np.uint32)
+    w = rng.random(m)
+    got = build_csr_bucketed(rows, cols, w, n)
+    _assert_same_csr(K.build_csr(rows, cols, w, n), got)
+    # independent oracle: scipy's duplicate-summing COO -> CSR
+    A = sp.coo_matrix((w, (rows.astype(np.int64), cols.astype(np.int64))), shape=(n, int(cols.max()) + 1)).tocsr()
+    A.sum_duplicates()
+    assert np.array_equal(got[0], A.indptr) and np.array_equal(got[1], A.indices)
+    np.testing.assert_allclose(got[2], A.data, rtol=1e-13)
+
+
+def test_bucketed_csr_input_order_and_threads():
+    rng = np.random.default_rng(3)
+    n, m = 50_000, 400_000
+    rows = rng.integers(0, n, m).astype(np.uint32)
+    cols = rng.integers(0, n, m).astype(np.uint32)
+    w = rng.choice([0.5, 1.0, 2.0], m)
+    perm = rng.permutation(m)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = build_csr_bucketed(rows, cols, w, n)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = build_csr_bucketed(rows[perm], cols[perm], w[perm], n)
+    finally:
+        numba.set_num_threads(before)
+    _assert_same_csr(a, b)
+
+
+def test_bucketed_csr_rejects_ragged():
+    with pytest.raises(ValueError, match="same length"):
+        build_csr_bucketed(np.zeros(3, np.uint32), np.zeros(2, np.uint32), np.ones(3), 1)

@@ -1,0 +1,215 @@
+"""Canonical CSR construction in two cache-friendly passes (same output as :func:`build_csr`).
+
+:func:`~graphlabor.kernels.csr.build_csr` places every entry at its final
+position with one counting sort: a random write per entry into arrays of the
+graph's size, which waits for memory once the graph leaves the cache.
+:func:`build_csr_bucketed` first moves the entries into *row blocks* (a few
+thousand consecutive rows, about 32,000 entries: one write stream per block,
+written in order), then finishes each block on its own, in parallel, while
+it sits in the core's cache: a two-pass radix sort by column and a counting
+sort by row, equal columns put in weight order, duplicates counted. Rows are then exactly what
+:func:`build_csr` makes (the per-row sort is a total order on the entries'
+values, so the order in which entries arrive never shows), and duplicates
+are merged by the same kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit, pnjit, prange
+from .csr import INDEX_DTYPE, INDPTR_DTYPE, _merge_duplicates
+
+#: Target number of entries per row block.
+BLOCK_NNZ = 1 << 15
+#: Largest rows per block (local row numbers are uint16).
+MAX_BLOCK_ROWS = 1 << 16
+
+
+@pnjit
+def _block_counts(rows, parts, shift, counts):
+    n_parts = parts.shape[0] - 1
+    one = np.uint64(1)
+    for p in prange(n_parts):
+        c = counts[p]
+        for k in range(parts[p], parts[p + 1]):
+            c[rows[k] >> shift] += one
+
+
+@pnjit
+def _block_scatter(rows, cols, weights, parts, shift, offsets, t_row, t_col, t_w):
+    n_parts = parts.shape[0] - 1
+    mask = (np.uint32(1) << np.uint32(shift)) - np.uint32(1)
+    one = np.uint64(1)
+    for p in prange(n_parts):
+        o = offsets[p]
+        for k in range(parts[p], parts[p + 1]):
+            r = rows[k]
+            b = r >> shift
+            q = o[b]
+            t_row[q] = np.uint16(r & mask)
+            t_col[q] = cols[k]
+            t_w[q] = weights[k]
+            o[b] = q + one
+
+
+@njit
+def _radix_by_col(keys, perm_a, perm_b, lo, hi, cnt):
+    """Stable LSD radix sort of positions ``0..len-1`` by ``keys``; returns the sorted positions."""
+    m = keys.shape[0]
+    mask = (1 << lo) - 1
+    cnt[: mask + 2] = 0
+    for t in range(m):
+        cnt[(keys[t] & mask) + 1] += 1
+    for d in range(mask + 1):
+        cnt[d + 1] += cnt[d]
+    for t in range(m):
+        d = keys[t] & mask
+        perm_a[cnt[d]] = t
+        cnt[d] += 1
+    if hi == 0:
+        return perm_a
+    mask = (1 << hi) - 1
+    cnt[: mask + 2] = 0
+    for t in range(m):
+        cnt[((keys[perm_a[t]] >> lo) & mask) + 1] += 1
+    for d in range(mask + 1):
+        cnt[d + 1] += cnt[d]
+    for t in range(m):
+        p = perm_a[t]
+        d = (keys[p] >> lo) & mask
+        perm_b[cnt[d]] = p
+        cnt[d] += 1
+    return perm_b
+
+
+@pnjit
+def _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts):
+    """Per block, in cache: entries by (row, column), equal columns by weight; unique counts."""
+    nb = bstart.shape[0] - 1
+    lo = bits - bits // 2 if bits > 11 else bits
+    hi = bits - lo
+    one = np.uint64(1)
+    for b in prange(nb):
+        r0 = b << shift
+        r1 = min(r0 + (1 << shift), n_rows)
+        nr = r1 - r0
+        a = np.int64(bstart[b])
+        e = np.int64(bstart[b + 1])
+        m = e - a
+        # rows: counts and starts
+        pos = np.zeros(nr + 1, dtype=np.int64)
+        for q in range(a, e):
+            pos[np.int64(t_row[q]) + 1] += 1
+        pos[0] = a
+        for i in range(nr):
+            pos[i + 1] += pos[i]
+        for i in range(nr):
+            indptr[r0 + i + 1] = pos[i + 1]
+        # columns ascending (stable radix), then a stable counting sort by row
+        cnt = np.empty((1 << max(lo, hi)) + 2, dtype=np.int64)
+        order = _radix_by_col(t_col[a:e], np.empty(m, np.int64), np.empty(m, np.int64), lo, hi, cnt)
+        cur = pos[:nr].copy()
+        for t in range(m):
+            q = a + order[t]
+            i = np.int64(t_row[q])
+            p = cur[i]
+            indices[p] = t_col[q]
+            data[p] = t_w[q]
+            cur[i] = p + 1
+        # equal columns: by weight (as build_csr); count unique columns
+        for i in range(nr):
+            lo_k = pos[i]
+            hi_k = pos[i + 1]
+            u = 0
+            k = lo_k
+            while k < hi_k:
+                u += 1
+                c = indices[k]
+                s = k
+                k += 1
+                while k < hi_k and indices[k] == c:
+                    k += 1
+                if k - s > 1:
+                    data[s:k] = np.sort(data[s:k])
+            unique_counts[r0 + i] = u
+
+
+def _shift_for(n_rows: int, nnz: int) -> int:
+    rows_per_block = max(1, int(n_rows * BLOCK_NNZ / max(nnz, 1)))
+    shift = max(8, (rows_per_block - 1).bit_length())
+    return min(shift, MAX_BLOCK_ROWS.bit_length() - 1)
+
+
+def build_csr_bucketed(rows, cols, weights, n_rows, n_parts=None):
+    """Canonical CSR arrays, bit for bit those of :func:`build_csr`, built in cache-sized row blocks.
+
+    Parameters
+    ----------
+    rows, cols : ndarray of uint32, shape (m,)
+    weights : ndarray of float64, shape (m,)
+    n_rows : int
+    n_parts : int, optional
+        Input slices of the first pass (default: the number of Numba
+        threads); the result does not depend on it.
+
+    Returns
+    -------
+    indptr : ndarray of uint64, shape (n_rows + 1,)
+    indices : ndarray of uint32, shape (nnz,)
+    data : ndarray of float64, shape (nnz,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> indptr, indices, data = build_csr_bucketed(
+    ...     np.array([1, 0, 1, 1], dtype=np.uint32),
+    ...     np.array([2, 1, 0, 2], dtype=np.uint32),
+    ...     np.array([1.0, 3.0, 2.0, 0.5]), 3)
+    >>> indptr.tolist(), indices.tolist(), data.tolist()
+    ([0, 1, 3, 3], [1, 0, 2], [3.0, 2.0, 1.5])
+    """
+    import numba
+
+    rows = np.ascontiguousarray(rows, dtype=INDEX_DTYPE)
+    cols = np.ascontiguousarray(cols, dtype=INDEX_DTYPE)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if not (rows.shape == cols.shape == weights.shape):
+        raise ValueError("rows, cols and weights must have the same length")
+    n_rows = int(n_rows)
+    m = int(rows.shape[0])
+    n_cols = int(cols.max()) + 1 if m else 1
+    shift = _shift_for(n_rows, m)
+    nb = max(1, (n_rows + (1 << shift) - 1) >> shift)
+    p = max(1, int(n_parts or numba.get_num_threads()))
+    parts = np.linspace(0, m, p + 1).astype(np.uint64)
+
+    counts = np.zeros((p, nb), dtype=np.uint64)
+    _block_counts(rows, parts, shift, counts)
+    per_block = counts.sum(axis=0, dtype=np.uint64)
+    bstart = np.zeros(nb + 1, dtype=np.uint64)
+    np.cumsum(per_block, out=bstart[1:])
+    offsets = np.cumsum(counts, axis=0, dtype=np.uint64) - counts + bstart[:nb]
+    t_row = np.empty(m, dtype=np.uint16)
+    t_col = np.empty(m, dtype=INDEX_DTYPE)
+    t_w = np.empty(m, dtype=np.float64)
+    _block_scatter(rows, cols, weights, parts, shift, offsets, t_row, t_col, t_w)
+    del offsets, counts
+
+    indptr = np.zeros(n_rows + 1, dtype=INDPTR_DTYPE)
+    indices = np.empty(m, dtype=INDEX_DTYPE)
+    data = np.empty(m, dtype=np.float64)
+    unique_counts = np.empty(n_rows, dtype=np.uint64)
+    if n_rows:
+        bits = max(1, int(max(n_cols, 1) - 1).bit_length())
+        _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts)
+    del t_row, t_col, t_w
+    if int(unique_counts.sum()) == m:
+        return indptr, indices, data
+    new_indptr = np.zeros(n_rows + 1, dtype=INDPTR_DTYPE)
+    np.cumsum(unique_counts, out=new_indptr[1:])
+    nnz = int(new_indptr[-1])
+    new_indices = np.empty(nnz, dtype=INDEX_DTYPE)
+    new_data = np.empty(nnz, dtype=np.float64)
+    _merge_duplicates(indptr, indices, data, new_indptr, new_indices, new_data)
+    return new_indptr, new_indices, new_data
