@@ -125,7 +125,8 @@ def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
         if not (pa.types.is_string(role.type) or pa.types.is_large_string(role.type) or pa.types.is_null(role.type)):
             raise InputError(f"{where(name, 'role')}: must be one of {ROLES}, found type {role.type}")
         role = role.cast(pa.string())
-        bad = pc.invert(pc.fill_null(pc.is_in(role, value_set=pa.array(ROLES)), True))
+        # null means "infer from the edges"; is_in says False (not null) for nulls
+        bad = pc.invert(pc.or_(pc.is_in(role, value_set=pa.array(ROLES)), pc.is_null(role)))
         row = first_true(bad)
         if row is not None:
             raise InputError(f"{where(name, 'role', row, role[row].as_py())}: unknown role (expected one of {', '.join(ROLES)})")

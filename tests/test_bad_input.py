@@ -583,3 +583,23 @@ def test_debug_shows_traceback(tmp_path, out):
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr and "InputError" in proc.stderr
     assert (out / "existing.csv").read_bytes() == OLD_BYTES
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_missing_role_is_inferred_not_an_error(tmp_path, fmt):
+    """An empty role cell (CSV) or a null role (Parquet) means: infer the role from the edges."""
+    edges = tmp_path / "edges.csv"
+    edges.write_text(GOOD_CSV)
+    if fmt == "csv":
+        nodes = tmp_path / "nodes.csv"
+        nodes.write_text("id,role\nP,\na,user\nads,\n")
+    else:
+        nodes = write_parquet(tmp_path / "nodes.parquet", {"id": ["P", "a", "ads"], "role": [None, "user", None]})
+    out = tmp_path / "out.csv"
+    proc = cli("attribute", edges, "--nodes", nodes, "-o", out, check=False)
+    assert proc.returncode == 0, proc.stderr
+    import csv
+
+    with out.open(newline="", encoding="utf-8") as f:
+        roles = {r["node"]: r["role"] for r in csv.DictReader(f)}
+    assert roles == {"P": "platform", "a": "user", "ads": "advertiser", "b": "user"}
