@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and POSIX signals")
+
 N_EDGES = 2_000_000
 N_USERS = 800_000
 N_PLATFORMS = 10
@@ -86,12 +88,32 @@ def _temps(target) -> list[str]:
     return [n for n in os.listdir(d) if n.startswith(f".{base}.") and n.endswith(".graphlabor-tmp")]
 
 
+def _wait_stopped(proc, timeout: float = 10.0) -> bool:
+    """Wait until ``proc`` is stopped (SIGSTOP delivered); False if it ended."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{proc.pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        if state in ("T", "t"):
+            return True
+        if state in ("Z", "X"):
+            return False
+        time.sleep(0.001)
+    raise AssertionError("the process did not stop")
+
+
 def _run_and_signal(edges, target, sig, when: str, delay: float, timeout: float = 300.0):
     """Start a run; send ``sig`` ``delay`` s after start ("compute") or after its temp file appears ("write").
 
-    Returns (process, phase): phase is "compute" if no temp file existed when
-    the signal was sent, "write" if one did, "done" if the process had already ended.
+    Returns (process, phase): the phase the signal met, judged while the
+    process is frozen (SIGSTOP): "compute" (no temporary file yet, target
+    untouched), "write" (its temporary file exists), "after write" (the
+    target was replaced), or "done" (the process had already ended).
     """
+    old = target.read_bytes()
     proc = _start(edges, target)
     t0 = time.monotonic()
     seen = None
@@ -107,8 +129,20 @@ def _run_and_signal(edges, target, sig, when: str, delay: float, timeout: float 
         if seen is None and _temps(target):
             seen = now
         if (when == "compute" and now - t0 >= delay) or (when == "write" and seen is not None and now - seen >= delay):
-            phase = "write" if _temps(target) else "compute"
+            # freeze the process first, so that what the files show is the
+            # state the signal meets, whatever the scheduler does meanwhile
+            proc.send_signal(signal.SIGSTOP)
+            if not _wait_stopped(proc):
+                proc.err_text = proc.communicate()[1].decode()
+                return proc, "done"
+            if _temps(target):
+                phase = "write"
+            elif seen is not None or target.read_bytes() != old:
+                phase = "after write"
+            else:
+                phase = "compute"
             proc.send_signal(sig)
+            proc.send_signal(signal.SIGCONT)
             proc.err_text = proc.communicate(timeout=timeout)[1].decode()
             return proc, phase
         time.sleep(0.002)
@@ -152,9 +186,12 @@ def test_sigkill_leaves_old_or_complete_output(big, tmp_path, fmt):
             assert proc.returncode == -signal.SIGKILL
         if phase == "compute":
             assert outcome == "old"
+        if phase == "after write":
+            assert outcome == "new"
         phases.append((when, delay, phase, outcome))
         for name in _temps(target):  # documented leftover of a killed writer
             os.unlink(tmp_path / name)
+    print(fmt, phases)
     assert any(p == "write" for _, _, p, _ in phases), f"no kill landed during the write: {phases}"
     assert any(p == "compute" for _, _, p, _ in phases), phases
 
