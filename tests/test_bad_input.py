@@ -345,7 +345,7 @@ def test_declared_advertiser_receives_revenue(tmp_path, out):
     edges.write_text(GOOD_CSV)
     nodes = tmp_path / "nodes.csv"
     nodes.write_text("id,role\nads,advertiser\nP,advertiser\n")
-    fails(out, edges, "--nodes", nodes, expect=["nodes.csv", "'P'", "advertiser", "receives revenue", "edges.csv", "row 0", "'spend'"])
+    fails(out, edges, "--nodes", nodes, expect=["nodes.csv: column 'role', row 1 (value 'advertiser')", "'P'", "receives revenue", "edges.csv: row 0", "'spend'"])
 
 
 def test_declared_advertiser_sends_pay(tmp_path, out):
@@ -353,7 +353,7 @@ def test_declared_advertiser_sends_pay(tmp_path, out):
     edges.write_text("src,dst,kind,amount\na,Y,click,\nX,a,pay,5\n")
     nodes = tmp_path / "nodes.csv"
     nodes.write_text("id,role\na,user\nX,advertiser\n")
-    fails(out, edges, "--nodes", nodes, expect=["nodes.csv", "'X'", "advertiser", "sends pay", "edges.csv", "row 1", "'pay'"])
+    fails(out, edges, "--nodes", nodes, expect=["nodes.csv: column 'role', row 1 (value 'advertiser')", "'X'", "sends pay", "edges.csv: row 1", "'pay'"])
 
 
 # ---------------------------------------------------------------- options
