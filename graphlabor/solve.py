@@ -3,14 +3,15 @@
 Two kernels compute the same iteration, bit for bit:
 
 - the pull loop (:func:`graphlabor.kernels.power_iteration`), for small
-  graphs;
+  graphs and for graphs whose value vector fits in a core's L2 cache and
+  whose rows are long (many entries a row: the row sums amortise the loop);
 - propagation blocking (:mod:`graphlabor.kernels.layout`), which replaces the
   pull loop's random reads of the value vector by streaming reads and writes.
-  It wins by far once the vector leaves the cache, and even in cache it runs
-  about 1.4x faster than the pull loop (consecutive additions go to
-  different rows, so they no longer wait for each other). Its layout is built
-  once per solve (about two steps' worth of time), in the node order of the
-  graph: nothing is relabelled.
+  It wins by far once the vector leaves the cache, and with short rows it
+  wins even in cache (consecutive additions go to different rows, so they no
+  longer wait for each other). Its layout is built once per solve (about
+  two steps' worth of time), in the node order of the graph: nothing is
+  relabelled.
 
 Which one runs depends on the graph's size and the memory available, never
 on the results: both add the same numbers in the same order.
@@ -28,8 +29,12 @@ from .errors import ConvergenceError
 from .graph import FlowGraph
 from .params import ModelParams
 
-#: Use propagation blocking for graphs with at least this many entries.
+#: Use propagation blocking for graphs with at least this many entries ...
 BLOCKED_MIN_NNZ = 1 << 17
+#: ... unless the value vector has at most this many nodes (2 MiB: a core's L2
+#: here) and rows hold at least PULL_MIN_DEGREE entries on average.
+PULL_MAX_NODES = 1 << 18
+PULL_MIN_DEGREE = 16
 #: Bytes per entry the blocked layout adds (weights, senders, rows, bins).
 BLOCKED_BYTES_PER_ENTRY = 8 + 2 + 2 + 8
 
@@ -73,7 +78,8 @@ def choose_kernel(n: int, nnz: int) -> str:
     """``"blocked"`` or ``"pull"`` for a graph of ``n`` nodes and ``nnz`` entries.
 
     Propagation blocking pays once the graph is large enough for its layout
-    to pay back, provided the layout's extra memory (about 20 bytes an
+    to pay back, except when the value vector fits in a core's L2 cache and
+    rows are long, provided the layout's extra memory (about 20 bytes an
     entry) takes at most half of the memory still available. The environment
     variable ``GRAPHLABOR_KERNEL`` (``pull`` or ``blocked``) overrides the
     choice; results are the same either way.
@@ -85,6 +91,8 @@ def choose_kernel(n: int, nnz: int) -> str:
     if forced in ("pull", "blocked"):
         return forced
     if nnz < BLOCKED_MIN_NNZ:
+        return "pull"
+    if n <= PULL_MAX_NODES and nnz >= PULL_MIN_DEGREE * n:
         return "pull"
     avail = _available_bytes()
     if avail is not None and BLOCKED_BYTES_PER_ENTRY * nnz + 16 * n > avail // 2:
