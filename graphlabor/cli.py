@@ -37,12 +37,26 @@ def _parse_kinds(ctx, param, value):
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
 
+def _terminate_as_interrupt() -> None:
+    """Treat SIGTERM like Ctrl-C, so that temporary output files are cleaned up."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread (e.g. CliRunner in a thread)
+        pass
+
+
 def _handle_errors(fn):
     """Turn library errors into one line on stderr and an exit code."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         debug = click.get_current_context().find_root().params.get("debug", False)
+        _terminate_as_interrupt()
         try:
             return fn(*args, **kwargs)
         except click.exceptions.Exit:
@@ -50,7 +64,7 @@ def _handle_errors(fn):
         except click.ClickException:
             raise
         except KeyboardInterrupt:
-            click.echo("graphlabor: interrupted; no output written", err=True)
+            click.echo("graphlabor: interrupted; no partial output file left", err=True)
             sys.exit(130)
         except Exception as e:
             if debug:
@@ -69,7 +83,34 @@ def _handle_errors(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _OneLineGroup(click.Group):
+    """A click group whose usage errors are one line on stderr (exit code 2).
+
+    Click prints a usage error as the usage, a hint and the message (four
+    lines); graphlabor prints only ``Error: <message>``, like its other errors.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.Abort:
+            click.echo("graphlabor: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as e:
+            if isinstance(e, _NO_ARGS_IS_HELP):  # `graphlabor` alone: the help text
+                e.show()
+            else:
+                click.echo("Error: " + " ".join(e.format_message().split()), err=True)
+            sys.exit(e.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=_OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="graphlabor")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 def main(debug):

@@ -14,6 +14,7 @@ from . import kernels as K
 from .breakdowns import group_table, hours_columns, platform_table, via_columns
 from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses
 from .errors import ParameterError
+from .memory import check_after_encoding, check_before_reading
 from .methods import METHODS, run_model
 from .params import ModelParams
 from .prepare import prepare
@@ -128,10 +129,12 @@ def attribute(
         raise ParameterError(f"min_wage must be a number >= 0, got {min_wage!r}")
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     log = log if log is not None else StageLog(verbose=False)
+    check_before_reading(edges)  # from file metadata: stop before reading what cannot fit
     prep = prepare(
         edges, nodes, params, kinds, src_col=src_col, dst_col=dst_col,
         half_life=half_life, as_of=as_of, need_time=period is not None, log=log,
     )
+    check_after_encoding(prep.m, prep.n, prep.index.id_type)  # exact sizes, before the graph is built
     if group_by is not None and (prep.extra is None or group_by not in prep.extra.column_names):
         raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
     if period is not None and prep.node_value is not None:
@@ -186,7 +189,7 @@ def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):
     role = prep.role
     total = float(run.injected.sum())
     by_role = role_totals(role, run.kept)
-    gap = check_balance(total, by_role)
+    gap = check_balance(total, by_role, params.tol)
     table = node_table(prep.index.ids, role, run.kept, run.paid, total, None)
     if breakdown and run.via is not None:
         for name, col in via_columns(run.via, prep.kind_names, prep.kind_class).items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, where
 from .kernels import ADVERTISER, PLATFORM, USER
 
 ROLE_NAMES = ("user", "platform", "advertiser")
@@ -69,25 +69,31 @@ def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list, sou
     return role
 
 
-def check_declared(role, evidence, ids, locate, src, dst, edge_class, kind_of_row, source: str) -> None:
+def check_declared(role, evidence, ids, locate, src, dst, edge_class, kind_of_row, source: str, node_codes=None) -> None:
     """Reject a declared advertiser that receives revenue or sends pay.
 
     ``evidence`` marks the nodes that receive revenue or send pay
     (:func:`platform_evidence`); ``locate(row)`` turns an edge row into
-    ``(file, row in file)`` and ``kind_of_row(row)`` gives its kind.
+    ``(file, row in file)`` and ``kind_of_row(row)`` gives its kind;
+    ``node_codes`` (the code of each nodes-file row) lets the message name
+    the first offending row of the nodes file.
     """
-    bad = np.flatnonzero((role == ADVERTISER) & evidence)
-    if bad.size == 0:
+    bad = (role == ADVERTISER) & evidence
+    if not bad.any():
         return
-    node = int(bad[0])
+    nrow = None
+    if node_codes is not None and bad[node_codes].any():
+        nrow = int(np.flatnonzero(bad[node_codes])[0])
+        node = int(node_codes[nrow])
+    else:
+        node = int(np.flatnonzero(bad)[0])
     rows = np.flatnonzero(((edge_class == REVENUE) & (dst == node)) | ((edge_class == PAY) & (src == node)))
     row = int(rows[0])
     file, local = locate(row)
     what = "receives revenue" if edge_class[row] == REVENUE else "sends pay"
     raise InputError(
-        f"{source}: node {ids[node].as_py()!r} is declared 'advertiser' but {what} "
-        f"({file}: row {local}, kind {kind_of_row(row)!r}); "
-        "only platforms receive revenue or send pay"
+        f"{where(source, 'role', nrow, 'advertiser')}: node {ids[node].as_py()!r} is declared an advertiser but {what} "
+        f"({file}: row {local}, kind {kind_of_row(row)!r}); only platforms receive revenue or send pay"
     )
 
 
