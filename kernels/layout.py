@@ -144,15 +144,13 @@ def _fill_bins(indptr, indices, data, brow, bits, src, w, local):
             local[a + t] = row[p]
 
 
-@pnjit
-def _col_counts(indices, parts, counts):
-    """``counts[c, j]``: entries with sender ``j`` in part ``c`` of the entries."""
-    n_parts = parts.shape[0] - 1
+@njit
+def _out_degrees(indices, n):
+    deg = np.zeros(n, dtype=np.uint64)
     one = np.uint64(1)
-    for c in prange(n_parts):
-        h = counts[c]
-        for k in range(parts[c], parts[c + 1]):
-            h[indices[k]] += one
+    for k in range(indices.shape[0]):
+        deg[indices[k]] += one
+    return deg
 
 
 @njit
@@ -175,29 +173,22 @@ def _sender_blocks(out_deg, max_senders, target):
 
 
 @pnjit
-def _tile_bounds(brow, indptr, src, sbound, tiles):
+def _tile_bounds(brow, indptr, src, sbound, tiles, rel):
+    """Tile boundaries per bin, and each sender relative to its block's first sender."""
     nb = brow.shape[0] - 1
     n_b = sbound.shape[0]
     one = np.uint64(1)
     for b in prange(nb):
         t = indptr[brow[b]]
         e = indptr[brow[b + 1]]
+        base = sbound[0]
         for c in range(n_b):
             lim = sbound[c]
             while t < e and src[t] < lim:
+                rel[t] = np.uint16(src[t] - base)
                 t += one
             tiles[c, b] = t
-
-
-@pnjit
-def _relative_senders(tiles, sbound, src, rel):
-    n_blocks = tiles.shape[0] - 1
-    nb = tiles.shape[1]
-    for b in prange(nb):
-        for c in range(n_blocks):
-            base = sbound[c]
-            for q in range(tiles[c, b], tiles[c + 1, b]):
-                rel[q] = np.uint16(src[q] - base)
+            base = lim
 
 
 def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_nnz=None):
@@ -257,17 +248,10 @@ def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_n
     local = np.empty(nnz, dtype=np.uint16)
     _fill_bins(indptr, indices, data, brow, bits, src, w, local)
 
-    n_parts = 2
-    parts = np.linspace(0, nnz, n_parts + 1).astype(np.uint64)
-    counts = np.zeros((n_parts, n), dtype=np.uint64)
-    _col_counts(indices, parts, counts)
-    out_deg = counts.sum(axis=0, dtype=np.uint64)
-    del counts
-    sbound = _sender_blocks(out_deg, senders, max(nnz // SENDER_PARTS, 1))
+    sbound = _sender_blocks(_out_degrees(indices, n), senders, max(nnz // SENDER_PARTS, 1))
     tiles = np.empty((sbound.shape[0], brow.shape[0] - 1), dtype=np.uint64)
-    _tile_bounds(brow, indptr, src, sbound, tiles)
     rel = np.empty(nnz, dtype=np.uint16)
-    _relative_senders(tiles, sbound, src, rel)
+    _tile_bounds(brow, indptr, src, sbound, tiles, rel)
     del src
     bptr = indptr[brow].copy()
     return rel, w, local, tiles, sbound, brow, bptr
