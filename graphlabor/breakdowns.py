@@ -79,7 +79,7 @@ def platform_table(ids: pa.Array, role: np.ndarray, run) -> pa.Table:
     passed = run.held[plat] - run.kept[plat]
     paid_out = run.paid_out[plat]
     capture = revenue - paid_out
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rate = np.where(revenue > 0, capture / np.where(revenue > 0, revenue, 1), np.nan)
     return pa.table({
         "platform": ids.take(pa.array(plat)),

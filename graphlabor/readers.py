@@ -110,7 +110,7 @@ def read_schema(src: Source) -> pa.Schema:
         raise
     except UnicodeError as e:
         raise InputError(f"{src.path}: cannot read CSV file: header line is not valid UTF-8 ({_one_line(e)}); save the file as UTF-8") from None
-    except (pa.ArrowException, OSError, ValueError) as e:
+    except (pa.ArrowException, OSError, ValueError, EOFError) as e:
         if src.format == "csv" and "Empty CSV file" in str(e):
             return pa.schema([])
         if src.format == "csv" and "CSV parse error" in str(e):
@@ -177,7 +177,7 @@ def read_table(
             f"{src.path}: ran out of memory while reading ({_one_line(e)}); "
             "split the edges into several runs (fewer edges per run)"
         ) from None
-    except (pa.ArrowException, OSError, ValueError, UnicodeError) as e:
+    except (pa.ArrowException, OSError, ValueError, UnicodeError, EOFError) as e:
         raise InputError(f"{src.path}: cannot read {_FORMAT_NAMES[src.format]} file: {_one_line(e)}") from None
 
 
@@ -237,7 +237,7 @@ def _raise_parse_error(path: str, columns, types, msg: str):
     read, parse, convert = _csv_options(columns, types, use_threads=False, handler=handler)
     try:
         pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-    except (pa.ArrowException, OSError, ValueError, UnicodeError):
+    except (pa.ArrowException, OSError, ValueError, UnicodeError, EOFError):
         pass
     if bad and bad[0].number is not None:
         row = bad[0]
