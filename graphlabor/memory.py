@@ -514,9 +514,13 @@ def _csv_rows_guess(path: str, sample: int = 1 << 20) -> int:
         return 0
     if path.lower().endswith(".gz"):
         import gzip
+        import zlib
 
-        with gzip.open(path, "rb") as f:
-            head = f.read(sample)
+        try:
+            with gzip.open(path, "rb") as f:
+                head = f.read(sample)
+        except (EOFError, OSError, zlib.error):
+            return 0  # corrupt: the reader reports it, with the file's name
         factor = 4.0  # typical compression of edge lists; an estimate, not a count
     else:
         with open(path, "rb") as f:
