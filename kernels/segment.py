@@ -11,16 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, pnjit, prange
-
-
-@njit
-def _counting_offsets(keys, n_groups):
-    counts = np.zeros(n_groups + 1, dtype=np.uint64)
-    for k in range(keys.shape[0]):
-        counts[keys[k] + 1] += np.uint64(1)
-    for g in range(n_groups):
-        counts[g + 1] += counts[g]
-    return counts
+from .csr import _row_counts as _counting_offsets
 
 
 @njit
