@@ -66,6 +66,8 @@ BIN_ROWS = 1 << 14
 SENDER_ROWS = 1 << 15
 #: Largest sender block (``src`` is uint16).
 MAX_SENDER_ROWS = 1 << 16
+#: Largest radix digit when sorting a bin by sender (256 places written at once).
+RADIX_BITS = 8
 #: Bins and sender blocks are also closed at about ``nnz / PARTS`` entries so
 #: that heavy rows and heavy senders spread over units the threads share.
 PARTS = 64
@@ -95,79 +97,115 @@ def _bin_rows(indptr, max_rows, target_nnz):
 
 
 @njit
-def _radix_pass(keys, perm_in, perm_out, shift, mask, cnt, identity):
-    """Stable counting sort of positions by the digit ``(keys >> shift) & mask``."""
-    m = perm_out.shape[0]
-    cnt[:] = 0
+def _radix_pass(k_in, w_in, r_in, k_out, w_out, r_out, shift, mask, cnt):
+    """Stable counting sort of (key, weight, row) triples by the digit ``(key >> shift) & mask``.
+
+    The triples move with their keys, so both passes read in order.
+    """
+    m = k_in.shape[0]
+    cnt[: mask + 2] = 0
     for t in range(m):
-        p = t if identity else perm_in[t]
-        cnt[((keys[p] >> shift) & mask) + 1] += 1
+        cnt[((k_in[t] >> shift) & mask) + 1] += 1
     for d in range(mask + 1):
         cnt[d + 1] += cnt[d]
     for t in range(m):
-        p = t if identity else perm_in[t]
-        d = (keys[p] >> shift) & mask
-        perm_out[cnt[d]] = p
-        cnt[d] += 1
-
-
-@pnjit
-def _fill_bins(indptr, indices, data, brow, bits, src, w, local):
-    """Each bin's CSR entries, stably sorted by sender (receivers stay ascending)."""
-    nb = brow.shape[0] - 1
-    lo = bits - bits // 2 if bits > 11 else bits
-    hi = bits - lo
-    for b in prange(nb):
-        r0 = brow[b]
-        r1 = brow[b + 1]
-        a = np.int64(indptr[r0])
-        e = np.int64(indptr[r1])
-        m = e - a
-        if m == 0:
-            continue
-        keys = indices[a:e]
-        row = np.empty(m, dtype=np.uint16)
-        for i in range(r0, r1):
-            for k in range(indptr[i], indptr[i + 1]):
-                row[k - a] = i - r0
-        p1 = np.empty(m, dtype=np.uint32)
-        cnt = np.empty((1 << max(lo, hi)) + 1, dtype=np.int64)
-        _radix_pass(keys, p1, p1, 0, (1 << lo) - 1, cnt, True)
-        if hi > 0:
-            p2 = np.empty(m, dtype=np.uint32)
-            _radix_pass(keys, p1, p2, lo, (1 << hi) - 1, cnt, False)
-            p1 = p2
-        for t in range(m):
-            p = p1[t]
-            src[a + t] = keys[p]
-            w[a + t] = data[a + p]
-            local[a + t] = row[p]
+        k = k_in[t]
+        d = (k >> shift) & mask
+        p = cnt[d]
+        k_out[p] = k
+        w_out[p] = w_in[t]
+        r_out[p] = r_in[t]
+        cnt[d] = p + 1
 
 
 @njit
-def _out_degrees(indices, n):
-    deg = np.zeros(n, dtype=np.uint64)
+def _radix_first(indptr, indices, data, r0, r1, k_out, w_out, r_out, mask, cnt):
+    """First radix pass, read straight from the CSR rows ``r0:r1`` (the row comes from the loop)."""
+    a = indptr[r0]
+    cnt[: mask + 2] = 0
+    for k in range(a, indptr[r1]):
+        cnt[(indices[k] & mask) + 1] += 1
+    for d in range(mask + 1):
+        cnt[d + 1] += cnt[d]
+    for i in range(r0, r1):
+        li = np.uint16(i - r0)
+        for k in range(indptr[i], indptr[i + 1]):
+            key = indices[k]
+            d = key & mask
+            p = cnt[d]
+            k_out[p] = key
+            w_out[p] = data[k]
+            r_out[p] = li
+            cnt[d] = p + 1
+
+
+@pnjit
+def _fill_bins(indptr, indices, data, brow, bits, src, w, local, sk, sw, sr):
+    """Each bin's CSR entries, stably sorted by sender (receivers stay ascending).
+
+    An LSD radix sort with digits of at most :data:`RADIX_BITS` bits. Lane
+    ``l`` sorts bins ``l, l + L, ...`` in its own scratch rows ``sk[l]``,
+    ``sw[l]``, ``sr[l]`` (allocated once: fresh memory costs a page fault per
+    page); what a bin becomes does not depend on its lane.
+    """
+    nb = brow.shape[0] - 1
+    lanes = sk.shape[0]
+    n_pass = max(1, (bits + RADIX_BITS - 1) // RADIX_BITS)
+    digit = (bits + n_pass - 1) // n_pass
+    mask = (1 << digit) - 1
+    for lane in prange(lanes):
+        cnt = np.empty(mask + 2, dtype=np.int64)
+        for b in range(lane, nb, lanes):
+            r0 = brow[b]
+            r1 = brow[b + 1]
+            a = np.int64(indptr[r0])
+            e = np.int64(indptr[r1])
+            m = e - a
+            if m == 0:
+                continue
+            if n_pass == 1:
+                _radix_first(indptr, indices, data, r0, r1, src[a:e], w[a:e], local[a:e], mask, cnt)
+                continue
+            ka = sk[lane, 0, :m]
+            wa = sw[lane, 0, :m]
+            ra = sr[lane, 0, :m]
+            kb = sk[lane, 1, :m]
+            wb = sw[lane, 1, :m]
+            rb = sr[lane, 1, :m]
+            _radix_first(indptr, indices, data, r0, r1, ka, wa, ra, mask, cnt)
+            for p in range(1, n_pass - 1):
+                _radix_pass(ka, wa, ra, kb, wb, rb, p * digit, mask, cnt)
+                ka, kb = kb, ka
+                wa, wb = wb, wa
+                ra, rb = rb, ra
+            _radix_pass(ka, wa, ra, src[a:e], w[a:e], local[a:e], (n_pass - 1) * digit, mask, cnt)
+
+
+@njit
+def _coarse_out_degrees(indices, shift, n_units):
+    """Entries per unit of ``2**shift`` consecutive senders (a small array: no cache misses)."""
+    deg = np.zeros(n_units, dtype=np.uint64)
     one = np.uint64(1)
     for k in range(indices.shape[0]):
-        deg[indices[k]] += one
+        deg[indices[k] >> shift] += one
     return deg
 
 
 @njit
-def _sender_blocks(out_deg, max_senders, target):
-    """Sender block boundaries: at most ``max_senders`` senders, about ``target`` entries."""
-    n = out_deg.shape[0]
-    bounds = np.empty(n + 2, dtype=np.uint64)
+def _sender_blocks(deg, unit, n, max_units, target):
+    """Sender block boundaries on multiples of ``unit`` senders: at most ``max_units`` units, about ``target`` entries."""
+    n_units = deg.shape[0]
+    bounds = np.empty(n_units + 2, dtype=np.uint64)
     bounds[0] = 0
     c = 0
     start = 0
     acc = np.uint64(0)
-    for j in range(n):
-        acc += out_deg[j]
-        if j + 1 - start >= max_senders or acc >= target or j == n - 1:
+    for u in range(n_units):
+        acc += deg[u]
+        if u + 1 - start >= max_units or acc >= target or u == n_units - 1:
             c += 1
-            bounds[c] = j + 1
-            start = j + 1
+            bounds[c] = min((u + 1) * unit, n)
+            start = u + 1
             acc = np.uint64(0)
     return bounds[: c + 1].copy()
 
@@ -226,9 +264,11 @@ def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_n
     >>> src, w, local, tiles, sbound, brow, bptr = blocked_layout(*T)
     >>> w.tolist(), local.tolist(), brow.tolist()    # one bin, by (sender, receiver)
     ([0.25, 0.5, 0.5], [1, 0, 1], [0, 3])
-    >>> sbound.tolist(), src.tolist()                 # senders 0, 1, 2 relative to their block
-    ([0, 1, 2, 3], [0, 0, 0])
+    >>> sbound.tolist(), src.tolist()                 # one sender block
+    ([0, 3], [0, 1, 2])
     """
+    import numba
+
     indptr = np.ascontiguousarray(indptr, dtype=np.uint64)
     indices = np.ascontiguousarray(indices, dtype=np.uint32)
     data = np.ascontiguousarray(data, dtype=np.float64)
@@ -246,9 +286,19 @@ def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_n
     src = np.empty(nnz, dtype=np.uint32)
     w = np.empty(nnz, dtype=np.float64)
     local = np.empty(nnz, dtype=np.uint16)
-    _fill_bins(indptr, indices, data, brow, bits, src, w, local)
+    lanes = max(1, min(numba.get_num_threads(), brow.shape[0] - 1))
+    biggest = int(np.diff(indptr[brow]).max()) if brow.shape[0] > 1 else 0
+    sk = np.empty((lanes, 2, biggest), dtype=np.uint32)
+    sw = np.empty((lanes, 2, biggest), dtype=np.float64)
+    sr = np.empty((lanes, 2, biggest), dtype=np.uint16)
+    _fill_bins(indptr, indices, data, brow, bits, src, w, local, sk, sw, sr)
+    del sk, sw, sr
 
-    sbound = _sender_blocks(_out_degrees(indices, n), senders, max(nnz // SENDER_PARTS, 1))
+    # sender blocks from entry counts per unit of up to 1024 senders
+    ushift = min(10, max(senders.bit_length() - 1, 0))
+    unit = 1 << ushift
+    deg = _coarse_out_degrees(indices, ushift, max((n + unit - 1) >> ushift, 1))
+    sbound = _sender_blocks(deg, unit, n, max(senders >> ushift, 1), max(nnz // SENDER_PARTS, 1))
     tiles = np.empty((sbound.shape[0], brow.shape[0] - 1), dtype=np.uint64)
     rel = np.empty(nnz, dtype=np.uint16)
     _tile_bounds(brow, indptr, src, sbound, tiles, rel)
