@@ -7,7 +7,6 @@ that ``graphlabor --help`` and ``graphlabor --version`` answer fast.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 
 import click

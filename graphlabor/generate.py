@@ -513,7 +513,6 @@ class Plan:
         c0 = np.clip((self.a_split[acts] + (ROUNDS - 1 - r)) // ROUNDS, k0, k1)
         c1 = np.clip((self.a_contrib[acts] + (ROUNDS - 1 - r)) // ROUNDS, k0, k1)
         seg = np.stack([c0 - k0, c1 - c0, k1 - c1], axis=1).ravel()
-        lens = k1 - k0
         # (actor, class) of every slot in one int32 (actor * 4 + class), shuffled
         code = np.arange(0, 4 * m, 4, dtype=np.int32)[:, None] + np.arange(3, dtype=np.int32)
         code = np.repeat(code.ravel(), seg).take(self._shuffle(n))

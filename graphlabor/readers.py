@@ -11,7 +11,7 @@ file's name.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -320,5 +320,3 @@ def from_memory(data, name: str) -> pa.Table:
         f"got {type(data).__name__}"
     )
 
-
-TableLoader = Callable[[Sequence[str]], pa.Table]
