@@ -199,7 +199,7 @@ def prepare(
             role = apply_declared(role, codes[2], nt.role.to_pylist(), nt.source)
             check_declared(
                 role, platform_evidence(n, src, dst, edge_class), index.ids, et.locate,
-                src, dst, edge_class, lambda r: kind_names[kind_code[r]], nt.source, node_codes=codes[2],
+                src, dst, edge_class, lambda r, kc=kind_code: kind_names[kc[r]], nt.source, node_codes=codes[2],
             )
         seconds = None
         if "timestamp" in table.column_names and (need_time or half_life is not None):
