@@ -138,6 +138,8 @@ def render(res, notes_path: Path | None = None) -> str:
     for m, e in res["sizes"].items():
         nnz = e.get("side", {}).get("nnz")
         L.append(f"## {_size(m)} edges\n")
+        if e.get("load"):
+            L.append("Load average (1 min) of the machine: " + ", ".join(f"{k} {v:.2f}" for k, v in e["load"].items()) + ".\n")
         L.append("### Correctness (checked before timing)\n")
         L.append("| tool | status | L1 distance to graphlabor | max abs difference | iterations |\n|---|---|---|---|---|")
         for tool, c in e["check"].items():

@@ -108,6 +108,14 @@ def fmt_b(b) -> str:
     return f"{b / 2**30:.2f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB"
 
 
+def wait_idle(max_wait: float, threshold: float = 0.6) -> float:
+    """Wait (up to ``max_wait`` seconds) until the 1-minute load average is below ``threshold``."""
+    t0 = time.time()
+    while max_wait > 0 and os.getloadavg()[0] >= threshold and time.time() - t0 < max_wait:
+        time.sleep(5)
+    return os.getloadavg()[0]
+
+
 def log(msg: str):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -422,6 +430,8 @@ def main(argv=None):
     ap.add_argument("--igraph-max", type=float, default=1e7, help="largest size igraph runs at (it did not finish 5x10^7 in 21 min)")
     ap.add_argument("--networkx-max", type=float, default=1e6)
     ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                    help="before each timed section, wait up to SECONDS for the load average to drop below 0.6")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per tool process")
     ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
@@ -489,6 +499,7 @@ def main(argv=None):
                                     "iters": r.get("iters")}
             os.unlink(r["vector"])
         # 2. timing, each tool in a fresh process
+        entry["load"] = {"before timing": wait_idle(args.wait_idle)}
         for tool in runnable:
             if entry["check"].get(tool, {}).get("status") != "ok":
                 continue
@@ -500,8 +511,10 @@ def main(argv=None):
                 entry["timing"][f"{tool} {th}t" if ours else tool] = r
         # 3. side by side in this process, with the ceilings
         log("  side by side: propagation steps and ceilings")
+        entry["load"]["before side by side"] = wait_idle(args.wait_idle)
         g, s = load_graph(path)
         entry["side"] = side_by_side(g, s, reps=max(5, args.reps + 2))
+        entry["load"]["after"] = os.getloadavg()[0]
         del g, s
         results["sizes"][str(m)] = entry
         _write(results, args)
@@ -509,7 +522,9 @@ def main(argv=None):
     for m in e2e_sizes:
         log(f"== end to end, {fmt_size(m)} edges")
         reps = 1 if m >= 10**8 else args.reps
+        load = wait_idle(args.wait_idle)
         results["e2e"].append(end_to_end(workdir, m, reps, args.timeout))
+        results["e2e"][-1]["load"] = {"before": load, "after": os.getloadavg()[0]}
         _write(results, args)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     _write(results, args)

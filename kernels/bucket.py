@@ -6,8 +6,8 @@ graph's size, which waits for memory once the graph leaves the cache.
 :func:`build_csr_bucketed` first moves the entries into *row blocks* (a few
 thousand consecutive rows, about 32,000 entries: one write stream per block,
 written in order), then finishes each block on its own, in parallel, while
-it sits in the core's cache: a two-pass radix sort by column and a counting
-sort by row, equal columns put in weight order, duplicates counted. Rows are then exactly what
+it sits in the core's cache: a radix sort by column and a counting sort by
+row, equal columns put in weight order, duplicates counted. Rows are then exactly what
 :func:`build_csr` makes (the per-row sort is a total order on the entries'
 values, so the order in which entries arrive never shows), and duplicates
 are merged by the same kernel.
@@ -19,6 +19,7 @@ import numpy as np
 
 from ._jit import njit, pnjit, prange
 from .csr import INDEX_DTYPE, INDPTR_DTYPE, _merge_duplicates
+from .layout import RADIX_BITS, _radix_pass
 
 #: Target number of entries per row block.
 BLOCK_NNZ = 1 << 15
@@ -53,86 +54,80 @@ def _block_scatter(rows, cols, weights, parts, shift, offsets, t_row, t_col, t_w
             o[b] = q + one
 
 
-@njit
-def _radix_by_col(keys, perm_a, perm_b, lo, hi, cnt):
-    """Stable LSD radix sort of positions ``0..len-1`` by ``keys``; returns the sorted positions."""
-    m = keys.shape[0]
-    mask = (1 << lo) - 1
-    cnt[: mask + 2] = 0
-    for t in range(m):
-        cnt[(keys[t] & mask) + 1] += 1
-    for d in range(mask + 1):
-        cnt[d + 1] += cnt[d]
-    for t in range(m):
-        d = keys[t] & mask
-        perm_a[cnt[d]] = t
-        cnt[d] += 1
-    if hi == 0:
-        return perm_a
-    mask = (1 << hi) - 1
-    cnt[: mask + 2] = 0
-    for t in range(m):
-        cnt[((keys[perm_a[t]] >> lo) & mask) + 1] += 1
-    for d in range(mask + 1):
-        cnt[d + 1] += cnt[d]
-    for t in range(m):
-        p = perm_a[t]
-        d = (keys[p] >> lo) & mask
-        perm_b[cnt[d]] = p
-        cnt[d] += 1
-    return perm_b
-
-
 @pnjit
-def _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts):
-    """Per block, in cache: entries by (row, column), equal columns by weight; unique counts."""
+def _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts, sk, sw, sr):
+    """Per block, in cache: entries by (row, column), equal columns by weight; unique counts.
+
+    A stable LSD radix sort by column (digits of at most ``RADIX_BITS`` bits,
+    columns, weights and rows moved together), then a stable counting sort by
+    row into the final arrays. Lane ``l`` finishes blocks ``l, l + L, ...`` in
+    its own scratch (allocated once); a block's result does not depend on
+    its lane.
+    """
     nb = bstart.shape[0] - 1
-    lo = bits - bits // 2 if bits > 11 else bits
-    hi = bits - lo
-    one = np.uint64(1)
-    for b in prange(nb):
-        r0 = b << shift
-        r1 = min(r0 + (1 << shift), n_rows)
-        nr = r1 - r0
-        a = np.int64(bstart[b])
-        e = np.int64(bstart[b + 1])
-        m = e - a
-        # rows: counts and starts
-        pos = np.zeros(nr + 1, dtype=np.int64)
-        for q in range(a, e):
-            pos[np.int64(t_row[q]) + 1] += 1
-        pos[0] = a
-        for i in range(nr):
-            pos[i + 1] += pos[i]
-        for i in range(nr):
-            indptr[r0 + i + 1] = pos[i + 1]
-        # columns ascending (stable radix), then a stable counting sort by row
-        cnt = np.empty((1 << max(lo, hi)) + 2, dtype=np.int64)
-        order = _radix_by_col(t_col[a:e], np.empty(m, np.int64), np.empty(m, np.int64), lo, hi, cnt)
-        cur = pos[:nr].copy()
-        for t in range(m):
-            q = a + order[t]
-            i = np.int64(t_row[q])
-            p = cur[i]
-            indices[p] = t_col[q]
-            data[p] = t_w[q]
-            cur[i] = p + 1
-        # equal columns: by weight (as build_csr); count unique columns
-        for i in range(nr):
-            lo_k = pos[i]
-            hi_k = pos[i + 1]
-            u = 0
-            k = lo_k
-            while k < hi_k:
-                u += 1
-                c = indices[k]
-                s = k
-                k += 1
-                while k < hi_k and indices[k] == c:
+    lanes = sk.shape[0]
+    n_pass = max(1, (bits + RADIX_BITS - 1) // RADIX_BITS)
+    digit = (bits + n_pass - 1) // n_pass
+    mask = (1 << digit) - 1
+    for lane in prange(lanes):
+        cnt = np.empty(mask + 2, dtype=np.int64)
+        pos = np.empty((1 << shift) + 1, dtype=np.int64)
+        for b in range(lane, nb, lanes):
+            r0 = b << shift
+            r1 = min(r0 + (1 << shift), n_rows)
+            nr = r1 - r0
+            a = np.int64(bstart[b])
+            e = np.int64(bstart[b + 1])
+            m = e - a
+            # rows: counts and starts
+            pos[: nr + 1] = 0
+            for q in range(a, e):
+                pos[np.int64(t_row[q]) + 1] += 1
+            pos[0] = a
+            for i in range(nr):
+                pos[i + 1] += pos[i]
+            for i in range(nr):
+                indptr[r0 + i + 1] = pos[i + 1]
+            if m == 0:
+                unique_counts[r0:r1] = 0
+                continue
+            # columns ascending (stable radix)
+            ka = sk[lane, 0, :m]
+            wa = sw[lane, 0, :m]
+            ra = sr[lane, 0, :m]
+            kb = sk[lane, 1, :m]
+            wb = sw[lane, 1, :m]
+            rb = sr[lane, 1, :m]
+            _radix_pass(t_col[a:e], t_w[a:e], t_row[a:e], ka, wa, ra, 0, mask, cnt)
+            for p in range(1, n_pass):
+                _radix_pass(ka, wa, ra, kb, wb, rb, p * digit, mask, cnt)
+                ka, kb = kb, ka
+                wa, wb = wb, wa
+                ra, rb = rb, ra
+            # then a stable counting sort by row, into place
+            for t in range(m):
+                i = np.int64(ra[t])
+                q = pos[i]
+                indices[q] = ka[t]
+                data[q] = wa[t]
+                pos[i] = q + 1
+            # equal columns: by weight (as build_csr); count unique columns
+            start = a
+            for i in range(nr):
+                hi_k = pos[i]  # now the row's end
+                u = 0
+                k = start
+                while k < hi_k:
+                    u += 1
+                    c = indices[k]
+                    s0 = k
                     k += 1
-                if k - s > 1:
-                    data[s:k] = np.sort(data[s:k])
-            unique_counts[r0 + i] = u
+                    while k < hi_k and indices[k] == c:
+                        k += 1
+                    if k - s0 > 1:
+                        data[s0:k] = np.sort(data[s0:k])
+                unique_counts[r0 + i] = u
+                start = hi_k
 
 
 def _shift_for(n_rows: int, nnz: int) -> int:
@@ -202,7 +197,13 @@ def build_csr_bucketed(rows, cols, weights, n_rows, n_parts=None):
     unique_counts = np.empty(n_rows, dtype=np.uint64)
     if n_rows:
         bits = max(1, int(max(n_cols, 1) - 1).bit_length())
-        _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts)
+        lanes = max(1, min(p, nb))
+        biggest = int(per_block.max()) if m else 0
+        sk = np.empty((lanes, 2, biggest), dtype=INDEX_DTYPE)
+        sw = np.empty((lanes, 2, biggest), dtype=np.float64)
+        sr = np.empty((lanes, 2, biggest), dtype=np.uint16)
+        _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts, sk, sw, sr)
+        del sk, sw, sr
     del t_row, t_col, t_w
     if int(unique_counts.sum()) == m:
         return indptr, indices, data
