@@ -254,13 +254,12 @@ def side_by_side(g, s, reps: int) -> dict:
     for _ in range(3):  # a realistic vector: a few steps in
         x = s + P @ x
     o = np.empty(n)
-    bins = np.empty(nnz)
     partials = np.empty(K.n_chunks(n))
     steps = max(3, min(50, int(4e8 // max(nnz, 1))))
 
     def blocked():
         for _ in range(steps):
-            L.blocked_step(lay, x, s, o, bins, partials)
+            L.blocked_step(lay, x, s, o, partials)
 
     def pull():
         for _ in range(steps):

@@ -4,13 +4,14 @@ Two kernels compute the same iteration, bit for bit:
 
 - the pull loop (:func:`graphlabor.kernels.power_iteration`), for small
   graphs and for graphs whose value vector fits in a core's L2 cache and
-  whose rows are long (many entries a row: the row sums amortise the loop);
-- propagation blocking (:mod:`graphlabor.kernels.layout`), which replaces the
-  pull loop's random reads of the value vector by streaming reads and writes.
-  It wins by far once the vector leaves the cache, and with short rows it
-  wins even in cache (consecutive additions go to different rows, so they no
-  longer wait for each other). Its layout is built once per solve (about
-  two steps' worth of time), in the node order of the graph: nothing is
+  whose rows are very long (the row sums amortise the loop);
+- the row-blocked pull (:mod:`graphlabor.kernels.layout`): row blocks whose
+  slice of the result stays in cache, each block's entries sorted by sender,
+  so the value vector is read in ascending order instead of at random. It
+  wins by far once the vector leaves the cache, and with short rows it wins
+  even in cache (consecutive additions go to different rows, so they no
+  longer wait for each other). Its layout is built once per solve (a few
+  steps' worth of time), in the node order of the graph: nothing is
   relabelled.
 
 Which one runs depends on the graph's size and the memory available, never
@@ -29,14 +30,15 @@ from .errors import ConvergenceError
 from .graph import FlowGraph
 from .params import ModelParams
 
-#: Use propagation blocking for graphs with at least this many entries ...
+#: Use the blocked kernel for graphs with at least this many entries ...
 BLOCKED_MIN_NNZ = 1 << 17
 #: ... unless the value vector has at most this many nodes (2 MiB: a core's L2
-#: here) and rows hold at least PULL_MIN_DEGREE entries on average.
+#: here) and rows hold at least PULL_MIN_DEGREE entries on average (there the
+#: pull loop was about 10% faster).
 PULL_MAX_NODES = 1 << 18
-PULL_MIN_DEGREE = 16
-#: Bytes per entry the blocked layout adds (weights, senders, rows, bins).
-BLOCKED_BYTES_PER_ENTRY = 8 + 2 + 2 + 8
+PULL_MIN_DEGREE = 64
+#: Bytes per entry the blocked layout adds (weights, senders, rows).
+BLOCKED_BYTES_PER_ENTRY = 8 + 2 + 2
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,9 @@ def _available_bytes() -> int | None:
 def choose_kernel(n: int, nnz: int) -> str:
     """``"blocked"`` or ``"pull"`` for a graph of ``n`` nodes and ``nnz`` entries.
 
-    Propagation blocking pays once the graph is large enough for its layout
+    The blocked kernel pays once the graph is large enough for its layout
     to pay back, except when the value vector fits in a core's L2 cache and
-    rows are long, provided the layout's extra memory (about 20 bytes an
+    rows are long, provided the layout's extra memory (about 12 bytes an
     entry) takes at most half of the memory still available. The environment
     variable ``GRAPHLABOR_KERNEL`` (``pull`` or ``blocked``) overrides the
     choice; results are the same either way.

@@ -1,23 +1,26 @@
-"""Propagation blocking: the same step as :func:`propagate_step`, with streaming memory access.
+"""Row-blocked pull with sender-sorted blocks: the step of :func:`propagate_step`, with in-order memory access.
 
-A pull step ``out[i] = s[i] + sum_j T[i, j] x[j]`` reads ``x`` at random.
-Once ``x`` no longer fits in the core's cache every such read waits for
-memory, and a step runs at the machine's random-gather rate, far below its
-streaming bandwidth. Propagation blocking (Beamer, Asanovic and Patterson,
-"Reducing PageRank communication via propagation blocking", IPDPS 2017)
-splits the step in two phases that touch memory in order:
+A pull step ``out[i] = s[i] + sum_j T[i, j] x[j]`` over a CSR matrix reads
+``x`` at random: once ``x`` no longer fits in the core's cache every read
+waits for memory, and each row's additions wait for one another. Here the
+rows are cut into *bins* (consecutive row blocks whose slice of ``out``
+stays in the core's L2 cache, 512 KiB at most), and each bin's entries are
+stored sorted by sender. A step walks each bin's entries in that order:
 
-1. *scatter*: for each block of senders (a slice of ``x`` that stays in the
-   core's cache) and each *bin* (a block of receiver rows), compute
-   ``T[i, j] * x[j]`` for the tile's entries and write the products, in
-   order, into the tile's place in the bin array;
-2. *gather*: for each bin (its slice of ``out`` stays in cache), add the
-   bin's products into ``out`` and finish its rows: ``out[i] = s[i] + acc[i]``.
+``out[r0 + local[q]] += w[q] * x[src[q]]``
 
-The bin array holds each bin's entries in (sender, receiver) order, so every
-row's products are added in ascending sender order starting from ``0.0``:
-the very order of the pull loop over a canonical CSR row. The residual is
-added per chunk of :data:`~graphlabor.kernels.propagate.CHUNK_ROWS` rows as
+so ``x`` is read in ascending order (a sweep the hardware prefetches), the
+entries are streamed (12 bytes each), and the scattered read-modify-writes
+land in the cache-resident slice of ``out``. This is the cache-blocking
+layout of Beamer, Asanovic and Patterson ("Reducing PageRank communication
+via propagation blocking", IPDPS 2017) with one dimension of blocks; their
+two-phase propagation blocking, also tried here, moves 36 bytes an entry and
+ran 1.3-1.6x slower on this machine.
+
+Within a bin the entries sit in (sender, receiver) order, so every row's
+products are added in ascending sender order starting from ``0.0``: the very
+order of the pull loop over a canonical CSR row. The residual is added per
+chunk of :data:`~graphlabor.kernels.propagate.CHUNK_ROWS` rows as
 :func:`propagate_step` adds it. The blocked step is therefore **bit-identical**
 to :func:`propagate_step` (and :func:`blocked_power_iteration` to
 :func:`power_iteration`) at every thread count: the layout changes where
@@ -25,9 +28,10 @@ bytes live, never the arithmetic. Nodes keep their numbering (nothing is
 relabelled, nothing to undo on output).
 
 Bins are consecutive row ranges, so bin ``b`` occupies the same positions
-``indptr[brow[b]]:indptr[brow[b + 1]]`` in the bin arrays as in the CSR; the
-layout is the CSR's entries re-sorted within each bin by sender, built bin by
-bin (in parallel) with a two-pass radix sort that stays in cache.
+``indptr[brow[b]]:indptr[brow[b + 1]]`` in the layout arrays as in the CSR;
+the layout is the CSR's entries re-sorted within each bin by sender, built
+bin by bin (in parallel) with a radix sort that stays in cache. Senders are
+stored relative to their *sender block* (at most 65536 senders) in 2 bytes.
 
 Layout arrays (returned by :func:`blocked_layout`):
 
@@ -60,17 +64,18 @@ from .propagate import CHUNK_ROWS, n_chunks
 
 #: Largest number of rows in one bin (``local`` is uint16).
 MAX_BIN_ROWS = 1 << 16
-#: Default rows per bin: 128 KiB of ``out`` per bin, well inside a core's L2.
-BIN_ROWS = 1 << 14
+#: Default rows per bin: 512 KiB of ``out`` per bin, inside a core's L2 (2 MiB
+#: here); 16384 and 131072 rows ran 15-20% slower.
+BIN_ROWS = 1 << 16
 #: Default largest sender block: 256 KiB of ``x``.
 SENDER_ROWS = 1 << 15
 #: Largest sender block (``src`` is uint16).
 MAX_SENDER_ROWS = 1 << 16
 #: Largest radix digit when sorting a bin by sender (256 places written at once).
 RADIX_BITS = 8
-#: Bins and sender blocks are also closed at about ``nnz / PARTS`` entries so
-#: that heavy rows and heavy senders spread over units the threads share.
-PARTS = 64
+#: Bins are also closed at about ``nnz / PARTS`` entries (sender blocks at
+#: ``nnz / SENDER_PARTS``) so that heavy rows spread over units the threads share.
+PARTS = 16
 SENDER_PARTS = 256
 
 
@@ -230,7 +235,7 @@ def _tile_bounds(brow, indptr, src, sbound, tiles, rel):
 
 
 def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_nnz=None):
-    """Arrange a receiver-major CSR matrix for propagation blocking.
+    """Arrange a receiver-major CSR matrix in sender-sorted row blocks.
 
     Parameters
     ----------
@@ -246,7 +251,7 @@ def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_n
         :data:`SENDER_ROWS`).
     bin_nnz : int, optional
         A bin is closed once it holds this many entries (default
-        ``nnz // 64``).
+        ``nnz // 16``).
 
     Returns
     -------
@@ -311,25 +316,17 @@ def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_n
 
 
 @pnjit
-def _scatter(tiles, sbound, src, w, x, bins):
+def _step(tiles, sbound, src, w, local, brow, x, s, out, partials):
+    nb = brow.shape[0] - 1
     n_blocks = tiles.shape[0] - 1
-    nb = tiles.shape[1]
-    for c in prange(n_blocks):
-        base = sbound[c]
-        for b in range(nb):
-            for q in range(tiles[c, b], tiles[c + 1, b]):
-                bins[q] = x[base + src[q]] * w[q]
-
-
-@pnjit
-def _gather(local, bptr, brow, bins, x, s, out, partials):
-    nb = bptr.shape[0] - 1
     for b in prange(nb):
         r0 = brow[b]
         for i in range(r0, brow[b + 1]):
             out[i] = 0.0
-        for q in range(bptr[b], bptr[b + 1]):
-            out[r0 + local[q]] += bins[q]
+        for c in range(n_blocks):
+            base = sbound[c]
+            for q in range(tiles[c, b], tiles[c + 1, b]):
+                out[r0 + local[q]] += w[q] * x[base + src[q]]
         # finish the rows, residual per chunk (bins start on chunk boundaries)
         a = np.int64(r0)
         end = np.int64(brow[b + 1])
@@ -344,7 +341,7 @@ def _gather(local, bptr, brow, bins, x, s, out, partials):
             a = e
 
 
-def blocked_step(layout, x, s, out, bins, partials):
+def blocked_step(layout, x, s, out, partials):
     """One step ``out = s + T x`` on a blocked layout (bit-identical to :func:`propagate_step`).
 
     Parameters
@@ -354,9 +351,7 @@ def blocked_step(layout, x, s, out, bins, partials):
     x : ndarray of float64, shape (n,)
     s : ndarray of float64, shape (n,)
     out : ndarray of float64, shape (n,)
-        Filled with the new values.
-    bins : ndarray of float64, shape (nnz,)
-        Scratch space.
+        Filled with the new values (must not be ``x``).
     partials : ndarray of float64, shape (n_chunks(n),)
         Filled with the L1 change of each chunk of rows.
 
@@ -366,8 +361,7 @@ def blocked_step(layout, x, s, out, bins, partials):
         ``sum(|out - x|)``, added as :func:`propagate_step` adds it.
     """
     src, w, local, tiles, sbound, brow, bptr = layout
-    _scatter(tiles, sbound, src, w, x, bins)
-    _gather(local, bptr, brow, bins, x, s, out, partials)
+    _step(tiles, sbound, src, w, local, brow, x, s, out, partials)
     return float(partials.sum())
 
 
@@ -401,11 +395,10 @@ def blocked_power_iteration(layout, s, tol, max_iter, x0=None):
     s = np.ascontiguousarray(s, dtype=np.float64)
     x = s.copy() if x0 is None else np.array(x0, dtype=np.float64)
     out = np.empty_like(x)
-    bins = np.empty(layout[1].shape[0], dtype=np.float64)
     partials = np.empty(n_chunks(x.shape[0]), dtype=np.float64)
     residual = np.inf
     for it in range(1, int(max_iter) + 1):
-        residual = blocked_step(layout, x, s, out, bins, partials)
+        residual = blocked_step(layout, x, s, out, partials)
         x, out = out, x
         if residual < tol:
             return x, it, residual, True

@@ -1,4 +1,4 @@
-"""Propagation blocking (kernels/layout.py) against the pull kernel, scipy and brute force.
+"""The row-blocked, sender-sorted kernel (kernels/layout.py) against the pull kernel, scipy and brute force.
 
 The blocked step promises the pull step's results bit for bit (same products,
 added in the same order), so the strongest checks are exact equality with
@@ -44,9 +44,8 @@ def _step_both(T, n, x, s, **kw):
     r_ref = K.propagate_step(*T, x, s, ref)
     lay = L.blocked_layout(*T, **kw)
     out = np.full(n, np.nan)
-    bins = np.empty(T[1].shape[0])
     partials = np.empty(K.n_chunks(n))
-    r = L.blocked_step(lay, x, s, out, bins, partials)
+    r = L.blocked_step(lay, x, s, out, partials)
     return ref, r_ref, out, r, lay
 
 

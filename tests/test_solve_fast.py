@@ -84,7 +84,8 @@ def test_choose_kernel(monkeypatch):
     assert choose_kernel(1000, 10_000) == "pull"  # too small for the layout to pay
     assert choose_kernel(10**6, 10**7) == "blocked"
     assert choose_kernel(10**5, 10**6) == "blocked"  # short rows
-    assert choose_kernel(66_000, 2_400_000) == "pull"  # vector in L2, long rows
+    assert choose_kernel(66_000, 2_400_000) == "blocked"
+    assert choose_kernel(30_000, 3_000_000) == "pull"  # vector in L2, very long rows
     monkeypatch.setenv("GRAPHLABOR_KERNEL", "pull")
     assert choose_kernel(10**6, 10**7) == "pull"
 
