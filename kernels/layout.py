@@ -71,8 +71,9 @@ BIN_ROWS = 1 << 16
 SENDER_ROWS = 1 << 15
 #: Largest sender block (``src`` is uint16).
 MAX_SENDER_ROWS = 1 << 16
-#: Largest radix digit when sorting a bin by sender (256 places written at once).
-RADIX_BITS = 8
+#: Largest radix digit when sorting a bin by sender: fewer passes against more
+#: places written at once (11 bits ran 20% faster than 8 at 10^7 entries).
+RADIX_BITS = 11
 #: Bins are also closed at about ``nnz / PARTS`` entries (sender blocks at
 #: ``nnz / SENDER_PARTS``) so that heavy rows spread over units the threads share.
 PARTS = 16
