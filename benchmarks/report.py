@@ -71,7 +71,7 @@ def targets(res) -> list[tuple[str, str, str]]:
         if not e:
             continue
         theirs = _total(e["timing"].get(peer))
-        for key, label in (("graphlabor 2t", ""), ("graphlabor-proposed 2t", " (with the proposed graph.py change)")):
+        for key, label in (("graphlabor 2t", ""),):
             ours = _total(e["timing"].get(key))
             if ours and theirs:
                 r = theirs / ours

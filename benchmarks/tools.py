@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-TOOLS = ("graphlabor", "graphlabor-proposed", "scipy", "igraph", "networkx", "graphblas")
+TOOLS = ("graphlabor", "scipy", "igraph", "networkx", "graphblas")
 
 
 # --------------------------------------------------------------------------- graphlabor
@@ -40,34 +40,6 @@ def graphlabor_solve(built, s, alpha, tol):
     graph, params = built
     sol = solve(graph, s, params)
     return sol.kept / s.sum(), sol.n_iter
-
-
-def graphlabor_proposed_build(g, alpha, tol):
-    """``build_flow_graph`` with the bucketed CSR build (the graph.py change proposed in NOTES.md).
-
-    Same steps as :func:`graphlabor.graph.build_flow_graph`, one call changed;
-    the correctness check compares its answer with graphlabor's bit for bit.
-    """
-    from graphlabor import kernels as K
-    from graphlabor.graph import FlowGraph, pass_fractions
-    from graphlabor.kernels.bucket import build_csr_bucketed
-    from graphlabor.params import ModelParams
-
-    params = ModelParams(damping=alpha, tol=tol, max_iter=10_000)
-    role = np.zeros(g.n, dtype=np.int8)
-    n = g.n
-    senders, receivers, w, _ = K.flow_edges(g.src, g.dst, g.weight, role)
-    n_flow = int(senders.shape[0])
-    indptr, indices, data = build_csr_bucketed(receivers, senders, w, n)
-    del senders, receivers, w
-    out_weight = K.column_sums(indptr, indices, data, n)
-    passed = pass_fractions(role, out_weight, params)
-    factor = np.divide(passed, out_weight, out=np.zeros(n), where=out_weight > 0)
-    K.scale_columns(indices, data, factor)
-    return FlowGraph(n, indptr, indices, data, 1.0 - passed, out_weight, n_flow), params
-
-
-graphlabor_proposed_solve = graphlabor_solve
 
 
 # --------------------------------------------------------------------------- scipy
@@ -177,7 +149,7 @@ def graphblas_solve(P, s, alpha, tol):
 
 
 def available(tool: str) -> bool:
-    mod = {"graphlabor": "graphlabor", "graphlabor-proposed": "graphlabor", "scipy": "scipy", "igraph": "igraph", "networkx": "networkx", "graphblas": "graphblas"}[tool]
+    mod = {"graphlabor": "graphlabor", "scipy": "scipy", "igraph": "igraph", "networkx": "networkx", "graphblas": "graphblas"}[tool]
     try:
         __import__(mod)
     except ImportError:
