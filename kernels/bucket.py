@@ -4,7 +4,7 @@
 position with one counting sort: a random write per entry into arrays of the
 graph's size, which waits for memory once the graph leaves the cache.
 :func:`build_csr_bucketed` first moves the entries into *row blocks* (a few
-thousand consecutive rows, about 32,000 entries: one write stream per block,
+thousand consecutive rows, about 65,000 entries: one write stream per block,
 written in order), then finishes each block on its own, in parallel, while
 it sits in the core's cache: a radix sort by column and a counting sort by
 row, equal columns put in weight order, duplicates counted. Rows are then exactly what
@@ -21,8 +21,10 @@ from ._jit import njit, pnjit, prange
 from .csr import INDEX_DTYPE, INDPTR_DTYPE, _merge_duplicates
 from .layout import RADIX_BITS, _radix_pass
 
-#: Target number of entries per row block.
-BLOCK_NNZ = 1 << 15
+#: Target number of entries per row block: about 1 MiB to sort in cache, and
+#: few enough blocks that the first pass writes to few places at once
+#: (2^16 built 83 million entries 1.5x faster than 2^15, the same at 10^7).
+BLOCK_NNZ = 1 << 16
 #: Largest rows per block (local row numbers are uint16).
 MAX_BLOCK_ROWS = 1 << 16
 
@@ -52,6 +54,21 @@ def _block_scatter(rows, cols, weights, parts, shift, offsets, t_row, t_col, t_w
             t_col[q] = cols[k]
             t_w[q] = weights[k]
             o[b] = q + one
+
+
+@njit
+def _sort_run(data, a, b):
+    """Sort ``data[a:b]`` ascending: insertion sort for short runs (no allocation)."""
+    if b - a > 32:
+        data[a:b] = np.sort(data[a:b])
+        return
+    for i in range(a + 1, b):
+        v = data[i]
+        j = i - 1
+        while j >= a and data[j] > v:
+            data[j + 1] = data[j]
+            j -= 1
+        data[j + 1] = v
 
 
 @pnjit
@@ -125,7 +142,7 @@ def _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indic
                     while k < hi_k and indices[k] == c:
                         k += 1
                     if k - s0 > 1:
-                        data[s0:k] = np.sort(data[s0:k])
+                        _sort_run(data, s0, k)
                 unique_counts[r0 + i] = u
                 start = hi_k
 
