@@ -434,7 +434,7 @@ def machine_info() -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1e6,1e7,5e7", help="edge counts of the kernel/peer runs (default 1e6,1e7,5e7)")
-    ap.add_argument("--e2e-sizes", default="1e7", help="edge counts of the end-to-end runs ('' for none; add 1e8 for the big run)")
+    ap.add_argument("--e2e-sizes", default="1e7,1e8", help="edge counts of the end-to-end runs ('' for none)")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions (medians reported)")
     ap.add_argument("--quick", action="store_true", help="small sizes, one repetition: a development run")
     ap.add_argument("--tools", default="graphlabor,scipy,igraph,networkx,graphblas")
