@@ -65,6 +65,12 @@ def _handle_errors(fn):
         except KeyboardInterrupt:
             click.echo("graphlabor: interrupted; no partial output file left", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader of stdout went away (`graphlabor ... | head`): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as e:
             if debug:
                 raise
