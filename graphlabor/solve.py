@@ -28,6 +28,7 @@ import numpy as np
 from . import kernels as K
 from .errors import ConvergenceError
 from .graph import FlowGraph
+from .memory import available_bytes
 from .params import ModelParams
 
 #: Use the blocked kernel for graphs with at least this many entries ...
@@ -62,20 +63,6 @@ class Solution:
     residual: float
 
 
-def _available_bytes() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def choose_kernel(n: int, nnz: int) -> str:
     """``"blocked"`` or ``"pull"`` for a graph of ``n`` nodes and ``nnz`` entries.
 
@@ -96,7 +83,7 @@ def choose_kernel(n: int, nnz: int) -> str:
         return "pull"
     if n <= PULL_MAX_NODES and nnz >= PULL_MIN_DEGREE * n:
         return "pull"
-    avail = _available_bytes()
+    avail = available_bytes()
     if avail is not None and BLOCKED_BYTES_PER_ENTRY * nnz + 16 * n > avail // 2:
         return "pull"
     return "blocked"
