@@ -445,6 +445,8 @@ def main(argv=None):
                     help="before each timed section, wait up to SECONDS for the load average to drop below 0.6")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per tool process")
     ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the sections of the existing --json results that this run does not redo")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--json", default=str(HERE / "results.json"))
     # worker mode (internal)
@@ -473,6 +475,13 @@ def main(argv=None):
 
     results = {"command": command, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(),
                "alpha": ALPHA, "tol": TOL, "seed": SEED, "sizes": {}, "e2e": [], "startup": None}
+    if args.merge and Path(args.json).exists():
+        old = json.loads(Path(args.json).read_text())
+        results["sizes"] = {k: v for k, v in old.get("sizes", {}).items() if int(k) not in sizes}
+        results["e2e"] = [e for e in old.get("e2e", []) if e["m"] not in e2e_sizes]
+        results["startup"] = None if not args.no_startup else old.get("startup")
+        results["command"] = f"{old.get('command')}; then {command}"
+        results["started"] = f"{old.get('started')}; then {results['started']}"
     if not args.no_startup:
         log("start-up times")
         results["startup"] = startup(workdir, 3 if args.quick else 7)
@@ -495,19 +504,21 @@ def main(argv=None):
             runnable.append(tool)
         # 1. correctness before any timing
         ref = None
-        for tool in ["graphlabor"] + [t for t in runnable if t != "graphlabor"]:
-            log(f"  check {tool}")
-            r = run_worker(tool, path, workdir, threads=2 if tool.startswith("graphlabor") else 1, reps=1, check=True, timeout=args.timeout)
+        order = [("graphlabor", 2), ("graphlabor", 1)] + [(t, 1) for t in runnable if t != "graphlabor"]
+        for tool, th in order:
+            label = "graphlabor, 1 thread (must be bit-identical)" if (tool, th) == ("graphlabor", 1) else tool
+            log(f"  check {label}")
+            r = run_worker(tool, path, workdir, threads=th, reps=1, check=True, timeout=args.timeout)
             if "error" in r:
-                entry["check"][tool] = {"status": "error", "error": r["error"]}
+                entry["check"][label] = {"status": "error", "error": r["error"]}
                 continue
             v = np.load(r["vector"])
-            if tool == "graphlabor":
+            if ref is None:
                 ref = v
             d = np.abs(v - ref)
-            ok = bool(d.sum() < CHECK_L1)
-            entry["check"][tool] = {"status": "ok" if ok else "MISMATCH", "l1": float(d.sum()), "max": float(d.max()),
-                                    "iters": r.get("iters")}
+            ok = bool(d.sum() < CHECK_L1) if label == tool else bool(np.array_equal(v, ref))
+            entry["check"][label] = {"status": "ok" if ok else "MISMATCH", "l1": float(d.sum()), "max": float(d.max()),
+                                     "iters": r.get("iters")}
             os.unlink(r["vector"])
         # 2. timing, each tool in a fresh process
         entry["load"] = {"before timing": wait_idle(args.wait_idle)}
@@ -528,6 +539,7 @@ def main(argv=None):
         entry["load"]["after"] = os.getloadavg()[0]
         del g, s
         results["sizes"][str(m)] = entry
+        results["sizes"] = dict(sorted(results["sizes"].items(), key=lambda kv: int(kv[0])))
         _write(results, args)
 
     for m in e2e_sizes:
@@ -536,6 +548,7 @@ def main(argv=None):
         load = wait_idle(args.wait_idle)
         results["e2e"].append(end_to_end(workdir, m, reps, args.timeout))
         results["e2e"][-1]["load"] = {"before": load, "after": os.getloadavg()[0]}
+        results["e2e"].sort(key=lambda e: e["m"])
         _write(results, args)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     _write(results, args)
