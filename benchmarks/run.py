@@ -187,15 +187,15 @@ def _warm(build, solve):
 
 def _warm_graphlabor():
     """Load (or compile) graphlabor's kernels on a tiny graph, both solve paths."""
-    from graphs import personalization, power_law_graph
-
     import tools
     from graphlabor.kernels import layout as L
+    from graphs import personalization, power_law_graph
+
     from graphlabor.solve import propagate
 
     g = power_law_graph(20_000, 0)
     s = personalization(g.n, 0)
-    graph, params = tools.graphlabor_build(g, ALPHA, TOL)
+    graph, _ = tools.graphlabor_build(g, ALPHA, TOL)
     for kernel in ("pull", "blocked"):
         propagate(graph.indptr, graph.indices, graph.data, s, 1e-3, 5, kernel=kernel)
     L.blocked_layout(graph.indptr, graph.indices, graph.data)
@@ -212,7 +212,7 @@ def run_worker(tool, graph, workdir, threads=1, reps=1, check=False, timeout=360
     env = dict(os.environ)
     env.pop("NUMBA_NUM_THREADS", None)
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
         return {"tool": tool, "threads": threads, "error": f"timeout after {timeout} s"}
     if p.returncode != 0:
@@ -228,14 +228,14 @@ def run_worker(tool, graph, workdir, threads=1, reps=1, check=False, timeout=360
 
 def side_by_side(g, s, reps: int) -> dict:
     """Per-step time of graphlabor's kernels and scipy's loop body, interleaved; ceilings."""
-    import numba
-
     import ceilings
+    import numba
     import tools
-    from graphlabor import kernels as K
     from graphlabor.kernels import layout as L
 
-    graph, params = tools.graphlabor_build(g, ALPHA, TOL)
+    from graphlabor import kernels as K
+
+    graph, _ = tools.graphlabor_build(g, ALPHA, TOL)
     nnz, n = graph.nnz, graph.n
     P = tools.scipy_build(g, ALPHA, TOL)
     out = {"nnz": nnz, "n": n}
@@ -378,7 +378,7 @@ def end_to_end(workdir: Path, m: int, reps: int, timeout: int) -> dict:
         t0 = time.perf_counter()
         # A small launcher process starts graphlabor and reads its peak memory with wait4: a child
         # forked straight from this (large) process would report this process's peak as its own.
-        p = subprocess.run([sys.executable, "-c", _LAUNCHER, str(usage), str(errf), str(timeout), *cmd])
+        p = subprocess.run([sys.executable, "-c", _LAUNCHER, str(usage), str(errf), str(timeout), *cmd], check=False)
         wall = time.perf_counter() - t0
         info = json.loads(usage.read_text()) if usage.exists() else {"returncode": p.returncode, "max_rss": None}
         code = info["returncode"]
@@ -401,7 +401,7 @@ def end_to_end(workdir: Path, m: int, reps: int, timeout: int) -> dict:
 def machine_info() -> dict:
     info = {"python": platform.python_version(), "platform": platform.platform()}
     try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
         for line in lscpu.splitlines():
             k, _, v = line.partition(":")
             if k.strip() in ("Model name", "CPU(s)", "Thread(s) per core", "L2 cache", "L3 cache"):
@@ -415,10 +415,12 @@ def machine_info() -> dict:
     for mod in ("numpy", "numba", "scipy", "igraph", "networkx", "graphblas", "pyarrow", "graphlabor"):
         try:
             info[mod] = __import__(mod).__version__
-        except Exception:
+        except (ImportError, AttributeError):
             info[mod] = "not installed"
     try:
-        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        info["commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         pass
     try:

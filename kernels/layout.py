@@ -361,7 +361,7 @@ def blocked_step(layout, x, s, out, partials):
     residual : float
         ``sum(|out - x|)``, added as :func:`propagate_step` adds it.
     """
-    src, w, local, tiles, sbound, brow, bptr = layout
+    src, w, local, tiles, sbound, brow, _ = layout
     _step(tiles, sbound, src, w, local, brow, x, s, out, partials)
     return float(partials.sum())
 

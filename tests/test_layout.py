@@ -12,11 +12,11 @@ import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from graphlabor.kernels import layout as L
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphlabor import kernels as K
-from graphlabor.kernels import layout as L
 
 
 def _random_T(n, m, seed, hub=False, empty_tail=0):
@@ -69,7 +69,7 @@ def test_step_bit_identical_to_pull_and_close_to_scipy(n, m, kw, hub):
     rng = np.random.default_rng(1)
     x = rng.random(n)
     s = np.where(rng.random(n) < 0.1, rng.random(n), 0.0)
-    ref, r_ref, out, r, lay = _step_both(T, n, x, s, **kw)
+    ref, r_ref, out, r, _ = _step_both(T, n, x, s, **kw)
     assert np.array_equal(out, ref)
     assert r == r_ref
     # independent oracle: scipy's product
@@ -88,7 +88,6 @@ def test_layout_matches_brute_force_order():
     for c in range(tiles.shape[0] - 1):
         for bb in range(tiles.shape[1]):
             src[tiles[c, bb] : tiles[c + 1, bb]] += int(sbound[c])
-    nnz = indices.shape[0]
     rows = np.repeat(np.arange(n), np.diff(indptr).astype(np.int64))
     # bins: chunk-aligned row blocks of at most 4096 rows, closed near 5000 entries
     assert brow[0] == 0 and brow[-1] == n
@@ -201,7 +200,7 @@ def test_bad_bin_rows():
 
 # --------------------------------------------------------------------------- bucketed CSR build
 
-from graphlabor.kernels.bucket import build_csr_bucketed  # noqa: E402
+from graphlabor.kernels.bucket import build_csr_bucketed
 
 
 def _assert_same_csr(a, b):
