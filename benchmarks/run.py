@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -462,7 +463,7 @@ def main(argv=None):
     if args.worker:
         return worker(args)
 
-    command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python benchmarks/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     if args.quick:
         args.sizes = "1e5,1e6" if args.sizes == ap.get_default("sizes") else args.sizes
         args.e2e_sizes = "1e6" if args.e2e_sizes == ap.get_default("e2e_sizes") else args.e2e_sizes
