@@ -401,6 +401,6 @@ def blocked_power_iteration(layout, s, tol, max_iter, x0=None):
     for it in range(1, int(max_iter) + 1):
         residual = blocked_step(layout, x, s, out, partials)
         x, out = out, x
-        if residual < tol:
+        if residual < tol or residual == 0.0:  # an exact fixed point has converged, even when tol underflows to 0
             return x, it, residual, True
     return x, int(max_iter), float(residual), False

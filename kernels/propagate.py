@@ -147,6 +147,6 @@ def power_iteration(indptr, indices, data, s, tol, max_iter, x0=None):
     for it in range(1, int(max_iter) + 1):
         residual = propagate_step(indptr, indices, data, x, s, out, 0, partials)
         x, out = out, x
-        if residual < tol:
+        if residual < tol or residual == 0.0:  # an exact fixed point has converged, even when tol underflows to 0
             return x, it, residual, True
     return x, int(max_iter), float(residual), False
