@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import readers
+from .dictarrays import map_values
 from .errors import InputError, where
 from .validate import check_ids, check_numbers, check_strings, first_true, id_kind
 
@@ -95,8 +96,8 @@ def _pick(names: Sequence[str], wanted: str | None, aliases: Iterable[str], sour
 
 
 def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds: KindClasses) -> tuple[pa.Table, str]:
-    src = check_ids(table[src_name], source, src_name)
-    dst = check_ids(table[dst_name], source, dst_name)
+    src = check_ids(table[src_name], source, src_name, keep_dictionary=True)
+    dst = check_ids(table[dst_name], source, dst_name, keep_dictionary=True)
     ks, kd = id_kind(src.type), id_kind(dst.type)
     if ks != kd:
         raise InputError(
@@ -106,15 +107,15 @@ def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds
     n = table.num_rows
     names = table.column_names
     if "kind" in names:
-        kind = check_strings(table["kind"], source, "kind")
+        kind = check_strings(table["kind"], source, "kind", keep_dictionary=True)
     else:
-        kind = pa.chunked_array([pa.array([DEFAULT_KIND] * n, pa.string())]) if n else pa.chunked_array([], pa.string())
+        kind = pa.chunked_array([pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), pa.array([DEFAULT_KIND]))])
     if "weight" in names:
         weight = check_numbers(table["weight"], source, "weight")
     else:
         weight = pa.chunked_array([pa.array(np.ones(n))], pa.float64())
     money_kinds = pa.array(sorted(kinds.money()), pa.string())
-    is_money = pc.is_in(kind, value_set=money_kinds)
+    is_money = map_values(kind, lambda v: pc.is_in(v, value_set=money_kinds), pa.bool_())
     if "amount" in names:
         amount = check_numbers(table["amount"], source, "amount", allow_null=True)
         missing = pc.and_(is_money, pc.is_null(amount))
@@ -131,6 +132,10 @@ def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds
     if "timestamp" in names:
         cols["timestamp"] = table["timestamp"]
     return pa.table(cols), ks
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def _empty_edges() -> pa.Table:
@@ -155,10 +160,11 @@ def _csv_ids(raw: pa.Table, source: str, s: str, d: str) -> pa.Table:
     return raw
 
 
-def _columns_to_read(schema_names: Sequence[str], source: str, src_col, dst_col) -> tuple[list[str], str, str]:
+def _columns_to_read(schema_names: Sequence[str], source: str, src_col, dst_col, need_time: bool = True) -> tuple[list[str], str, str]:
     s = _pick(schema_names, src_col, SRC_ALIASES if src_col is None else (), source, "src")
     d = _pick(schema_names, dst_col, DST_ALIASES if dst_col is None else (), source, "dst")
-    cols = [s, d] + [c for c in ("kind", "weight", "amount", "timestamp") if c in schema_names and c not in (s, d)]
+    optional = ("kind", "weight", "amount", "timestamp") if need_time else ("kind", "weight", "amount")
+    cols = [s, d] + [c for c in optional if c in schema_names and c not in (s, d)]
     return cols, s, d
 
 
@@ -167,6 +173,15 @@ def _unify(tables: list[pa.Table]) -> pa.Table:
         return tables[0]
     # the same column may be string in one file and large_string in another,
     # and timestamps may differ in unit: promote to one schema
+    # a column dictionary-encoded in some sources only is decoded everywhere
+    for name in tables[0].column_names:
+        types = {t.schema.field(name).type for t in tables if name in t.column_names}
+        if len(types) > 1 and any(pa.types.is_dictionary(x) for x in types):
+            tables = [
+                t.set_column(t.column_names.index(name), name, t[name].cast(t[name].type.value_type))
+                if name in t.column_names and pa.types.is_dictionary(t[name].type) else t
+                for t in tables
+            ]
     fields = {}
     for t in tables:
         for f in t.schema:
@@ -197,6 +212,7 @@ def load_edges(
     src_col: str | None = None,
     dst_col: str | None = None,
     kinds: KindClasses = KindClasses(),
+    need_time: bool = True,
 ) -> EdgeTable:
     """Read and validate edges.
 
@@ -210,6 +226,15 @@ def load_edges(
         ``dst``/``target``).
     kinds : KindClasses
         Which kinds are revenue and pay (to require an ``amount`` on them).
+    need_time : bool, default True
+        Read the ``timestamp`` column (when False it is not read at all).
+
+    Notes
+    -----
+    Text ids and kinds stored dictionary-encoded in Parquet (what pyarrow,
+    pandas and Spark write for columns with few distinct values) are read
+    and kept dictionary-encoded, so that later steps work once per distinct
+    value of a row group rather than once per row.
 
     Returns
     -------
@@ -225,13 +250,14 @@ def load_edges(
                 # a zero-byte CSV file: no header, no rows, nothing to read
                 table, t = _empty_edges(), "str"
             else:
-                cols, s, d = _columns_to_read(schema.names, src.name, src_col, dst_col)
+                cols, s, d = _columns_to_read(schema.names, src.name, src_col, dst_col, need_time)
+                text = [c for c in dict.fromkeys((s, d, "kind")) if c in schema.names and _is_text(schema.field(c).type)]
                 csv_types = {}
                 if src.format == "csv":
                     # ids are read as text and become integers only if every
                     # id is a canonical integer (see validate.text_ids_as_ints)
                     csv_types = {s: pa.string(), d: pa.string(), "kind": pa.string()}
-                raw = readers.read_table(src, cols, csv_types)
+                raw = readers.read_table(src, cols, csv_types, dictionary=text)
                 if src.format == "csv":
                     raw = _csv_ids(raw, src.name, s, d)
                 table, t = _normalize(raw, src.name, s, d, kinds)
@@ -241,7 +267,7 @@ def load_edges(
     else:
         name = "<edges>"
         table = readers.from_memory(edges, name)
-        cols, s, d = _columns_to_read(table.column_names, name, src_col, dst_col)
+        cols, s, d = _columns_to_read(table.column_names, name, src_col, dst_col, need_time)
         table, t = _normalize(table.select(cols), name, s, d, kinds)
         tables.append(table)
         origins.append((name, table.num_rows))

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .kernels import INDEX_DTYPE, MAX_NODES
+from .dictarrays import chunks_of, sorted_codes
 from .errors import InputError
 
 
@@ -91,16 +92,6 @@ def encode(columns: list[pa.ChunkedArray | pa.Array]) -> tuple[NodeIndex, list[n
     >>> index.ids.to_pylist(), s.tolist(), d.tolist()
     (['a', 'b', 'c'], [1, 0], [2, 1])
     """
-    if columns and not pa.types.is_integer(columns[0].type):
-        # string and large_string columns (pandas gives the latter) share one type
-        typ = pa.large_string() if any(pa.types.is_large_string(c.type) for c in columns) else pa.string()
-        columns = [c if c.type == typ else c.cast(typ) for c in columns]
-    chunks = []
-    lengths = []
-    for col in columns:
-        col = col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col])
-        chunks.extend(col.chunks)
-        lengths.append(len(col))
     typ = columns[0].type if columns else pa.int64()
     if pa.types.is_integer(typ):
         values = [
@@ -112,25 +103,23 @@ def encode(columns: list[pa.ChunkedArray | pa.Array]) -> tuple[NodeIndex, list[n
             ids, codes = dense
             _check_size(len(ids))
             return NodeIndex(pa.array(ids, pa.int64())), codes
-    combined = pa.chunked_array(chunks, typ)
-    if len(combined) == 0:
-        return NodeIndex(pa.array([], typ)), [np.empty(0, INDEX_DTYPE) for _ in columns]
-    encoded = pc.dictionary_encode(combined)
-    dictionary = encoded.chunks[0].dictionary
-    _check_size(len(dictionary))
-    order = pc.sort_indices(dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=INDEX_DTYPE)
-    rank[order] = np.arange(len(order), dtype=INDEX_DTYPE)
-    ids = dictionary.take(pa.array(order))
-    all_codes = np.concatenate(
-        [ch.indices.to_numpy(zero_copy_only=False) for ch in encoded.chunks]
-    ) if encoded.num_chunks else np.empty(0, np.int32)
-    all_codes = rank[all_codes]
-    out, start = [], 0
-    for n in lengths:
-        out.append(all_codes[start : start + n])
-        start += n
-    return NodeIndex(ids), out
+        combined = pa.chunked_array([ch for c in columns for ch in chunks_of(c)], typ)
+        encoded = pc.dictionary_encode(combined)
+        dictionary = encoded.chunks[-1].dictionary
+        _check_size(len(dictionary))
+        order = pc.sort_indices(dictionary).to_numpy()
+        rank = np.empty(len(order), dtype=INDEX_DTYPE)
+        rank[order] = np.arange(len(order), dtype=INDEX_DTYPE)
+        all_codes = rank[np.concatenate([ch.indices.to_numpy(zero_copy_only=False) for ch in encoded.chunks])]
+        out, start = [], 0
+        for c in columns:
+            out.append(all_codes[start : start + len(c)])
+            start += len(c)
+        return NodeIndex(dictionary.take(pa.array(order))), out
+    # strings (plain, large or dictionary-encoded): hashed once per distinct dictionary
+    ids, codes = sorted_codes(columns, INDEX_DTYPE)
+    _check_size(len(ids))
+    return NodeIndex(ids), codes
 
 
 def _check_size(n: int) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .dictarrays import sorted_codes
 from .edges import KindClasses, load_edges
 from .errors import InputError, ParameterError
 from .node_index import NodeIndex, encode
@@ -136,19 +137,14 @@ def sender_reference(src, dst, seconds, role, as_of: int) -> np.ndarray:
     return np.minimum(newest[sender], as_of)
 
 
-def _kind_codes(kind: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
+def _kind_codes(kind) -> tuple[list[str], np.ndarray]:
     """Kind names in sorted order and each edge's kind code (independent of row order)."""
     if len(kind) == 0:
         return [], np.empty(0, np.uint16)
-    enc = pc.dictionary_encode(kind)
-    names = enc.chunks[0].dictionary.to_pylist()
+    names, (codes,) = sorted_codes([kind], np.uint32)
     if len(names) > np.iinfo(np.uint16).max:
         raise InputError(f"{len(names)} distinct edge kinds: more than {np.iinfo(np.uint16).max} are not supported")
-    order = sorted(range(len(names)), key=lambda i: names[i].encode("utf-8"))
-    rank = np.empty(len(names), dtype=np.uint16)
-    rank[order] = np.arange(len(names), dtype=np.uint16)
-    codes = np.concatenate([rank[c.indices.to_numpy(zero_copy_only=False)] for c in enc.chunks])
-    return [names[i] for i in order], codes
+    return names.to_pylist(), codes.astype(np.uint16)
 
 
 def prepare(
@@ -166,7 +162,7 @@ def prepare(
 ) -> Prepared:
     """Read edges and nodes, encode ids, classify edges, infer roles, weigh contributions."""
     with log.stage("read edges"):
-        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds)
+        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time or half_life is not None)
     nt = None
     if nodes is not None:
         with log.stage("read nodes"):

@@ -132,6 +132,8 @@ def read_table(
     src: Source,
     columns: Sequence[str],
     csv_types: dict[str, pa.DataType] | None = None,
+    *,
+    dictionary: Sequence[str] = (),
 ) -> pa.Table:
     """Read ``columns`` of a source into a table.
 
@@ -142,6 +144,9 @@ def read_table(
         Columns to read (they must exist: check with :func:`read_schema`).
     csv_types : dict, optional
         Column types to force when reading CSV (for instance ids as strings).
+    dictionary : sequence of str, optional
+        Text columns to read dictionary-encoded from Parquet (each row
+        group's dictionary as stored, without decoding every row).
 
     Raises
     ------
@@ -163,7 +168,7 @@ def read_table(
         if src.format == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_table(src.path, columns=columns)
+            return pq.read_table(src.path, columns=columns, read_dictionary=list(dictionary) or None)
         if src.format == "ipc":
             table = _open_ipc(src.path).read_all()
             return table.select(columns)

@@ -52,11 +52,17 @@ def check_not_null(col, source: str, name: str):
         raise InputError(f"{where(source, name, row)}: missing value (null); every row needs one")
 
 
-def check_ids(col, source: str, name: str):
+def _text_dictionary(t: pa.DataType) -> bool:
+    return pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))
+
+
+def check_ids(col, source: str, name: str, *, keep_dictionary: bool = False):
     """Normalize an id column to int64 or string; reject nulls and other types.
 
     A column of type null (what pyarrow infers for a CSV column with a header
-    and no rows) is an empty string column when it has no rows.
+    and no rows) is an empty string column when it has no rows. With
+    ``keep_dictionary``, a dictionary-encoded string column stays encoded
+    (see :mod:`graphlabor.dictarrays`).
     """
     t = col.type
     if pa.types.is_null(t):
@@ -65,6 +71,9 @@ def check_ids(col, source: str, name: str):
     kind = id_kind(t)
     if kind is None:
         raise InputError(f"{where(source, name)}: ids must be integers or strings, found {t}")
+    if keep_dictionary and _text_dictionary(t):
+        check_not_null(col, source, name)  # nulls in the indices or in the dictionary
+        return col
     if pa.types.is_dictionary(t):
         col = col.cast(t.value_type)
     check_not_null(col, source, name)
@@ -112,9 +121,15 @@ def check_numbers(col, source: str, name: str, *, allow_null: bool = False):
     return col
 
 
-def check_strings(col, source: str, name: str):
-    """Cast a label column (such as ``kind`` or ``role``) to string; reject nulls."""
+def check_strings(col, source: str, name: str, *, keep_dictionary: bool = False):
+    """Cast a label column (such as ``kind`` or ``role``) to string; reject nulls.
+
+    With ``keep_dictionary``, a dictionary-encoded string column stays encoded.
+    """
     t = col.type
+    if keep_dictionary and _text_dictionary(t):
+        check_not_null(col, source, name)
+        return col
     if pa.types.is_dictionary(t):
         col = col.cast(t.value_type)
         t = col.type
