@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .kernels import INDEX_DTYPE, MAX_NODES
 from .dictarrays import chunks_of, sorted_codes
 from .errors import InputError
+from .kernels import INDEX_DTYPE, MAX_NODES
 
 
 @dataclass(frozen=True)

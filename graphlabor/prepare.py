@@ -20,7 +20,15 @@ from .errors import InputError, ParameterError
 from .node_index import NodeIndex, encode
 from .nodes import load_nodes
 from .params import ModelParams
-from .roles import CONTRIBUTION, PAY, REVENUE, apply_declared, check_declared, infer_roles, platform_evidence
+from .roles import (
+    CONTRIBUTION,
+    PAY,
+    REVENUE,
+    apply_declared,
+    check_declared,
+    infer_roles,
+    platform_evidence,
+)
 from .timeaxis import decay_factors, parse_duration, parse_instant, to_epoch_seconds
 from .timing import StageLog
 
@@ -51,7 +59,7 @@ class EdgeArrays:
     def __len__(self) -> int:
         return int(self.src.shape[0])
 
-    def take(self, rows: np.ndarray | None) -> "EdgeArrays":
+    def take(self, rows: np.ndarray | None) -> EdgeArrays:
         """The edges at ``rows`` (all of them for None)."""
         if rows is None:
             return self

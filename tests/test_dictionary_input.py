@@ -13,14 +13,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphlabor
 from graphlabor.dictarrays import map_values, sorted_codes
 from graphlabor.errors import InputError
-
-from conftest import cli
 
 
 def _oracle(columns):
