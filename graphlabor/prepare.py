@@ -17,6 +17,11 @@ import pyarrow.compute as pc
 from .dictarrays import sorted_codes
 from .edges import KindClasses, load_edges
 from .errors import InputError, ParameterError
+from .kernels.classify import (
+    RECEIVES_REVENUE_OR_SENDS_PAY,
+    node_evidence,
+    split_by_class,
+)
 from .node_index import NodeIndex, encode
 from .nodes import load_nodes
 from .params import ModelParams
@@ -26,8 +31,7 @@ from .roles import (
     REVENUE,
     apply_declared,
     check_declared,
-    infer_roles,
-    platform_evidence,
+    roles_from_evidence,
 )
 from .timeaxis import decay_factors, parse_duration, parse_instant, to_epoch_seconds
 from .timing import StageLog
@@ -146,13 +150,13 @@ def sender_reference(src, dst, seconds, role, as_of: int) -> np.ndarray:
 
 
 def _kind_codes(kind) -> tuple[list[str], np.ndarray]:
-    """Kind names in sorted order and each edge's kind code (independent of row order)."""
+    """Kind names in sorted order and each edge's kind code (uint32; independent of row order)."""
     if len(kind) == 0:
-        return [], np.empty(0, np.uint16)
+        return [], np.empty(0, np.uint32)
     names, (codes,) = sorted_codes([kind], np.uint32)
     if len(names) > np.iinfo(np.uint16).max:
         raise InputError(f"{len(names)} distinct edge kinds: more than {np.iinfo(np.uint16).max} are not supported")
-    return names.to_pylist(), codes.astype(np.uint16)
+    return names.to_pylist(), codes
 
 
 def prepare(
@@ -198,11 +202,12 @@ def prepare(
         )
         weight_of_kind = np.array([params.kind_weight(k) for k in kind_names], dtype=np.float64)
         edge_class = class_of_kind[kind_code] if kind_names else np.empty(0, np.uint8)
-        role = infer_roles(n, src, dst, edge_class)
+        evidence = node_evidence(src, dst, edge_class, n)
+        role = roles_from_evidence(evidence)
         if nt is not None and nt.role is not None:
             role = apply_declared(role, codes[2], nt.role.to_pylist(), nt.source)
             check_declared(
-                role, platform_evidence(n, src, dst, edge_class), index.ids, et.locate,
+                role, (evidence & RECEIVES_REVENUE_OR_SENDS_PAY) != 0, index.ids, et.locate,
                 src, dst, edge_class, lambda r, kc=kind_code: kind_names[kc[r]], nt.source, node_codes=codes[2],
             )
         seconds = None
@@ -216,24 +221,18 @@ def prepare(
             raise InputError(
                 f"{', '.join(o for o, _ in et.origins)}: no 'timestamp' column, which --half-life and --period need"
             )
-        parts = {}
-        for cls in (CONTRIBUTION, REVENUE, PAY):
-            rows = np.flatnonzero(edge_class == cls)
-            if rows.size == edge_class.size:
-                rows = slice(None)  # every edge is of this class: no copies
-            if cls == CONTRIBUTION:
-                value = table["weight"].to_numpy()
-                value = value[rows] * weight_of_kind[kind_code[rows]] if kind_names else value[rows]
-            else:
-                amount = table["amount"]
-                if not isinstance(rows, slice):
-                    amount = amount.take(pa.array(rows))
-                value = pc.fill_null(amount, np.nan).to_numpy()
+        # contribution edges as arrays, revenue and pay edges by row (few: their amounts are taken)
+        contribution, revenue_rows, pay_rows = split_by_class(
+            src, dst, kind_code, edge_class,
+            table["weight"].to_numpy() if kind_names else np.empty(0), weight_of_kind, seconds,
+        )
+        parts = {CONTRIBUTION: EdgeArrays(*contribution)}
+        for cls, rows in ((REVENUE, revenue_rows), (PAY, pay_rows)):
+            amount = pc.fill_null(table["amount"].take(pa.array(rows)), np.nan).to_numpy()
             parts[cls] = EdgeArrays(
-                src[rows], dst[rows], kind_code[rows], value, None if seconds is None else seconds[rows]
+                src[rows], dst[rows], kind_code[rows].astype(np.uint16), amount, None if seconds is None else seconds[rows]
             )
-            del rows
-        del src, dst, edge_class, kind_code, table
+        del src, dst, edge_class, kind_code, table, contribution
         if half_life is not None:
             hl = parse_duration(half_life) if isinstance(half_life, str) else float(half_life)
             if not hl > 0:

@@ -13,15 +13,21 @@ import numpy as np
 
 from .errors import InputError, where
 from .kernels import ADVERTISER, PLATFORM, USER
+from .kernels.classify import (
+    CONTRIBUTION,
+    OTHER_ENDPOINT,
+    PAY,
+    RECEIVES_REVENUE_OR_SENDS_PAY,
+    REVENUE,
+    SENDS_REVENUE,
+    node_evidence,
+)
 
 ROLE_NAMES = ("user", "platform", "advertiser")
 ROLE_CODES = {name: code for code, name in enumerate(ROLE_NAMES)}
 assert (ROLE_CODES["user"], ROLE_CODES["platform"], ROLE_CODES["advertiser"]) == (USER, PLATFORM, ADVERTISER)
 
-# edge classes
-CONTRIBUTION = 0
-REVENUE = 1
-PAY = 2
+__all__ = ["CONTRIBUTION", "PAY", "REVENUE", "infer_roles", "platform_evidence", "roles_from_evidence"]
 
 
 def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
@@ -47,16 +53,14 @@ def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray
     ...             np.array([REVENUE, CONTRIBUTION], np.uint8)).tolist()
     [2, 1, 0]
     """
-    revenue = edge_class == REVENUE
-    platform = platform_evidence(n, src, dst, edge_class)
-    sends_revenue = np.zeros(n, dtype=bool)
-    sends_revenue[src[revenue]] = True
-    other = np.zeros(n, dtype=bool)
-    other[src[~revenue]] = True
-    other[dst] = True
-    role = np.full(n, USER, dtype=np.int8)
-    role[sends_revenue & ~other] = ADVERTISER
-    role[platform] = PLATFORM
+    return roles_from_evidence(node_evidence(src, dst, edge_class, n))
+
+
+def roles_from_evidence(flags: np.ndarray) -> np.ndarray:
+    """Roles from :func:`graphlabor.kernels.classify.node_evidence` flags."""
+    role = np.full(flags.shape[0], USER, dtype=np.int8)
+    role[(flags & (SENDS_REVENUE | OTHER_ENDPOINT)) == SENDS_REVENUE] = ADVERTISER
+    role[(flags & RECEIVES_REVENUE_OR_SENDS_PAY) != 0] = PLATFORM
     return role
 
 
@@ -99,7 +103,4 @@ def check_declared(role, evidence, ids, locate, src, dst, edge_class, kind_of_ro
 
 def platform_evidence(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
     """Nodes that receive a revenue edge or send a pay edge."""
-    ev = np.zeros(n, dtype=bool)
-    ev[dst[edge_class == REVENUE]] = True
-    ev[src[edge_class == PAY]] = True
-    return ev
+    return (node_evidence(src, dst, edge_class, n) & RECEIVES_REVENUE_OR_SENDS_PAY) != 0

@@ -1,0 +1,72 @@
+"""kernels.classify against plain NumPy masks (the way the classes were split before the kernel)."""
+
+from __future__ import annotations
+
+import numpy as np
+from graphlabor.kernels.classify import (
+    CONTRIBUTION,
+    PAY,
+    REVENUE,
+    node_evidence,
+    split_by_class,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphlabor.roles import infer_roles
+
+
+@st.composite
+def edges(draw):
+    n = draw(st.integers(1, 12))
+    m = draw(st.integers(0, 40))
+    ints = st.lists(st.integers(0, n - 1), min_size=m, max_size=m)
+    src = np.array(draw(ints), dtype=np.uint32)
+    dst = np.array(draw(ints), dtype=np.uint32)
+    n_kinds = draw(st.integers(1, 4))
+    kind = np.array(draw(st.lists(st.integers(0, n_kinds - 1), min_size=m, max_size=m)), dtype=np.uint32)
+    class_of_kind = np.array(draw(st.lists(st.sampled_from([CONTRIBUTION, REVENUE, PAY]), min_size=n_kinds, max_size=n_kinds)), np.uint8)
+    weight = np.array(draw(st.lists(st.floats(0, 10), min_size=m, max_size=m)))
+    weight_of_kind = np.array(draw(st.lists(st.floats(0, 3), min_size=n_kinds, max_size=n_kinds)))
+    seconds = np.array(draw(st.lists(st.integers(-10**9, 10**9), min_size=m, max_size=m)), dtype=np.int64)
+    return n, src, dst, kind, class_of_kind[kind] if m else np.empty(0, np.uint8), weight, weight_of_kind, seconds
+
+
+@settings(max_examples=300, deadline=None)
+@given(edges(), st.booleans())
+def test_split_matches_masks(e, timed):
+    n, src, dst, kind, edge_class, weight, weight_of_kind, seconds = e
+    (s, d, k, v, t), rev, pay = split_by_class(src, dst, kind, edge_class, weight, weight_of_kind, seconds if timed else None)
+    c = edge_class == CONTRIBUTION
+    assert s.tolist() == src[c].tolist() and d.tolist() == dst[c].tolist() and k.tolist() == kind[c].tolist()
+    assert k.dtype == np.uint16
+    np.testing.assert_array_equal(v, weight[c] * weight_of_kind[kind[c]])
+    assert (t is None) if not timed else t.tolist() == seconds[c].tolist()
+    assert rev.tolist() == np.flatnonzero(edge_class == REVENUE).tolist()
+    assert pay.tolist() == np.flatnonzero(edge_class == PAY).tolist()
+
+
+def _roles_by_masks(n, src, dst, edge_class):
+    """The role rules of graphlabor.roles, written with boolean masks."""
+    revenue = edge_class == REVENUE
+    platform = np.zeros(n, bool)
+    platform[dst[revenue]] = True
+    platform[src[edge_class == PAY]] = True
+    sends_revenue = np.zeros(n, bool)
+    sends_revenue[src[revenue]] = True
+    other = np.zeros(n, bool)
+    other[src[~revenue]] = True
+    other[dst] = True
+    role = np.zeros(n, np.int8)
+    role[sends_revenue & ~other] = 2
+    role[platform] = 1
+    return role, platform
+
+
+@settings(max_examples=300, deadline=None)
+@given(edges())
+def test_roles_match_masks(e):
+    n, src, dst, _, edge_class, *_ = e
+    role, platform = _roles_by_masks(n, src, dst, edge_class)
+    assert infer_roles(n, src, dst, edge_class).tolist() == role.tolist()
+    assert ((node_evidence(src, dst, edge_class, n) & 1) != 0).tolist() == platform.tolist()
