@@ -35,7 +35,7 @@ def edges(draw):
 @settings(max_examples=300, deadline=None)
 @given(edges(), st.booleans())
 def test_split_matches_masks(e, timed):
-    n, src, dst, kind, edge_class, weight, weight_of_kind, seconds = e
+    _, src, dst, kind, edge_class, weight, weight_of_kind, seconds = e
     (s, d, k, v, t), rev, pay = split_by_class(src, dst, kind, edge_class, weight, weight_of_kind, seconds if timed else None)
     c = edge_class == CONTRIBUTION
     assert s.tolist() == src[c].tolist() and d.tolist() == dst[c].tolist() and k.tolist() == kind[c].tolist()
