@@ -81,16 +81,35 @@ class ModelRun:
 
 
 def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
-    """Split each node's kept value by the kind of its last hop."""
+    """Split each node's kept value by the kind of its last hop.
+
+    ``via[i, k] = keep[i] * sum of w * y[j]`` over the flow edges ``j -> i``
+    of kind ``k``, where ``y[j] = passed[j] / W_j * held[j]`` is what sender
+    ``j`` passes per unit of flow weight. The sums are one product of ``y``
+    with a canonical CSR whose rows are (receiver, kind) pairs, built like
+    the flow matrix itself (cache-sized row blocks, duplicates merged), so
+    they do not depend on the input row order or the thread count.
+    """
+    from .kernels.bucket import build_csr_bucketed
+    from .kernels.propagate import csr_matvec
+
     n, nk = prep.n, len(prep.kind_names)
+    width = nk + 1
     snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, prep.role, c.kind)
     passed = 1.0 - graph.keep
     factor = np.divide(passed, graph.out_weight, out=np.zeros(n), where=graph.out_weight > 0)
-    vals = w * factor[snd] * held[snd]
-    del w
-    keys = rcv.astype(np.int64) * (nk + 1) + kind
-    del rcv, kind
-    via = K.group_sum(keys, vals, n * (nk + 1)).reshape(n, nk + 1)
+    y = factor * held
+    if n * width <= K.MAX_NODES:
+        rows = rcv * np.uint32(width)
+        rows += kind.astype(np.uint32)
+        del rcv, kind
+        indptr, indices, data = build_csr_bucketed(rows, snd, w, n * width)
+        del rows, snd, w
+        via = csr_matvec(indptr, indices, data, y).reshape(n, width)
+        del indptr, indices, data
+    else:  # more (receiver, kind) pairs than uint32 rows can number
+        keys = rcv.astype(np.int64) * width + kind
+        via = K.group_sum(keys, w * y[snd], n * width).reshape(n, width)
     via[:, nk] = injected
     via *= graph.keep[:, None]
     return via
