@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit, pnjit, prange
+from ._jit import pnjit, prange
 
 #: Rows per residual chunk; row blocks must start at a multiple of this.
 CHUNK_ROWS = 2048
