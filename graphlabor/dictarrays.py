@@ -79,6 +79,12 @@ def sorted_codes(columns, dtype=np.uint32) -> tuple[pa.Array, list[np.ndarray]]:
     dtype : numpy integer type, default uint32
         Type of the codes.
 
+    Raises
+    ------
+    OverflowError
+        More distinct values than ``dtype`` can number (checked before any
+        row is mapped).
+
     Returns
     -------
     values : pyarrow.Array of string (large_string if any column is)
@@ -135,6 +141,8 @@ def sorted_codes(columns, dtype=np.uint32) -> tuple[pa.Array, list[np.ndarray]]:
         keep[codes if used[k] is None else codes[used[k]]] = True
     kept = np.flatnonzero(keep)
     values = values.take(pa.array(kept))
+    if kept.size > int(np.iinfo(dtype).max) + 1:
+        raise OverflowError(f"{kept.size} distinct values do not fit codes of type {np.dtype(dtype).name}")
     order = pc.sort_indices(values).to_numpy()
     rank = np.zeros(keep.size, dtype=dtype)  # unused values keep 0: no row maps to them
     rank[kept[order]] = np.arange(order.size, dtype=dtype)

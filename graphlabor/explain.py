@@ -25,6 +25,7 @@ import numpy as np
 from . import kernels as K
 from .errors import ConvergenceError, InputError
 from .roles import CONTRIBUTION, REVENUE
+from .solve import propagate
 
 NODE_VALUE = "(node value)"
 
@@ -67,7 +68,7 @@ class Explanation:
                 lines.append("  (none)")
             for label, value in parts[:limit]:
                 pct = 100 * value / self.attributed if self.attributed else 0.0
-                lines.append(f"  {str(label):<24} {value:>16,.6g}  {pct:6.2f}%")
+                lines.append(f"  {label!s:<24} {value:>16,.6g}  {pct:6.2f}%")
             if len(parts) > limit:
                 rest = sum(v for _, v in parts[limit:])
                 pct = 100 * rest / self.attributed if self.attributed else 0.0
@@ -129,7 +130,8 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
     if c.any() and g.nnz:
         t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, n)
         tol = 1e-13 * float(c.sum())
-        y, n_iter, residual, ok = K.power_iteration(t_indptr, t_indices, t_data, c, tol, max(run.params.max_iter, 10000))
+        # the same kernels as the forward solve (bit for bit the pull loop's result)
+        y, n_iter, residual, ok = propagate(t_indptr, t_indices, t_data, c, tol, max(run.params.max_iter, 10000))
         if not ok:
             raise ConvergenceError(n_iter, residual / float(c.sum()), 1e-13)
     else:

@@ -85,29 +85,22 @@ def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
 
     ``via[i, k] = keep[i] * sum of w * y[j]`` over the flow edges ``j -> i``
     of kind ``k``, where ``y[j] = passed[j] / W_j * held[j]`` is what sender
-    ``j`` passes per unit of flow weight. The sums are one product of ``y``
-    with a canonical CSR whose rows are (receiver, kind) pairs, built like
-    the flow matrix itself (cache-sized row blocks, duplicates merged), so
-    they do not depend on the input row order or the thread count.
+    ``j`` passes per unit of flow weight: one product of ``y`` with the flow
+    weights split by kind (:attr:`FlowGraph.by_label`, a canonical CSR), so
+    the sums do not depend on the input row order or the thread count.
     """
-    from .kernels.bucket import build_csr_bucketed
     from .kernels.propagate import csr_matvec
 
     n, nk = prep.n, len(prep.kind_names)
     width = nk + 1
-    snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, prep.role, c.kind)
     passed = 1.0 - graph.keep
     factor = np.divide(passed, graph.out_weight, out=np.zeros(n), where=graph.out_weight > 0)
     y = factor * held
-    if n * width <= K.MAX_NODES:
-        rows = rcv * np.uint32(width)
-        rows += kind.astype(np.uint32)
-        del rcv, kind
-        indptr, indices, data = build_csr_bucketed(rows, snd, w, n * width)
-        del rows, snd, w
-        via = csr_matvec(indptr, indices, data, y).reshape(n, width)
-        del indptr, indices, data
+    if graph.by_label is not None and graph.by_label[3] == width:
+        kptr, kidx, kdat, _ = graph.by_label
+        via = csr_matvec(kptr, kidx, kdat, y).reshape(n, width)
     else:  # more (receiver, kind) pairs than uint32 rows can number
+        snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, prep.role, c.kind)
         keys = rcv.astype(np.int64) * width + kind
         via = K.group_sum(keys, w * y[snd], n * width).reshape(n, width)
     via[:, nk] = injected
@@ -144,7 +137,8 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
 
     flow_params = params if method == "propagate" else replace(params, damping=0.0)
     with log.stage("build graph"):
-        graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params)
+        labels = (c.kind, len(prep.kind_names)) if breakdown else (None, 0)
+        graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params, *labels)
     with log.stage("solve"):
         sol = solve(graph, injected, flow_params)
         # One more step from the solver's last state x: held = s + T x.

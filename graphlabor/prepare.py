@@ -150,12 +150,13 @@ def sender_reference(src, dst, seconds, role, as_of: int) -> np.ndarray:
 
 
 def _kind_codes(kind) -> tuple[list[str], np.ndarray]:
-    """Kind names in sorted order and each edge's kind code (uint32; independent of row order)."""
+    """Kind names in sorted order and each edge's kind code (uint16; independent of row order)."""
     if len(kind) == 0:
-        return [], np.empty(0, np.uint32)
-    names, (codes,) = sorted_codes([kind], np.uint32)
-    if len(names) > np.iinfo(np.uint16).max:
-        raise InputError(f"{len(names)} distinct edge kinds: more than {np.iinfo(np.uint16).max} are not supported")
+        return [], np.empty(0, np.uint16)
+    try:
+        names, (codes,) = sorted_codes([kind], np.uint16)
+    except OverflowError:
+        raise InputError(f"more than {np.iinfo(np.uint16).max + 1} distinct edge kinds are not supported") from None
     return names.to_pylist(), codes
 
 
@@ -230,7 +231,7 @@ def prepare(
         for cls, rows in ((REVENUE, revenue_rows), (PAY, pay_rows)):
             amount = pc.fill_null(table["amount"].take(pa.array(rows)), np.nan).to_numpy()
             parts[cls] = EdgeArrays(
-                src[rows], dst[rows], kind_code[rows].astype(np.uint16), amount, None if seconds is None else seconds[rows]
+                src[rows], dst[rows], kind_code[rows], amount, None if seconds is None else seconds[rows]
             )
         del src, dst, edge_class, kind_code, table, contribution
         if half_life is not None:

@@ -71,6 +71,8 @@ def flow_edges(src, dst, weight, role, labels=None):
     -------
     senders, receivers : ndarray of uint32, shape (f,)
     w : ndarray of float64, shape (f,)
+        When every edge flows (all nodes users, all weights positive, no
+        labels), these are ``src``, ``dst`` and ``weight`` themselves.
     out_labels : ndarray, shape (f,) or None
         The labels of the selected edges, when ``labels`` is given.
 
@@ -84,6 +86,13 @@ def flow_edges(src, dst, weight, role, labels=None):
     >>> s.tolist(), r.tolist(), w.tolist()
     ([2, 1], [0, 0], [1.0, 2.0])
     """
+    if (
+        labels is None and role.shape[0] and src.dtype == np.uint32 and dst.dtype == np.uint32
+        and weight.dtype == np.float64 and not role.any() and (weight.shape[0] == 0 or weight.min() > 0.0)
+    ):
+        # every node a user (USER == 0), every weight positive: every edge flows
+        # as it is (the PageRank case); the inputs are the result, not copied
+        return src, dst, weight, None
     n = _count_flow(src, dst, weight, role)
     senders = np.empty(n, dtype=np.uint32)
     receivers = np.empty(n, dtype=np.uint32)

@@ -182,3 +182,10 @@ def test_timestamp_read_only_when_needed(tmp_path):
     no_ts = tmp_path / "no_ts.parquet"
     pq.write_table(pa.Table.from_pandas(df.drop(columns="timestamp"), preserve_index=False), no_ts)
     assert graphlabor.attribute(str(path)).nodes.equals(graphlabor.attribute(str(no_ts)).nodes)
+
+
+def test_too_many_kinds_is_one_line_error():
+    n = 65537
+    table = pa.table({"src": [f"u{i}" for i in range(n)], "dst": ["P"] * n, "kind": [f"k{i}" for i in range(n)]})
+    with pytest.raises(InputError, match="more than 65536 distinct edge kinds"):
+        graphlabor.attribute(table)
