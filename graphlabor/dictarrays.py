@@ -119,7 +119,9 @@ def sorted_codes(columns, dtype=np.uint32) -> tuple[pa.Array, list[np.ndarray]]:
                 k = seen.get(key)
                 if k is None:
                     k = seen[key] = len(pieces)
-                    pieces.append(ch.dictionary.cast(text))
+                    d = ch.dictionary.cast(text)
+                    # a null entry no row uses (a used one was rejected before) must not be hashed as null
+                    pieces.append(pc.fill_null(d, "") if d.null_count else d)
                     used.append(np.zeros(len(ch.dictionary), dtype=bool))
                 plan.append((k, ch.indices.to_numpy(zero_copy_only=False)))
             else:

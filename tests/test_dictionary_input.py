@@ -74,6 +74,13 @@ def test_shared_dictionary_hashed_once_and_unused_entries_dropped():
     assert codes.tolist() == [2, 0, 1, 2, 2]
 
 
+def test_unused_null_dictionary_entry_is_ignored():
+    d = pa.array(["b", None, "a"])
+    col = pa.DictionaryArray.from_arrays(pa.array([0, 2, 0], pa.int32()), d)
+    values, (codes,) = sorted_codes([col])
+    assert values.to_pylist() == ["a", "b"] and codes.tolist() == [1, 0, 1]
+
+
 def test_map_values_on_mixed_chunks():
     col = pa.chunked_array([pa.array(["x", "y"]).dictionary_encode(), pa.array(["y", "z"]).dictionary_encode()])
     got = map_values(col, lambda v: pc_equal(v, "y"), pa.bool_())

@@ -1,0 +1,115 @@
+"""Two revisions of graphlabor side by side: `graphlabor attribute` end to end, alternating runs.
+
+Usage::
+
+    python benchmarks/versions.py OLD NEW [--edges 1e7] [--reps 3]
+
+Each revision (anything ``git`` names: a commit, a tag, ``HEAD``) is exported
+with ``git archive`` and installed into its own virtual environment that sees
+this interpreter's packages (numba, pyarrow... are shared, so only graphlabor
+differs). Both then run ``graphlabor attribute`` on the same generated
+economy (``benchmarks/run.py`` caches it in ``--workdir``), alternately, and
+the medians of wall time, peak memory and each stage's time are printed as a
+Markdown table with the ratio OLD / NEW. The first run of each revision
+compiles its kernels and is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def install(rev: str, root: Path) -> Path:
+    """Install revision ``rev`` into a venv under ``root``; return its ``graphlabor`` executable."""
+    src = root / f"src-{rev}"
+    src.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    venv = root / f"venv-{rev}"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-build-isolation", str(src)], check=True)
+    return venv / "bin" / "graphlabor"
+
+
+def run_once(exe: Path, edges: Path, nodes: Path, out_dir: Path, env: dict) -> dict:
+    """One ``graphlabor attribute`` process: wall time, its own peak memory (wait4), stage times."""
+    summary = out_dir / "summary.json"
+    cmd = [str(exe), "attribute", str(edges), "--nodes", str(nodes), "-o", str(out_dir / "out.parquet"),
+           "--summary-json", str(summary), "-q"]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed")
+    stages = {s["stage"]: s["seconds"] for s in json.loads(summary.read_text())["stages"]}
+    return {"wall": wall, "peak": usage.ru_maxrss * 1024, "stages": stages}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("old")
+    ap.add_argument("new")
+    ap.add_argument("--edges", type=float, default=1e7)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
+    args = ap.parse_args()
+
+    sys.path.insert(0, str(HERE))
+    from run import (  # the economy the runner times, cached in workdir
+        SEED,
+        _generate_parquet,
+        _nodes_path,
+    )
+
+    m = int(args.edges)
+    edges = Path(args.workdir) / f"economy_{m}_s{SEED}.parquet"
+    if not edges.exists():
+        edges.parent.mkdir(parents=True, exist_ok=True)
+        _generate_parquet(edges, m)
+    nodes = _nodes_path(edges)
+    results: dict[str, list[dict]] = {args.old: [], args.new: []}
+    with tempfile.TemporaryDirectory(prefix="graphlabor-versions-") as tmp:
+        root = Path(tmp)
+        exes = {rev: install(rev, root) for rev in (args.old, args.new)}
+        for rev, exe in exes.items():  # compile (and cache) each revision's kernels once
+            env = dict(os.environ, NUMBA_CACHE_DIR=str(root / f"numba-{rev}"))
+            run_once(exe, edges, nodes, root, env)
+        for _ in range(args.reps):
+            for rev, exe in exes.items():
+                env = dict(os.environ, NUMBA_CACHE_DIR=str(root / f"numba-{rev}"))
+                results[rev].append(run_once(exe, edges, nodes, root, env))
+
+    def med(rev, key, stage=None):
+        vals = [r["stages"].get(stage) if stage else r[key] for r in results[rev]]
+        vals = [v for v in vals if v is not None]
+        return statistics.median(vals) if vals else None
+
+    stages = list(dict.fromkeys(s for rev in results for r in results[rev] for s in r["stages"]))
+    print(f"{int(args.edges):,} edges, {args.reps} alternating runs each, medians.\n")
+    print(f"| | {args.old} | {args.new} | {args.old} / {args.new} |\n|---|---|---|---|")
+    for label, key, stage, unit in (
+        [("wall (process start included)", "wall", None, "s"), ("peak memory", "peak", None, "GiB")]
+        + [(f"stage: {s}", None, s, "s") for s in stages]
+    ):
+        a, b = med(args.old, key, stage), med(args.new, key, stage)
+        scale = 2**30 if unit == "GiB" else 1
+        fa = "-" if a is None else f"{a / scale:.3g} {unit}"
+        fb = "-" if b is None else f"{b / scale:.3g} {unit}"
+        ratio = "-" if not a or not b else f"{a / b:.2f}x"
+        print(f"| {label} | {fa} | {fb} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
