@@ -38,7 +38,7 @@ def install(rev: str, root: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     venv = root / f"venv-{rev}"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-build-isolation", str(src)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", str(src)], check=True)
     return venv / "bin" / "graphlabor"
 
 
