@@ -64,6 +64,27 @@ def big(tmp_path_factory):
     return path, ids
 
 
+@pytest.fixture(scope="module")
+def until_write(big, tmp_path_factory):
+    """Seconds from start until a run's temporary output file appears (the end of the compute phase).
+
+    The moments meant for the compute phase are fractions of it, so that they
+    stay inside that phase however fast this machine and this build are.
+    """
+    edges, _ = big
+    target = tmp_path_factory.mktemp("calibrate") / "out.csv"
+    times = []
+    for _ in range(2):  # the first run may load (or compile) the kernels
+        proc = _start(edges, target)
+        t0 = time.monotonic()
+        while not _temps(target) and proc.poll() is None:
+            time.sleep(0.002)
+        times.append(time.monotonic() - t0)
+        proc.communicate(timeout=300)
+        assert proc.returncode == 0
+    return min(times)
+
+
 def _old_bytes(fmt: str) -> bytes:
     if fmt == "csv":
         return b'"node","attributed"\n1,2.5\n'
@@ -167,18 +188,20 @@ def _assert_old_or_complete(target, fmt, old: bytes, ids: np.ndarray) -> str:
     return "new"
 
 
-MOMENTS = [("compute", 1.0), ("write", 0.0), ("write", 0.05), ("write", 0.3)]
+# ("compute", fraction of the time until the write starts) or ("write", seconds after it started)
+MOMENTS = [("compute", 0.7), ("write", 0.0), ("write", 0.05), ("write", 0.3)]
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_sigkill_leaves_old_or_complete_output(big, tmp_path, fmt):
+def test_sigkill_leaves_old_or_complete_output(big, until_write, tmp_path, fmt):
     edges, ids = big
     target = tmp_path / f"out.{fmt}"
     old = _old_bytes(fmt)
     phases = []
     for when, delay in MOMENTS:
         target.write_bytes(old)
-        proc, phase = _run_and_signal(edges, target, signal.SIGKILL, when, delay)
+        at = delay * until_write if when == "compute" else delay
+        proc, phase = _run_and_signal(edges, target, signal.SIGKILL, when, at)
         outcome = _assert_old_or_complete(target, fmt, old, ids)
         if phase == "done":
             assert proc.returncode == 0 and outcome == "new", proc.err_text
@@ -217,13 +240,14 @@ def test_sigkill_leftover_temp_is_removed_by_next_run(big, tmp_path):
     assert _temps(target) == []
 
 
-@pytest.mark.parametrize("when,delay", [("compute", 1.5), ("write", 0.0)])
-def test_sigint_exits_130_without_partial_file(big, tmp_path, when, delay):
+@pytest.mark.parametrize("when,delay", [("compute", 0.8), ("write", 0.0)])
+def test_sigint_exits_130_without_partial_file(big, until_write, tmp_path, when, delay):
     edges, ids = big
     target = tmp_path / "out.csv"
     old = _old_bytes("csv")
     target.write_bytes(old)
-    proc, phase = _run_and_signal(edges, target, signal.SIGINT, when, delay)
+    at = delay * until_write if when == "compute" else delay
+    proc, phase = _run_and_signal(edges, target, signal.SIGINT, when, at)
     assert phase == when, f"signal meant for the {when} phase landed in {phase!r}"
     assert proc.returncode == 130, proc.err_text
     assert "interrupted" in proc.err_text and "Traceback" not in proc.err_text, proc.err_text
