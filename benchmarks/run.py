@@ -459,9 +459,13 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
     ap.add_argument("--check-out", help=argparse.SUPPRESS)
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite RESULTS.md from results.json and NOTES.md (after editing the notes); measures nothing")
     args = ap.parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.render:
+        return _write(json.loads(Path(args.json).read_text()), args)
 
     command = "python benchmarks/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     if args.quick:
