@@ -23,36 +23,44 @@ PLATFORM = 1
 ADVERTISER = 2
 
 
-@njit
-def _count_flow(src, dst, weight, role):
-    n = 0
-    for k in range(src.shape[0]):
-        if weight[k] > 0.0 and role[src[k]] == USER:
-            r = role[dst[k]]
-            if r == USER or r == PLATFORM:
-                n += 1
-    return n
+#: Input rows per parallel task of :func:`flow_edges` (the output order never depends on it)
+FLOW_BLOCK = 1 << 16
 
 
-@njit
-def _fill_flow(src, dst, weight, role, labels, senders, receivers, w, out_labels):
-    p = 0
+@pnjit
+def _count_flow(src, dst, weight, role, counts):
+    m = src.shape[0]
+    for t in prange(counts.shape[0]):
+        n = 0
+        for k in range(t * FLOW_BLOCK, min((t + 1) * FLOW_BLOCK, m)):
+            if weight[k] > 0.0 and role[src[k]] == USER:
+                r = role[dst[k]]
+                if r == USER or r == PLATFORM:
+                    n += 1
+        counts[t] = n
+
+
+@pnjit
+def _fill_flow(src, dst, weight, role, labels, offsets, senders, receivers, w, out_labels):
+    m = src.shape[0]
     with_labels = out_labels.shape[0] > 0
-    for k in range(src.shape[0]):
-        if weight[k] > 0.0 and role[src[k]] == USER:
-            r = role[dst[k]]
-            if r == USER:
-                senders[p] = src[k]
-                receivers[p] = dst[k]
-            elif r == PLATFORM:
-                senders[p] = dst[k]
-                receivers[p] = src[k]
-            else:
-                continue
-            w[p] = weight[k]
-            if with_labels:
-                out_labels[p] = labels[k]
-            p += 1
+    for t in prange(offsets.shape[0] - 1):
+        p = offsets[t]  # each block writes its own slice, in input order
+        for k in range(t * FLOW_BLOCK, min((t + 1) * FLOW_BLOCK, m)):
+            if weight[k] > 0.0 and role[src[k]] == USER:
+                r = role[dst[k]]
+                if r == USER:
+                    senders[p] = src[k]
+                    receivers[p] = dst[k]
+                elif r == PLATFORM:
+                    senders[p] = dst[k]
+                    receivers[p] = src[k]
+                else:
+                    continue
+                w[p] = weight[k]
+                if with_labels:
+                    out_labels[p] = labels[k]
+                p += 1
 
 
 def flow_edges(src, dst, weight, role, labels=None):
@@ -93,16 +101,20 @@ def flow_edges(src, dst, weight, role, labels=None):
         # every node a user (USER == 0), every weight positive: every edge flows
         # as it is (the PageRank case); the inputs are the result, not copied
         return src, dst, weight, None
-    n = _count_flow(src, dst, weight, role)
+    counts = np.empty((src.shape[0] + FLOW_BLOCK - 1) // FLOW_BLOCK, dtype=np.int64)
+    _count_flow(src, dst, weight, role, counts)
+    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    n = int(offsets[-1])
     senders = np.empty(n, dtype=np.uint32)
     receivers = np.empty(n, dtype=np.uint32)
     w = np.empty(n, dtype=np.float64)
     if labels is None:
         dummy = np.empty(0, dtype=np.uint16)
-        _fill_flow(src, dst, weight, role, dummy, senders, receivers, w, dummy)
+        _fill_flow(src, dst, weight, role, dummy, offsets, senders, receivers, w, dummy)
         return senders, receivers, w, None
     out_labels = np.empty(n, dtype=labels.dtype)
-    _fill_flow(src, dst, weight, role, labels, senders, receivers, w, out_labels)
+    _fill_flow(src, dst, weight, role, labels, offsets, senders, receivers, w, out_labels)
     return senders, receivers, w, out_labels
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from graphlabor.kernels.classify import (
     CONTRIBUTION,
     PAY,
@@ -70,3 +71,30 @@ def test_roles_match_masks(e):
     role, platform = _roles_by_masks(n, src, dst, edge_class)
     assert infer_roles(n, src, dst, edge_class).tolist() == role.tolist()
     assert ((node_evidence(src, dst, edge_class, n) & 1) != 0).tolist() == platform.tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_split_across_blocks(threads):
+    """Several parallel blocks and a partial last one: the same rows in input order as the masks."""
+    import numba
+    from graphlabor.kernels.classify import SPLIT_BLOCK
+
+    rng = np.random.default_rng(11)
+    m, n = 2 * SPLIT_BLOCK + 77, 500
+    src = rng.integers(0, n, m).astype(np.uint32)
+    dst = rng.integers(0, n, m).astype(np.uint32)
+    kind = rng.integers(0, 5, m).astype(np.uint16)
+    edge_class = np.array([0, 0, 1, 2, 0], np.uint8)[kind]
+    weight = rng.random(m)
+    seconds = rng.integers(0, 10**9, m)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        (s, d, k, v, t), rev, pay = split_by_class(src, dst, kind, edge_class, weight, np.arange(5.0), seconds)
+    finally:
+        numba.set_num_threads(before)
+    c = edge_class == 0
+    assert s.tolist() == src[c].tolist() and d.tolist() == dst[c].tolist() and t.tolist() == seconds[c].tolist()
+    assert k.tolist() == kind[c].tolist()
+    assert v.tolist() == (weight[c] * np.arange(5.0)[kind[c]]).tolist()
+    assert rev.tolist() == np.flatnonzero(edge_class == 1).tolist() and pay.tolist() == np.flatnonzero(edge_class == 2).tolist()

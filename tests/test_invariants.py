@@ -100,7 +100,8 @@ def test_scaling_all_amounts_scales_the_result(econ, exact_c, c):
 @given(economies(), st.floats(0.01, 100))
 def test_scaling_contribution_weights_into_one_platform_changes_nothing(econ, c):
     rows, damping, share = econ
-    platform = "p0"
+    # a platform: a node that receives revenue (one that receives none is inferred a user)
+    platform = next(d for _, d, k, _, _ in rows if k == "spend")
     users = {r[0] for r in rows if r[2] in CONTRIB}
     scaled = [
         (s, d, k, w * c, a) if (k in CONTRIB and d == platform and s in users) else (s, d, k, w, a)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import reference
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphlabor import kernels as K
-import reference
 
 
 def _random_coo(seed, n_rows, n_cols, m, *, dyadic=False):
@@ -251,3 +251,30 @@ def test_flow_edges_orientation():
     # user->platform: platform sends to user; user->user: same direction;
     # platform->user, user->advertiser, advertiser->platform and zero weights carry nothing
     assert got == sorted([(2, 0, 1.0, 0), (1, 0, 2.0, 1), (0, 1, 3.0, 2), (2, 3, 6.0, 5)])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_flow_edges_across_blocks_match_masks(threads):
+    """Several parallel blocks (and a partial last one): the same rows, in input order, as NumPy masks."""
+    import numba
+    from graphlabor.kernels.flow import FLOW_BLOCK
+
+    rng = np.random.default_rng(5)
+    n, m = 1000, 3 * FLOW_BLOCK + 123
+    src = rng.integers(0, n, m).astype(np.uint32)
+    dst = rng.integers(0, n, m).astype(np.uint32)
+    w = np.where(rng.random(m) < 0.1, 0.0, rng.random(m))
+    role = rng.choice(np.array([0, 0, 0, 1, 2], np.int8), n)
+    labels = rng.integers(0, 7, m).astype(np.uint16)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        s, r, fw, lab = K.flow_edges(src, dst, w, role, labels)
+    finally:
+        numba.set_num_threads(before)
+    uu = (w > 0) & (role[src] == 0) & (role[dst] == 0)
+    up = (w > 0) & (role[src] == 0) & (role[dst] == 1)
+    keep = uu | up
+    assert s.tolist() == np.where(up, dst, src)[keep].tolist()
+    assert r.tolist() == np.where(up, src, dst)[keep].tolist()
+    assert fw.tolist() == w[keep].tolist() and lab.tolist() == labels[keep].tolist()
