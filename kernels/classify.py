@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit, pnjit, prange
+from ._jit import njit
 
 CONTRIBUTION = 0
 REVENUE = 1
@@ -61,43 +61,45 @@ def node_evidence(src, dst, edge_class, n):
     return flags
 
 
-#: Input rows per parallel task of :func:`split_by_class` (the output order never depends on it)
-SPLIT_BLOCK = 1 << 16
+@njit
+def _class_counts(edge_class):
+    counts = np.zeros(3, dtype=np.int64)
+    for k in range(edge_class.shape[0]):
+        counts[edge_class[k]] += 1
+    return counts
 
 
-@pnjit
-def _class_counts(edge_class, counts):
-    m = edge_class.shape[0]
-    for t in prange(counts.shape[0]):
-        for k in range(t * SPLIT_BLOCK, min((t + 1) * SPLIT_BLOCK, m)):
-            counts[t, edge_class[k]] += 1
-
-
-@pnjit
-def _split(src, dst, kind, edge_class, weight, weight_of_kind, seconds, offsets,
-           c_src, c_dst, c_kind, c_value, c_sec, r_rows, p_rows):
-    m = src.shape[0]
+@njit
+def _split(src, dst, kind, edge_class, weight, weight_of_kind, seconds, counts):
+    m0, m1, m2 = counts[0], counts[1], counts[2]
     timed = seconds.shape[0] > 0
-    for t in prange(offsets.shape[0]):
-        a = offsets[t, 0]  # each block writes its own slice of each class, in input order
-        b = offsets[t, 1]
-        c = offsets[t, 2]
-        for k in range(t * SPLIT_BLOCK, min((t + 1) * SPLIT_BLOCK, m)):
-            cls = edge_class[k]
-            if cls == CONTRIBUTION:
-                c_src[a] = src[k]
-                c_dst[a] = dst[k]
-                c_kind[a] = kind[k]
-                c_value[a] = weight[k] * weight_of_kind[kind[k]]
-                if timed:
-                    c_sec[a] = seconds[k]
-                a += 1
-            elif cls == REVENUE:
-                r_rows[b] = k
-                b += 1
-            else:
-                p_rows[c] = k
-                c += 1
+    c_src = np.empty(m0, np.uint32)
+    c_dst = np.empty(m0, np.uint32)
+    c_kind = np.empty(m0, np.uint16)
+    c_value = np.empty(m0, np.float64)
+    c_sec = np.empty(m0 if timed else 0, np.int64)
+    r_rows = np.empty(m1, np.int64)
+    p_rows = np.empty(m2, np.int64)
+    a = 0
+    b = 0
+    c = 0
+    for k in range(src.shape[0]):
+        cls = edge_class[k]
+        if cls == CONTRIBUTION:
+            c_src[a] = src[k]
+            c_dst[a] = dst[k]
+            c_kind[a] = kind[k]
+            c_value[a] = weight[k] * weight_of_kind[kind[k]]
+            if timed:
+                c_sec[a] = seconds[k]
+            a += 1
+        elif cls == REVENUE:
+            r_rows[b] = k
+            b += 1
+        else:
+            p_rows[c] = k
+            c += 1
+    return c_src, c_dst, c_kind, c_value, c_sec, r_rows, p_rows
 
 
 def split_by_class(src, dst, kind, edge_class, weight, weight_of_kind, seconds=None):
@@ -134,26 +136,12 @@ def split_by_class(src, dst, kind, edge_class, weight, weight_of_kind, seconds=N
     ([0, 2], [2.0, 6.0], [1], [], True)
     """
     edge_class = np.ascontiguousarray(edge_class, dtype=np.uint8)
-    m = edge_class.shape[0]
-    counts = np.zeros(((m + SPLIT_BLOCK - 1) // SPLIT_BLOCK, 3), dtype=np.int64)
-    _class_counts(edge_class, counts)
-    offsets = np.zeros_like(counts)
-    np.cumsum(counts[:-1], axis=0, out=offsets[1:])
-    totals = counts.sum(axis=0)
+    counts = _class_counts(edge_class)
     timed = seconds is not None
     sec = np.ascontiguousarray(seconds, dtype=np.int64) if timed else np.empty(0, np.int64)
-    m0 = int(totals[CONTRIBUTION])
-    c_src = np.empty(m0, np.uint32)
-    c_dst = np.empty(m0, np.uint32)
-    c_kind = np.empty(m0, np.uint16)
-    c_value = np.empty(m0, np.float64)
-    c_sec = np.empty(m0 if timed else 0, np.int64)
-    r_rows = np.empty(int(totals[REVENUE]), np.int64)
-    p_rows = np.empty(int(totals[PAY]), np.int64)
-    _split(
+    c_src, c_dst, c_kind, c_value, c_sec, r_rows, p_rows = _split(
         np.ascontiguousarray(src, dtype=np.uint32), np.ascontiguousarray(dst, dtype=np.uint32),
         np.ascontiguousarray(kind), edge_class, np.ascontiguousarray(weight, dtype=np.float64),
-        np.ascontiguousarray(weight_of_kind, dtype=np.float64), sec, offsets,
-        c_src, c_dst, c_kind, c_value, c_sec, r_rows, p_rows,
+        np.ascontiguousarray(weight_of_kind, dtype=np.float64), sec, counts,
     )
     return (c_src, c_dst, c_kind, c_value, c_sec if timed else None), r_rows, p_rows
