@@ -176,7 +176,7 @@ def _model_kwargs(o: dict) -> dict:
 @click.option("--group-by", help="A nodes-file column (family, country...): per-group statistics of users.")
 @click.option("--groups", "groups_out", type=click.Path(), help="Write the --group-by table to a file.")
 @click.option("--min-wage", type=float, help="With nodes-file hours: flag users whose value per hour reaches it while their pay does not.")
-@click.option("--no-breakdown", is_flag=True, help="Skip the per-kind via_* columns (saves a pass over the edges).")
+@click.option("--no-breakdown", is_flag=True, help="Skip the per-kind via_* columns (the flow graph is then built without its split by kind).")
 @click.option("--top", type=click.IntRange(0), default=10, show_default=True, help="Top users to print when no -o is given.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
