@@ -24,11 +24,6 @@ def chunks_of(col) -> list:
     return list(col.chunks) if isinstance(col, pa.ChunkedArray) else [col]
 
 
-def is_text_dictionary(t: pa.DataType) -> bool:
-    """True for ``dictionary<string>`` (the dictionary form kept by graphlabor)."""
-    return pa.types.is_dictionary(t) and pa.types.is_string(t.value_type)
-
-
 def map_values(col, fn, out_type: pa.DataType) -> pa.ChunkedArray:
     """``fn`` applied to every value of a text column, computed once per distinct value.
 

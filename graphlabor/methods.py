@@ -137,8 +137,8 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
 
     flow_params = params if method == "propagate" else replace(params, damping=0.0)
     with log.stage("build graph"):
-        labels = (c.kind, len(prep.kind_names)) if breakdown else (None, 0)
-        graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params, *labels)
+        graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params,
+                                 labels=c.kind if breakdown else None, n_labels=len(prep.kind_names))
     with log.stage("solve"):
         sol = solve(graph, injected, flow_params)
         # One more step from the solver's last state x: held = s + T x.

@@ -17,11 +17,7 @@ import pyarrow.compute as pc
 from .dictarrays import sorted_codes
 from .edges import KindClasses, load_edges
 from .errors import InputError, ParameterError
-from .kernels.classify import (
-    RECEIVES_REVENUE_OR_SENDS_PAY,
-    node_evidence,
-    split_by_class,
-)
+from .kernels.classify import node_evidence, split_by_class
 from .node_index import NodeIndex, encode
 from .nodes import load_nodes
 from .params import ModelParams
@@ -31,6 +27,7 @@ from .roles import (
     REVENUE,
     apply_declared,
     check_declared,
+    platform_evidence,
     roles_from_evidence,
 )
 from .timeaxis import decay_factors, parse_duration, parse_instant, to_epoch_seconds
@@ -208,7 +205,7 @@ def prepare(
         if nt is not None and nt.role is not None:
             role = apply_declared(role, codes[2], nt.role.to_pylist(), nt.source)
             check_declared(
-                role, (evidence & RECEIVES_REVENUE_OR_SENDS_PAY) != 0, index.ids, et.locate,
+                role, platform_evidence(evidence), index.ids, et.locate,
                 src, dst, edge_class, lambda r, kc=kind_code: kind_names[kc[r]], nt.source, node_codes=codes[2],
             )
         seconds = None

@@ -60,7 +60,7 @@ def roles_from_evidence(flags: np.ndarray) -> np.ndarray:
     """Roles from :func:`graphlabor.kernels.classify.node_evidence` flags."""
     role = np.full(flags.shape[0], USER, dtype=np.int8)
     role[(flags & (SENDS_REVENUE | OTHER_ENDPOINT)) == SENDS_REVENUE] = ADVERTISER
-    role[(flags & RECEIVES_REVENUE_OR_SENDS_PAY) != 0] = PLATFORM
+    role[platform_evidence(flags)] = PLATFORM
     return role
 
 
@@ -101,6 +101,6 @@ def check_declared(role, evidence, ids, locate, src, dst, edge_class, kind_of_ro
     )
 
 
-def platform_evidence(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
-    """Nodes that receive a revenue edge or send a pay edge."""
-    return (node_evidence(src, dst, edge_class, n) & RECEIVES_REVENUE_OR_SENDS_PAY) != 0
+def platform_evidence(flags: np.ndarray) -> np.ndarray:
+    """Nodes that receive a revenue edge or send a pay edge, from :func:`node_evidence` flags."""
+    return (flags & RECEIVES_REVENUE_OR_SENDS_PAY) != 0
