@@ -272,7 +272,7 @@ def side_by_side(g, s, reps: int) -> dict:
 
     variants = [("graphlabor blocked", blocked, (1, 2)), ("graphlabor pull", pull, (1, 2)), ("scipy", scipy_loop, (1,))]
     times = {f"{name} {t}t": [] for name, _, th in variants for t in th}
-    for name, fn, th in variants:  # warm up
+    for _name, fn, th in variants:  # warm up
         for t in th:
             numba.set_num_threads(t)
             fn()
@@ -370,7 +370,7 @@ def end_to_end(workdir: Path, m: int, reps: int, timeout: int) -> dict:
     exe = shutil.which("graphlabor")
     base = [exe] if exe else [sys.executable, "-m", "graphlabor"]
     runs = []
-    for rep in range(reps):
+    for _rep in range(reps):
         out = workdir / f"e2e_{m}.parquet"
         js = workdir / f"e2e_{m}.json"
         cmd = base + ["attribute", str(edges), "--nodes", str(nodes), "-o", str(out), "--summary-json", str(js), "-q"]

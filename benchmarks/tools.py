@@ -56,7 +56,7 @@ def scipy_build(g, alpha, tol):
 
 def scipy_solve(P, s, alpha, tol):
     x = s.copy()
-    for it in range(1, 10_001):
+    for it in range(1, 10_001):  # noqa: B007 (read after the loop)
         y = P @ x
         y += s
         err = np.abs(y - x).sum()
@@ -135,7 +135,7 @@ def graphblas_solve(P, s, alpha, tol):
     n = P.nrows
     sv = gb.Vector.from_dense(s)
     x = sv.dup()
-    for it in range(1, 10_001):
+    for it in range(1, 10_001):  # noqa: B007 (read after the loop)
         y = P.mxv(x).new()
         y(gb.binary.plus) << sv
         d = y.ewise_add(x, gb.binary.minus).new()

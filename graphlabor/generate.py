@@ -171,7 +171,7 @@ UTIL_A, UTIL_B = 9.0, 11.0
 RIDERS_PER_DRIVER = 5
 RIDER_SIGMA = 1.0
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 #: Parameters of the bundled example (``graphlabor/data/example_*.parquet``,
 #: written by ``scripts/make_example.py``): 4,000 edges, 60 users, all families.
@@ -658,16 +658,16 @@ def _check_seed(seed) -> int:
 
 def _check_time(start, span_days) -> tuple[int, int]:
     if isinstance(start, _dt.datetime):
-        dt = start if start.tzinfo else start.replace(tzinfo=_dt.timezone.utc)
+        dt = start if start.tzinfo else start.replace(tzinfo=_dt.UTC)
     elif isinstance(start, _dt.date):
-        dt = _dt.datetime(start.year, start.month, start.day, tzinfo=_dt.timezone.utc)
+        dt = _dt.datetime(start.year, start.month, start.day, tzinfo=_dt.UTC)
     else:
         try:
             dt = _dt.datetime.fromisoformat(str(start))
         except ValueError:
             raise ParameterError(f"start {start!r} is not a date (use YYYY-MM-DD)") from None
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=_dt.timezone.utc)
+            dt = dt.replace(tzinfo=_dt.UTC)
     try:
         span = float(span_days)
     except (TypeError, ValueError):

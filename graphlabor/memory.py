@@ -146,7 +146,7 @@ class MemoryEstimate:
         """The stage with the largest estimate."""
         return max(self.stages, key=self.stages.get)
 
-    def after(self, stage: str) -> "MemoryEstimate":
+    def after(self, stage: str) -> MemoryEstimate:
         """The estimate restricted to ``stage`` and the stages after it."""
         names = list(self.stages)
         keep = names[names.index(stage):]

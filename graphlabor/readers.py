@@ -104,7 +104,7 @@ def read_schema(src: Source) -> pa.Schema:
         read, parse, convert = _csv_options([], {})
         with pacsv.open_csv(src.path, read_options=read, parse_options=parse, convert_options=convert) as reader:
             schema = reader.schema
-        schema.names  # column names are decoded lazily: fail here, not later
+        _ = schema.names  # column names are decoded lazily: fail here, not later
         return schema
     except InputError:
         raise

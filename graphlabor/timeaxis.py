@@ -43,10 +43,10 @@ def parse_instant(text) -> int:
         return int(text)
     if isinstance(text, dt.datetime):
         if text.tzinfo is None:
-            text = text.replace(tzinfo=dt.timezone.utc)
+            text = text.replace(tzinfo=dt.UTC)
         return int(text.timestamp())
     if isinstance(text, dt.date):
-        return int(dt.datetime(text.year, text.month, text.day, tzinfo=dt.timezone.utc).timestamp())
+        return int(dt.datetime(text.year, text.month, text.day, tzinfo=dt.UTC).timestamp())
     s = str(text).strip()
     if re.fullmatch(r"[-+]?\d+", s):
         return int(s)

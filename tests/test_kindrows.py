@@ -18,7 +18,9 @@ def labelled_edges(draw):
     n = draw(st.integers(1, 9))
     width = draw(st.integers(1, 5))
     m = draw(st.integers(0, 60))
-    ints = lambda hi: st.lists(st.integers(0, hi), min_size=m, max_size=m)
+    def ints(hi):
+        return st.lists(st.integers(0, hi), min_size=m, max_size=m)
+
     rows = np.array(draw(ints(n * width - 1)), dtype=np.uint32)
     cols = np.array(draw(ints(n - 1)), dtype=np.uint32)
     w = np.array(draw(st.lists(st.floats(0.01, 100), min_size=m, max_size=m)))

@@ -200,7 +200,7 @@ def test_bad_bin_rows():
 
 # --------------------------------------------------------------------------- bucketed CSR build
 
-from graphlabor.kernels.bucket import build_csr_bucketed
+from graphlabor.kernels.bucket import build_csr_bucketed  # noqa: E402
 
 
 def _assert_same_csr(a, b):

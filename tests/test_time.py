@@ -24,7 +24,7 @@ from graphlabor.errors import InputError, ParameterError
 from test_methods import HYPO, REVENUE, TIGHT, Oracle, as_dict, assert_close, example_paths, infer_roles, random_economy
 
 DAY = 86400
-T0 = int(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc).timestamp())
+T0 = int(dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp())
 
 
 def _with_times(df: pd.DataFrame, seconds) -> pa.Table:
@@ -159,7 +159,7 @@ def test_sub_second_timestamps_are_floored_to_seconds():
 
 def period_start(ts: dt.datetime, period: str) -> dt.date:
     """First day (UTC) of the calendar period holding ``ts``; weeks start on Monday."""
-    d = ts.astimezone(dt.timezone.utc).date()
+    d = ts.astimezone(dt.UTC).date()
     if period == "day":
         return d
     if period == "week":
