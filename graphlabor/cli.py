@@ -311,6 +311,60 @@ def generate(out, nodes_out, n_edges, users, seed, families, ids, start, span_da
                     click.echo(f"  {k}: {v}")
 
 
+@main.command()
+@click.argument("edges", nargs=-1, required=True, type=click.Path())
+@_model_options
+@click.option("--levy", type=float, required=True, help="Share of each platform's base paid into the fund, in [0, 1].")
+@click.option("--base", type=click.Choice(["capture", "revenue"]), default="capture", show_default=True, help="Levy base: capture (revenue - pay, at least 0) or revenue.")
+@click.option("--scheme", "schemes", callback=_parse_kinds, default=None, help="Comma-separated schemes: equal, unpaid, floor (default equal,unpaid, plus floor with --floor).")
+@click.option("--floor", type=float, help="Income per hour the floor scheme tops up to (needs nodes-file hours).")
+@click.option("--group-by", help="A nodes-file column: statistics per scheme and group.")
+@click.option("-o", "--output", type=click.Path(), help="Write one row per user: paid, transfer_<scheme>, income_<scheme> (.parquet, .csv, .json, .jsonl).")
+@click.option("--summary-json", type=click.Path(), help="Write the fund and the per-scheme (and per-group) statistics as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@_handle_errors
+def redistribute(edges, levy, base, schemes, floor, group_by, output, summary_json, quiet, **o):
+    """Simulate a digital social income: a levy on platforms shared among users.
+
+    Each platform pays LEVY x its capture (or revenue) into one fund; each
+    scheme shares the fund among users: equal (the same to everyone), unpaid
+    (pro rata to unpaid value), floor (tops up income per hour to --floor,
+    lowest first). See docs/model.md.
+
+    \b
+    Example:
+      graphlabor redistribute edges.parquet --nodes nodes.parquet --levy 0.1 --floor 15 --group-by family
+    """
+    from .output import check_writable
+
+    for path, is_table in ((output, True), (summary_json, False)):
+        if path:
+            check_writable(path, table=is_table)
+    if schemes is None:
+        schemes = ("equal", "unpaid", "floor") if floor is not None else ("equal", "unpaid")
+    _set_threads(o["threads"])
+    from .pipeline import attribute as run
+
+    result = run(list(edges), o["nodes"], breakdown=False, **_model_kwargs(o))
+    dist = result.redistribute(levy, schemes=schemes, base=base, floor=floor, group_by=group_by)
+    if output:
+        from .output import write_table
+
+        write_table(dist.users, output)
+    if summary_json:
+        from .output import write_json
+
+        doc = dist.to_dict()
+        doc["inputs"] = {"edges": list(edges), "nodes": o["nodes"]}
+        doc["params"] = result.summary.params
+        write_json(doc, summary_json)
+    if quiet:
+        return
+    click.echo(dist.format())
+    if group_by:
+        _print_table(f"by {group_by}", dist.groups)
+
+
 def _print_table(title: str, table) -> None:
     click.echo(f"\n{title}")
     names = table.column_names

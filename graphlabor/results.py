@@ -210,6 +210,16 @@ class AttributionResult:
         prep, run, method = self._context
         return explain_node(prep, run, method, node, top)
 
+    def redistribute(self, levy: float, schemes=("equal", "unpaid"), base: str = "capture",
+                     floor: float | None = None, group_by: str | None = None):
+        """Simulate a digital social income funded by a levy on platforms.
+
+        See :func:`graphlabor.redistribute.redistribute`.
+        """
+        from .redistribute import redistribute
+
+        return redistribute(self, levy, schemes=schemes, base=base, floor=floor, group_by=group_by)
+
     def write(self, path: str) -> None:
         """Write the node table (Parquet, CSV or JSON by extension), atomically."""
         from .output import write_table
