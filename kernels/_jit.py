@@ -13,20 +13,28 @@ thread count.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 import numba
 
-_SERIAL = dict(nogil=True, cache=True)
-_PARALLEL = dict(nogil=True, cache=True, parallel=True)
+_SERIAL: dict[str, Any] = dict(nogil=True, cache=True)
+_PARALLEL: dict[str, Any] = dict(nogil=True, cache=True, parallel=True)
+
+# A compiled kernel is called like the Python function it compiles, so to a
+# type checker the decorators return their argument's type (Numba ignores
+# the annotations).
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def njit(fn):
+def njit(fn: _F) -> _F:
     """Compile ``fn`` as a serial, cached, nopython kernel."""
-    return numba.njit(**_SERIAL)(fn)
+    return cast(_F, numba.njit(**_SERIAL)(fn))
 
 
-def pnjit(fn):
+def pnjit(fn: _F) -> _F:
     """Compile ``fn`` as a parallel (``prange``), cached, nopython kernel."""
-    return numba.njit(**_PARALLEL)(fn)
+    return cast(_F, numba.njit(**_PARALLEL)(fn))
 
 
 prange = numba.prange

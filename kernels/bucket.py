@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from numpy.typing import ArrayLike
+
 from ._jit import njit, pnjit, prange
+from ._types import CSR, F64, U16, U32, U64
 from .csr import INDEX_DTYPE, INDPTR_DTYPE, _merge_duplicates
 from .layout import RADIX_BITS, _radix_pass
 
@@ -30,7 +33,7 @@ MAX_BLOCK_ROWS = 1 << 16
 
 
 @pnjit
-def _block_counts(rows, parts, shift, counts):
+def _block_counts(rows: U32, parts: U64, shift: int, counts: U64) -> None:
     n_parts = parts.shape[0] - 1
     one = np.uint64(1)
     for p in prange(n_parts):
@@ -40,7 +43,9 @@ def _block_counts(rows, parts, shift, counts):
 
 
 @pnjit
-def _block_scatter(rows, cols, weights, parts, shift, offsets, t_row, t_col, t_w):
+def _block_scatter(
+    rows: U32, cols: U32, weights: F64, parts: U64, shift: int, offsets: U64, t_row: U16, t_col: U32, t_w: F64
+) -> None:
     n_parts = parts.shape[0] - 1
     mask = (np.uint32(1) << np.uint32(shift)) - np.uint32(1)
     one = np.uint64(1)
@@ -57,7 +62,7 @@ def _block_scatter(rows, cols, weights, parts, shift, offsets, t_row, t_col, t_w
 
 
 @njit
-def _sort_run(data, a, b):
+def _sort_run(data: F64, a: int | np.int64, b: int | np.int64) -> None:
     """Sort ``data[a:b]`` ascending: insertion sort for short runs (no allocation)."""
     if b - a > 32:
         data[a:b] = np.sort(data[a:b])
@@ -72,7 +77,22 @@ def _sort_run(data, a, b):
 
 
 @pnjit
-def _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts, sk, sw, sr):
+def _finish_blocks(
+    bstart: U64,
+    shift: int,
+    n_rows: int,
+    bits: int,
+    t_row: U16,
+    t_col: U32,
+    t_w: F64,
+    indptr: U64,
+    indices: U32,
+    data: F64,
+    unique_counts: U64,
+    sk: U32,
+    sw: F64,
+    sr: U16,
+) -> None:
     """Per block, in cache: entries by (row, column), equal columns by weight; unique counts.
 
     A stable LSD radix sort by column (digits of at most ``RADIX_BITS`` bits,
@@ -123,11 +143,11 @@ def _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indic
                 ra, rb = rb, ra
             # then a stable counting sort by row, into place
             for t in range(m):
-                i = np.int64(ra[t])
-                q = pos[i]
+                row = np.int64(ra[t])
+                q = pos[row]
                 indices[q] = ka[t]
                 data[q] = wa[t]
-                pos[i] = q + 1
+                pos[row] = q + 1
             # equal columns: by weight (as build_csr); count unique columns
             start = a
             for i in range(nr):
@@ -153,7 +173,9 @@ def _shift_for(n_rows: int, nnz: int) -> int:
     return min(shift, MAX_BLOCK_ROWS.bit_length() - 1)
 
 
-def build_csr_bucketed(rows, cols, weights, n_rows, n_parts=None):
+def build_csr_bucketed(
+    rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int, n_parts: int | None = None
+) -> CSR:
     """Canonical CSR arrays, bit for bit those of :func:`build_csr`, built in cache-sized row blocks.
 
     Parameters

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from numpy.typing import ArrayLike
+
 from ._jit import njit
+from ._types import F64, I64, U8, U16, U32, Ints
 
 CONTRIBUTION = 0
 REVENUE = 1
@@ -22,7 +25,7 @@ OTHER_ENDPOINT = 4
 
 
 @njit
-def node_evidence(src, dst, edge_class, n):
+def node_evidence(src: U32, dst: U32, edge_class: U8, n: int) -> U8:
     """Per node, what its edges say of its role, as bit flags.
 
     Parameters
@@ -62,7 +65,7 @@ def node_evidence(src, dst, edge_class, n):
 
 
 @njit
-def _class_counts(edge_class):
+def _class_counts(edge_class: U8) -> I64:
     counts = np.zeros(3, dtype=np.int64)
     for k in range(edge_class.shape[0]):
         counts[edge_class[k]] += 1
@@ -70,7 +73,9 @@ def _class_counts(edge_class):
 
 
 @njit
-def _split(src, dst, kind, edge_class, weight, weight_of_kind, seconds, counts):
+def _split(
+    src: U32, dst: U32, kind: Ints, edge_class: U8, weight: F64, weight_of_kind: F64, seconds: I64, counts: I64
+) -> tuple[U32, U32, U16, F64, I64, I64, I64]:
     m0, m1, m2 = counts[0], counts[1], counts[2]
     timed = seconds.shape[0] > 0
     c_src = np.empty(m0, np.uint32)
@@ -102,7 +107,15 @@ def _split(src, dst, kind, edge_class, weight, weight_of_kind, seconds, counts):
     return c_src, c_dst, c_kind, c_value, c_sec, r_rows, p_rows
 
 
-def split_by_class(src, dst, kind, edge_class, weight, weight_of_kind, seconds=None):
+def split_by_class(
+    src: ArrayLike,
+    dst: ArrayLike,
+    kind: ArrayLike,
+    edge_class: ArrayLike,
+    weight: ArrayLike,
+    weight_of_kind: ArrayLike,
+    seconds: ArrayLike | None = None,
+) -> tuple[tuple[U32, U32, U16, F64, I64 | None], I64, I64]:
     """Contribution edges as arrays with their weights; rows of the revenue and pay edges.
 
     Parameters

@@ -13,7 +13,11 @@ negative-index wrap-around on every access).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from numpy.typing import ArrayLike, NDArray
 
 from ._jit import njit, pnjit, prange
 
@@ -21,9 +25,12 @@ INDPTR_DTYPE = np.uint64
 INDEX_DTYPE = np.uint32
 MAX_NODES = int(np.iinfo(np.uint32).max)
 
+CSR = tuple[NDArray[np.uint64], NDArray[np.uint32], NDArray[np.float64]]
+"""(indptr, indices, data) arrays of a canonical CSR matrix."""
+
 
 @njit
-def _row_counts(rows, n_rows):
+def _row_counts(rows: NDArray[np.integer[Any]], n_rows: int) -> NDArray[np.uint64]:
     indptr = np.zeros(n_rows + 1, dtype=np.uint64)
     for k in range(rows.shape[0]):
         indptr[rows[k] + 1] += np.uint64(1)
@@ -33,7 +40,9 @@ def _row_counts(rows, n_rows):
 
 
 @njit
-def _scatter(rows, cols, weights, indptr):
+def _scatter(
+    rows: NDArray[np.uint32], cols: NDArray[np.uint32], weights: NDArray[np.float64], indptr: NDArray[np.uint64]
+) -> tuple[NDArray[np.uint32], NDArray[np.float64]]:
     n_rows = indptr.shape[0] - 1
     m = rows.shape[0]
     pos = indptr[:n_rows].copy()
@@ -49,7 +58,7 @@ def _scatter(rows, cols, weights, indptr):
 
 
 @njit
-def _insertion_sort_pairs(idx, val, a, b):
+def _insertion_sort_pairs(idx: NDArray[np.uint32], val: NDArray[np.float64], a: int, b: int) -> None:
     for i in range(a + 1, b):
         ci = idx[i]
         vi = val[i]
@@ -63,7 +72,7 @@ def _insertion_sort_pairs(idx, val, a, b):
 
 
 @njit
-def _sort_segment(idx, val, a, b):
+def _sort_segment(idx: NDArray[np.uint32], val: NDArray[np.float64], a: int, b: int) -> None:
     if b - a <= 48:
         _insertion_sort_pairs(idx, val, a, b)
         return
@@ -85,7 +94,9 @@ def _sort_segment(idx, val, a, b):
 
 
 @pnjit
-def _canonicalize_rows(indptr, indices, data, unique_counts):
+def _canonicalize_rows(
+    indptr: NDArray[np.uint64], indices: NDArray[np.uint32], data: NDArray[np.float64], unique_counts: NDArray[np.uint64]
+) -> None:
     n_rows = indptr.shape[0] - 1
     for i in prange(n_rows):
         a = indptr[i]
@@ -105,7 +116,14 @@ def _canonicalize_rows(indptr, indices, data, unique_counts):
 
 
 @pnjit
-def _merge_duplicates(indptr, indices, data, new_indptr, new_indices, new_data):
+def _merge_duplicates(
+    indptr: NDArray[np.uint64],
+    indices: NDArray[np.uint32],
+    data: NDArray[np.float64],
+    new_indptr: NDArray[np.uint64],
+    new_indices: NDArray[np.uint32],
+    new_data: NDArray[np.float64],
+) -> None:
     n_rows = indptr.shape[0] - 1
     for i in prange(n_rows):
         a = indptr[i]
@@ -125,7 +143,7 @@ def _merge_duplicates(indptr, indices, data, new_indptr, new_indices, new_data):
             p += one
 
 
-def build_csr(rows, cols, weights, n_rows):
+def build_csr(rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int) -> CSR:
     """Build canonical CSR arrays from a weighted edge list.
 
     Parameters
@@ -184,7 +202,9 @@ def build_csr(rows, cols, weights, n_rows):
 
 
 @njit
-def _transpose(indptr, indices, data, n_cols):
+def _transpose(
+    indptr: NDArray[np.uint64], indices: NDArray[np.uint32], data: NDArray[np.float64], n_cols: int
+) -> CSR:
     n_rows = indptr.shape[0] - 1
     nnz = indices.shape[0]
     t_indptr = np.zeros(n_cols + 1, dtype=np.uint64)
@@ -205,7 +225,7 @@ def _transpose(indptr, indices, data, n_cols):
     return t_indptr, t_indices, t_data
 
 
-def transpose_csr(indptr, indices, data, n_cols):
+def transpose_csr(indptr: NDArray[np.uint64], indices: NDArray[np.uint32], data: NDArray[np.float64], n_cols: int) -> CSR:
     """Transpose canonical CSR arrays (the result is canonical too).
 
     Examples

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, pnjit, prange
+from ._types import F64, I8, I64, U32, U64, Arr
 
 USER = 0
 PLATFORM = 1
@@ -28,7 +29,7 @@ FLOW_BLOCK = 1 << 16
 
 
 @pnjit
-def _count_flow(src, dst, weight, role, counts):
+def _count_flow(src: U32, dst: U32, weight: F64, role: I8, counts: I64) -> None:
     m = src.shape[0]
     for t in prange(counts.shape[0]):
         n = 0
@@ -41,7 +42,9 @@ def _count_flow(src, dst, weight, role, counts):
 
 
 @pnjit
-def _fill_flow(src, dst, weight, role, labels, offsets, senders, receivers, w, out_labels):
+def _fill_flow(
+    src: U32, dst: U32, weight: F64, role: I8, labels: Arr, offsets: I64, senders: U32, receivers: U32, w: F64, out_labels: Arr
+) -> None:
     m = src.shape[0]
     with_labels = out_labels.shape[0] > 0
     for t in prange(offsets.shape[0] - 1):
@@ -63,7 +66,9 @@ def _fill_flow(src, dst, weight, role, labels, offsets, senders, receivers, w, o
                 p += 1
 
 
-def flow_edges(src, dst, weight, role, labels=None):
+def flow_edges(
+    src: U32, dst: U32, weight: F64, role: I8, labels: Arr | None = None
+) -> tuple[U32, U32, F64, Arr | None]:
     """Select the contribution edges that carry value, oriented sender -> receiver.
 
     Parameters
@@ -119,7 +124,7 @@ def flow_edges(src, dst, weight, role, labels=None):
 
 
 @njit
-def column_sums(indptr, indices, data, n_cols):
+def column_sums(indptr: U64, indices: U32, data: F64, n_cols: int) -> F64:
     """Sum each column of a CSR matrix, rows in order (deterministic).
 
     >>> import numpy as np
@@ -134,7 +139,7 @@ def column_sums(indptr, indices, data, n_cols):
 
 
 @pnjit
-def scale_columns(indices, data, factor):
+def scale_columns(indices: U32, data: F64, factor: F64) -> None:
     """In place: ``data[k] *= factor[indices[k]]``."""
     for k in prange(indices.shape[0]):
         data[k] *= factor[indices[k]]

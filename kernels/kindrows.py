@@ -12,13 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, pnjit, prange
+from ._types import CSR, F64, U32, U64
 
 ROWS_PER_TASK = 1024
 ONE = np.uint64(1)
 
 
 @njit
-def _merge_row(indptr, indices, data, width, i, heads, ends, out_idx, out_dat, o):
+def _merge_row(
+    indptr: U64, indices: U32, data: F64, width: int, i: int, heads: U64, ends: U64, out_idx: U32, out_dat: F64, o: np.uint64
+) -> np.uint64:
     """Merge the sorted sub-rows of node ``i`` (a k-way merge over the non-empty ones) at ``o``."""
     base = i * width
     k = 0
@@ -57,7 +60,7 @@ def _merge_row(indptr, indices, data, width, i, heads, ends, out_idx, out_dat, o
 
 
 @pnjit
-def _merge_in_place(indptr, indices, data, width, tmp_idx, tmp_dat, counts):
+def _merge_in_place(indptr: U64, indices: U32, data: F64, width: int, tmp_idx: U32, tmp_dat: F64, counts: U64) -> None:
     n = counts.shape[0]
     n_tasks = (n + ROWS_PER_TASK - 1) // ROWS_PER_TASK
     for t in prange(n_tasks):
@@ -69,7 +72,7 @@ def _merge_in_place(indptr, indices, data, width, tmp_idx, tmp_dat, counts):
 
 
 @pnjit
-def _compact(indptr, width, tmp_idx, tmp_dat, out_ptr, out_idx, out_dat):
+def _compact(indptr: U64, width: int, tmp_idx: U32, tmp_dat: F64, out_ptr: U64, out_idx: U32, out_dat: F64) -> None:
     n = out_ptr.shape[0] - 1
     for i in prange(n):
         a = indptr[i * width]
@@ -79,7 +82,7 @@ def _compact(indptr, width, tmp_idx, tmp_dat, out_ptr, out_idx, out_dat):
             a += ONE
 
 
-def merge_row_groups(indptr, indices, data, width):
+def merge_row_groups(indptr: U64, indices: U32, data: F64, width: int) -> CSR:
     """Sum each group of ``width`` consecutive rows of a canonical CSR into one row.
 
     Within the merged row, columns ascend; entries of equal column are added

@@ -59,8 +59,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from numpy.typing import ArrayLike
+
 from ._jit import njit, pnjit, prange
+from ._types import F64, I64, U16, U32, U64
 from .propagate import CHUNK_ROWS, n_chunks
+
+#: ``(src, w, local, tiles, sbound, brow, bptr)`` from :func:`blocked_layout`
+Layout = tuple[U16, F64, U16, U64, U64, U64, U64]
 
 #: Largest number of rows in one bin (``local`` is uint16).
 MAX_BIN_ROWS = 1 << 16
@@ -84,7 +90,7 @@ SENDER_PARTS = 256
 
 
 @njit
-def _bin_rows(indptr, max_rows, target_nnz):
+def _bin_rows(indptr: U64, max_rows: int, target_nnz: int) -> U64:
     """Bin boundaries on chunk boundaries: at most ``max_rows`` rows, about ``target_nnz`` entries."""
     n = indptr.shape[0] - 1
     n_ch = (n + CHUNK_ROWS - 1) // CHUNK_ROWS
@@ -103,7 +109,9 @@ def _bin_rows(indptr, max_rows, target_nnz):
 
 
 @njit
-def _radix_pass(k_in, w_in, r_in, k_out, w_out, r_out, shift, mask, cnt):
+def _radix_pass(
+    k_in: U32, w_in: F64, r_in: U16, k_out: U32, w_out: F64, r_out: U16, shift: int, mask: int, cnt: I64
+) -> None:
     """Stable counting sort of (key, weight, row) triples by the digit ``(key >> shift) & mask``.
 
     The triples move with their keys, so both passes read in order.
@@ -125,7 +133,9 @@ def _radix_pass(k_in, w_in, r_in, k_out, w_out, r_out, shift, mask, cnt):
 
 
 @njit
-def _radix_first(indptr, indices, data, r0, r1, k_out, w_out, r_out, mask, cnt):
+def _radix_first(
+    indptr: U64, indices: U32, data: F64, r0: int, r1: int, k_out: U32, w_out: F64, r_out: U16, mask: int, cnt: I64
+) -> None:
     """First radix pass, read straight from the CSR rows ``r0:r1`` (the row comes from the loop)."""
     a = indptr[r0]
     cnt[: mask + 2] = 0
@@ -146,7 +156,9 @@ def _radix_first(indptr, indices, data, r0, r1, k_out, w_out, r_out, mask, cnt):
 
 
 @pnjit
-def _fill_bins(indptr, indices, data, brow, bits, src, w, local, sk, sw, sr):
+def _fill_bins(
+    indptr: U64, indices: U32, data: F64, brow: U64, bits: int, src: U32, w: F64, local: U16, sk: U32, sw: F64, sr: U16
+) -> None:
     """Each bin's CSR entries, stably sorted by sender (receivers stay ascending).
 
     An LSD radix sort with digits of at most :data:`RADIX_BITS` bits. Lane
@@ -188,7 +200,7 @@ def _fill_bins(indptr, indices, data, brow, bits, src, w, local, sk, sw, sr):
 
 
 @njit
-def _coarse_out_degrees(indices, shift, n_units):
+def _coarse_out_degrees(indices: U32, shift: int, n_units: int) -> U64:
     """Entries per unit of ``2**shift`` consecutive senders (a small array: no cache misses)."""
     deg = np.zeros(n_units, dtype=np.uint64)
     one = np.uint64(1)
@@ -198,7 +210,7 @@ def _coarse_out_degrees(indices, shift, n_units):
 
 
 @njit
-def _sender_blocks(deg, unit, n, max_units, target):
+def _sender_blocks(deg: U64, unit: int, n: int, max_units: int, target: int) -> U64:
     """Sender block boundaries on multiples of ``unit`` senders: at most ``max_units`` units, about ``target`` entries."""
     n_units = deg.shape[0]
     bounds = np.empty(n_units + 2, dtype=np.uint64)
@@ -217,7 +229,7 @@ def _sender_blocks(deg, unit, n, max_units, target):
 
 
 @pnjit
-def _tile_bounds(brow, indptr, src, sbound, tiles, rel):
+def _tile_bounds(brow: U64, indptr: U64, src: U32, sbound: U64, tiles: U64, rel: U16) -> None:
     """Tile boundaries per bin, and each sender relative to its block's first sender."""
     nb = brow.shape[0] - 1
     n_b = sbound.shape[0]
@@ -235,7 +247,14 @@ def _tile_bounds(brow, indptr, src, sbound, tiles, rel):
             base = lim
 
 
-def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_nnz=None):
+def blocked_layout(
+    indptr: ArrayLike,
+    indices: ArrayLike,
+    data: ArrayLike,
+    bin_rows: int | None = None,
+    sender_rows: int | None = None,
+    bin_nnz: int | None = None,
+) -> Layout:
     """Arrange a receiver-major CSR matrix in sender-sorted row blocks.
 
     Parameters
@@ -317,7 +336,9 @@ def blocked_layout(indptr, indices, data, bin_rows=None, sender_rows=None, bin_n
 
 
 @pnjit
-def _step(tiles, sbound, src, w, local, brow, x, s, out, partials):
+def _step(
+    tiles: U64, sbound: U64, src: U16, w: F64, local: U16, brow: U64, x: F64, s: F64, out: F64, partials: F64
+) -> None:
     nb = brow.shape[0] - 1
     n_blocks = tiles.shape[0] - 1
     for b in prange(nb):
@@ -342,7 +363,7 @@ def _step(tiles, sbound, src, w, local, brow, x, s, out, partials):
             a = e
 
 
-def blocked_step(layout, x, s, out, partials):
+def blocked_step(layout: Layout, x: F64, s: F64, out: F64, partials: F64) -> float:
     """One step ``out = s + T x`` on a blocked layout (bit-identical to :func:`propagate_step`).
 
     Parameters
@@ -366,7 +387,9 @@ def blocked_step(layout, x, s, out, partials):
     return float(partials.sum())
 
 
-def blocked_power_iteration(layout, s, tol, max_iter, x0=None):
+def blocked_power_iteration(
+    layout: Layout, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None
+) -> tuple[F64, int, float, bool]:
     """:func:`power_iteration` on a blocked layout; same results bit for bit.
 
     Parameters

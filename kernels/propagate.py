@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from numpy.typing import ArrayLike
+
 from ._jit import pnjit, prange
+from ._types import F64, U32, U64
 
 #: Rows per residual chunk; row blocks must start at a multiple of this.
 CHUNK_ROWS = 2048
 
 
 @pnjit
-def _step(indptr, indices, data, x, s, out, row0, partials):
+def _step(indptr: U64, indices: U32, data: F64, x: F64, s: F64, out: F64, row0: int, partials: F64) -> None:
     n_rows = indptr.shape[0] - 1
     n_chunks = partials.shape[0]
     for c in prange(n_chunks):
@@ -43,7 +46,7 @@ def _step(indptr, indices, data, x, s, out, row0, partials):
 
 
 @pnjit
-def _matvec(indptr, indices, data, x, out):
+def _matvec(indptr: U64, indices: U32, data: F64, x: F64, out: F64) -> None:
     for i in prange(indptr.shape[0] - 1):
         acc = 0.0
         for k in range(indptr[i], indptr[i + 1]):
@@ -51,7 +54,7 @@ def _matvec(indptr, indices, data, x, out):
         out[i] = acc
 
 
-def csr_matvec(indptr, indices, data, x):
+def csr_matvec(indptr: U64, indices: U32, data: F64, x: ArrayLike) -> F64:
     """``A @ x`` for a CSR matrix; each row's products added in the row's column order.
 
     The result depends only on the arrays (a canonical CSR from
@@ -68,12 +71,14 @@ def csr_matvec(indptr, indices, data, x):
     return out
 
 
-def n_chunks(n_rows):
+def n_chunks(n_rows: int) -> int:
     """Number of residual chunks for ``n_rows`` rows."""
     return (int(n_rows) + CHUNK_ROWS - 1) // CHUNK_ROWS
 
 
-def propagate_step(indptr, indices, data, x, s, out, row0=0, partials=None):
+def propagate_step(
+    indptr: U64, indices: U32, data: F64, x: F64, s: F64, out: F64, row0: int = 0, partials: F64 | None = None
+) -> float:
     """One propagation step on a block of rows: ``out = s + T[rows] @ x``.
 
     Parameters
@@ -126,7 +131,9 @@ def propagate_step(indptr, indices, data, x, s, out, row0=0, partials=None):
     return float(partials.sum())
 
 
-def power_iteration(indptr, indices, data, s, tol, max_iter, x0=None):
+def power_iteration(
+    indptr: U64, indices: U32, data: F64, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None
+) -> tuple[F64, int, float, bool]:
     """Solve ``x = s + T x`` by repeated propagation steps.
 
     Parameters

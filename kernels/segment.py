@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from numpy.typing import ArrayLike
+
 from ._jit import njit, pnjit, prange
+from ._types import F64, U64, Ints
 from .csr import _row_counts as _counting_offsets
 
 
 @njit
-def _scatter_values(keys, values, offsets):
+def _scatter_values(keys: Ints, values: F64, offsets: U64) -> F64:
     n_groups = offsets.shape[0] - 1
     pos = offsets[:n_groups].copy()
     out = np.empty(values.shape[0], dtype=np.float64)
@@ -27,7 +30,7 @@ def _scatter_values(keys, values, offsets):
 
 
 @pnjit
-def _sorted_group_sums(grouped, offsets, sums):
+def _sorted_group_sums(grouped: F64, offsets: U64, sums: F64) -> None:
     n_groups = offsets.shape[0] - 1
     for g in prange(n_groups):
         a = offsets[g]
@@ -42,7 +45,7 @@ def _sorted_group_sums(grouped, offsets, sums):
             sums[g] = acc
 
 
-def group_sum(keys, values, n_groups):
+def group_sum(keys: ArrayLike, values: ArrayLike, n_groups: int) -> F64:
     """Sum ``values`` by integer ``keys``, independently of row order.
 
     Parameters
