@@ -74,7 +74,7 @@ def platform_table(ids: pa.Array, role: np.ndarray, run) -> pa.Table:
     """
     plat = np.flatnonzero(role == K.PLATFORM)
     g = run.graph
-    contributors = np.bincount(g.indices, minlength=g.n)[plat] if g.nnz else np.zeros(plat.size, np.int64)
+    contributors = g.entries_per_sender()[plat] if g.nnz else np.zeros(plat.size, np.int64)
     revenue = run.revenue_in[plat]
     passed = run.held[plat] - run.kept[plat]
     paid_out = run.paid_out[plat]

@@ -64,6 +64,10 @@ class FlowGraph:
     def nnz(self) -> int:
         return int(self.indices.shape[0])
 
+    def entries_per_sender(self) -> np.ndarray:
+        """Number of entries of each column of ``T`` (distinct receivers of each sender)."""
+        return np.bincount(self.indices, minlength=self.n)
+
 
 def pass_fractions(role: np.ndarray, out_weight: np.ndarray, params: ModelParams) -> np.ndarray:
     """Share of held value each node passes on (0 where it has nowhere to pass)."""

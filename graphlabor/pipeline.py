@@ -45,6 +45,8 @@ def attribute(
     src_col: str | None = None,
     dst_col: str | None = None,
     log: StageLog | None = None,
+    engine: str = "local",
+    client=None,
 ) -> AttributionResult:
     """Attribute injected value to the nodes whose contributions produced it.
 
@@ -92,6 +94,12 @@ def attribute(
         Names of the id columns when they are not ``src``/``dst``.
     log : StageLog, optional
         Receives the time and memory of each stage.
+    engine : {"local", "dask"}, default "local"
+        ``"dask"`` runs every stage on a Dask cluster (see
+        docs/distributed.md), with the same results bit for bit.
+    client : distributed.Client, optional
+        With ``engine="dask"``: the cluster to use (default: start a
+        ``LocalCluster`` of one worker process per core, and close it after).
 
     Returns
     -------
@@ -129,6 +137,16 @@ def attribute(
         raise ParameterError(f"min_wage must be a number >= 0, got {min_wage!r}")
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     log = log if log is not None else StageLog(verbose=False)
+    if engine == "dask":
+        return _attribute_dask(
+            edges, nodes, params, kinds, client=client, method=method, half_life=half_life, as_of=as_of,
+            period=period, group_by=group_by, min_wage=min_wage, breakdown=breakdown, src_col=src_col,
+            dst_col=dst_col, log=log,
+        )
+    if engine != "local":
+        raise ParameterError(f"engine must be 'local' or 'dask', got {engine!r}")
+    if client is not None:
+        raise ParameterError("client is for engine='dask'")
     check_before_reading(edges)  # from file metadata: stop before reading what cannot fit
     prep = prepare(
         edges, nodes, params, kinds, src_col=src_col, dst_col=dst_col,
@@ -183,6 +201,34 @@ def attribute(
         nodes_table, summary, log.as_dicts(), platforms=platforms, groups=groups,
         periods=summaries if period is not None else None, context=context,
     )
+
+
+def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, as_of, period, group_by, min_wage,
+                    breakdown, src_col, dst_col, log) -> AttributionResult:
+    """The Dask engine's stages (:mod:`graphlabor.distributed`), then the same result tables."""
+    from .distributed.cluster import connect
+    from .distributed.engine import attribute_dask, check_options
+
+    check_options(method, half_life=half_life, as_of=as_of, period=period)
+    with connect(client) as c:
+        prep, run = attribute_dask(
+            edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
+            src_col=src_col, dst_col=dst_col, log=log,
+        )
+    if group_by is not None and (prep.extra is None or group_by not in prep.extra.column_names):
+        raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
+    hours = prep.column("hours")
+    if min_wage is not None and hours is None:
+        raise ParameterError("--min-wage needs an 'hours' column in the nodes file")
+    with log.stage("results"):
+        table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
+        platforms = platform_table(prep.index.ids, prep.role, run)
+    groups = group_table(table, group_by) if group_by is not None else None
+    if min_wage is not None:
+        from dataclasses import replace
+
+        summary = replace(summary, below_min_wage=flagged)
+    return AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None)
 
 
 def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):

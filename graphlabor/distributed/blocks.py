@@ -1,0 +1,288 @@
+"""The flow graph by receiver row blocks, one block per worker.
+
+Rows (receivers) are split into ranges whose starts are multiples of
+:data:`~graphlabor.kernels.CHUNK_ROWS`. Each block holds the canonical CSR of
+its rows, built with the local engine's kernels from the flow edges that all
+partitions send it (canonical CSR does not depend on the order the pieces
+arrive in), and the node vectors of its rows (injected value, pay).
+
+Numbers equal to one machine's, bit for bit:
+
+- ``out_weight[j]`` (what sender ``j`` passes, summed over its CSR entries in
+  entry order, :func:`graphlabor.kernels.column_sums`) is summed by the owner
+  of ``j``'s row range from the blocks' entries, block after block, which is
+  the global entry order;
+- each block scales its entries by the factors of their senders
+  (:func:`graphlabor.kernels.scale_columns`: one product per entry);
+- a step is :func:`graphlabor.kernels.propagate_step` on the block's rows,
+  with the senders' values gathered into a local vector laid out so that the
+  block's own rows start on a chunk boundary (so its residual partials are
+  the global chunks').
+
+Each block records which senders it needs from every other block (``need``)
+and which of its rows every other block needs (``serve``): an iteration then
+moves only those values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import kernels as K
+from ..graph import pass_fractions
+from ..kernels.bucket import build_csr_bucketed
+from ..kernels.kindrows import merge_row_groups
+from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
+
+
+def block_bounds(n: int, n_blocks: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Row bounds of ``n_blocks`` blocks over ``n`` rows, starts multiples of CHUNK_ROWS.
+
+    With ``weights`` (entries per chunk of rows), blocks hold about equal
+    numbers of entries; otherwise about equal numbers of rows. Blocks may be
+    empty.
+
+    >>> block_bounds(5000, 2).tolist()
+    [0, 4096, 5000]
+    """
+    c = K.CHUNK_ROWS
+    chunks = max(1, (n + c - 1) // c)
+    if weights is not None and weights.sum() > 0:
+        cum = np.cumsum(weights, dtype=np.float64)
+        cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_blocks) / n_blocks, side="left") + 1
+    else:
+        cuts = np.round(np.arange(1, n_blocks) * chunks / n_blocks).astype(np.int64)
+    cuts = np.minimum(np.maximum.accumulate(np.clip(cuts, 0, chunks)), chunks)
+    bounds = np.concatenate([[0], cuts * c, [n]]).astype(np.int64)
+    return np.minimum(bounds, n)
+
+
+def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays):
+    """Rows of ``arrays`` grouped by the block of ``keys`` (input order kept within a block)."""
+    blk = np.searchsorted(bounds[1:-1], keys, side="right")
+    order = np.argsort(blk, kind="stable")
+    cuts = np.searchsorted(blk[order], np.arange(1, bounds.shape[0] - 1))
+    out = []
+    for b, idx in enumerate(np.split(order, cuts)):
+        out.append(tuple(a[idx] for a in arrays))
+    return out
+
+
+def flow_pieces(part, role: np.ndarray, bounds: np.ndarray, with_labels: bool) -> list:
+    """A partition's flow edges, revenue and pay, split by the block of the receiving row.
+
+    Returns one dict per block: ``flow`` (senders, receivers, weights,
+    labels), ``revenue`` (dst, amount), ``paid`` (dst, amount), ``paid_out``
+    (src, amount) and ``n_flow``.
+    """
+    s, r, w, lab = K.flow_edges(part.c_src, part.c_dst, part.c_value, role, part.c_kind if with_labels else None)
+    if lab is None:
+        lab = np.zeros(s.shape[0], np.uint16)
+    flow = _split_by_block(r, bounds, s, r, w, lab)
+    rev = _split_by_block(part.r_dst, bounds, part.r_dst, part.r_amount)
+    paid = _split_by_block(part.p_dst, bounds, part.p_dst, part.p_amount)
+    paid_out = _split_by_block(part.p_src, bounds, part.p_src, part.p_amount)
+    return [
+        {"flow": flow[b], "revenue": rev[b], "paid": paid[b], "paid_out": paid_out[b]}
+        for b in range(bounds.shape[0] - 1)
+    ]
+
+
+@dataclass
+class Block:
+    """One block of receiver rows ``[lo, hi)`` of the flow matrix and its node vectors."""
+
+    b: int
+    lo: int
+    hi: int
+    indptr: np.ndarray
+    indices: np.ndarray  # global sender codes (until :func:`localize`), then positions in the local vector
+    data: np.ndarray
+    injected: np.ndarray
+    revenue_in: np.ndarray
+    paid: np.ndarray
+    paid_out: np.ndarray
+    by_label: tuple | None
+    n_flow: int
+    senders: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint32))  # sorted distinct senders outside [lo, hi)
+    offset: int = 0  # where the block's own rows start in the local vector (a multiple of CHUNK_ROWS)
+    need: dict = field(default_factory=dict)  # block q -> rows of q (relative to q's lo) this block reads
+    serve: dict = field(default_factory=dict)  # block b -> own rows (relative to lo) block b reads
+    out_weight: np.ndarray | None = None
+    keep: np.ndarray | None = None
+    factor: np.ndarray | None = None  # passed / out_weight of own rows
+
+    @property
+    def rows(self) -> int:
+        return self.hi - self.lo
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.shape[0])
+
+
+def build_block(b: int, lo: int, hi: int, width: int, node_value, *pieces) -> Block:
+    """Build block ``b``'s CSR and node vectors from every partition's pieces for it.
+
+    ``width`` is the number of kinds + 1 to keep the flow split by kind (as
+    :func:`graphlabor.graph.build_flow_graph` with labels), or 0.
+    """
+    nb = hi - lo
+    flows = [p["flow"] for p in pieces]
+    s = np.concatenate([f[0] for f in flows]) if flows else np.empty(0, np.uint32)
+    r = (np.concatenate([f[1] for f in flows]) - np.uint32(lo)).astype(np.uint32) if flows else np.empty(0, np.uint32)
+    w = np.concatenate([f[2] for f in flows]) if flows else np.empty(0)
+    n_flow = int(s.shape[0])
+    by_label = None
+    if width:
+        lab = np.concatenate([f[3] for f in flows])
+        rows = r * np.uint32(width)
+        rows += lab.astype(np.uint32)
+        del r, lab
+        kptr, kidx, kdat = build_csr_bucketed(rows, s, w, nb * width)
+        del rows, s, w
+        by_label = (kptr, kidx, kdat, width)
+        indptr, indices, data = merge_row_groups(kptr, kidx, kdat, width)
+    else:
+        indptr, indices, data = build_csr_bucketed(r, s, w, nb)
+
+    def gsum(name):
+        keys = np.concatenate([p[name][0] for p in pieces]).astype(np.int64) - lo
+        vals = np.concatenate([p[name][1] for p in pieces])
+        return K.group_sum(keys, vals, nb)
+
+    revenue_in = gsum("revenue")
+    injected = revenue_in if node_value is None else revenue_in + node_value
+    return Block(b, lo, hi, indptr, indices, data, injected, revenue_in, gsum("paid"), gsum("paid_out"), by_label, n_flow)
+
+
+def column_pieces(block: Block, bounds: np.ndarray) -> list:
+    """The block's entries ``(sender, weight)`` in entry order, split by the block owning the sender."""
+    blk = np.searchsorted(bounds[1:-1], block.indices, side="right")
+    return [(block.indices[blk == q], block.data[blk == q]) for q in range(bounds.shape[0] - 1)]
+
+
+def weights_and_factors(q: int, lo: int, hi: int, role_q: np.ndarray, params, *pieces) -> tuple:
+    """``out_weight`` of senders ``[lo, hi)`` summed in global entry order, their keep share and scale factor."""
+    idx = np.concatenate([p[0] for p in pieces]) - np.uint32(lo) if pieces else np.empty(0, np.uint32)
+    dat = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0)
+    out_weight = K.column_sums(np.zeros(1, np.uint64), idx.astype(np.uint32), dat, hi - lo)
+    passed = pass_fractions(role_q, out_weight, params)
+    factor = np.divide(passed, out_weight, out=np.zeros(hi - lo), where=out_weight > 0)
+    return out_weight, 1.0 - passed, factor
+
+
+def needs(block: Block, bounds: np.ndarray) -> dict:
+    """For each other block q: the rows of q (relative to q's start) this block's senders are."""
+    senders = np.unique(block.indices)
+    blk = np.searchsorted(bounds[1:-1], senders, side="right")
+    return {
+        int(q): (senders[blk == q].astype(np.int64) - int(bounds[q]))
+        for q in np.unique(blk).tolist() if q != block.b
+    }
+
+
+def finish_block(block: Block, bounds: np.ndarray, weights: tuple, served: dict, *factor_pieces) -> Block:
+    """Scale the block's entries by sender, and renumber senders into the local vector.
+
+    ``served`` maps each block b to the rows of this block that b reads;
+    ``factor_pieces`` are the scale factors of the senders this block reads
+    from each other block, in block order (:attr:`Block.need`).
+    """
+    out_weight, keep, factor = weights
+    need = needs(block, bounds)
+    lo, nb = block.lo, block.rows
+    ext = np.concatenate([need[q] + int(bounds[q]) for q in sorted(need)]).astype(np.uint32) if need else np.empty(0, np.uint32)
+    ext_factor = np.concatenate(factor_pieces) if factor_pieces else np.empty(0)
+    below = int(np.searchsorted(ext, lo))
+    offset = -(-below // K.CHUNK_ROWS) * K.CHUNK_ROWS
+    # the factor of every entry's sender (one product per entry, as scale_columns)
+    g = block.indices
+    own = (g >= lo) & (g < block.hi)
+    pos = np.searchsorted(ext, g)
+    local = np.where(own, offset + (g.astype(np.int64) - lo),
+                     np.where(pos < below, offset - below + pos, offset + nb + (pos - below)))
+    f = np.where(own, factor[np.clip(g.astype(np.int64) - lo, 0, max(nb - 1, 0))] if nb else 0.0,
+                 ext_factor[np.clip(pos, 0, max(ext.shape[0] - 1, 0))] if ext.shape[0] else 0.0)
+    data = block.data.copy()
+    data *= f
+    label = None
+    if block.by_label is not None:
+        kptr, kidx, kdat, width = block.by_label
+        kown = (kidx >= lo) & (kidx < block.hi)
+        kpos = np.searchsorted(ext, kidx)
+        klocal = np.where(kown, offset + (kidx.astype(np.int64) - lo),
+                          np.where(kpos < below, offset - below + kpos, offset + nb + (kpos - below)))
+        label = (kptr, klocal.astype(np.uint32), kdat, width)
+    out = Block(
+        block.b, lo, block.hi, block.indptr, local.astype(np.uint32), data, block.injected, block.revenue_in,
+        block.paid, block.paid_out, label, block.n_flow, ext, offset, need, served, out_weight, keep, factor,
+    )
+    return out
+
+
+def local_vector(block: Block, own: np.ndarray, pieces) -> np.ndarray:
+    """The values the block's entries read: its own rows at ``offset``, the senders it reads around them."""
+    n_ext = block.senders.shape[0]
+    below = int(np.searchsorted(block.senders, block.lo))
+    x = np.zeros(block.offset + block.rows + (n_ext - below))
+    ext = np.concatenate(pieces) if pieces else np.empty(0)
+    x[block.offset - below:block.offset] = ext[:below]
+    x[block.offset:block.offset + block.rows] = own
+    x[block.offset + block.rows:] = ext[below:]
+    return x
+
+
+def served(block: Block, values: np.ndarray) -> dict:
+    """The values of own rows each other block reads."""
+    return {b: values[rows] for b, rows in block.serve.items()}
+
+
+def step(block: Block, x_own: np.ndarray, *pieces) -> tuple:
+    """One propagation step on the block: ``(new own values, residual partials per chunk, values to serve)``."""
+    out = np.empty(block.rows)
+    partials = np.empty(n_chunks(block.rows))
+    if block.rows:
+        x = local_vector(block, x_own, pieces)
+        propagate_step(block.indptr, block.indices, block.data, x, block.injected, out, block.offset, partials)
+    return out, partials, served(block, out)
+
+
+def via(block: Block, state_own: np.ndarray, *pieces) -> np.ndarray:
+    """The block's rows of the breakdown by kind (as the local engine's ``_via_propagate``)."""
+    kptr, kidx, kdat, width = block.by_label
+    y = local_vector(block, state_own, pieces)
+    v = csr_matvec(kptr, kidx, kdat, y).reshape(block.rows, width)
+    v[:, width - 1] = block.injected
+    v *= block.keep[:, None]
+    return v
+
+
+def scaled(block: Block, values: np.ndarray) -> tuple:
+    """What each own row passes per unit of flow weight given ``values``, and what to serve of it.
+
+    As the local engine's breakdown: ``(1 - keep) / out_weight * values``
+    (``1 - keep`` can differ from the pass fraction in its last bit).
+    """
+    passed = 1.0 - block.keep
+    y = np.divide(passed, block.out_weight, out=np.zeros(block.rows), where=block.out_weight > 0) * values
+    return y, served(block, y)
+
+
+def contributors(block: Block, n: int) -> np.ndarray:
+    """Entries per sender among the block's rows, by global sender code (summed over blocks: distinct receivers)."""
+    g = _global_senders(block)
+    return np.bincount(g, minlength=n) if g.size else np.zeros(n, np.int64)
+
+
+def _global_senders(block: Block) -> np.ndarray:
+    below = int(np.searchsorted(block.senders, block.lo))
+    loc = block.indices.astype(np.int64)
+    own = (loc >= block.offset) & (loc < block.offset + block.rows)
+    g = np.empty(loc.shape[0], np.int64)
+    g[own] = loc[own] - block.offset + block.lo
+    ext_pos = np.where(loc < block.offset, loc - (block.offset - below), loc - block.offset - block.rows + below)
+    g[~own] = block.senders[ext_pos[~own]]
+    return g

@@ -1,0 +1,78 @@
+"""Getting a Dask client: a given one, a scheduler's address, or a local cluster shut down after use."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+from ..errors import ParameterError
+
+
+def require_distributed():
+    """Import :mod:`distributed`, or say how to install it (one line, exit code 2)."""
+    try:
+        import distributed
+    except ImportError:
+        raise ParameterError(
+            "--engine dask needs dask.distributed: pip install 'graphlabor[distributed]'"
+        ) from None
+    return distributed
+
+
+def _threads_per_worker(n_workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(n_workers, 1))
+
+
+@contextmanager
+def connect(client=None, *, scheduler: str | None = None, workers: int | None = None, worker_memory=None):
+    """Yield a :class:`distributed.Client`.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        Used as it is (and left open).
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://host:8786``) to connect to.
+    workers : int, optional
+        Worker processes of the local cluster started when neither ``client``
+        nor ``scheduler`` is given (default: the number of cores).
+    worker_memory : str or int, optional
+        Memory limit per local worker (``"2GiB"``; default: Dask's share of
+        the machine's memory).
+
+    The local cluster (and any client this function opened) is closed when
+    the block ends, on errors and on Ctrl-C too.
+    """
+    if client is not None:
+        yield client
+        return
+    distributed = require_distributed()
+    if scheduler is not None:
+        if workers is not None or worker_memory is not None:
+            raise ParameterError("--workers and --worker-memory start a local cluster; they cannot be combined with --scheduler")
+        try:
+            c = distributed.Client(scheduler, timeout="30s")
+        except OSError as e:
+            raise ParameterError(f"--scheduler {scheduler}: cannot connect ({e})") from None
+        try:
+            yield c
+        finally:
+            c.close()
+        return
+    n = int(workers) if workers is not None else (os.cpu_count() or 1)
+    if n < 1:
+        raise ParameterError(f"--workers must be at least 1, got {n}")
+    threads = _threads_per_worker(n)
+    cluster = distributed.LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        memory_limit=worker_memory if worker_memory is not None else "auto",
+        env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        c = distributed.Client(cluster)
+        try:
+            yield c
+        finally:
+            c.close()
+    finally:
+        cluster.close()

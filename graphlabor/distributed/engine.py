@@ -1,0 +1,300 @@
+"""``graphlabor.attribute(..., engine="dask")``: the attribution on a Dask cluster.
+
+What runs where:
+
+1. per partition (a file, or a slice of an in-memory table), on the workers:
+   read and validate (:func:`~graphlabor.distributed.partitions.read_partition`),
+   local sorted distinct ids and kinds;
+2. the global id dictionary: a pairwise reduction of sorted distinct ids
+   (:func:`~graphlabor.distributed.partitions.merge_ids`); kinds (few) on the client;
+3. per partition: global codes, role evidence (OR-reduced into roles), the
+   split by class, the flow edges cut by receiver block;
+4. per block of receiver rows: its CSR, out-weights of its senders, the
+   solve (:mod:`graphlabor.distributed.solve`), the breakdown by kind;
+5. the client gathers the per-node results (never an edge) and builds the
+   output tables with the local engine's code.
+
+Every number equals the local engine's bit for bit (see
+:mod:`graphlabor.distributed.blocks`).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+
+import numpy as np
+import pyarrow as pa
+
+from .. import kernels as K
+from ..edges import KindClasses, load_edges
+from ..errors import ConvergenceError, InputError, ParameterError
+from ..node_index import NodeIndex, encode
+from ..params import ModelParams
+from ..prepare import EdgeArrays, Prepared
+from ..roles import CONTRIBUTION, PAY, REVENUE, ROLE_CODES, apply_declared, platform_evidence, roles_from_evidence
+from . import blocks as B
+from . import partitions as P
+from .solve import BlockVectors, exchange, power_iteration
+
+#: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
+UNSUPPORTED = {"half_life": None, "as_of": None, "period": None}
+SUPPORTED_METHODS = ("propagate", "direct")
+
+
+def check_options(method: str, **options) -> None:
+    """One-line error naming the first option the Dask engine cannot honour yet."""
+    for name, unset in UNSUPPORTED.items():
+        if options.get(name, unset) != unset:
+            raise ParameterError(f"--{name.replace('_', '-')} is not supported by --engine dask yet; run without it or with --engine local")
+    if method not in SUPPORTED_METHODS:
+        raise ParameterError(f"--method {method} is not supported by --engine dask yet (supported: {', '.join(SUPPORTED_METHODS)})")
+
+
+def _tree_reduce(client, fn, futures: list):
+    """Reduce futures pairwise (a balanced tree) with ``fn(a, b)``; keeps the left-to-right order."""
+    level = list(futures)
+    while len(level) > 1:
+        nxt = [client.submit(fn, level[i], level[i + 1], pure=True) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def _slice(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return arr[lo:hi]
+
+
+def _sources(client, edges, kinds, src_col, dst_col, n_slices: int):
+    """Partitions: one per file; an in-memory table is validated here, then cut into slices and scattered."""
+    from .. import readers
+
+    if isinstance(edges, (str, os.PathLike)) or (
+        isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
+    ):
+        return [s.path for s in readers.resolve(edges)]
+    et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False)
+    table = et.table.combine_chunks()
+    m = table.num_rows
+    cuts = np.linspace(0, m, max(1, min(n_slices, m)) + 1).astype(np.int64)
+    return [client.scatter(table.slice(a, b - a)) for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def _workers(client) -> list[str]:
+    return sorted(client.scheduler_info()["workers"])
+
+
+def attribute_dask(
+    edges, nodes, params: ModelParams, kinds: KindClasses, *, client, method: str = "propagate",
+    breakdown: bool = True, src_col=None, dst_col=None, n_blocks: int | None = None, log=None,
+    max_gather_nodes: int | None = None,
+):
+    """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
+
+    ``prep`` holds the node index, roles and kinds (no edges); ``run`` the
+    per-node vectors. See :mod:`graphlabor.distributed.engine`.
+    """
+    from ..methods import ModelRun
+    from ..nodes import load_nodes
+    from ..timing import StageLog
+
+    log = log if log is not None else StageLog(verbose=False)
+    workers = _workers(client)
+    if not workers:
+        raise ParameterError("the Dask cluster has no workers")
+    n_blocks = n_blocks or len(workers)
+    flow_params = params if method == "propagate" else _replace(params, damping=0.0)
+
+    with log.stage("read edges"):
+        sources = _sources(client, edges, kinds, src_col, dst_col, n_blocks)
+        parts = [
+            client.submit(P.read_partition, s, kinds, src_col, dst_col, pure=False,
+                          workers=[workers[i % len(workers)]], allow_other_workers=True)
+            for i, s in enumerate(sources)
+        ]
+        headers = client.gather([client.submit(P.part_header, p, pure=True) for p in parts])
+        types = {h[2] for h in headers if h[1]} or {h[2] for h in headers}
+        if len(types) > 1:
+            raise InputError("edge sources mix integer and string ids: " + ", ".join(h[0] for h in headers))
+        id_type = types.pop()
+        origins = [(h[0], h[1]) for h in headers]
+    nt = None
+    if nodes is not None:
+        with log.stage("read nodes"):
+            nt = load_nodes(nodes, id_type if sum(h[1] for h in headers) else None)
+
+    with log.stage("encode ids"):
+        distinct = [client.submit(P.distinct_ids, p, pure=True) for p in parts]
+        if nt is not None:
+            node_ids = encode([nt.ids])[0].ids
+            distinct.append(client.scatter(node_ids))
+        ids_future = client.submit(P.check_dictionary, _tree_reduce(client, P.merge_ids, distinct), pure=True)
+        ids = ids_future.result()
+        n = len(ids)
+        kind_names = sorted({k for h in headers for k in h[4]})
+        if len(kind_names) > np.iinfo(np.uint16).max + 1:
+            raise InputError(f"more than {np.iinfo(np.uint16).max + 1} distinct edge kinds are not supported")
+        gparts = [client.submit(P.globalize, p, ids_future, kind_names, pure=True) for p in parts]
+        del parts, distinct
+
+    with log.stage("classify edges"):
+        class_of_kind = np.array(
+            [REVENUE if k in kinds.revenue else PAY if k in kinds.pay else CONTRIBUTION for k in kind_names],
+            dtype=np.uint8,
+        )
+        weight_of_kind = np.array([params.kind_weight(k) for k in kind_names], dtype=np.float64)
+        flags = _tree_reduce(client, P.or_flags, [client.submit(P.evidence, p, class_of_kind, n, pure=True) for p in gparts])
+        flags = flags.result()
+        role = roles_from_evidence(flags)
+        node_value = extra = None
+        if nt is not None:
+            index = NodeIndex(ids)
+            codes = index.lookup(nt.ids).astype(np.int64)
+            if nt.role is not None:
+                role = apply_declared(role, codes, nt.role.to_pylist(), nt.source)
+                bad = (role == ROLE_CODES["advertiser"]) & platform_evidence(flags)
+                if bad.any():
+                    nrow = int(np.flatnonzero(bad[codes])[0]) if bad[codes].any() else None
+                    node = int(codes[nrow]) if nrow is not None else int(np.flatnonzero(bad)[0])
+                    from ..errors import where
+
+                    raise InputError(
+                        f"{where(nt.source, 'role', nrow, 'advertiser')}: node {ids[node].as_py()!r} is declared an "
+                        "advertiser but receives revenue or sends pay; only platforms receive revenue or send pay"
+                    )
+            if nt.value is not None:
+                node_value = np.zeros(n)
+                node_value[codes] = nt.value.to_numpy()
+            if nt.extra.num_columns:
+                pos = np.full(n, -1, dtype=np.int64)
+                pos[codes] = np.arange(codes.shape[0])
+                extra = nt.extra.take(pa.array(pos, mask=pos < 0))
+        del flags
+        cparts = [client.submit(P.classify, p, class_of_kind, weight_of_kind, pure=True) for p in gparts]
+        counts = np.array(client.gather([client.submit(P.counts, p, pure=True) for p in cparts]), dtype=np.int64).reshape(-1, 3).sum(axis=0)
+        del gparts
+
+    with log.stage("build graph"):
+        nk = len(kind_names)
+        width = nk + 1 if breakdown and n * (nk + 1) <= K.MAX_NODES else 0
+        bounds = B.block_bounds(n, n_blocks)
+        role_future = client.scatter(role, broadcast=True)
+        pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), pure=True) for p in cparts]
+        del cparts
+        blocks = []
+        for b in range(n_blocks):
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
+            mine = [client.submit(operator.getitem, p, b, pure=True) for p in pieces]
+            nv = None if node_value is None else node_value[lo:hi]
+            blocks.append(client.submit(B.build_block, b, lo, hi, width, nv, *mine, pure=True,
+                                        workers=[workers[b % len(workers)]], allow_other_workers=True))
+        del pieces
+        cols = [client.submit(B.column_pieces, f, bounds, pure=True) for f in blocks]
+        weights = []
+        for q in range(n_blocks):
+            lo, hi = int(bounds[q]), int(bounds[q + 1])
+            mine = [client.submit(operator.getitem, c, q, pure=True) for c in cols]
+            weights.append(client.submit(B.weights_and_factors, q, lo, hi, role[lo:hi], flow_params, *mine, pure=True))
+        need = [client.submit(B.needs, f, bounds, pure=True) for f in blocks]
+        need_keys = client.gather([client.submit(sorted, nd, pure=True) for nd in need])
+        finished = []
+        for b in range(n_blocks):
+            served = client.submit(_served, b, *[need[c] for c in range(n_blocks)], pure=True)
+            factor_pieces = [client.submit(_take_factor, weights[q], need[b], q, pure=True) for q in need_keys[b]]
+            finished.append(client.submit(B.finish_block, blocks[b], bounds, weights[b], served, *factor_pieces, pure=True,
+                                          workers=[workers[b % len(workers)]], allow_other_workers=True))
+        del blocks, cols, need
+        info = client.gather([client.submit(_block_info, f, pure=True) for f in finished])
+        nnz = sum(i[0] for i in info)
+        n_flow = sum(i[1] for i in info)
+
+    with log.stage("solve"):
+        injected_own = [client.submit(_attr, f, "injected", pure=True) for f in finished]
+        injected = np.concatenate(client.gather(injected_own)) if n else np.zeros(0)
+        total = float(injected.sum())
+        x0 = BlockVectors(client, finished, injected_own)
+        if total == 0.0 or nnz == 0:
+            state, n_iter, rel = x0, 0, 0.0
+        else:
+            state, n_iter, residual, ok = power_iteration(client, finished, need_keys, x0, flow_params.tol * total, flow_params.max_iter)
+            rel = residual / total
+            if not ok:
+                raise ConvergenceError(n_iter, rel, flow_params.tol)
+        if nnz:
+            res = exchange(client, finished, need_keys, state, B.step)
+            held_f = [client.submit(operator.getitem, r, 0, pure=True) for r in res]
+        else:
+            held_f = injected_own
+        via_f = None
+        if width:
+            ys = [client.submit(B.scaled, f, x, pure=True) for f, x in zip(finished, state.own)]
+            yv = BlockVectors(client, finished, [client.submit(operator.getitem, y, 0, pure=True) for y in ys],
+                              [client.submit(operator.getitem, y, 1, pure=True) for y in ys])
+            via_f = exchange(client, finished, need_keys, yv, B.via)
+
+    with log.stage("gather results"):
+        held = np.concatenate(client.gather(held_f)) if n else np.zeros(0)
+        x_state = np.concatenate(client.gather(state.own)) if n else np.zeros(0)
+        keep = np.concatenate(client.gather([client.submit(_attr, f, "keep", pure=True) for f in finished])) if n else np.zeros(0)
+        vecs = {
+            name: np.concatenate(client.gather([client.submit(_attr, f, name, pure=True) for f in finished])) if n else np.zeros(0)
+            for name in ("revenue_in", "paid", "paid_out", "out_weight")
+        }
+        via_arr = None
+        if via_f is not None:
+            via_arr = np.concatenate(client.gather(via_f)) if n else np.zeros((0, width))
+        elif breakdown:
+            raise ParameterError("--engine dask: too many (node, kind) pairs for the breakdown by kind; use --no-breakdown")
+        contributors = _tree_reduce(client, np.add, [client.submit(B.contributors, f, n, pure=True) for f in finished]).result()
+        del finished
+        kept = keep * held
+
+    empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
+    prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins)
+    graph = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
+    run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
+                   None, params, tuple(int(c) for c in counts), x_state)
+    return prep, run
+
+
+class _GraphSummary:
+    """What the result tables read of the flow graph (its arrays stay on the workers)."""
+
+    def __init__(self, n, nnz, n_flow, keep, out_weight, contributors):
+        self.n = n
+        self._nnz = nnz
+        self.n_flow_edges = n_flow
+        self.keep = keep
+        self.out_weight = out_weight
+        self.contributors = contributors
+
+    @property
+    def nnz(self) -> int:
+        return self._nnz
+
+    def entries_per_sender(self):
+        return self.contributors
+
+
+def _replace(params, **kw):
+    from dataclasses import replace
+
+    return replace(params, **kw)
+
+
+def _served(b: int, *needs) -> dict:
+    """Rows of block ``b`` each other block reads (from every block's needs)."""
+    return {c: nd[b] for c, nd in enumerate(needs) if b in nd}
+
+
+def _take_factor(weights: tuple, need: dict, q: int) -> np.ndarray:
+    return weights[2][need[q]]
+
+
+def _block_info(block) -> tuple[int, int]:
+    return block.nnz, block.n_flow
+
+
+def _attr(block, name):
+    return getattr(block, name)

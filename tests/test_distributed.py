@@ -1,0 +1,165 @@
+"""The Dask engine on a real LocalCluster of 2 worker processes: the local engine's results, bit for bit.
+
+Oracles: the local engine (itself tested against networkx, igraph and hand
+computations) for bit-identity, and networkx's personalized PageRank for
+the PageRank graphs. One cluster for the whole module.
+"""
+
+from __future__ import annotations
+
+import os
+
+import networkx as nx
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import graphlabor
+from graphlabor.errors import InputError, ParameterError
+from graphlabor.generate import generate_tables
+
+distributed = pytest.importorskip("distributed")
+
+DATA = os.path.join(os.path.dirname(graphlabor.__file__), "data")
+EXAMPLE_EDGES = os.path.join(DATA, "example_edges.parquet")
+EXAMPLE_NODES = os.path.join(DATA, "example_nodes.parquet")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        env={"NUMBA_NUM_THREADS": "1"},
+    )
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def assert_same(local, dask):
+    assert dask.nodes.schema == local.nodes.schema
+    assert dask.nodes.equals(local.nodes)  # bit for bit, every column
+    assert dask.platforms.equals(local.platforms)
+    assert dask.summary == local.summary  # every count and total, bit for bit
+
+
+def both(client, edges, nodes=None, **kw):
+    local = graphlabor.attribute(edges, nodes, **kw)
+    dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
+    assert_same(local, dask)
+    return local, dask
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"breakdown": False},
+    {"method": "direct"},
+    {"damping": 0.5, "platform_share": 0.2, "kind_weights": {"click": 2.0, "view": 0.0}},
+    {"group_by": "family", "min_wage": 15.0},
+])
+def test_bundled_example(client, kw):
+    local, _ = both(client, EXAMPLE_EDGES, EXAMPLE_NODES, **kw)
+    assert local.summary.iterations > 0
+
+
+def test_bundled_example_without_nodes_file(client):
+    both(client, EXAMPLE_EDGES)
+
+
+@pytest.fixture(scope="module")
+def economy_dir(tmp_path_factory):
+    """A generated economy split into 3 Parquet files (several row groups) and its nodes file."""
+    edges, nodes = generate_tables(edges=30_000, seed=7)
+    d = tmp_path_factory.mktemp("economy")
+    (d / "edges").mkdir()
+    cuts = [0, 9_000, 21_000, edges.num_rows]
+    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+        pq.write_table(edges.slice(a, b - a), d / "edges" / f"part-{i}.parquet", row_group_size=4_000)
+    pq.write_table(nodes, d / "nodes.parquet")
+    return d
+
+
+def test_generated_economy_split_in_files(client, economy_dir):
+    local, dask = both(client, str(economy_dir / "edges"), str(economy_dir / "nodes.parquet"))
+    assert local.summary.edges == 30_000 and local.summary.iterations > 3
+
+
+def test_generated_economy_csv_and_parquet_mixed(client, economy_dir, tmp_path):
+    files = sorted(str(p) for p in (economy_dir / "edges").iterdir())
+    t = pq.read_table(files[0])
+    csv = tmp_path / "first.csv"
+    pacsv.write_csv(t.drop_columns(["timestamp"]), csv)
+    rest = [pq.read_table(f).drop_columns(["timestamp"]) for f in files[1:]]
+    paths = [str(csv)]
+    for i, r in enumerate(rest):
+        pq.write_table(r, tmp_path / f"r{i}.parquet")
+        paths.append(str(tmp_path / f"r{i}.parquet"))
+    both(client, paths, str(economy_dir / "nodes.parquet"), breakdown=False)
+
+
+def test_integer_ids(client, tmp_path):
+    edges, nodes = generate_tables(edges=8_000, seed=3, ids="int")
+    for i, (a, b) in enumerate([(0, 3_000), (3_000, edges.num_rows - 3_000)]):
+        pq.write_table(edges.slice(a, b), tmp_path / f"e{i}.parquet")
+    both(client, [str(tmp_path / "e0.parquet"), str(tmp_path / "e1.parquet")], nodes)
+
+
+def test_in_memory_table(client):
+    edges, nodes = generate_tables(edges=5_000, seed=4)
+    both(client, edges, nodes)
+
+
+def _random_graph(seed, n, m):
+    rng = np.random.default_rng(seed)
+    ids = sorted(rng.choice(10 * n, size=n, replace=False).tolist())
+    senders = ids[n // 5:]
+    src, dst = rng.choice(senders, size=m), rng.choice(ids, size=m)
+    w = rng.uniform(0.1, 5.0, size=m)
+    value = rng.uniform(0, 1, size=n) * (rng.uniform(size=n) < 0.6)
+    value[-1] = 1.0
+    edges = pa.table({"src": pa.array(src, pa.int64()), "dst": pa.array(dst, pa.int64()), "weight": w})
+    nodes = pa.table({"id": ids, "role": ["user"] * n, "value": value})
+    return edges, nodes, ids, value
+
+
+@pytest.mark.parametrize("seed,n,m", [(0, 60, 240), (1, 5_000, 40_000)])
+@pytest.mark.parametrize("damping", [0.3, 0.85])
+def test_pagerank_graphs(client, seed, n, m, damping):
+    edges, nodes, ids, value = _random_graph(seed, n, m)
+    local, dask = both(client, edges, nodes, damping=damping, tol=1e-13, max_iter=10_000)
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(ids)
+    for u, v, w in zip(edges["src"].to_pylist(), edges["dst"].to_pylist(), edges["weight"].to_pylist()):
+        G.add_edge(u, v, weight=w)
+    for v in ids:
+        if G.out_degree(v) == 0:
+            G.add_edge(v, v, weight=1.0)
+    pr = nx.pagerank(G, alpha=damping, personalization=dict(zip(ids, value)), tol=1e-15, max_iter=100_000)
+    got = dict(zip(dask.nodes["node"].to_pylist(), dask.nodes["share"].to_pylist()))
+    np.testing.assert_allclose([got[v] for v in ids], [pr[v] for v in ids], rtol=0, atol=1e-9)
+
+
+def test_bad_value_names_file_and_row(client, tmp_path):
+    good = pa.table({"src": ["a", "b"], "dst": ["P", "P"], "kind": ["click", "click"], "weight": [1.0, 1.0]})
+    bad = pa.table({"src": ["c", "d", "e"], "dst": ["P", "P", "P"], "kind": ["click"] * 3, "weight": [1.0, -2.0, 1.0]})
+    pq.write_table(good, tmp_path / "a.parquet")
+    pq.write_table(bad, tmp_path / "b.parquet")
+    with pytest.raises(InputError) as local:
+        graphlabor.attribute(str(tmp_path))
+    with pytest.raises(InputError) as dask:
+        graphlabor.attribute(str(tmp_path), engine="dask", client=client)
+    assert str(dask.value) == str(local.value)
+    assert "b.parquet" in str(dask.value) and "-2" in str(dask.value)
+
+
+@pytest.mark.parametrize("kw,name", [
+    ({"period": "month"}, "--period"),
+    ({"half_life": "30d"}, "--half-life"),
+    ({"method": "shapley"}, "--method shapley"),
+])
+def test_unsupported_options_named(client, kw, name):
+    with pytest.raises(ParameterError, match=name):
+        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client, **kw)
