@@ -2,7 +2,8 @@
 
 The public API is imported lazily, so that ``import graphlabor`` (and the
 command line's ``--help``) stays fast; heavy modules (numba, pyarrow) load on
-first use.
+first use. Type checkers read the same names from real imports (the
+``TYPE_CHECKING`` block below), so they see their types.
 
 >>> import graphlabor
 >>> result = graphlabor.attribute(graphlabor.example_path("edges"),
@@ -14,13 +15,32 @@ True
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+
+if TYPE_CHECKING:  # what type checkers see; at run time the names load on first use
+    from .errors import (
+        ConservationError,
+        ConvergenceError,
+        GraphlaborError,
+        InputError,
+        MemoryBudgetError,
+        OutputError,
+        ParameterError,
+    )
+    from .explain import Explanation
+    from .generate import generate
+    from .interop import from_igraph, from_networkx
+    from .pipeline import attribute
+    from .results import AttributionResult, Summary
 
 _LAZY = {
     "attribute": ("pipeline", "attribute"),
     "AttributionResult": ("results", "AttributionResult"),
     "Summary": ("results", "Summary"),
+    "Explanation": ("explain", "Explanation"),
+    "generate": ("generate", None),
     "from_networkx": ("interop", "from_networkx"),
     "from_igraph": ("interop", "from_igraph"),
     "GraphlaborError": ("errors", "GraphlaborError"),
@@ -29,19 +49,23 @@ _LAZY = {
     "OutputError": ("errors", "OutputError"),
     "ConvergenceError": ("errors", "ConvergenceError"),
     "ConservationError": ("errors", "ConservationError"),
+    "MemoryBudgetError": ("errors", "MemoryBudgetError"),
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        loaded = importlib.import_module(f".{module}", __name__)
+        # ``generate`` is both a submodule and its main function: the module
+        # is callable (it calls the function), so either one is right here
+        value = loaded if attr is None else getattr(loaded, attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'graphlabor' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_LAZY))
 
 
@@ -58,4 +82,21 @@ def example_path(which: str = "edges") -> str:
     return str(files("graphlabor.data") / f"example_{which}.parquet")
 
 
-__all__ = ["__version__", "example_path", *_LAZY]
+__all__ = [
+    "AttributionResult",
+    "ConservationError",
+    "ConvergenceError",
+    "Explanation",
+    "GraphlaborError",
+    "InputError",
+    "MemoryBudgetError",
+    "OutputError",
+    "ParameterError",
+    "Summary",
+    "__version__",
+    "attribute",
+    "example_path",
+    "from_igraph",
+    "from_networkx",
+    "generate",
+]

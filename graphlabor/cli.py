@@ -205,15 +205,13 @@ def attribute(edges, output, summary_json, period, platforms_out, group_by, grou
         breakdown=not no_breakdown, log=log, **_model_kwargs(o),
     )
     if output or platforms_out or groups_out:
-        from .output import write_table
-
         with log.stage("write"):
             if output:
                 result.write(output)
             if platforms_out:
-                write_table(result.platforms, platforms_out)
+                result.write_platforms(platforms_out)
             if groups_out:
-                write_table(result.groups, groups_out)
+                result.write_groups(groups_out)
     if summary_json:
         from .output import write_json
 

@@ -50,10 +50,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import sys
 import time
+import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -1005,3 +1008,18 @@ def generate_tables(
     tabs = _Tables(plan, ids)
     blocks = [tabs.edges(b)[0] for b in range(plan.n_blocks)]
     return pa.concat_tables(blocks).combine_chunks(), tabs.nodes(0, plan.n_nodes)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``graphlabor.generate(...)`` runs :func:`generate`.
+
+    The package exports the function ``generate`` under the name of this
+    module; whichever of the two ``graphlabor.generate`` is bound to, calling
+    it writes an economy.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return generate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

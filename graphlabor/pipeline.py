@@ -7,10 +7,13 @@ the money balance -> result tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 import pyarrow as pa
 
 from . import kernels as K
+from ._types import EdgesInput, Instant, NodesInput
 from .breakdowns import group_table, hours_columns, platform_table, via_columns
 from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses
 from .errors import ParameterError
@@ -25,19 +28,19 @@ from .timing import StageLog
 
 
 def attribute(
-    edges,
-    nodes=None,
+    edges: EdgesInput,
+    nodes: NodesInput | None = None,
     *,
     damping: float = 0.85,
     platform_share: float = 0.0,
-    kind_weights: dict | None = None,
-    revenue_kinds=DEFAULT_REVENUE_KINDS,
-    pay_kinds=DEFAULT_PAY_KINDS,
+    kind_weights: Mapping[str, float] | None = None,
+    revenue_kinds: Iterable[str] = DEFAULT_REVENUE_KINDS,
+    pay_kinds: Iterable[str] = DEFAULT_PAY_KINDS,
     tol: float = 1e-10,
     max_iter: int = 1000,
     method: str = "propagate",
     half_life: str | float | None = None,
-    as_of=None,
+    as_of: Instant | None = None,
     period: str | None = None,
     group_by: str | None = None,
     min_wage: float | None = None,

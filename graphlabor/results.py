@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -10,6 +13,12 @@ import pyarrow as pa
 from .errors import ConservationError
 from .kernels import ADVERTISER, PLATFORM, USER
 from .roles import ROLE_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .explain import Explanation
+    from .redistribute import Redistribution
 
 #: Relative tolerance of the money balance checked before anything is written.
 BALANCE_RTOL = 1e-9
@@ -42,18 +51,18 @@ class Summary:
     iterations: int
     residual: float
     conservation_error: float
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     period: str | None = None
     below_min_wage: int | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def format(self) -> str:
         """Human-readable multi-line summary."""
         t = self.total_injected
 
-        def pct(v):
+        def pct(v: float) -> str:
             return f"  ({100 * v / t:5.1f}%)" if t > 0 else ""
 
         lines = [
@@ -162,9 +171,9 @@ class AttributionResult:
         Seconds and peak memory of each stage.
     """
 
-    def __init__(self, nodes: pa.Table, summary: Summary, timings: list[dict] | None = None, *,
+    def __init__(self, nodes: pa.Table, summary: Summary, timings: list[dict[str, Any]] | None = None, *,
                  platforms: pa.Table | None = None, groups: pa.Table | None = None,
-                 periods: list | None = None, context=None):
+                 periods: list[Summary] | None = None, context: tuple[Any, Any, str] | None = None) -> None:
         self.nodes = nodes
         self.summary = summary
         self.timings = timings or []
@@ -180,11 +189,11 @@ class AttributionResult:
             f"users {s.attributed_users:g}, platforms {s.kept_platforms:g}>"
         )
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """The node table as a pandas DataFrame (``rank`` as nullable Int64)."""
         import pandas as pd
 
-        df = self.nodes.to_pandas()
+        df: pd.DataFrame = self.nodes.to_pandas()
         df["rank"] = pd.array(self.nodes["rank"].to_pylist(), dtype="Int64")
         return df
 
@@ -196,7 +205,7 @@ class AttributionResult:
         keys = [("rank", "ascending")] if "period" not in users.column_names else [("period", "ascending"), ("rank", "ascending")]
         return users.sort_by(keys).slice(0, k)
 
-    def explain(self, node, top: int = 10):
+    def explain(self, node: Any, top: int = 10) -> Explanation:
         """Decompose one node's attributed value by payer, platform, kind and last hop.
 
         See :mod:`graphlabor.explain`. Not available for per-period results.
@@ -210,8 +219,8 @@ class AttributionResult:
         prep, run, method = self._context
         return explain_node(prep, run, method, node, top)
 
-    def redistribute(self, levy: float, schemes=("equal", "unpaid"), base: str = "capture",
-                     floor: float | None = None, group_by: str | None = None):
+    def redistribute(self, levy: float, schemes: Iterable[str] = ("equal", "unpaid"), base: str = "capture",
+                     floor: float | None = None, group_by: str | None = None) -> Redistribution:
         """Simulate a digital social income funded by a levy on platforms.
 
         See :func:`graphlabor.redistribute.redistribute`.
@@ -220,8 +229,71 @@ class AttributionResult:
 
         return redistribute(self, levy, schemes=schemes, base=base, floor=floor, group_by=group_by)
 
-    def write(self, path: str) -> None:
+    def to_dict(self, column: str = "attributed") -> dict[Any, Any]:
+        """One column of the node table as a dict ``{node id: value}``, as networkx returns.
+
+        Parameters
+        ----------
+        column : str, default "attributed"
+            A column of :attr:`nodes`, such as ``"attributed"``, ``"paid"``,
+            ``"share"`` or a ``via_*`` column. Nulls (the ``rank`` of a
+            non-user) become ``None``.
+
+        Raises
+        ------
+        ParameterError
+            For a column not in the node table, or a per-period result
+            (where a node has one row per period).
+
+        Examples
+        --------
+        >>> import graphlabor
+        >>> r = graphlabor.attribute(graphlabor.example_path("edges"),
+        ...                          nodes=graphlabor.example_path("nodes"))
+        >>> d = r.to_dict()
+        >>> len(d) == r.summary.nodes, abs(sum(d.values()) - r.summary.total_injected) < 1e-6
+        (True, True)
+        """
+        from .errors import ParameterError
+
+        if self.periods is not None:
+            raise ParameterError("to_dict: a per-period result has one row per node and period; use to_pandas() or nodes")
+        if column not in self.nodes.column_names:
+            raise ParameterError(f"column {column!r} is not in the node table; columns are {self.nodes.column_names}")
+        return dict(zip(self.nodes["node"].to_pylist(), self.nodes[column].to_pylist()))
+
+    def write(self, path: str | os.PathLike[str]) -> None:
         """Write the node table (Parquet, CSV or JSON by extension), atomically."""
         from .output import write_table
 
-        write_table(self.nodes, path)
+        write_table(self.nodes, os.fspath(path))
+
+    def write_platforms(self, path: str | os.PathLike[str]) -> None:
+        """Write the :attr:`platforms` table (Parquet, CSV or JSON by extension), atomically.
+
+        What ``graphlabor attribute --platforms PATH`` writes.
+        """
+        from .errors import ParameterError
+        from .output import write_table
+
+        if self.platforms is None:
+            raise ParameterError("this result has no platforms table")
+        write_table(self.platforms, os.fspath(path))
+
+    def write_groups(self, path: str | os.PathLike[str]) -> None:
+        """Write the :attr:`groups` table (Parquet, CSV or JSON by extension), atomically.
+
+        What ``graphlabor attribute --group-by COL --groups PATH`` writes.
+
+        Raises
+        ------
+        ParameterError
+            When the result has no groups table (``attribute`` ran without
+            ``group_by``).
+        """
+        from .errors import ParameterError
+        from .output import write_table
+
+        if self.groups is None:
+            raise ParameterError("this result has no groups table: call attribute() with group_by")
+        write_table(self.groups, os.fspath(path))
