@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time the names load on first
     from .interop import from_igraph, from_networkx
     from .pipeline import attribute
     from .results import AttributionResult, Summary
+    from .robustness import sensitivity
 
 _LAZY = {
     "attribute": ("pipeline", "attribute"),
@@ -41,6 +42,7 @@ _LAZY = {
     "Summary": ("results", "Summary"),
     "Explanation": ("explain", "Explanation"),
     "generate": ("generate", None),
+    "sensitivity": ("robustness", "sensitivity"),
     "from_networkx": ("interop", "from_networkx"),
     "from_igraph": ("interop", "from_igraph"),
     "GraphlaborError": ("errors", "GraphlaborError"),

@@ -109,7 +109,7 @@ def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
 
 
 def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", rows: dict | None = None,
-              breakdown: bool = True, use_node_value: bool = True, log=None) -> ModelRun:
+              breakdown: bool = True, use_node_value: bool = True, log=None, x0=None) -> ModelRun:
     """Run one attribution method on the prepared edges.
 
     Parameters
@@ -117,6 +117,8 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
     rows : dict, optional
         Row indices to use of each edge class (``CONTRIBUTION``, ``REVENUE``,
         ``PAY``), for one period; default all edges.
+    x0 : ndarray of float64, optional
+        Warm start of the solve (a previous run's ``state``).
     """
     from .timing import StageLog
 
@@ -140,7 +142,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
         graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params,
                                  labels=c.kind if breakdown else None, n_labels=len(prep.kind_names))
     with log.stage("solve"):
-        sol = solve(graph, injected, flow_params)
+        sol = solve(graph, injected, flow_params, x0=x0)
         # One more step from the solver's last state x: held = s + T x.
         # Attributed values and every breakdown are computed from this same
         # pair (x, held), so the parts add up to the whole exactly.

@@ -89,7 +89,7 @@ def choose_kernel(n: int, nnz: int) -> str:
     return "blocked"
 
 
-def propagate(indptr, indices, data, s, tol, max_iter, kernel: str | None = None):
+def propagate(indptr, indices, data, s, tol, max_iter, kernel: str | None = None, x0=None):
     """Power iteration ``x = s + T x`` with the fastest kernel for the graph.
 
     Parameters
@@ -101,6 +101,8 @@ def propagate(indptr, indices, data, s, tol, max_iter, kernel: str | None = None
     max_iter : int
     kernel : {"pull", "blocked"}, optional
         Default :func:`choose_kernel`.
+    x0 : ndarray of float64, optional
+        Starting point (default ``s``): a warm start from a nearby solution.
 
     Returns
     -------
@@ -113,19 +115,23 @@ def propagate(indptr, indices, data, s, tol, max_iter, kernel: str | None = None
         from .kernels import layout as L
 
         lay = L.blocked_layout(indptr, indices, data)
-        return L.blocked_power_iteration(lay, s, tol, max_iter)
+        return L.blocked_power_iteration(lay, s, tol, max_iter, x0)
     if kernel != "pull":
         raise ValueError(f"kernel must be 'pull' or 'blocked', got {kernel!r}")
-    return K.power_iteration(indptr, indices, data, s, tol, max_iter)
+    return K.power_iteration(indptr, indices, data, s, tol, max_iter, x0)
 
 
-def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams) -> Solution:
-    """Power iteration on ``x = s + T x`` from ``x_0 = s``.
+def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.ndarray | None = None) -> Solution:
+    """Power iteration on ``x = s + T x`` from ``x_0 = s`` (or from ``x0``, a warm start).
 
     Stops after the first iteration whose L1 change is below
     ``params.tol * sum(s)``. Since the change at step ``k`` is exactly the
     value still in flight, ``||T^k s||_1``, the attributed total then differs
-    from the injected total by less than ``tol`` (relative).
+    from the injected total by less than ``tol`` (relative). From any other
+    start ``x0`` the gap is still at most the last step's L1 change
+    (``sum(s) - sum(keep x_{k+1}) = sum((1 - keep)(x_{k+1} - x_k))``), so the
+    same rule keeps the balance; a start near the solution (the solution for
+    nearby parameters) needs fewer steps.
 
     Raises
     ------
@@ -137,7 +143,7 @@ def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams) -> Soluti
         held = injected.astype(np.float64, copy=True)
         return Solution(held, graph.keep * held, 0, 0.0)
     x, n_iter, residual, ok = propagate(
-        graph.indptr, graph.indices, graph.data, injected, params.tol * total, params.max_iter
+        graph.indptr, graph.indices, graph.data, injected, params.tol * total, params.max_iter, x0=x0
     )
     rel = residual / total
     if not ok:
