@@ -7,12 +7,14 @@ exact (int64) and serial, so it does not depend on the thread count.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._jit import njit
+from ._types import I64
 
 
 @njit
-def _count(codes, size):
+def _count(codes: I64, size: int) -> int:
     tree = np.zeros(size + 1, dtype=np.int64)  # Fenwick tree over code values
     inv = 0
     seen = 0
@@ -33,7 +35,7 @@ def _count(codes, size):
     return inv
 
 
-def count_inversions(codes) -> int:
+def count_inversions(codes: ArrayLike) -> int:
     """Number of pairs ``i < j`` with ``codes[i] > codes[j]``.
 
     Parameters
