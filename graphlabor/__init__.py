@@ -101,4 +101,5 @@ __all__ = [
     "from_igraph",
     "from_networkx",
     "generate",
+    "sensitivity",
 ]
