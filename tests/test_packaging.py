@@ -79,3 +79,75 @@ def test_runs_from_read_only_install(wheel, tmp_path, env_cache):
         assert cached, f"no Numba cache index written under {where}"
     finally:
         subprocess.run(["umount", str(site)])
+
+
+def _cache_files(folder: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in folder.rglob("*") if p.suffix in (".nbi", ".nbc")}
+
+
+def test_kernel_cache_is_written_outside_the_package(tmp_path):
+    """Compiling a cached kernel writes its cache under the user cache dir, nothing in the package.
+
+    Cache files left in an installed package survive ``pip uninstall`` and turn the
+    leftover folder into a namespace package that shadows a later editable install.
+    """
+    import graphlabor.kernels as K
+
+    package = Path(K.__file__).resolve().parent
+    before = _cache_files(package)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CACHE") and k != "NUMBA_DISABLE_JIT"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    code = (
+        "import numpy as np; from graphlabor.kernels import segment; "
+        "print(segment.group_sum(np.array([0, 1, 1], np.uint32), np.ones(3), 2))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["[1.", "2.]"]
+    assert _cache_files(package) == before, "a kernel cache file was written inside the installed package"
+    assert list((tmp_path / "xdg" / "graphlabor" / "numba").rglob("*.nbi")), "no cache index in the user cache dir"
+
+
+def _clone(dest: Path) -> None:
+    """Copy the checkout's files (tracked and new, not ignored) to ``dest``, as a clone would have them."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(src.read_bytes())
+
+
+@pytest.mark.slow
+def test_readme_install_commands_in_sequence(tmp_path):
+    """The README's two set-up commands, run one after the other in one clone, leave a working install.
+
+    The first installs normally and runs the example (compiling and caching the kernels);
+    the second reinstalls the same venv in editable mode. ``python -m graphlabor`` must then
+    import the editable package, not a leftover of the first install.
+    """
+    clone = tmp_path / "clone"
+    _clone(clone)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE", "VIRTUAL_ENV", "PYTHON"))}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    readme = (ROOT / "README.md").read_text()
+    first = next(l for l in readme.splitlines() if "pip install . &&" in l)
+    second = next(l for l in readme.splitlines() if "pip install -e" in l)
+    # the second command's test run is the whole suite: keep its set-up, then check the install
+    second = second.split("&& python -m pytest")[0]
+    check = (
+        " && python -m graphlabor attribute graphlabor/data/example_edges.parquet -o out.parquet"
+        " && python -c 'import graphlabor, graphlabor.kernels as K; print(graphlabor.__file__, K.INDEX_DTYPE)'"
+    )
+    for cmd in (first, second + check):
+        r = subprocess.run(["bash", "-c", cmd], cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, f"{cmd}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+    assert str(clone / "graphlabor" / "__init__.py") in r.stdout, r.stdout
+    site = next((clone / ".venv" / "lib").glob("python*/site-packages"))
+    assert not (site / "graphlabor").exists(), sorted(p.name for p in (site / "graphlabor").rglob("*"))
