@@ -131,9 +131,9 @@ class BackendInterface:
         dangling_nodes = np.flatnonzero(out_w == 0)
         out = np.empty(n)
         partials = np.empty(K.n_chunks(n))
-        for _ in range(max_iter):
+        for it in range(max_iter):
             s = (1.0 - alpha) * p + (alpha * float(x[dangling_nodes].sum())) * d
-            err = K.propagate_step(*T, x, s, out, 0, partials)
+            err = K.propagate_step(*T, x, s, out, 0, partials, check=it == 0)  # T checked once
             x, out = out, x
             if err < n * tol:
                 return dict(zip(G.nodes, map(float, x)))

@@ -45,34 +45,35 @@ def cache_dir() -> str:
     env = os.environ.get("NUMBA_CACHE_DIR")
     if env:
         return env
-    return os.path.join(str(AppDirs("graphlabor", appauthor=False).user_cache_dir), "numba")
+    dirs = AppDirs("graphlabor", appauthor=False)  # type: ignore[no-untyped-call]
+    return os.path.join(str(dirs.user_cache_dir), "numba")
 
 
-class _UserCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):  # type: ignore[misc]
+class _UserCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
     """Cache a kernel under :func:`cache_dir`, never beside its source file."""
 
     def __init__(self, py_func: Callable[..., Any], py_file: str) -> None:
         self._py_file = py_file
         self._lineno = py_func.__code__.co_firstlineno
         # a subfolder per source folder, so two installs never share entries
-        self._cache_path = os.path.join(cache_dir(), self.get_suitable_cache_subpath(py_file))
+        self._cache_path = os.path.join(cache_dir(), self.get_suitable_cache_subpath(py_file))  # type: ignore[no-untyped-call]
 
     def get_cache_path(self) -> str:
         return self._cache_path
 
 
-class _CacheImpl(caching.CompileResultCacheImpl):  # type: ignore[misc]
+class _CacheImpl(caching.CompileResultCacheImpl):
     _locator_classes = [_UserCacheLocator]
 
 
-class _FunctionCache(caching.FunctionCache):  # type: ignore[misc]
+class _FunctionCache(caching.FunctionCache):
     _impl_class = _CacheImpl
 
 
 def _cached(dispatcher: Any) -> Any:
     try:
         # what ``cache=True`` does (Dispatcher.enable_caching), with our locator
-        dispatcher._cache = _FunctionCache(dispatcher.py_func)
+        dispatcher._cache = _FunctionCache(dispatcher.py_func)  # type: ignore[no-untyped-call]
     except RuntimeError:  # no writable cache directory: compile in each process
         pass
     return dispatcher

@@ -13,20 +13,27 @@ negative-index wrap-around on every access).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-
 from numpy.typing import ArrayLike, NDArray
 
+from . import _check
+from ._check import INDEX_DTYPE, INDPTR_DTYPE, MAX_NODES
 from ._jit import njit, pnjit, prange
 
-INDPTR_DTYPE = np.uint64
-INDEX_DTYPE = np.uint32
-MAX_NODES = int(np.iinfo(np.uint32).max)
+__all__ = ["CSR", "INDEX_DTYPE", "INDPTR_DTYPE", "MAX_NODES", "build_csr", "transpose_csr"]
 
-CSR = tuple[NDArray[np.uint64], NDArray[np.uint32], NDArray[np.float64]]
-"""(indptr, indices, data) arrays of a canonical CSR matrix."""
+
+class CSR(NamedTuple):
+    """CSR arrays of a matrix (unpack as ``indptr, indices, data = csr``)."""
+
+    indptr: NDArray[np.uint64]
+    """Row pointers, uint64, shape (n_rows + 1,)."""
+    indices: NDArray[np.uint32]
+    """Column index of each entry, uint32, strictly increasing within a row."""
+    data: NDArray[np.float64]
+    """Value of each entry, float64."""
 
 
 @njit
@@ -148,10 +155,10 @@ def build_csr(rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int)
 
     Parameters
     ----------
-    rows : ndarray of uint32, shape (m,)
-        Row index of each entry, in ``[0, n_rows)``.
-    cols : ndarray of uint32, shape (m,)
-        Column index of each entry.
+    rows : ndarray of int, shape (m,)
+        Row index of each entry, in ``[0, n_rows)`` (uint32 avoids a copy).
+    cols : ndarray of int, shape (m,)
+        Column index of each entry, in ``[0, MAX_NODES)``.
     weights : ndarray of float64, shape (m,)
         Value of each entry. Duplicate ``(row, col)`` pairs are added.
     n_rows : int
@@ -159,10 +166,17 @@ def build_csr(rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int)
 
     Returns
     -------
-    indptr : ndarray of uint64, shape (n_rows + 1,)
-    indices : ndarray of uint32, shape (nnz,)
-        Strictly increasing within each row.
-    data : ndarray of float64, shape (nnz,)
+    CSR
+        Named tuple ``(indptr, indices, data)``: uint64 row pointers of shape
+        ``(n_rows + 1,)``, uint32 column indices strictly increasing within
+        each row, and float64 values.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: an index out of range (negative, ``>= n_rows``,
+        or past ``uint32``), a non-integer index dtype, arrays of different
+        lengths or not 1-d.
 
     Notes
     -----
@@ -181,30 +195,29 @@ def build_csr(rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int)
     >>> indptr.tolist(), indices.tolist(), data.tolist()
     ([0, 1, 3, 3], [1, 0, 2], [3.0, 2.0, 1.5])
     """
-    rows = np.ascontiguousarray(rows, dtype=INDEX_DTYPE)
-    cols = np.ascontiguousarray(cols, dtype=INDEX_DTYPE)
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
-    if not (rows.shape == cols.shape == weights.shape):
-        raise ValueError("rows, cols and weights must have the same length")
-    indptr = _row_counts(rows, int(n_rows))
+    n_rows = _check.count(n_rows, "n_rows")
+    rows = _check.index_array(rows, "rows", n_rows, "n_rows")
+    cols = _check.index_array(cols, "cols", MAX_NODES, "MAX_NODES", length=rows.shape[0])
+    weights = _check.floats(weights, "weights", length=rows.shape[0], length_of="the length of rows")
+    indptr = _row_counts(rows, n_rows)
     indices, data = _scatter(rows, cols, weights, indptr)
     unique_counts = np.empty(int(n_rows), dtype=np.uint64)
     _canonicalize_rows(indptr, indices, data, unique_counts)
     if int(unique_counts.sum()) == indices.shape[0]:
-        return indptr, indices, data
+        return CSR(indptr, indices, data)
     new_indptr = np.zeros(int(n_rows) + 1, dtype=INDPTR_DTYPE)
     np.cumsum(unique_counts, out=new_indptr[1:])
     nnz = int(new_indptr[-1])
     new_indices = np.empty(nnz, dtype=INDEX_DTYPE)
     new_data = np.empty(nnz, dtype=np.float64)
     _merge_duplicates(indptr, indices, data, new_indptr, new_indices, new_data)
-    return new_indptr, new_indices, new_data
+    return CSR(new_indptr, new_indices, new_data)
 
 
 @njit
 def _transpose(
     indptr: NDArray[np.uint64], indices: NDArray[np.uint32], data: NDArray[np.float64], n_cols: int
-) -> CSR:
+) -> tuple[NDArray[np.uint64], NDArray[np.uint32], NDArray[np.float64]]:
     n_rows = indptr.shape[0] - 1
     nnz = indices.shape[0]
     t_indptr = np.zeros(n_cols + 1, dtype=np.uint64)
@@ -225,8 +238,25 @@ def _transpose(
     return t_indptr, t_indices, t_data
 
 
-def transpose_csr(indptr: NDArray[np.uint64], indices: NDArray[np.uint32], data: NDArray[np.float64], n_cols: int) -> CSR:
+def transpose_csr(indptr: ArrayLike, indices: ArrayLike, data: ArrayLike, n_cols: int) -> CSR:
     """Transpose canonical CSR arrays (the result is canonical too).
+
+    Parameters
+    ----------
+    indptr, indices, data : ndarray
+        CSR arrays, as :func:`build_csr` returns them.
+    n_cols : int
+        Number of columns (the rows of the result); every index is below it.
+
+    Returns
+    -------
+    CSR
+        The transpose.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, for malformed arrays or an index ``>= n_cols``.
 
     Examples
     --------
@@ -237,4 +267,5 @@ def transpose_csr(indptr: NDArray[np.uint64], indices: NDArray[np.uint32], data:
     >>> [x.tolist() for x in transpose_csr(*a, 3)]
     [[0, 0, 1, 3], [0, 0, 1], [1.0, 1.0, 1.0]]
     """
-    return _transpose(indptr, indices, data, int(n_cols))
+    n_cols = _check.count(n_cols, "n_cols")
+    return CSR(*_transpose(*_check.csr(indptr, indices, data, n_cols), n_cols))

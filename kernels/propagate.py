@@ -16,12 +16,17 @@ distributed engine's row blocks do).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from numpy.typing import ArrayLike
 
+from . import _check
 from ._jit import pnjit, prange
 from ._types import F64, U32, U64
+
+__all__ = ["CHUNK_ROWS", "PowerIterationResult", "csr_matvec", "n_chunks", "power_iteration", "propagate_step"]
 
 #: Rows per residual chunk; row blocks must start at a multiple of this.
 CHUNK_ROWS = 2048
@@ -71,13 +76,35 @@ def csr_matvec(indptr: U64, indices: U32, data: F64, x: ArrayLike) -> F64:
     return out
 
 
+class PowerIterationResult(NamedTuple):
+    """What :func:`power_iteration` returns (unpacks as ``x, n_iter, residual, converged``)."""
+
+    x: F64
+    """Held value after the last step, float64, shape (n,)."""
+    n_iter: int
+    """Steps done."""
+    residual: float
+    """L1 change of the last step."""
+    converged: bool
+    """Whether the last step's change fell below ``tol``."""
+
+
 def n_chunks(n_rows: int) -> int:
     """Number of residual chunks for ``n_rows`` rows."""
     return (int(n_rows) + CHUNK_ROWS - 1) // CHUNK_ROWS
 
 
 def propagate_step(
-    indptr: U64, indices: U32, data: F64, x: F64, s: F64, out: F64, row0: int = 0, partials: F64 | None = None
+    indptr: ArrayLike,
+    indices: ArrayLike,
+    data: ArrayLike,
+    x: ArrayLike,
+    s: ArrayLike,
+    out: F64,
+    row0: int = 0,
+    partials: F64 | None = None,
+    *,
+    check: bool = True,
 ) -> float:
     """One propagation step on a block of rows: ``out = s + T[rows] @ x``.
 
@@ -101,11 +128,23 @@ def propagate_step(
         :data:`CHUNK_ROWS`); used to compare with ``x`` for the residual.
     partials : ndarray of float64, shape (n_chunks(n_rows),), optional
         Filled with the L1 change of each chunk of rows.
+    check : bool, default True
+        Check every argument. ``False`` skips the two passes over ``indptr``
+        and ``indices`` (non-decreasing, in range), for a loop stepping the
+        same arrays after a first, checked step; shapes and dtypes are
+        always checked.
 
     Returns
     -------
     residual : float
         ``sum(|out - x[row0:row0 + n_rows]|)``, added chunk by chunk in order.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: malformed CSR arrays, a sender index
+        ``>= len(x)``, vectors of the wrong length or dtype, or a block that
+        does not fit in ``x``.
 
     Examples
     --------
@@ -122,18 +161,33 @@ def propagate_step(
     >>> out
     array([1. , 0.5])
     """
+    x = _check.floats(x, "x")
+    indptr, indices, data = _check.csr(indptr, indices, data, x.shape[0], full=check)
     n_rows = indptr.shape[0] - 1
+    row0 = _check.count(row0, "row0")
     if row0 % CHUNK_ROWS:
         raise ValueError(f"row0={row0} must be a multiple of CHUNK_ROWS={CHUNK_ROWS}")
+    if row0 + n_rows > x.shape[0]:
+        raise ValueError(f"rows row0={row0} to {row0 + n_rows} (len(indptr) - 1 rows) do not fit in x of length {x.shape[0]}")
+    s = _check.floats(s, "s", length=n_rows, length_of="len(indptr) - 1")
+    out = _check.out_floats(out, "out", length=n_rows)
     if partials is None:
         partials = np.empty(n_chunks(n_rows), dtype=np.float64)
-    _step(indptr, indices, data, x, s, out, int(row0), partials)
+    else:
+        partials = _check.out_floats(partials, "partials", length=n_chunks(n_rows))
+    _step(indptr, indices, data, x, s, out, row0, partials)
     return float(partials.sum())
 
 
 def power_iteration(
-    indptr: U64, indices: U32, data: F64, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None
-) -> tuple[F64, int, float, bool]:
+    indptr: ArrayLike,
+    indices: ArrayLike,
+    data: ArrayLike,
+    s: ArrayLike,
+    tol: float,
+    max_iter: int,
+    x0: ArrayLike | None = None,
+) -> PowerIterationResult:
     """Solve ``x = s + T x`` by repeated propagation steps.
 
     Parameters
@@ -152,13 +206,17 @@ def power_iteration(
 
     Returns
     -------
-    x : ndarray of float64, shape (n,)
-        Held value after the last step.
-    n_iter : int
-        Steps done.
-    residual : float
-        L1 change of the last step.
-    converged : bool
+    PowerIterationResult
+        Named tuple ``(x, n_iter, residual, converged)``: the held value
+        after the last step, the steps done, the L1 change of the last
+        step, and whether it fell below ``tol``.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: malformed CSR arrays, a matrix that is not
+        square, ``s`` or ``x0`` of the wrong length, a negative ``tol`` or
+        ``max_iter``.
 
     Examples
     --------
@@ -172,14 +230,20 @@ def power_iteration(
     >>> np.round(x, 9).tolist(), ok
     ([1.333333333, 0.666666667], True)
     """
-    s = np.ascontiguousarray(s, dtype=np.float64)
-    x = s.copy() if x0 is None else np.array(x0, dtype=np.float64)
+    s = _check.floats(s, "s")
+    n = s.shape[0]
+    indptr, indices, data = _check.csr(indptr, indices, data, n, n_rows=n)
+    x = s.copy() if x0 is None else np.array(_check.floats(x0, "x0", length=n, length_of="len(s)"))
+    max_iter = _check.count(max_iter, "max_iter", upper=np.iinfo(np.int64).max)
+    if not float(tol) >= 0.0:
+        raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     out = np.empty_like(x)
-    partials = np.empty(n_chunks(x.shape[0]), dtype=np.float64)
+    partials = np.empty(n_chunks(n), dtype=np.float64)
     residual = np.inf
-    for it in range(1, int(max_iter) + 1):
-        residual = propagate_step(indptr, indices, data, x, s, out, 0, partials)
+    for it in range(1, max_iter + 1):
+        _step(indptr, indices, data, x, s, out, 0, partials)  # arguments checked above
+        residual = float(partials.sum())
         x, out = out, x
         if residual < tol or residual == 0.0:  # an exact fixed point has converged, even when tol underflows to 0
-            return x, it, residual, True
-    return x, int(max_iter), float(residual), False
+            return PowerIterationResult(x, it, residual, True)
+    return PowerIterationResult(x, max_iter, float(residual), False)

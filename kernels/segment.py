@@ -12,6 +12,7 @@ import numpy as np
 
 from numpy.typing import ArrayLike
 
+from . import _check
 from ._jit import njit, pnjit, prange
 from ._types import F64, U64, Ints
 from .csr import _row_counts as _counting_offsets
@@ -50,7 +51,7 @@ def group_sum(keys: ArrayLike, values: ArrayLike, n_groups: int) -> F64:
 
     Parameters
     ----------
-    keys : ndarray of unsigned or signed int, shape (m,)
+    keys : ndarray of int, shape (m,)
         Group of each value, in ``[0, n_groups)``.
     values : ndarray of float64, shape (m,)
         Values to add up.
@@ -64,6 +65,13 @@ def group_sum(keys: ArrayLike, values: ArrayLike, n_groups: int) -> F64:
         ascending order of value, so any permutation of the rows gives the
         same bits.
 
+    Raises
+    ------
+    ValueError
+        Naming the argument: a key out of range (negative or
+        ``>= n_groups``), a non-integer ``keys`` dtype, ``values`` of another
+        length.
+
     Examples
     --------
     >>> import numpy as np
@@ -71,12 +79,13 @@ def group_sum(keys: ArrayLike, values: ArrayLike, n_groups: int) -> F64:
     >>> group_sum(np.array([1, 0, 1]), np.array([0.5, 2.0, 0.25]), 3)
     array([2.  , 0.75, 0.  ])
     """
-    keys = np.ascontiguousarray(keys)
-    values = np.ascontiguousarray(values, dtype=np.float64)
+    n_groups = _check.count(n_groups, "n_groups", upper=np.iinfo(np.int64).max)
+    k = _check.index_array(keys, "keys", n_groups, "n_groups", dtype=None)  # any integer dtype, kept
+    v = _check.floats(values, "values", length=k.shape[0], length_of="the length of keys")
     sums = np.zeros(n_groups, dtype=np.float64)
-    if keys.shape[0] == 0:
+    if k.shape[0] == 0:
         return sums
-    offsets = _counting_offsets(keys, n_groups)
-    grouped = _scatter_values(keys, values, offsets)
+    offsets = _counting_offsets(k, n_groups)
+    grouped = _scatter_values(k, v, offsets)
     _sorted_group_sums(grouped, offsets, sums)
     return sums

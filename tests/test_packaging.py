@@ -137,8 +137,8 @@ def test_readme_install_commands_in_sequence(tmp_path):
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
     env.pop("NUMBA_DISABLE_JIT", None)
     readme = (ROOT / "README.md").read_text()
-    first = next(l for l in readme.splitlines() if "pip install . &&" in l)
-    second = next(l for l in readme.splitlines() if "pip install -e" in l)
+    first = next(line for line in readme.splitlines() if "pip install . &&" in line)
+    second = next(line for line in readme.splitlines() if "pip install -e" in line)
     # the second command's test run is the whole suite: keep its set-up, then check the install
     second = second.split("&& python -m pytest")[0]
     check = (
