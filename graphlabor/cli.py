@@ -49,6 +49,29 @@ def _terminate_as_interrupt() -> None:
         pass
 
 
+#: API parameter -> command-line flag, where the flag is not ``--`` + the name with dashes.
+_FLAGS = {"kind_weights": "--kind-weight", "edges": "EDGES", "nodes": "--nodes", "breakdown": "--no-breakdown"}
+
+
+def flag(param: str) -> str:
+    """The command-line flag of an API parameter: ``group_by`` -> ``--group-by``.
+
+    >>> flag("group_by"), flag("kind_weights")
+    ('--group-by', '--kind-weight')
+    """
+    return _FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
+def _as_flags(e) -> str:
+    """The error's message with the API parameters it names written as flags (the one place this happens)."""
+    import re
+
+    msg = str(e)
+    for p in getattr(e, "params", ()):
+        msg = re.sub(rf"(?<![\w-]){re.escape(p)}(?![\w-])", flag(p), msg, count=1)
+    return msg
+
+
 def _handle_errors(fn):
     """Turn library errors into one line on stderr and an exit code."""
 
@@ -77,7 +100,7 @@ def _handle_errors(fn):
             from .errors import GraphlaborError
 
             if isinstance(e, GraphlaborError):
-                click.echo(f"Error: {e}", err=True)
+                click.echo(f"Error: {_as_flags(e)}", err=True)
                 sys.exit(e.exit_code)
             if isinstance(e, MemoryError):
                 click.echo("Error: out of memory (see `graphlabor attribute --help` for options that reduce it)", err=True)

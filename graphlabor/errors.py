@@ -10,9 +10,22 @@ from __future__ import annotations
 
 
 class GraphlaborError(Exception):
-    """Base class of graphlabor's errors."""
+    """Base class of graphlabor's errors.
+
+    Parameters
+    ----------
+    message : str
+        One line. Options are named as the Python API names them (``group_by``).
+    param : str or tuple of str, optional
+        The API parameter(s) the message names; the CLI shows each as its
+        flag (``--group-by``).
+    """
 
     exit_code = 1
+
+    def __init__(self, *args, param: str | tuple[str, ...] | None = None):
+        super().__init__(*args)
+        self.params: tuple[str, ...] = (param,) if isinstance(param, str) else tuple(param or ())
 
 
 class InputError(GraphlaborError, ValueError):

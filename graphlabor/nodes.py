@@ -76,6 +76,25 @@ def _csv_ids(table: pa.Table, source: str, edge_id_type: str | None) -> pa.Table
     return table
 
 
+def node_columns(nodes) -> list[str]:
+    """Column names of a nodes file or table, from its schema only (no data read).
+
+    >>> import pyarrow as pa
+    >>> node_columns(pa.table({"id": [1], "team": ["a"]}))
+    ['id', 'team']
+    """
+    if isinstance(nodes, (str, os.PathLike)):
+        names: list[str] = []
+        for src in readers.resolve(nodes):
+            names += [c for c in readers.read_schema(src).names if c not in names]
+        return names
+    if isinstance(nodes, (pa.Table, pa.RecordBatch)):
+        return list(nodes.column_names)
+    if isinstance(nodes, dict):
+        return [str(c) for c in nodes]
+    return [str(c) for c in getattr(nodes, "columns", [])]
+
+
 def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
     """Read and validate a nodes file or table.
 

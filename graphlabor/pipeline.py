@@ -1,8 +1,12 @@
 """The attribution pipeline: the stages chained in order.
 
-prepare (read, encode ids, classify, roles, weights) -> for the whole data or
-each calendar period: run the method (build the flow graph, solve) -> check
-the money balance -> result tables.
+check the options (and the nodes file's schema) -> read edges and nodes ->
+encode ids (:mod:`.encode`) -> classify edges (:mod:`.classify`) -> infer
+roles (:mod:`.roles`) -> time decay (:mod:`.decay`) -> align nodes
+(:mod:`.align`) -> for the whole data or each calendar period: run the method
+(build the flow graph, solve; :mod:`.methods`) -> check the money balance ->
+result tables. Each stage is timed under its own name in the
+:class:`~graphlabor.timing.StageLog`.
 """
 
 from __future__ import annotations
@@ -15,15 +19,21 @@ import pyarrow as pa
 from . import kernels as K
 from ._types import EdgesInput, Instant, NodesInput
 from .breakdowns import group_table, hours_columns, platform_table, via_columns
-from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses
-from .errors import ParameterError
+from .align import align_nodes
+from .classify import classify, kind_table
+from .decay import decay, half_life_seconds
+from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses, load_edges
+from .encode import encode_ids, encode_kinds, epoch_seconds
+from .errors import InputError, ParameterError
 from .memory import check_after_encoding, check_before_reading
 from .methods import METHODS, run_model
+from .nodes import load_nodes, node_columns
 from .params import ModelParams
-from .prepare import prepare
+from .prepare import Prepared
+from .roles import assign_roles, check_declared
 from .results import AttributionResult, Summary, check_balance, node_table, role_totals
 from .roles import CONTRIBUTION, PAY, REVENUE
-from .timeaxis import period_starts
+from .timeaxis import PERIODS, parse_instant, period_starts
 from .timing import StageLog
 
 
@@ -134,11 +144,8 @@ def attribute(
     3    b        user        90.0    33.3333   56.6667
     """
     params = ModelParams(damping, platform_share, tol, max_iter, kind_weights or {})
-    if method not in METHODS:
-        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if min_wage is not None and not (np.isfinite(min_wage) and min_wage >= 0):
-        raise ParameterError(f"min_wage must be a number >= 0, got {min_wage!r}")
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
+    hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)
     log = log if log is not None else StageLog(verbose=False)
     if engine == "dask":
         return _attribute_dask(
@@ -150,19 +157,11 @@ def attribute(
         raise ParameterError(f"engine must be 'local' or 'dask', got {engine!r}")
     if client is not None:
         raise ParameterError("client is for engine='dask'")
+    need_time = period is not None or hl is not None
+
     check_before_reading(edges)  # from file metadata: stop before reading what cannot fit
-    prep = prepare(
-        edges, nodes, params, kinds, src_col=src_col, dst_col=dst_col,
-        half_life=half_life, as_of=as_of, need_time=period is not None, log=log,
-    )
-    check_after_encoding(prep.m, prep.n, prep.index.id_type)  # exact sizes, before the graph is built
-    if group_by is not None and (prep.extra is None or group_by not in prep.extra.column_names):
-        raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
-    if period is not None and prep.node_value is not None:
-        raise ParameterError("--period cannot be combined with a nodes-file 'value' column (node values have no time)")
+    prep = _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log)
     hours = prep.column("hours")
-    if min_wage is not None and hours is None:
-        raise ParameterError("--min-wage needs an 'hours' column in the nodes file")
 
     if period is None:
         slices = [(None, None)]
@@ -218,11 +217,7 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
             edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
             src_col=src_col, dst_col=dst_col, log=log,
         )
-    if group_by is not None and (prep.extra is None or group_by not in prep.extra.column_names):
-        raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
-    hours = prep.column("hours")
-    if min_wage is not None and hours is None:
-        raise ParameterError("--min-wage needs an 'hours' column in the nodes file")
+    hours = prep.column("hours")  # group_by and min_wage were checked against the nodes file's schema
     with log.stage("results"):
         table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
         platforms = platform_table(prep.index.ids, prep.role, run)
@@ -232,6 +227,85 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
 
         summary = replace(summary, below_min_wage=flagged)
     return AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None)
+
+
+def _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log) -> Prepared:
+    """The stages before the model: read, encode ids, classify edges, infer roles, time decay, align nodes.
+
+    Each stage is timed under its name; the edge table's id columns are
+    dropped once encoded, so that the ids do not stay in memory while the
+    graph is built and solved.
+    """
+    with log.stage("read edges"):
+        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time)
+    nt = None
+    if nodes is not None:
+        with log.stage("read nodes"):
+            nt = load_nodes(nodes, et.id_type if et.num_rows else None)
+    with log.stage("encode ids"):
+        index, src, dst, node_codes = encode_ids(et.table["src"], et.table["dst"], None if nt is None else nt.ids)
+        table, et.table = et.table.drop_columns(["src", "dst"]), None  # free the ids before the graph is built
+        kind_names, kind = encode_kinds(table["kind"])
+    check_after_encoding(len(src), len(index), index.id_type)  # exact sizes, before the graph is built
+    seconds = None
+    if need_time:
+        with log.stage("encode times"):
+            seconds = _seconds(table, et)
+    with log.stage("classify edges"):
+        class_of_kind, weight_of_kind = kind_table(kind_names, kinds, params.kind_weights)
+        weight = table["weight"].to_numpy() if len(kind) else np.empty(0)
+        edges_ = classify(src, dst, kind, class_of_kind, weight, weight_of_kind, table["amount"], len(index), seconds)
+        del src, dst, kind, weight, table, seconds
+    with log.stage("infer roles"):
+        declared = None if nt is None or nt.role is None else nt.role.to_pylist()
+        role = assign_roles(edges_.evidence, node_codes, declared)
+        if declared is not None:
+            check_declared(role, edges_.evidence, index.ids, edges_.revenue, edges_.revenue_rows, edges_.pay,
+                           edges_.pay_rows, et.locate, kind_names, nt.source, node_codes)
+    if hl is not None:
+        with log.stage("time decay"):
+            c = edges_.contribution
+            if ref is None:
+                ref = max((int(e.seconds.max()) for e in (c, edges_.revenue, edges_.pay) if len(e)), default=0)
+            c.value = decay(c.value, c.src, c.dst, c.seconds, role, hl, ref)
+    node_value = extra = None
+    if nt is not None:
+        with log.stage("align nodes"):
+            node_value, extra = align_nodes(node_codes, len(index), nt.value, nt.extra)
+    return Prepared(index, edges_.contribution, edges_.revenue, edges_.pay, kind_names, class_of_kind,
+                    role, node_value, extra, et.origins)
+
+
+def _check_options(nodes, method, half_life, as_of, period, group_by, min_wage):
+    """Check the options that do not need the edges; returns the half-life and ``as_of`` in seconds (or None).
+
+    Reads at most the nodes file's schema.
+    """
+    if method not in METHODS:
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}", param="method")
+    if period is not None and period not in PERIODS:
+        raise ParameterError(f"period must be one of {', '.join(PERIODS)}, got {period!r}", param="period")
+    if min_wage is not None and not (np.isfinite(min_wage) and min_wage >= 0):
+        raise ParameterError(f"min_wage must be a number >= 0, got {min_wage!r}", param="min_wage")
+    hl = half_life_seconds(half_life) if half_life is not None else None
+    ref = parse_instant(as_of) if as_of is not None and hl is not None else None
+    columns = node_columns(nodes) if nodes is not None else []
+    if group_by is not None and group_by not in columns:
+        raise ParameterError(f"group_by {group_by!r}: no such column in the nodes file", param="group_by")
+    if period is not None and "value" in columns:
+        raise ParameterError("period cannot be combined with a nodes-file 'value' column (node values have no time)",
+                             param="period")
+    if min_wage is not None and "hours" not in columns:
+        raise ParameterError("min_wage needs an 'hours' column in the nodes file", param="min_wage")
+    return hl, ref
+
+
+def _seconds(table, et) -> np.ndarray:
+    """Epoch seconds of every edge (the time options need a timestamp on each)."""
+    if "timestamp" not in table.column_names:
+        raise InputError(f"{', '.join(o for o, _ in et.origins)}: no 'timestamp' column, which half_life and period need",
+                         param=("half_life", "period"))
+    return epoch_seconds(table["timestamp"], et.origins[0][0] if len(et.origins) == 1 else "edges", et.locate)
 
 
 def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):

@@ -27,7 +27,8 @@ ROLE_NAMES = ("user", "platform", "advertiser")
 ROLE_CODES = {name: code for code, name in enumerate(ROLE_NAMES)}
 assert (ROLE_CODES["user"], ROLE_CODES["platform"], ROLE_CODES["advertiser"]) == (USER, PLATFORM, ADVERTISER)
 
-__all__ = ["CONTRIBUTION", "PAY", "REVENUE", "infer_roles", "platform_evidence", "roles_from_evidence"]
+__all__ = ["CONTRIBUTION", "PAY", "REVENUE", "assign_roles", "check_declared", "infer_roles", "platform_evidence",
+           "roles_from_evidence"]
 
 
 def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
@@ -64,7 +65,7 @@ def roles_from_evidence(flags: np.ndarray) -> np.ndarray:
     return role
 
 
-def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list, source: str) -> np.ndarray:
+def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list) -> np.ndarray:
     """Overwrite inferred roles with the nodes file's (None keeps the inferred one)."""
     role = role.copy()
     for code, name in zip(node_codes.tolist(), declared):
@@ -73,16 +74,49 @@ def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list, sou
     return role
 
 
-def check_declared(role, evidence, ids, locate, src, dst, edge_class, kind_of_row, source: str, node_codes=None) -> None:
+def assign_roles(evidence: np.ndarray, node_codes: np.ndarray | None = None, declared: list | None = None) -> np.ndarray:
+    """Stage "infer roles": roles from the evidence flags, with the nodes file's declared roles on top.
+
+    Parameters
+    ----------
+    evidence : ndarray of uint8, shape (n,)
+        :func:`graphlabor.kernels.classify.node_evidence` flags, OR-ed over
+        all edges (chunks combine by OR).
+    node_codes : ndarray of uint32, optional
+        Code of each nodes-file row.
+    declared : list of str or None, optional
+        Declared role of each nodes-file row (None: infer).
+
+    Returns
+    -------
+    role : ndarray of int8, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> assign_roles(np.array([2, 5, 4], np.uint8)).tolist()
+    [2, 1, 0]
+    >>> assign_roles(np.array([2, 5, 4], np.uint8), np.array([2], np.uint32), ["platform"]).tolist()
+    [2, 1, 1]
+    """
+    role = roles_from_evidence(evidence)
+    if declared is not None and node_codes is not None:
+        role = apply_declared(role, node_codes, declared)
+    return role
+
+
+def check_declared(role, evidence, ids, revenue, revenue_rows, pay, pay_rows, locate, kind_names, source: str,
+                   node_codes=None) -> None:
     """Reject a declared advertiser that receives revenue or sends pay.
 
-    ``evidence`` marks the nodes that receive revenue or send pay
-    (:func:`platform_evidence`); ``locate(row)`` turns an edge row into
-    ``(file, row in file)`` and ``kind_of_row(row)`` gives its kind;
-    ``node_codes`` (the code of each nodes-file row) lets the message name
-    the first offending row of the nodes file.
+    ``evidence`` holds the :func:`~graphlabor.kernels.classify.node_evidence`
+    flags; ``revenue`` and ``pay`` are the edges of those classes
+    (:class:`~graphlabor.prepare.EdgeArrays`) and ``revenue_rows``,
+    ``pay_rows`` their input rows, which ``locate(row)`` turns into ``(file,
+    row in file)``; ``node_codes`` (the code of each nodes-file row) lets the
+    message name the first offending row of the nodes file.
     """
-    bad = (role == ADVERTISER) & evidence
+    bad = (role == ADVERTISER) & platform_evidence(evidence)
     if not bad.any():
         return
     nrow = None
@@ -91,13 +125,16 @@ def check_declared(role, evidence, ids, locate, src, dst, edge_class, kind_of_ro
         node = int(node_codes[nrow])
     else:
         node = int(np.flatnonzero(bad)[0])
-    rows = np.flatnonzero(((edge_class == REVENUE) & (dst == node)) | ((edge_class == PAY) & (src == node)))
-    row = int(rows[0])
+    candidates = [(int(rows[e.dst == node][0]) if cls == REVENUE else int(rows[e.src == node][0]), cls, e, rows)
+                  for cls, e, rows in ((REVENUE, revenue, revenue_rows), (PAY, pay, pay_rows))
+                  if ((e.dst if cls == REVENUE else e.src) == node).any()]
+    row, cls, e, rows = min(candidates, key=lambda t: t[0])
     file, local = locate(row)
-    what = "receives revenue" if edge_class[row] == REVENUE else "sends pay"
+    what = "receives revenue" if cls == REVENUE else "sends pay"
+    kind = kind_names[int(e.kind[np.flatnonzero(rows == row)[0]])]
     raise InputError(
         f"{where(source, 'role', nrow, 'advertiser')}: node {ids[node].as_py()!r} is declared an advertiser but {what} "
-        f"({file}: row {local}, kind {kind_of_row(row)!r}); only platforms receive revenue or send pay"
+        f"({file}: row {local}, kind {kind!r}); only platforms receive revenue or send pay"
     )
 
 

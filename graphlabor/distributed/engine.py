@@ -152,7 +152,7 @@ def attribute_dask(
             index = NodeIndex(ids)
             codes = index.lookup(nt.ids).astype(np.int64)
             if nt.role is not None:
-                role = apply_declared(role, codes, nt.role.to_pylist(), nt.source)
+                role = apply_declared(role, codes, nt.role.to_pylist())
                 bad = (role == ROLE_CODES["advertiser"]) & platform_evidence(flags)
                 if bad.any():
                     nrow = int(np.flatnonzero(bad[codes])[0]) if bad[codes].any() else None

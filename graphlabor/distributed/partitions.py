@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..kernels import INDEX_DTYPE, MAX_NODES
 from ..kernels.classify import node_evidence, split_by_class
 from ..node_index import encode
-from ..prepare import _kind_codes
+from ..encode import encode_kinds
 
 
 @dataclass
@@ -78,7 +78,7 @@ def read_partition(source, kinds: KindClasses, src_col=None, dst_col=None) -> Lo
         et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False)
         table, name, id_type = et.table, et.origins[0][0], et.id_type
     index, (src, dst) = encode([table["src"], table["dst"]])
-    kind_names, kind = _kind_codes(table["kind"])
+    kind_names, kind = encode_kinds(table["kind"])
     weight = table["weight"].to_numpy() if table.num_rows else np.empty(0)
     amount = pc.fill_null(table["amount"], np.nan).to_numpy() if table.num_rows else np.empty(0)
     return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, amount)
