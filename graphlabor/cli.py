@@ -202,19 +202,30 @@ def _model_kwargs(o: dict) -> dict:
 @click.option("--no-breakdown", is_flag=True, help="Skip the per-kind via_* columns (the flow graph is then built without its split by kind).")
 @click.option("--top", type=click.IntRange(0), default=10, show_default=True, help="Top users to print when no -o is given.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Where to run: this process, or a Dask cluster (pip install 'graphlabor[distributed]'; see docs/distributed.md).")
+@click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: a running Dask scheduler (tcp://host:8786) instead of a local cluster.")
+@click.option("--workers", type=click.IntRange(1), help="With --engine dask: worker processes of the local cluster (default: the cores).")
+@click.option("--worker-memory", metavar="SIZE", help="With --engine dask: memory limit per local worker (e.g. 4GiB).")
 @_handle_errors
-def attribute(edges, output, summary_json, period, platforms_out, group_by, groups_out, min_wage, no_breakdown, top, quiet, **o):
+def attribute(edges, output, summary_json, period, platforms_out, group_by, groups_out, min_wage, no_breakdown, top, quiet,
+              engine, scheduler, workers, worker_memory, **o):
     """Attribute injected value along EDGES (Parquet, CSV, Arrow IPC files or Parquet directories).
 
     \b
     Example:
       graphlabor attribute edges.parquet --nodes nodes.parquet -o attributed.parquet
     """
-    from .output import check_writable
+    from .output import check_dataset_writable, check_writable, is_dataset_path
 
     for path, is_table in ((output, True), (summary_json, False), (platforms_out, True), (groups_out, True)):
-        if path:
+        if path and path is output and is_dataset_path(path):
+            check_dataset_writable(path)
+        elif path:
             check_writable(path, table=is_table)
+    if engine == "local":
+        for name, value in (("--scheduler", scheduler), ("--workers", workers), ("--worker-memory", worker_memory)):
+            if value is not None:
+                raise click.UsageError(f"{name} needs --engine dask")
     if groups_out and not group_by:
         raise click.UsageError("--groups needs --group-by")
     _set_threads(o["threads"])
@@ -223,10 +234,16 @@ def attribute(edges, output, summary_json, period, platforms_out, group_by, grou
     from .timing import StageLog
 
     log = StageLog()
-    result = run(
-        list(edges), o["nodes"], period=period, group_by=group_by, min_wage=min_wage,
-        breakdown=not no_breakdown, log=log, **_model_kwargs(o),
-    )
+    kwargs = dict(period=period, group_by=group_by, min_wage=min_wage, breakdown=not no_breakdown, log=log, **_model_kwargs(o))
+    if engine == "dask":
+        from .distributed.cluster import connect
+        from .distributed.engine import check_options
+
+        check_options(**kwargs)  # before a cluster starts
+        with connect(scheduler=scheduler, workers=workers, worker_memory=worker_memory) as client:
+            result = run(list(edges), o["nodes"], engine="dask", client=client, **kwargs)
+    else:
+        result = run(list(edges), o["nodes"], **kwargs)
     if output or platforms_out or groups_out:
         with log.stage("write"):
             if output:

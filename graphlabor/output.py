@@ -282,3 +282,78 @@ def write_json(obj, path: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(obj, f, indent=2, ensure_ascii=False)
             f.write("\n")
+
+
+def is_dataset_path(path) -> bool:
+    """True for an output that is a directory: a path ending in a slash, or an existing directory.
+
+    >>> is_dataset_path("out/"), is_dataset_path("out.parquet")
+    (True, False)
+    """
+    p = os.fspath(path)
+    return p.endswith(("/", os.sep)) or os.path.isdir(p)
+
+
+def check_dataset_writable(path) -> None:
+    """Fail early if a Parquet dataset cannot be written at directory ``path``."""
+    p = os.fspath(path).rstrip("/" + os.sep) or os.sep
+    if os.path.exists(p) and not os.path.isdir(p):
+        raise OutputError(f"{path}: exists and is not a directory")
+    if os.path.isdir(p):
+        stray = [f for f in os.listdir(p) if not (f.startswith("part-") and f.endswith(".parquet"))]
+        if stray:
+            raise OutputError(f"{path}: directory holds other files ({stray[0]}...); give a new or empty directory, or a graphlabor dataset")
+    check_writable(os.path.join(p, "part-00000.parquet"), table=True) if os.path.isdir(p) else check_writable(p + ".parquet")
+
+
+def write_dataset(table: pa.Table, path, bounds=None) -> list[str]:
+    """Write ``table`` as a Parquet dataset: one file per row range, atomically.
+
+    The files (``part-00000.parquet``...) are written in a hidden temporary
+    directory next to ``path`` and the directory is renamed into place once
+    all are complete; a dataset already at ``path`` is replaced. On failure or
+    interruption nothing is left at ``path`` that was not there before.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    path : directory to write
+    bounds : sequence of int, optional
+        Row bounds of the files (default one file).
+
+    Returns
+    -------
+    list of str
+        The file names, in row order.
+    """
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    check_dataset_writable(path)
+    p = os.fspath(path).rstrip("/" + os.sep)
+    d, base = os.path.split(os.path.abspath(p))
+    bounds = list(bounds) if bounds is not None else [0, table.num_rows]
+    tmp = tempfile.mkdtemp(prefix=_tmp_prefix(base), suffix=_TMP_SUFFIX, dir=d)
+    names = []
+    try:
+        try:
+            for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+                name = f"part-{i:05d}.parquet"
+                pq.write_table(table.slice(a, b - a), os.path.join(tmp, name))
+                _fsync(os.path.join(tmp, name))
+                names.append(name)
+            if os.path.isdir(p):
+                old = tempfile.mkdtemp(prefix=_tmp_prefix(base), suffix=_TMP_SUFFIX, dir=d)
+                os.replace(p, os.path.join(old, "old"))
+                os.replace(tmp, p)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, p)
+        except OSError as e:
+            raise OutputError(f"{path}: cannot write: {e.strerror or ' '.join(str(e).split())}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(d)
+    return names

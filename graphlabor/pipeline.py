@@ -226,7 +226,9 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
         from dataclasses import replace
 
         summary = replace(summary, below_min_wage=flagged)
-    return AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None)
+    result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None)
+    result.row_bounds = run.graph.row_bounds  # one output file per row block
+    return result
 
 
 def _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log) -> Prepared:

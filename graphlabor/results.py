@@ -181,6 +181,8 @@ class AttributionResult:
         self.groups = groups
         self.periods = periods
         self._context = context
+        #: Row bounds of the output files of ``write(DIR/)`` (the Dask engine's row blocks)
+        self.row_bounds: list | None = None
 
     def __repr__(self) -> str:
         s = self.summary
@@ -263,10 +265,17 @@ class AttributionResult:
         return dict(zip(self.nodes["node"].to_pylist(), self.nodes[column].to_pylist()))
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write the node table (Parquet, CSV or JSON by extension), atomically."""
-        from .output import write_table
+        """Write the node table (Parquet, CSV or JSON by extension), atomically.
 
-        write_table(self.nodes, os.fspath(path))
+        A path ending in a slash, or an existing directory, gets a Parquet
+        dataset: one file per row block (:func:`graphlabor.output.write_dataset`).
+        """
+        from .output import is_dataset_path, write_dataset, write_table
+
+        if is_dataset_path(path):
+            write_dataset(self.nodes, path, self.row_bounds)
+        else:
+            write_table(self.nodes, os.fspath(path))
 
     def write_platforms(self, path: str | os.PathLike[str]) -> None:
         """Write the :attr:`platforms` table (Parquet, CSV or JSON by extension), atomically.

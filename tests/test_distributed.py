@@ -30,7 +30,7 @@ EXAMPLE_NODES = os.path.join(DATA, "example_nodes.parquet")
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
         env={"NUMBA_NUM_THREADS": "1"},
     )
     c = distributed.Client(cluster)
@@ -163,3 +163,75 @@ def test_bad_value_names_file_and_row(client, tmp_path):
 def test_unsupported_options_named(client, kw, name):
     with pytest.raises(ParameterError, match=name):
         graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client, **kw)
+
+
+def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
+    from conftest import cli
+
+    edges, nodes = str(economy_dir / "edges"), str(economy_dir / "nodes.parquet")
+    cli("attribute", edges, "--nodes", nodes, "-o", tmp_path / "local.parquet", "-q")
+    cli("attribute", edges, "--nodes", nodes, "--engine", "dask", "--workers", "2", "-o", f"{tmp_path / 'out'}/", "-q")
+    files = sorted(os.listdir(tmp_path / "out"))
+    assert files == ["part-00000.parquet", "part-00001.parquet"]
+    got = pa.concat_tables([pq.read_table(tmp_path / "out" / f) for f in files])
+    assert got.equals(pq.read_table(tmp_path / "local.parquet"))
+    bad = cli("attribute", edges, "--engine", "dask", "--workers", "2", "--period", "month", check=False)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == ["Error: --period is not supported by --engine dask yet; run without it or with --engine local"]
+
+
+class _KillDuringSolve:
+    """A StageLog that kills one worker process (by pid) shortly after the solve starts."""
+
+    def __init__(self, client, delay: float):
+        from graphlabor.timing import StageLog
+
+        self.inner = StageLog(verbose=False)
+        self.client = client
+        self.delay = delay
+        self.killed_at = None
+        self.solve_ended_at = None
+        self.timer = None
+
+    def stage(self, name):
+        import contextlib
+        import signal
+        import threading
+        import time
+
+        if name != "solve":
+            return self.inner.stage(name)
+        victim = sorted(self.client.run(os.getpid).values())[-1]
+
+        def kill():
+            self.killed_at = time.monotonic()
+            os.kill(victim, signal.SIGKILL)
+
+        @contextlib.contextmanager
+        def timed():
+            with self.inner.stage(name):
+                self.timer = threading.Timer(self.delay, kill)
+                self.timer.start()
+                try:
+                    yield
+                finally:
+                    self.timer.cancel()
+                    self.solve_ended_at = time.monotonic()
+
+        return timed()
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_worker_killed_mid_solve_same_numbers(client, tmp_path):
+    edges, nodes, _, _ = _random_graph(5, 4_000, 30_000)
+    for i, (a, b) in enumerate([(0, 15_000), (15_000, 15_000)]):
+        pq.write_table(edges.slice(a, b), tmp_path / f"e{i}.parquet")
+    kw = dict(damping=0.9, tol=1e-15, max_iter=10_000)
+    local = graphlabor.attribute(str(tmp_path), nodes, **kw)
+    assert local.summary.iterations > 50
+    log = _KillDuringSolve(client, delay=0.3)
+    dask = graphlabor.attribute(str(tmp_path), nodes, engine="dask", client=client, log=log, **kw)
+    assert log.killed_at is not None and log.killed_at < log.solve_ended_at  # killed in the middle of the solve
+    assert_same(local, dask)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it

@@ -64,7 +64,7 @@ def connect(client=None, *, scheduler: str | None = None, workers: int | None = 
         raise ParameterError(f"--workers must be at least 1, got {n}")
     threads = _threads_per_worker(n)
     cluster = distributed.LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         memory_limit=worker_memory if worker_memory is not None else "auto",
         env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"},
     )

@@ -42,7 +42,7 @@ UNSUPPORTED = {"half_life": None, "as_of": None, "period": None}
 SUPPORTED_METHODS = ("propagate", "direct")
 
 
-def check_options(method: str, **options) -> None:
+def check_options(method: str = "propagate", **options) -> None:
     """One-line error naming the first option the Dask engine cannot honour yet."""
     for name, unset in UNSUPPORTED.items():
         if options.get(name, unset) != unset:
@@ -78,7 +78,8 @@ def _sources(client, edges, kinds, src_col, dst_col, n_slices: int):
     table = et.table.combine_chunks()
     m = table.num_rows
     cuts = np.linspace(0, m, max(1, min(n_slices, m)) + 1).astype(np.int64)
-    return [client.scatter(table.slice(a, b - a)) for a, b in zip(cuts[:-1], cuts[1:])]
+    # on every worker: a lost worker must not take the only copy of a slice with it
+    return [client.scatter(table.slice(a, b - a), broadcast=True) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def _workers(client) -> list[str]:
@@ -128,7 +129,7 @@ def attribute_dask(
         distinct = [client.submit(P.distinct_ids, p, pure=True) for p in parts]
         if nt is not None:
             node_ids = encode([nt.ids])[0].ids
-            distinct.append(client.scatter(node_ids))
+            distinct.append(client.submit(_identity, node_ids, pure=True))  # in the task: rebuilt if lost
         ids_future = client.submit(P.check_dictionary, _tree_reduce(client, P.merge_ids, distinct), pure=True)
         ids = ids_future.result()
         n = len(ids)
@@ -253,6 +254,7 @@ def attribute_dask(
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins)
     graph = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
+    graph.row_bounds = [int(v) for v in bounds]
     run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
                    None, params, tuple(int(c) for c in counts), x_state)
     return prep, run
@@ -268,6 +270,7 @@ class _GraphSummary:
         self.keep = keep
         self.out_weight = out_weight
         self.contributors = contributors
+        self.row_bounds: list | None = None
 
     @property
     def nnz(self) -> int:
@@ -294,6 +297,10 @@ def _take_factor(weights: tuple, need: dict, q: int) -> np.ndarray:
 
 def _block_info(block) -> tuple[int, int]:
     return block.nnz, block.n_flow
+
+
+def _identity(x):
+    return x
 
 
 def _attr(block, name):
