@@ -64,10 +64,7 @@ def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays):
     blk = np.searchsorted(bounds[1:-1], keys, side="right")
     order = np.argsort(blk, kind="stable")
     cuts = np.searchsorted(blk[order], np.arange(1, bounds.shape[0] - 1))
-    out = []
-    for b, idx in enumerate(np.split(order, cuts)):
-        out.append(tuple(a[idx] for a in arrays))
-    return out
+    return [tuple(a[idx] for a in arrays) for idx in np.split(order, cuts)]
 
 
 def flow_pieces(part, role: np.ndarray, bounds: np.ndarray, with_labels: bool) -> list:
