@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import ArrayLike
 
 from . import kernels as K
+
+if TYPE_CHECKING:
+    from .methods import ModelRun
 
 VIA_INJECTED = "via_injected"
 
@@ -27,7 +33,7 @@ def via_columns(via: np.ndarray, kind_names: list[str], kind_class: np.ndarray) 
     return cols
 
 
-def gini(x) -> float:
+def gini(x: ArrayLike) -> float:
     """Gini coefficient, as R's ``ineq::Gini(x)`` (no small-sample correction).
 
     ``G = 2 * sum_i i * x_(i) / (n * sum x) - (n + 1) / n`` with ``x`` sorted
@@ -47,7 +53,7 @@ def gini(x) -> float:
     return float(2.0 * np.sum(i * x) / (n * total) - (n + 1) / n)
 
 
-def top_share(x, fraction: float = 0.1) -> float:
+def top_share(x: ArrayLike, fraction: float = 0.1) -> float:
     """Share of the total held by the top ``fraction`` of values (at least one).
 
     >>> top_share([1, 1, 1, 1, 1, 1, 1, 1, 1, 11])
@@ -61,7 +67,7 @@ def top_share(x, fraction: float = 0.1) -> float:
     return float(x[:k].sum() / total)
 
 
-def platform_table(ids: pa.Array, role: np.ndarray, run) -> pa.Table:
+def platform_table(ids: pa.Array, role: np.ndarray, run: ModelRun) -> pa.Table:
     """One row per platform.
 
     Columns: ``platform``, ``revenue`` (injected by revenue edges),
@@ -94,7 +100,9 @@ def platform_table(ids: pa.Array, role: np.ndarray, run) -> pa.Table:
     })
 
 
-def hours_columns(attributed, paid, hours, role, min_wage: float | None):
+def hours_columns(
+    attributed: np.ndarray, paid: np.ndarray, hours: np.ndarray, role: np.ndarray, min_wage: float | None
+) -> tuple[dict[str, pa.Array], np.ndarray | None]:
     """``attributed_per_hour``, ``paid_per_hour`` and, with a minimum wage, ``below_min_wage``.
 
     Per-hour values are null where ``hours`` is missing or not positive.
@@ -133,15 +141,15 @@ def group_table(nodes: pa.Table, column: str) -> pa.Table:
     key_cols = [users[k].to_pylist() for k in keys]
     att = users["attributed"].to_numpy()
     paid = users["paid"].to_numpy()
-    groups: dict = {}
+    groups: dict[tuple[Any, ...], list[int]] = {}
     for i, key in enumerate(zip(*key_cols)):
         groups.setdefault(key, []).append(i)
 
-    def sort_key(k):
+    def sort_key(k: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
         return tuple((v is None, v if v is not None else 0) for v in k)
 
-    rows = {k: [] for k in keys}
-    stats = {c: [] for c in ("users", "attributed", "paid", "unpaid", "unpaid_share", "gini_attributed", "gini_paid", "top10_share")}
+    rows: dict[str, list[Any]] = {k: [] for k in keys}
+    stats: dict[str, list[Any]] = {c: [] for c in ("users", "attributed", "paid", "unpaid", "unpaid_share", "gini_attributed", "gini_paid", "top10_share")}
     for key in sorted(groups, key=sort_key):
         idx = np.array(groups[key])
         a, p = att[idx], paid[idx]

@@ -14,17 +14,21 @@ different dictionaries (one per row group, one per file).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import DTypeLike
 
 
-def chunks_of(col) -> list:
+def chunks_of(col: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
     """The chunks of a ChunkedArray, or ``[col]`` for an Array."""
     return list(col.chunks) if isinstance(col, pa.ChunkedArray) else [col]
 
 
-def map_values(col, fn, out_type: pa.DataType) -> pa.ChunkedArray:
+def map_values(col: pa.Array | pa.ChunkedArray, fn: Callable[[Any], Any], out_type: pa.DataType) -> pa.ChunkedArray:
     """``fn`` applied to every value of a text column, computed once per distinct value.
 
     Parameters
@@ -52,12 +56,14 @@ def map_values(col, fn, out_type: pa.DataType) -> pa.ChunkedArray:
     return pa.chunked_array(out, out_type)
 
 
-def _identity(arr: pa.Array) -> tuple:
+def _identity(arr: pa.Array) -> tuple[Any, ...]:
     """A key equal for two arrays viewing the same buffers at the same place (shared dictionaries)."""
     return tuple((b.address, b.size) if b is not None else None for b in arr.buffers()) + (arr.offset, len(arr))
 
 
-def sorted_codes(columns, dtype=np.uint32) -> tuple[pa.Array, list[np.ndarray]]:
+def sorted_codes(
+    columns: Sequence[pa.Array | pa.ChunkedArray], dtype: DTypeLike = np.uint32
+) -> tuple[pa.Array, list[np.ndarray]]:
     """Distinct values of text columns in byte-wise order, and every row's rank among them.
 
     Ranks depend only on the *set* of values, never on the order of rows or
@@ -103,7 +109,7 @@ def sorted_codes(columns, dtype=np.uint32) -> tuple[pa.Array, list[np.ndarray]]:
     pieces: list[pa.Array] = []  # what gets hashed: distinct dictionaries and plain chunks
     used: list[np.ndarray | None] = []  # per dictionary piece: which entries some row uses
     plans: list[list[tuple[int, np.ndarray | None]]] = []
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     for cs in chunks:
         plan = []
         for ch in cs:
@@ -129,7 +135,9 @@ def sorted_codes(columns, dtype=np.uint32) -> tuple[pa.Array, list[np.ndarray]]:
     for plan in plans:
         for k, idx in plan:
             if idx is not None:
-                used[k][idx] = True
+                used_k = used[k]
+                assert used_k is not None  # a dictionary chunk's mask
+                used_k[idx] = True
     encoded = pc.dictionary_encode(pa.chunked_array(pieces, text))
     values = encoded.chunks[-1].dictionary
     piece_codes = [ch.indices.to_numpy(zero_copy_only=False) for ch in encoded.chunks]

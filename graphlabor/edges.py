@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import readers
+from ._types import EdgesInput
 from .dictarrays import map_values
 from .errors import InputError, where
 from .validate import check_ids, check_numbers, check_strings, first_true, id_kind
@@ -36,7 +37,7 @@ class KindClasses:
     revenue: frozenset[str] = frozenset(DEFAULT_REVENUE_KINDS)
     pay: frozenset[str] = frozenset(DEFAULT_PAY_KINDS)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         both = self.revenue & self.pay
         if both:
             from .errors import ParameterError
@@ -69,7 +70,7 @@ class EdgeTable:
 
     @property
     def num_rows(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     def locate(self, row: int) -> tuple[str, int]:
         """Return ``(source name, row within that source)`` for a table row."""
@@ -131,11 +132,12 @@ def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds
     cols = {"src": src, "dst": dst, "kind": kind, "weight": weight, "amount": amount}
     if "timestamp" in names:
         cols["timestamp"] = table["timestamp"]
+    assert ks is not None  # check_ids passes integer or text ids only
     return pa.table(cols), ks
 
 
 def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t)
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
 
 
 def _empty_edges() -> pa.Table:
@@ -160,7 +162,9 @@ def _csv_ids(raw: pa.Table, source: str, s: str, d: str) -> pa.Table:
     return raw
 
 
-def _columns_to_read(schema_names: Sequence[str], source: str, src_col, dst_col, need_time: bool = True) -> tuple[list[str], str, str]:
+def _columns_to_read(
+    schema_names: Sequence[str], source: str, src_col: str | None, dst_col: str | None, need_time: bool = True
+) -> tuple[list[str], str, str]:
     s = _pick(schema_names, src_col, SRC_ALIASES if src_col is None else (), source, "src")
     d = _pick(schema_names, dst_col, DST_ALIASES if dst_col is None else (), source, "dst")
     optional = ("kind", "weight", "amount", "timestamp") if need_time else ("kind", "weight", "amount")
@@ -182,7 +186,7 @@ def _unify(tables: list[pa.Table]) -> pa.Table:
                 if name in t.column_names and pa.types.is_dictionary(t[name].type) else t
                 for t in tables
             ]
-    fields = {}
+    fields: dict[str, pa.DataType] = {}
     for t in tables:
         for f in t.schema:
             prev = fields.get(f.name)
@@ -207,7 +211,7 @@ def _unify(tables: list[pa.Table]) -> pa.Table:
 
 
 def load_edges(
-    edges,
+    edges: EdgesInput,
     *,
     src_col: str | None = None,
     dst_col: str | None = None,

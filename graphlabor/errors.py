@@ -75,7 +75,7 @@ class MemoryBudgetError(GraphlaborError, MemoryError):
     """The estimated memory need exceeds what the machine has free."""
 
 
-def where(source: str, column: str | None = None, row: int | None = None, value=None) -> str:
+def where(source: str, column: str | None = None, row: int | None = None, value: object = None) -> str:
     """Format the location part of an error message.
 
     >>> where("edges.csv", "weight", 3, -1.0)

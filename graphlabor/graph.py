@@ -58,7 +58,7 @@ class FlowGraph:
     keep: np.ndarray
     out_weight: np.ndarray
     n_flow_edges: int
-    by_label: tuple | None = None
+    by_label: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
 
     @property
     def nnz(self) -> int:
@@ -79,7 +79,15 @@ def pass_fractions(role: np.ndarray, out_weight: np.ndarray, params: ModelParams
     return frac
 
 
-def build_flow_graph(src, dst, weight, role, params: ModelParams, labels=None, n_labels: int = 0) -> FlowGraph:
+def build_flow_graph(
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    role: np.ndarray,
+    params: ModelParams,
+    labels: np.ndarray | None = None,
+    n_labels: int = 0,
+) -> FlowGraph:
     """Build ``T`` from contribution edges (codes) and node roles.
 
     Parameters
@@ -130,6 +138,7 @@ def build_flow_graph(src, dst, weight, role, params: ModelParams, labels=None, n
         del senders, receivers, w
     else:
         rows = receivers * np.uint32(width)
+        assert lab is not None  # labels were given
         rows += lab.astype(np.uint32)
         del receivers, lab
         kptr, kidx, kdat = build_csr_bucketed(rows, senders, w, n * width)

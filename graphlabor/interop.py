@@ -8,16 +8,23 @@ graphs keep one row per parallel edge.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import igraph as ig
+    import networkx as nx
 
 EDGE_ATTRS = ("kind", "weight", "amount", "timestamp")
 
 
-def _columns(rows: list[dict], names) -> dict:
+def _columns(rows: list[dict[str, Any]], names: Iterable[str]) -> dict[str, list[Any]]:
     return {k: [r.get(k) for r in rows] for k in names}
 
 
-def _node_table(ids: list, attrs: list[dict]) -> pa.Table | None:
+def _node_table(ids: list[Any], attrs: list[dict[str, Any]]) -> pa.Table | None:
     names = sorted({k for a in attrs for k in a})
     if not names:
         return None
@@ -26,7 +33,7 @@ def _node_table(ids: list, attrs: list[dict]) -> pa.Table | None:
     return pa.table(cols)
 
 
-def _edge_table(src: list, dst: list, attrs: list[dict]) -> pa.Table:
+def _edge_table(src: list[Any], dst: list[Any], attrs: list[dict[str, Any]]) -> pa.Table:
     present = [k for k in EDGE_ATTRS if any(k in a for a in attrs)]
     cols = {"src": src, "dst": dst}
     cols.update(_columns(attrs, present))
@@ -37,7 +44,7 @@ def _edge_table(src: list, dst: list, attrs: list[dict]) -> pa.Table:
     return pa.table(cols)
 
 
-def from_networkx(G) -> tuple[pa.Table, pa.Table | None]:
+def from_networkx(G: nx.Graph) -> tuple[pa.Table, pa.Table | None]:
     """Edge and node tables from a networkx graph.
 
     Undirected graphs give one row per edge in each direction.
@@ -75,7 +82,7 @@ def from_networkx(G) -> tuple[pa.Table, pa.Table | None]:
     return _edge_table(src, dst, attrs), nodes
 
 
-def from_igraph(g) -> tuple[pa.Table, pa.Table | None]:
+def from_igraph(g: ig.Graph) -> tuple[pa.Table, pa.Table | None]:
     """Edge and node tables from an igraph graph.
 
     Node ids are the vertex attribute ``name`` when present, else the vertex

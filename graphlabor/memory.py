@@ -79,9 +79,15 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeGuard
 
+from ._types import EdgesInput, PathLike
 from .errors import MemoryBudgetError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -139,12 +145,12 @@ class MemoryEstimate:
     @property
     def peak(self) -> int:
         """The largest stage estimate (bytes)."""
-        return max(self.stages.values()) if self.stages else STAGE_COEFFICIENTS["read edges"][0] * MiB + MARGIN_BYTES
+        return max(self.stages.values()) if self.stages else int(STAGE_COEFFICIENTS["read edges"][0] * MiB + MARGIN_BYTES)
 
     @property
     def peak_stage(self) -> str:
         """The stage with the largest estimate."""
-        return max(self.stages, key=self.stages.get)
+        return max(self.stages, key=lambda stage: self.stages[stage])
 
     def after(self, stage: str) -> MemoryEstimate:
         """The estimate restricted to ``stage`` and the stages after it."""
@@ -359,7 +365,7 @@ def check_memory(need: int | MemoryEstimate, what: str, *, available: int | None
     if os.environ.get(SKIP_ENV, "").strip() in ("0", "no", "false", "off"):
         return
     est = need if isinstance(need, MemoryEstimate) else None
-    need_b = est.peak if est is not None else int(need)
+    need_b = need.peak if isinstance(need, MemoryEstimate) else int(need)
     free = available_bytes() if available is None else int(available)
     if free is None:
         return
@@ -378,7 +384,7 @@ def check_memory(need: int | MemoryEstimate, what: str, *, available: int | None
     )
 
 
-def _is_paths(edges) -> bool:
+def _is_paths(edges: object) -> TypeGuard[PathLike | Sequence[PathLike]]:
     return isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and bool(edges) and all(isinstance(e, (str, os.PathLike)) for e in edges)
     )
@@ -399,7 +405,7 @@ def current_rss() -> int:
         return 0
 
 
-def check_before_reading(edges, *, available: int | None = None) -> MemoryEstimate | None:
+def check_before_reading(edges: EdgesInput, *, available: int | None = None) -> MemoryEstimate | None:
     """Check, from file metadata only, that a run on ``edges`` can fit; call before reading.
 
     Parameters
@@ -445,7 +451,7 @@ def check_after_encoding(n_edges: int, n_nodes: int, id_type: str, *, available:
     return est
 
 
-def edge_rows(paths) -> tuple[int, bool, str | None, str]:
+def edge_rows(paths: PathLike | Sequence[PathLike]) -> tuple[int, bool, str | None, str]:
     """Count edge rows from file metadata, before reading any data.
 
     Parameters
@@ -500,7 +506,7 @@ def edge_rows(paths) -> tuple[int, bool, str | None, str]:
     return rows, exact, id_type, fmt
 
 
-def _src_kind(schema, id_kind) -> str | None:
+def _src_kind(schema: pa.Schema, id_kind: Callable[[pa.DataType], str | None]) -> str | None:
     for name in ("src", "source"):
         if name in schema.names:
             k = id_kind(schema.field(name).type)

@@ -10,6 +10,7 @@ later stage works on codes, and ids come back only in the result tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +40,7 @@ class NodeIndex:
     def id_type(self) -> str:
         return "int" if pa.types.is_integer(self.ids.type) else "str"
 
-    def lookup(self, values) -> np.ndarray:
+    def lookup(self, values: Any) -> np.ndarray:
         """Codes of ``values`` (-1 where a value is not a known id).
 
         >>> import pyarrow as pa
@@ -47,7 +48,8 @@ class NodeIndex:
         [1, -1]
         """
         arr = pa.array(values, type=self.ids.type) if not isinstance(values, (pa.Array, pa.ChunkedArray)) else values
-        return pc.fill_null(pc.index_in(arr, value_set=self.ids), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes: np.ndarray = pc.fill_null(pc.index_in(arr, value_set=self.ids), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes
 
 
 def _dense_int_path(values: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]] | None:

@@ -13,7 +13,9 @@ import math
 import os
 import socket
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TextIO
 
 import pyarrow as pa
 
@@ -87,7 +89,7 @@ def remove_stale_temps(path: str) -> list[str]:
     d, base = os.path.split(os.path.abspath(os.fspath(path)))
     head = f".{base}."
     host = socket.gethostname()
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(d)
     except OSError:
@@ -121,7 +123,7 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def atomic_path(path: str):
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path next to ``path``; rename it into place on success.
 
     The temporary file is hidden (``.<name>.<host>.<pid>.<random>.graphlabor-tmp``),
@@ -198,7 +200,7 @@ def _fsync_dir(d: str) -> None:
         os.close(fd)
 
 
-def _json_value(v):
+def _json_value(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, (bytes, bytearray)):
@@ -231,7 +233,7 @@ def _json_column(col: pa.Array) -> list[str]:
     return [json.dumps(_json_value(v), ensure_ascii=False, default=str) for v in values]
 
 
-def _write_json_rows(table: pa.Table, f, *, array: bool) -> None:
+def _write_json_rows(table: pa.Table, f: TextIO, *, array: bool) -> None:
     names = table.column_names
     # each row: {"name": value, ...}, as json.dumps(dict) writes it
     template = "{" + ", ".join(json.encoder.encode_basestring(k).replace("%", "%%") + ": %s" for k in names) + "}"
@@ -276,7 +278,7 @@ def write_table(table: pa.Table, path: str) -> None:
                 _write_json_rows(table, f, array=fmt == "json")
 
 
-def write_json(obj, path: str) -> None:
+def write_json(obj: Any, path: str) -> None:
     """Write a JSON document atomically."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:

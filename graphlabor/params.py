@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import math
 from dataclasses import dataclass, field
 
 from .errors import ParameterError
 
 
-def _check_kind_weights(kind_weights) -> dict[str, float]:
+def _check_kind_weights(kind_weights: Mapping[str, float]) -> dict[str, float]:
     out = {}
     for k, w in dict(kind_weights or {}).items():
         try:
@@ -44,9 +45,9 @@ class ModelParams:
     platform_share: float = 0.0
     tol: float = 1e-10
     max_iter: int = 1000
-    kind_weights: dict = field(default_factory=dict)
+    kind_weights: dict[str, float] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         d = self.damping
         if not isinstance(d, (int, float)) or not (0.0 <= d < 1.0):
             raise ParameterError(f"damping must be in [0, 1), got {d!r}")

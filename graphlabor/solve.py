@@ -89,7 +89,16 @@ def choose_kernel(n: int, nnz: int) -> str:
     return "blocked"
 
 
-def propagate(indptr, indices, data, s, tol, max_iter, kernel: str | None = None, x0=None):
+def propagate(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    s: np.ndarray,
+    tol: float,
+    max_iter: int,
+    kernel: str | None = None,
+    x0: np.ndarray | None = None,
+) -> tuple[np.ndarray, int, float, bool]:
     """Power iteration ``x = s + T x`` with the fastest kernel for the graph.
 
     Parameters

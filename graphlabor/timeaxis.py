@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._types import Instant
 from .errors import InputError, ParameterError
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365.25 * 86400}
@@ -29,7 +30,7 @@ def parse_duration(text: str) -> float:
     return value
 
 
-def parse_instant(text) -> int:
+def parse_instant(text: Instant) -> int:
     """Epoch seconds of an ISO date/time (UTC unless it gives an offset) or an integer.
 
     >>> parse_instant("1970-01-02"), parse_instant("86400"), parse_instant("1970-01-02T01:00")
@@ -57,7 +58,7 @@ def parse_instant(text) -> int:
     return parse_instant(value)
 
 
-def to_epoch_seconds(col, source: str = "edges") -> np.ndarray:
+def to_epoch_seconds(col: pa.Array | pa.ChunkedArray, source: str = "edges") -> np.ndarray:
     """int64 epoch seconds of a timestamp column (any unit, with or without zone) or integers.
 
     A timestamp without a zone is read as UTC.
@@ -67,11 +68,12 @@ def to_epoch_seconds(col, source: str = "edges") -> np.ndarray:
         secs = pc.cast(col.cast(pa.timestamp(t.unit)), pa.int64())
         div = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[t.unit]
         arr = secs.to_numpy() if not isinstance(secs, pa.ChunkedArray) else secs.to_numpy()
-        return np.floor_divide(arr, div)
+        seconds: np.ndarray = np.floor_divide(arr, div)
+        return seconds
     if pa.types.is_date(t):
-        return pc.cast(col.cast(pa.timestamp("s")), pa.int64()).to_numpy()
+        return np.asarray(pc.cast(col.cast(pa.timestamp("s")), pa.int64()).to_numpy())
     if pa.types.is_integer(t):
-        return col.cast(pa.int64()).to_numpy()
+        return np.asarray(col.cast(pa.int64()).to_numpy())
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         try:
             return to_epoch_seconds(pc.cast(col, pa.timestamp("s")), source)
@@ -80,14 +82,15 @@ def to_epoch_seconds(col, source: str = "edges") -> np.ndarray:
     raise InputError(f"{source}: column 'timestamp' must be timestamps or integer epoch seconds, found {t}")
 
 
-def decay_factors(seconds: np.ndarray, half_life: float, as_of) -> np.ndarray:
+def decay_factors(seconds: np.ndarray, half_life: float, as_of: int | np.ndarray) -> np.ndarray:
     """``2 ** (-age / half_life)`` with ``age = as_of - t`` clipped at 0 (``as_of`` may be per edge).
 
     >>> decay_factors(np.array([0, 100, 200]), 100.0, 200).tolist()
     [0.25, 0.5, 1.0]
     """
     age = np.maximum(as_of - seconds, 0).astype(np.float64)
-    return np.exp2(-age / half_life)
+    factors: np.ndarray = np.exp2(-age / half_life)
+    return factors
 
 
 def period_starts(seconds: np.ndarray, period: str) -> np.ndarray:
@@ -100,12 +103,13 @@ def period_starts(seconds: np.ndarray, period: str) -> np.ndarray:
     """
     if period not in PERIODS:
         raise ParameterError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
-    days = np.floor_divide(seconds, 86400)
+    days: np.ndarray = np.floor_divide(seconds, 86400)
     if period == "day":
         return days
     if period == "week":
         # 1970-01-01 was a Thursday: Monday-based weeks start 3 days earlier
-        return (days + 3) // 7 * 7 - 3
+        weeks: np.ndarray = (days + 3) // 7 * 7 - 3
+        return weeks
     d64 = days.astype("datetime64[D]")
     if period == "month":
         start = d64.astype("datetime64[M]")
@@ -114,4 +118,5 @@ def period_starts(seconds: np.ndarray, period: str) -> np.ndarray:
         start = (months - months % 3).astype("datetime64[M]")
     else:
         start = d64.astype("datetime64[Y]")
-    return start.astype("datetime64[D]").astype(np.int64)
+    starts: np.ndarray = start.astype("datetime64[D]").astype(np.int64)
+    return starts

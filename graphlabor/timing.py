@@ -12,8 +12,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def _rss_bytes() -> int:
@@ -46,16 +48,16 @@ class StageLog:
     verbose: bool | None = None
     stages: list[Stage] = field(default_factory=list)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.verbose is None:
             self.verbose = sys.stderr.isatty()
 
     @contextmanager
-    def stage(self, name: str):
+    def stage(self, name: str) -> Iterator[None]:
         peak = [_rss_bytes()]
         stop = threading.Event()
 
-        def sample():
+        def sample() -> None:
             while not stop.wait(0.05):
                 peak[0] = max(peak[0], _rss_bytes())
 
@@ -75,5 +77,5 @@ class StageLog:
             if self.verbose:
                 print(f" {dt:.2f} s, peak {peak[0] / 2**30:.2f} GiB", file=sys.stderr, flush=True)
 
-    def as_dicts(self) -> list[dict]:
+    def as_dicts(self) -> list[dict[str, Any]]:
         return [{"stage": s.name, "seconds": s.seconds, "peak_rss_bytes": s.peak_rss} for s in self.stages]
