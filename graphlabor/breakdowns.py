@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
-from . import kernels as K
+from .codes import Role
 
 if TYPE_CHECKING:
     from .methods import ModelRun
@@ -78,7 +78,7 @@ def platform_table(ids: pa.Array, role: np.ndarray, run: ModelRun) -> pa.Table:
     to) and ``users_unpaid`` (``passed_to_users - paid_out``: the value its
     users produced that it did not pay them).
     """
-    plat = np.flatnonzero(role == K.PLATFORM)
+    plat = np.flatnonzero(role == Role.PLATFORM)
     g = run.graph
     contributors = g.entries_per_sender()[plat] if g.nnz else np.zeros(plat.size, np.int64)
     revenue = run.revenue_in[plat]
@@ -119,7 +119,7 @@ def hours_columns(
     }
     flag = None
     if min_wage is not None:
-        flag = ok & (role == K.USER) & (aph >= min_wage) & (pph < min_wage)
+        flag = ok & (role == Role.USER) & (aph >= min_wage) & (pph < min_wage)
         cols["below_min_wage"] = pa.array(flag)
     return cols, flag
 

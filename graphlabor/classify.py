@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from .edges import KindClasses
 from .kernels.classify import node_evidence, split_by_class
 from .prepare import EdgeArrays
-from .roles import CONTRIBUTION, PAY, REVENUE
+from .codes import CONTRIBUTION, PAY, REVENUE
 
 __all__ = ["Classified", "classify", "combine", "kind_table"]
 

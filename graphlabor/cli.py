@@ -11,22 +11,23 @@ import sys
 
 import click
 
+from . import params as P
 from ._version import __version__
 
 
 def _parse_kind_weight(ctx, param, values):
+    from .errors import ParameterError
+    from .params import check_kind_weight
+
     out = {}
     for v in values:
         kind, sep, w = v.partition("=")
         if not sep or not kind.strip():
             raise click.BadParameter(f"{v!r} is not KIND=WEIGHT (for example click=0.5)", param=param)
         try:
-            wf = float(w)
-        except ValueError:
-            raise click.BadParameter(f"{v!r}: weight {w!r} is not a number", param=param) from None
-        if not (wf >= 0 and wf != float("inf")):
-            raise click.BadParameter(f"{v!r}: weight must be a finite number >= 0", param=param)
-        out[kind.strip()] = wf
+            out[kind.strip()] = check_kind_weight(kind.strip(), w)
+        except ParameterError as e:
+            raise click.BadParameter(f"{v!r}: {str(e).partition(': ')[2]}", param=param) from None
     return out
 
 
@@ -154,16 +155,16 @@ def _model_options(fn):
     """Options shared by the commands that run an attribution."""
     options = [
         click.option("--nodes", type=click.Path(), help="Nodes file: id, role, value, hours and extra columns."),
-        click.option("--method", type=click.Choice(["propagate", "direct", "shapley"]), default="propagate", show_default=True, help="Attribution method (see docs/model.md)."),
-        click.option("--damping", type=float, default=0.85, show_default=True, help="Share a user passes on, in [0, 1)."),
-        click.option("--platform-share", type=float, default=0.0, show_default=True, help="Share a platform keeps, in [0, 1]."),
+        click.option("--method", type=click.Choice(["propagate", "direct", "shapley"]), default=P.METHOD, show_default=True, help="Attribution method (see docs/model.md)."),
+        click.option("--damping", type=float, default=P.DAMPING, show_default=True, help="Share a user passes on, in [0, 1)."),
+        click.option("--platform-share", type=float, default=P.PLATFORM_SHARE, show_default=True, help="Share a platform keeps, in [0, 1]."),
         click.option("--kind-weight", multiple=True, callback=_parse_kind_weight, metavar="KIND=W", help="Weight of a contribution kind (repeatable; default 1)."),
-        click.option("--revenue-kinds", callback=_parse_kinds, default="spend,fee", show_default=True, help="Comma-separated kinds that carry revenue."),
-        click.option("--pay-kinds", callback=_parse_kinds, default="pay", show_default=True, help="Comma-separated kinds that carry pay."),
+        click.option("--revenue-kinds", callback=_parse_kinds, default=",".join(P.DEFAULT_REVENUE_KINDS), show_default=True, help="Comma-separated kinds that carry revenue."),
+        click.option("--pay-kinds", callback=_parse_kinds, default=",".join(P.DEFAULT_PAY_KINDS), show_default=True, help="Comma-separated kinds that carry pay."),
         click.option("--half-life", metavar="DURATION", help="Contribution weights decay as 2^(-age/half-life); e.g. 12h, 30d, 1y."),
         click.option("--as-of", metavar="TIME", help="Reference time for --half-life (ISO date or epoch seconds; default: latest timestamp)."),
-        click.option("--tol", type=float, default=1e-10, show_default=True, help="Stop when the L1 change < tol x injected total."),
-        click.option("--max-iter", type=int, default=1000, show_default=True, help="Most power iterations."),
+        click.option("--tol", type=float, default=P.TOL, show_default=True, help="Stop when the L1 change < tol x injected total."),
+        click.option("--max-iter", type=int, default=P.MAX_ITER, show_default=True, help="Most power iterations."),
         click.option("--src-col", help="Name of the source id column (default src or source)."),
         click.option("--dst-col", help="Name of the target id column (default dst or target)."),
         click.option("--threads", type=click.IntRange(1), help="Numba threads (default: all cores)."),

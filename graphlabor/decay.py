@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ParameterError
-from .kernels import PLATFORM, USER
+from .codes import PLATFORM, USER
 from .timeaxis import decay_factors, parse_duration
 
 __all__ = ["decay", "half_life_seconds", "newest_per_sender", "sender_reference"]

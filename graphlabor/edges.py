@@ -20,11 +20,10 @@ from . import readers
 from ._types import EdgesInput
 from .dictarrays import map_values
 from .errors import InputError, where
+from .params import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS
 from .validate import check_ids, check_numbers, check_strings, first_true, id_kind
 
 DEFAULT_KIND = "interaction"
-DEFAULT_REVENUE_KINDS = ("spend", "fee")
-DEFAULT_PAY_KINDS = ("pay",)
 
 SRC_ALIASES = ("src", "source")
 DST_ALIASES = ("dst", "target")

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import kernels as K
 from .errors import ConvergenceError, InputError
-from .roles import CONTRIBUTION, REVENUE
+from .codes import CONTRIBUTION, REVENUE, ROLE_NAMES, Role
 from .solve import propagate
 
 NODE_VALUE = "(node value)"
@@ -84,7 +84,6 @@ def _ranked(labels, values, k=None):
 
 def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
     """Explain ``node``'s attributed value in ``run`` (see module docs)."""
-    from .roles import ROLE_NAMES
 
     code = int(prep.index.lookup([node])[0]) if not isinstance(node, np.integer) else int(node)
     if code < 0:
@@ -101,7 +100,7 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
     row = slice(int(g.indptr[code]), int(g.indptr[code + 1]))
     senders = g.indices[row].astype(np.int64)
     fractions = g.data[row]
-    if method == "shapley" and prep.role[code] == K.USER:
+    if method == "shapley" and prep.role[code] == Role.USER:
         shap = _shapley_weights(prep, run, code)
         for j, a in shap.items():
             c[j] += a * g.keep[j]

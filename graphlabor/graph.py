@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as K
+from .codes import Role
 from .kernels.bucket import build_csr_bucketed
 from .kernels.kindrows import merge_row_groups
 from .params import ModelParams
@@ -72,8 +73,8 @@ class FlowGraph:
 def pass_fractions(role: np.ndarray, out_weight: np.ndarray, params: ModelParams) -> np.ndarray:
     """Share of held value each node passes on (0 where it has nowhere to pass)."""
     frac = np.zeros(role.shape[0], dtype=np.float64)
-    user = (role == K.USER) & (out_weight > 0)
-    platform = (role == K.PLATFORM) & (out_weight > 0)
+    user = (role == Role.USER) & (out_weight > 0)
+    platform = (role == Role.PLATFORM) & (out_weight > 0)
     frac[user] = params.damping
     frac[platform] = 1.0 - params.platform_share
     return frac

@@ -29,7 +29,7 @@ from .errors import ParameterError
 from .graph import FlowGraph, build_flow_graph
 from .params import ModelParams
 from .prepare import Prepared
-from .roles import CONTRIBUTION, PAY, REVENUE
+from .codes import CONTRIBUTION, PAY, REVENUE, Role
 from .solve import solve
 
 METHODS = ("propagate", "direct", "shapley")
@@ -169,7 +169,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
 def engagement_edges(prep: Prepared, c):
     """User-to-user contribution edges with positive weight: ``(u, v, w, kind)``."""
     role = prep.role
-    uu = (role[c.src] == K.USER) & (role[c.dst] == K.USER) & (c.value > 0)
+    uu = (role[c.src] == Role.USER) & (role[c.dst] == Role.USER) & (c.value > 0)
     return c.src[uu], c.dst[uu], c.value[uu], c.kind[uu]
 
 
@@ -180,13 +180,13 @@ def _shapley(prep: Prepared, params: ModelParams, one_hop, via_direct, c):
     d = params.damping
     u, v, w, kind = engagement_edges(prep, c)
     W = K.group_sum(u, w, n)
-    h = np.where(role == K.USER, one_hop, 0.0)
+    h = np.where(role == Role.USER, one_hop, 0.0)
     engaged = W > 0
     edge_value = d * h[u] * w / W[u]
     half = 0.5 * edge_value
     received = K.group_sum(v, half, n)
     self_factor = np.where(engaged, 1.0 - d, 1.0)
-    users = role == K.USER
+    users = role == Role.USER
     kept = np.where(users, h * np.where(engaged, 1.0 - 0.5 * d, 1.0) + received, one_hop)
     via = None
     if via_direct is not None:

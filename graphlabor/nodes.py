@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import readers
+from .codes import ROLE_NAMES
 from .errors import InputError, where
 from .validate import check_ids, check_numbers, check_text_ids, first_non_int_text, first_true, id_kind
 
-ROLES = ("user", "platform", "advertiser")
 RESERVED = ("node", "role", "attributed", "paid", "unpaid", "share", "rank")
 
 
@@ -142,13 +142,13 @@ def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
         if pa.types.is_dictionary(role.type):
             role = role.cast(role.type.value_type)
         if not (pa.types.is_string(role.type) or pa.types.is_large_string(role.type) or pa.types.is_null(role.type)):
-            raise InputError(f"{where(name, 'role')}: must be one of {ROLES}, found type {role.type}")
+            raise InputError(f"{where(name, 'role')}: must be one of {ROLE_NAMES}, found type {role.type}")
         role = role.cast(pa.string())
         # null means "infer from the edges"; is_in says False (not null) for nulls
-        bad = pc.invert(pc.or_(pc.is_in(role, value_set=pa.array(ROLES)), pc.is_null(role)))
+        bad = pc.invert(pc.or_(pc.is_in(role, value_set=pa.array(ROLE_NAMES)), pc.is_null(role)))
         row = first_true(bad)
         if row is not None:
-            raise InputError(f"{where(name, 'role', row, role[row].as_py())}: unknown role (expected one of {', '.join(ROLES)})")
+            raise InputError(f"{where(name, 'role', row, role[row].as_py())}: unknown role (expected one of {', '.join(ROLE_NAMES)})")
     value = None
     if "value" in table.column_names:
         value = pc.fill_null(check_numbers(table["value"], name, "value", allow_null=True), 0.0)

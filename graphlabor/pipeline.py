@@ -16,23 +16,23 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pyarrow as pa
 
-from . import kernels as K
 from ._types import EdgesInput, Instant, NodesInput
 from .breakdowns import group_table, hours_columns, platform_table, via_columns
 from .align import align_nodes
 from .classify import classify, kind_table
+from .codes import CONTRIBUTION, PAY, REVENUE, Role
 from .decay import decay, half_life_seconds
-from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses, load_edges
+from .edges import KindClasses, load_edges
 from .encode import encode_ids, encode_kinds, epoch_seconds
 from .errors import InputError, ParameterError
 from .memory import check_after_encoding, check_before_reading
 from .methods import METHODS, run_model
 from .nodes import load_nodes, node_columns
+from . import params as P
 from .params import ModelParams
 from .prepare import Prepared
 from .roles import assign_roles, check_declared
 from .results import AttributionResult, Summary, check_balance, node_table, role_totals
-from .roles import CONTRIBUTION, PAY, REVENUE
 from .timeaxis import PERIODS, parse_instant, period_starts
 from .timing import StageLog
 
@@ -41,14 +41,14 @@ def attribute(
     edges: EdgesInput,
     nodes: NodesInput | None = None,
     *,
-    damping: float = 0.85,
-    platform_share: float = 0.0,
+    damping: float = P.DAMPING,
+    platform_share: float = P.PLATFORM_SHARE,
     kind_weights: Mapping[str, float] | None = None,
-    revenue_kinds: Iterable[str] = DEFAULT_REVENUE_KINDS,
-    pay_kinds: Iterable[str] = DEFAULT_PAY_KINDS,
-    tol: float = 1e-10,
-    max_iter: int = 1000,
-    method: str = "propagate",
+    revenue_kinds: Iterable[str] = P.DEFAULT_REVENUE_KINDS,
+    pay_kinds: Iterable[str] = P.DEFAULT_PAY_KINDS,
+    tol: float = P.TOL,
+    max_iter: int = P.MAX_ITER,
+    method: str = P.METHOD,
     half_life: str | float | None = None,
     as_of: Instant | None = None,
     period: str | None = None,
@@ -231,6 +231,21 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
     return result
 
 
+def prepare(edges, nodes, params: ModelParams, kinds: KindClasses, *, src_col: str | None = None,
+            dst_col: str | None = None, half_life: str | float | None = None, as_of=None, need_time: bool = False,
+            log: StageLog | None = None) -> Prepared:
+    """The stages before the model, for callers that run the model themselves (:mod:`graphlabor.robustness`).
+
+    Checks ``half_life`` and ``as_of``, then runs read, encode ids, classify
+    edges, infer roles, time decay and align nodes (see :func:`attribute`).
+    """
+    hl = half_life_seconds(half_life) if half_life is not None else None
+    ref = parse_instant(as_of) if as_of is not None and hl is not None else None
+    log = log if log is not None else StageLog(verbose=False)
+    check_before_reading(edges)
+    return _prepare(edges, nodes, params, kinds, hl, ref, need_time or hl is not None, src_col, dst_col, log)
+
+
 def _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log) -> Prepared:
     """The stages before the model: read, encode ids, classify edges, infer roles, time decay, align nodes.
 
@@ -329,12 +344,12 @@ def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):
         for name in prep.extra.column_names:
             table = table.append_column(name, prep.extra[name])
     n_contribution, n_revenue, n_pay = run.counts
-    users = role == K.USER
+    users = role == Role.USER
     summary = Summary(
         nodes=prep.n,
         users=int(users.sum()),
-        platforms=int((role == K.PLATFORM).sum()),
-        advertisers=int((role == K.ADVERTISER).sum()),
+        platforms=int((role == Role.PLATFORM).sum()),
+        advertisers=int((role == Role.ADVERTISER).sum()),
         edges=n_contribution + n_revenue + n_pay,
         contribution_edges=n_contribution,
         revenue_edges=n_revenue,

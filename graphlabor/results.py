@@ -11,8 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import ConservationError
-from .kernels import ADVERTISER, PLATFORM, USER
-from .roles import ROLE_NAMES
+from .codes import ADVERTISER, PLATFORM, ROLE_NAMES, USER
 
 if TYPE_CHECKING:
     import pandas as pd

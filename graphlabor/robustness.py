@@ -28,7 +28,8 @@ from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses
 from .errors import ParameterError
 from .methods import METHODS, run_model
 from .params import ModelParams
-from .prepare import EdgeArrays, prepare
+from .pipeline import prepare
+from .prepare import EdgeArrays
 from .rankstats import kendall_tau, spearman_rho
 from .results import check_balance, role_totals, user_ranks
 from .timing import StageLog

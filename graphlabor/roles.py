@@ -12,23 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InputError, where
-from .kernels import ADVERTISER, PLATFORM, USER
-from .kernels.classify import (
-    CONTRIBUTION,
-    OTHER_ENDPOINT,
-    PAY,
-    RECEIVES_REVENUE_OR_SENDS_PAY,
-    REVENUE,
-    SENDS_REVENUE,
-    node_evidence,
-)
+from .codes import ADVERTISER, CONTRIBUTION, PAY, PLATFORM, REVENUE, ROLE_CODES, ROLE_NAMES, USER
+from .kernels.classify import OTHER_ENDPOINT, RECEIVES_REVENUE_OR_SENDS_PAY, SENDS_REVENUE, node_evidence
 
-ROLE_NAMES = ("user", "platform", "advertiser")
-ROLE_CODES = {name: code for code, name in enumerate(ROLE_NAMES)}
-assert (ROLE_CODES["user"], ROLE_CODES["platform"], ROLE_CODES["advertiser"]) == (USER, PLATFORM, ADVERTISER)
-
-__all__ = ["CONTRIBUTION", "PAY", "REVENUE", "assign_roles", "check_declared", "infer_roles", "platform_evidence",
+__all__ = ["CONTRIBUTION", "PAY", "REVENUE", "ROLE_CODES", "ROLE_NAMES", "assign_roles", "check_declared", "infer_roles", "platform_evidence",
            "roles_from_evidence"]
+# CONTRIBUTION, REVENUE, PAY and the role codes are defined in graphlabor.codes (imported here for older callers)
+
 
 
 def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
