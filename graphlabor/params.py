@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import ParameterError
@@ -19,7 +19,7 @@ DEFAULT_REVENUE_KINDS = ("spend", "fee")
 DEFAULT_PAY_KINDS = ("pay",)
 
 
-def check_kind_weight(kind: str, weight: object) -> float:
+def check_kind_weight(kind: str, weight: str | float) -> float:
     """One kind weight as a float: a finite number >= 0.
 
     >>> check_kind_weight("click", "0.5")
