@@ -157,7 +157,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
     if breakdown:
         with log.stage("breakdown by kind"):
             via = _via_propagate(prep, graph, state, injected, c)
-    graph.by_label = None  # the split by kind served the breakdown; results keep the graph, not it
+    graph = replace(graph, by_label=None)  # the split by kind served the breakdown; results keep the graph, not it
     if method == "shapley":
         with log.stage("shapley"):
             kept, via = _shapley(prep, params, kept, via, c)

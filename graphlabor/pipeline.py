@@ -20,7 +20,7 @@ from ._types import EdgesInput, Instant, NodesInput
 from .breakdowns import group_table, hours_columns, platform_table, via_columns
 from .align import align_nodes
 from .classify import classify, kind_table
-from .codes import CONTRIBUTION, PAY, REVENUE, Role
+from .codes import CONTRIBUTION, PAY, REVENUE
 from .decay import decay, half_life_seconds
 from .edges import KindClasses, load_edges
 from .encode import encode_ids, encode_kinds, epoch_seconds
@@ -32,7 +32,16 @@ from . import params as P
 from .params import ModelParams
 from .prepare import Prepared
 from .roles import assign_roles, check_declared
-from .results import AttributionResult, Summary, check_balance, node_table, role_totals
+from .results import (
+    AttributionResult,
+    RunContext,
+    check_balance,
+    combine_summaries,
+    for_period,
+    node_table,
+    role_totals,
+    summarize,
+)
 from .timeaxis import PERIODS, parse_instant, period_starts
 from .timing import StageLog
 
@@ -184,7 +193,7 @@ def attribute(
                 day = pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32())
                 table = table.add_column(0, "period", day)
                 plat = plat.add_column(0, "period", pa.array(np.full(plat.num_rows, start, dtype=np.int32), pa.date32()))
-                summary = _with_period(summary, start)
+                summary = for_period(summary, start)
             n_flagged += flagged
             tables.append(table)
             platform_tables.append(plat)
@@ -192,13 +201,13 @@ def attribute(
             runs.append(run)
     nodes_table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     platforms = platform_tables[0] if len(platform_tables) == 1 else pa.concat_tables(platform_tables)
-    summary = summaries[0] if len(summaries) == 1 else _combine(summaries, period)
+    summary = summaries[0] if len(summaries) == 1 else combine_summaries(summaries, period)
     groups = group_table(nodes_table, group_by) if group_by is not None else None
     if min_wage is not None:
         from dataclasses import replace
 
         summary = replace(summary, below_min_wage=n_flagged)
-    context = (prep, runs[0], method) if period is None else None
+    context = RunContext(prep, runs[0], method) if period is None else None
     return AttributionResult(
         nodes_table, summary, log.as_dicts(), platforms=platforms, groups=groups,
         periods=summaries if period is not None else None, context=context,
@@ -343,38 +352,16 @@ def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):
     if prep.extra is not None:
         for name in prep.extra.column_names:
             table = table.append_column(name, prep.extra[name])
-    n_contribution, n_revenue, n_pay = run.counts
-    users = role == Role.USER
-    summary = Summary(
-        nodes=prep.n,
-        users=int(users.sum()),
-        platforms=int((role == Role.PLATFORM).sum()),
-        advertisers=int((role == Role.ADVERTISER).sum()),
-        edges=n_contribution + n_revenue + n_pay,
-        contribution_edges=n_contribution,
-        revenue_edges=n_revenue,
-        pay_edges=n_pay,
-        flow_edges=run.graph.n_flow_edges,
-        total_injected=total,
-        attributed_users=by_role["users"],
-        kept_platforms=by_role["platforms"],
-        kept_elsewhere=by_role["elsewhere"],
-        paid=float(run.paid[users].sum()),
-        unpaid=float((run.kept - run.paid)[users].sum()),
-        iterations=run.n_iter,
-        residual=run.residual,
-        conservation_error=gap,
-        params={
-            "method": method,
-            "damping": params.damping,
-            "platform_share": params.platform_share,
-            "tol": params.tol,
-            "max_iter": params.max_iter,
-            "kind_weights": params.kind_weights,
-            "revenue_kinds": sorted(kinds.revenue),
-            "pay_kinds": sorted(kinds.pay),
-        },
-    )
+    summary = summarize(role, run, total, by_role, gap, {
+        "method": method,
+        "damping": params.damping,
+        "platform_share": params.platform_share,
+        "tol": params.tol,
+        "max_iter": params.max_iter,
+        "kind_weights": params.kind_weights,
+        "revenue_kinds": sorted(kinds.revenue),
+        "pay_kinds": sorted(kinds.pay),
+    })
     return table, summary, flagged
 
 
@@ -391,29 +378,3 @@ def _period_rows(prep, period: str) -> list[tuple[int, dict]]:
             groups.setdefault(int(day), {})[cls] = order[bounds[i]:bounds[i + 1]]
     empty = np.empty(0, dtype=np.int64)
     return [(day, {cls: groups[day].get(cls, empty) for cls in parts}) for day in sorted(groups)]
-
-
-def _with_period(summary: Summary, start: int) -> Summary:
-    from dataclasses import replace
-
-    return replace(summary, period=str(np.datetime64(start, "D")))
-
-
-def _combine(summaries: list[Summary], period: str) -> Summary:
-    """Totals over periods (each period conserves money on its own)."""
-    from dataclasses import replace
-
-    first = summaries[0]
-    add = lambda f: sum(getattr(s, f) for s in summaries)  # noqa: E731
-    total = add("total_injected")
-    attributed = add("attributed_users") + add("kept_platforms") + add("kept_elsewhere")
-    return replace(
-        first,
-        edges=add("edges"), contribution_edges=add("contribution_edges"), revenue_edges=add("revenue_edges"),
-        pay_edges=add("pay_edges"), flow_edges=add("flow_edges"), total_injected=total,
-        attributed_users=add("attributed_users"), kept_platforms=add("kept_platforms"),
-        kept_elsewhere=add("kept_elsewhere"), paid=add("paid"), unpaid=add("unpaid"),
-        iterations=max(s.iterations for s in summaries), residual=max(s.residual for s in summaries),
-        conservation_error=abs(total - attributed) / total if total > 0 else 0.0,
-        period=f"{len(summaries)} {period}s",
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,6 +85,96 @@ class Summary:
         elif t == 0:
             lines.insert(0, "no value injected: no revenue edges and no node values, so nothing is attributed")
         return "\n".join(lines)
+
+
+def summarize(role: np.ndarray, run: Any, total: float, by_role: dict[str, float], gap: float,
+              params: dict[str, Any]) -> Summary:
+    """The :class:`Summary` of one model run.
+
+    Parameters
+    ----------
+    role : ndarray of int8, shape (n,)
+    run : graphlabor.methods.ModelRun
+    total : float
+        Value injected.
+    by_role : dict
+        :func:`role_totals` of the run.
+    gap : float
+        :func:`check_balance`'s relative gap.
+    params : dict
+        The parameters to report (method, damping, ...).
+    """
+    n_contribution, n_revenue, n_pay = run.counts
+    users = role == USER
+    return Summary(
+        nodes=int(role.shape[0]),
+        users=int(users.sum()),
+        platforms=int((role == PLATFORM).sum()),
+        advertisers=int((role == ADVERTISER).sum()),
+        edges=n_contribution + n_revenue + n_pay,
+        contribution_edges=n_contribution,
+        revenue_edges=n_revenue,
+        pay_edges=n_pay,
+        flow_edges=run.graph.n_flow_edges,
+        total_injected=total,
+        attributed_users=by_role["users"],
+        kept_platforms=by_role["platforms"],
+        kept_elsewhere=by_role["elsewhere"],
+        paid=float(run.paid[users].sum()),
+        unpaid=float((run.kept - run.paid)[users].sum()),
+        iterations=run.n_iter,
+        residual=run.residual,
+        conservation_error=gap,
+        params=params,
+    )
+
+
+def for_period(summary: Summary, start: int) -> Summary:
+    """The summary labelled with its period's first day (epoch days).
+
+    >>> for_period(Summary(*[0] * 18), 31).period
+    '1970-02-01'
+    """
+    return replace(summary, period=str(np.datetime64(start, "D")))
+
+
+def combine_summaries(summaries: list[Summary], period: str) -> Summary:
+    """Totals over periods (each period conserves money on its own)."""
+    first = summaries[0]
+
+    def add(f: str) -> Any:
+        return sum(getattr(s, f) for s in summaries)
+
+    total = add("total_injected")
+    attributed = add("attributed_users") + add("kept_platforms") + add("kept_elsewhere")
+    return replace(
+        first,
+        edges=add("edges"), contribution_edges=add("contribution_edges"), revenue_edges=add("revenue_edges"),
+        pay_edges=add("pay_edges"), flow_edges=add("flow_edges"), total_injected=total,
+        attributed_users=add("attributed_users"), kept_platforms=add("kept_platforms"),
+        kept_elsewhere=add("kept_elsewhere"), paid=add("paid"), unpaid=add("unpaid"),
+        iterations=max(s.iterations for s in summaries), residual=max(s.residual for s in summaries),
+        conservation_error=abs(total - attributed) / total if total > 0 else 0.0,
+        period=f"{len(summaries)} {period}s",
+    )
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a result keeps of its run, so that one node's value can be explained later.
+
+    Attributes
+    ----------
+    prepared : graphlabor.prepare.Prepared
+        The encoded edges and nodes the model ran on.
+    run : graphlabor.methods.ModelRun
+        The model's output (flow graph, attributed values, breakdown by kind).
+    method : str
+    """
+
+    prepared: Any
+    run: Any
+    method: str
 
 
 def user_ranks(role: np.ndarray, kept: np.ndarray) -> np.ndarray:
@@ -168,18 +258,22 @@ class AttributionResult:
         One summary per period (with ``period``).
     timings : list of dict
         Seconds and peak memory of each stage.
+    context : RunContext or None
+        The prepared arrays and the model run that :meth:`explain` reads
+        (None for per-period results and the Dask engine's).
     """
 
     def __init__(self, nodes: pa.Table, summary: Summary, timings: list[dict[str, Any]] | None = None, *,
                  platforms: pa.Table | None = None, groups: pa.Table | None = None,
-                 periods: list[Summary] | None = None, context: tuple[Any, Any, str] | None = None) -> None:
+                 periods: list[Summary] | None = None, context: RunContext | None = None) -> None:
         self.nodes = nodes
         self.summary = summary
         self.timings = timings or []
         self.platforms = platforms
         self.groups = groups
         self.periods = periods
-        self._context = context
+        #: The prepared arrays and the model run behind :meth:`explain` (None for per-period results).
+        self.context = context
         #: Row bounds of the output files of ``write(DIR/)`` (the Dask engine's row blocks)
         self.row_bounds: list | None = None
 
@@ -211,14 +305,14 @@ class AttributionResult:
 
         See :mod:`graphlabor.explain`. Not available for per-period results.
         """
-        if self._context is None:
+        if self.context is None:
             from .errors import ParameterError
 
             raise ParameterError("explain is not available for per-period results; run without period")
         from .explain import explain_node
 
-        prep, run, method = self._context
-        return explain_node(prep, run, method, node, top)
+        c = self.context
+        return explain_node(c.prepared, c.run, c.method, node, top)
 
     def redistribute(self, levy: float, schemes: Iterable[str] = ("equal", "unpaid"), base: str = "capture",
                      floor: float | None = None, group_by: str | None = None) -> Redistribution:
