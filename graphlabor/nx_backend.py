@@ -22,6 +22,21 @@ from __future__ import annotations
 import numpy as np
 
 
+def docs_url() -> str:
+    """The project's documentation of this backend (``Documentation`` in pyproject's ``[project.urls]``)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("graphlabor").get_all("Project-URL") or []
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip() == "Documentation":
+            return url.strip()
+    return "README.md#networkx-backend"
+
+
 def get_info() -> dict:
     """Backend metadata read by NetworkX at import (must stay light)."""
     from ._version import __version__
@@ -30,7 +45,7 @@ def get_info() -> dict:
         "backend_name": "graphlabor",
         "project": "graphlabor",
         "package": "graphlabor",
-        "url": "https://pypi.org/project/graphlabor/",
+        "url": docs_url(),
         "short_summary": "Numba kernels for value propagation (personalized PageRank).",
         "version": __version__,
         "functions": {

@@ -65,3 +65,21 @@ def test_registered_backend():
 
     assert "graphlabor" in backend_info
     assert "pagerank" in backend_info["graphlabor"]["functions"]
+
+
+def test_backend_metadata_points_at_the_project_docs():
+    """The backend's ``url`` is the project's documentation of the backend, not a package index page."""
+    import tomllib
+    from pathlib import Path
+
+    from networkx.utils.backends import backend_info
+
+    root = Path(__file__).resolve().parents[1]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["urls"]["Documentation"]
+    url = backend_info["graphlabor"]["url"]
+    assert url == declared
+    assert "pypi.org" not in url
+    anchor = url.rsplit("#", 1)[1]
+    readme = (root / "README.md").read_text().splitlines()
+    headings = [line.lstrip("#").strip().lower().replace(" ", "-") for line in readme if line.startswith("#")]
+    assert anchor in headings, f"README.md has no heading for #{anchor}"
