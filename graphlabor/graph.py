@@ -20,7 +20,6 @@ import numpy as np
 from . import kernels as K
 from .codes import Role
 from .kernels.bucket import build_csr_bucketed
-from .kernels.kindrows import merge_row_groups
 from .params import ModelParams
 
 
@@ -47,9 +46,9 @@ class FlowGraph:
         When built with labels: the flow weights ``W`` split by label, as a
         canonical CSR ``(indptr, indices, data, width)`` whose row
         ``i * width + k`` holds the weights of the flow edges into ``i``
-        with label ``k`` (unscaled: weights, not fractions). ``T`` is its row
-        groups summed (:func:`graphlabor.kernels.kindrows.merge_row_groups`)
-        and scaled by sender.
+        with label ``k`` (unscaled: weights, not fractions). Its row groups
+        add up to ``T``'s weights before scaling (up to rounding: ``T`` adds
+        all duplicates of a pair together, whatever their labels).
     """
 
     n: int
@@ -102,8 +101,8 @@ def build_flow_graph(
     labels : ndarray of uint16, shape (m,), optional
         A label per edge in ``[0, n_labels)`` (the contribution kind) to keep
         the flow split by (:attr:`FlowGraph.by_label`), for breakdowns.
-        ``T`` is then the sum of the per-label matrices, so duplicate edges
-        of different labels are added label by label.
+        ``T`` itself does not depend on the labels: it is bit for bit the
+        matrix built without them.
     n_labels : int
 
     Returns
@@ -138,6 +137,11 @@ def build_flow_graph(
         indptr, indices, data = build_csr_bucketed(receivers, senders, w, n)
         del senders, receivers, w
     else:
+        # T from the unsplit edges, exactly as without labels: duplicates of
+        # different labels are added together in ascending order of weight,
+        # so attributed values have the same bits with or without a breakdown
+        # (summing label by label first would round differently)
+        indptr, indices, data = build_csr_bucketed(receivers, senders, w, n)
         rows = receivers * np.uint32(width)
         assert lab is not None  # labels were given
         rows += lab.astype(np.uint32)
@@ -145,7 +149,6 @@ def build_flow_graph(
         kptr, kidx, kdat = build_csr_bucketed(rows, senders, w, n * width)
         del rows, senders, w
         by_label = (kptr, kidx, kdat, width)
-        indptr, indices, data = merge_row_groups(kptr, kidx, kdat, width)
     out_weight = K.column_sums(indptr, indices, data, n)
     passed = pass_fractions(role, out_weight, params)
     factor = np.divide(passed, out_weight, out=np.zeros(n), where=out_weight > 0)

@@ -33,7 +33,6 @@ import numpy as np
 from .. import kernels as K
 from ..graph import pass_fractions
 from ..kernels.bucket import build_csr_bucketed
-from ..kernels.kindrows import merge_row_groups
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
 
 
@@ -135,13 +134,14 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value, *pieces) -> Bl
     by_label = None
     if width:
         lab = np.concatenate([f[3] for f in flows])
+        # T from the unsplit edges, as build_flow_graph (same bits with or without labels)
+        indptr, indices, data = build_csr_bucketed(r, s, w, nb)
         rows = r * np.uint32(width)
         rows += lab.astype(np.uint32)
         del r, lab
         kptr, kidx, kdat = build_csr_bucketed(rows, s, w, nb * width)
         del rows, s, w
         by_label = (kptr, kidx, kdat, width)
-        indptr, indices, data = merge_row_groups(kptr, kidx, kdat, width)
     else:
         indptr, indices, data = build_csr_bucketed(r, s, w, nb)
 
