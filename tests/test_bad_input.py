@@ -382,7 +382,7 @@ def test_damping_not_a_number(good, out):
 
 @pytest.mark.parametrize("value", ["-0.1", "1.01", "nan"])
 def test_platform_share_out_of_range(good, out, value):
-    fails(out, good, "--platform-share", value, expect=["platform_share", "[0, 1]"])
+    fails(out, good, "--platform-share", value, expect=["--platform-share", "[0, 1]"])
 
 
 @pytest.mark.parametrize("value", ["0", "-1e-10", "nan", "inf"])
@@ -391,7 +391,7 @@ def test_tol_not_positive(good, out, value):
 
 
 def test_max_iter_zero(good, out):
-    fails(out, good, "--max-iter", "0", expect=["max_iter"])
+    fails(out, good, "--max-iter", "0", expect=["--max-iter"])
 
 
 def test_unknown_option(good, out):
