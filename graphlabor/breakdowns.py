@@ -9,12 +9,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
+from . import columns
 from .codes import Role
 
 if TYPE_CHECKING:
     from .methods import ModelRun
 
-VIA_INJECTED = "via_injected"
+VIA_INJECTED = columns.VIA_INJECTED
 
 
 def via_columns(via: np.ndarray, kind_names: list[str], kind_class: np.ndarray) -> dict[str, np.ndarray]:
@@ -28,7 +29,7 @@ def via_columns(via: np.ndarray, kind_names: list[str], kind_class: np.ndarray) 
     cols = {}
     for k, name in enumerate(kind_names):
         if kind_class[k] == 0:
-            cols[f"via_{name}"] = via[:, k]
+            cols[columns.via_name(name)] = via[:, k]
     cols[VIA_INJECTED] = via[:, len(kind_names)]
     return cols
 
@@ -114,13 +115,13 @@ def hours_columns(
     aph = attributed / safe
     pph = paid / safe
     cols = {
-        "attributed_per_hour": pa.array(aph, mask=~ok),
-        "paid_per_hour": pa.array(pph, mask=~ok),
+        columns.ATTRIBUTED_PER_HOUR: pa.array(aph, mask=~ok),
+        columns.PAID_PER_HOUR: pa.array(pph, mask=~ok),
     }
     flag = None
     if min_wage is not None:
         flag = ok & (role == Role.USER) & (aph >= min_wage) & (pph < min_wage)
-        cols["below_min_wage"] = pa.array(flag)
+        cols[columns.BELOW_MIN_WAGE] = pa.array(flag)
     return cols, flag
 
 

@@ -14,13 +14,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import readers
+from . import columns, readers
 from .codes import ROLE_NAMES
 from .errors import InputError, where
 from .validate import check_ids, check_numbers, check_text_ids, first_non_int_text, first_true, id_kind
-
-RESERVED = ("node", "role", "attributed", "paid", "unpaid", "share", "rank")
-
 
 @dataclass
 class NodeTable:
@@ -153,7 +150,10 @@ def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
     if "value" in table.column_names:
         value = pc.fill_null(check_numbers(table["value"], name, "value", allow_null=True), 0.0)
     extra_names = [c for c in table.column_names if c not in ("id", "role", "value")]
-    clash = [c for c in extra_names if c in RESERVED]
+    clash = columns.clashes(extra_names)
     if clash:
-        raise InputError(f"{name}: column(s) {clash} would clash with output columns; rename them")
+        raise InputError(
+            f"{name}: column(s) {', '.join(map(repr, clash))} would clash with graphlabor's output columns "
+            f"({', '.join(columns.RESERVED)}, via_*); rename them"
+        )
     return NodeTable(name, ids, role, value, table.select(extra_names))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pyarrow as pa
 
+from . import columns
 from ._types import EdgesInput, Instant, NodesInput
 from .breakdowns import group_table, hours_columns, platform_table, via_columns
 from .align import align_nodes
@@ -170,6 +171,8 @@ def attribute(
 
     check_before_reading(edges)  # from file metadata: stop before reading what cannot fit
     prep = _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log)
+    if breakdown:
+        _check_via_names(prep)
     hours = prep.column("hours")
 
     if period is None:
@@ -228,6 +231,8 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
         )
     hours = prep.column("hours")  # group_by and min_wage were checked against the nodes file's schema
     with log.stage("results"):
+        if breakdown:
+            _check_via_names(prep)
         table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
         platforms = platform_table(prep.index.ids, prep.role, run)
     groups = group_table(table, group_by) if group_by is not None else None
@@ -332,6 +337,17 @@ def _seconds(table, et) -> np.ndarray:
         raise InputError(f"{', '.join(o for o, _ in et.origins)}: no 'timestamp' column, which half_life and period need",
                          param=("half_life", "period"))
     return epoch_seconds(table["timestamp"], et.origins[0][0] if len(et.origins) == 1 else "edges", et.locate)
+
+
+def _check_via_names(prep) -> None:
+    """A contribution kind named ``injected`` would make a second ``via_injected`` column."""
+    contribution = [k for k, c in zip(prep.kind_names, prep.kind_class) if c == CONTRIBUTION]
+    bad = columns.kind_clashes(contribution)
+    if bad:
+        raise InputError(
+            f"edge kind {bad[0]!r}: its breakdown column would be {columns.VIA_INJECTED!r}, the column of injected "
+            "value; rename the kind, or run without the via_* breakdown"
+        )
 
 
 def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from . import columns as C
 from .errors import ConservationError
 from .codes import ADVERTISER, PLATFORM, ROLE_NAMES, USER
 
@@ -196,13 +197,13 @@ def node_table(ids: pa.Array, role: np.ndarray, kept: np.ndarray, paid: np.ndarr
     ranks = user_ranks(role, kept)
     share = kept / total if total > 0 else np.zeros_like(kept)
     cols = {
-        "node": ids,
-        "role": pa.DictionaryArray.from_arrays(pa.array(role.astype(np.int32)), pa.array(ROLE_NAMES)).cast(pa.string()),
-        "attributed": pa.array(kept),
-        "paid": pa.array(paid),
-        "unpaid": pa.array(kept - paid),
-        "share": pa.array(share),
-        "rank": pa.array(ranks, mask=ranks < 0),
+        C.NODE: ids,
+        C.ROLE: pa.DictionaryArray.from_arrays(pa.array(role.astype(np.int32)), pa.array(ROLE_NAMES)).cast(pa.string()),
+        C.ATTRIBUTED: pa.array(kept),
+        C.PAID: pa.array(paid),
+        C.UNPAID: pa.array(kept - paid),
+        C.SHARE: pa.array(share),
+        C.RANK: pa.array(ranks, mask=ranks < 0),
     }
     table = pa.table(cols)
     if extra is not None:
