@@ -11,57 +11,20 @@ what is free and what reduces the need.
 The model
 ---------
 Each stage's peak is ``base + per_edge * m + per_node * n`` bytes (m edge
-rows of all classes, n distinct nodes). The coefficients were fitted by
-least squares to the resident set size that :class:`~graphlabor.timing.StageLog`
-sampled in runs of ``graphlabor attribute`` on generated power-law graphs
-(Parquet input, 1 to 16 million edges, 2 to 40 edges a node, random 64-bit
-int ids or ~13-byte text ids, 4 kinds, 1% revenue edges), twice, on two
-versions of the pipeline; the table keeps the larger of the two fits for
-each coefficient. Each run's true peak (``ru_maxrss`` from ``wait4``) was
-within 1 MiB of the largest stage sample. The estimate is the fit with its
-per-edge and per-node terms raised by 10% (:data:`SAFETY`) plus 256 MiB
-(:data:`MARGIN_BYTES`) for the scatter of allocator caches, which put
-single runs up to 250 MiB off the fitted line. Against 14 measured runs the
-estimate was 1.06 to 1.45 times the true peak (the ratio is largest for the
-smallest runs, where the flat margin dominates).
+rows of all classes, n distinct nodes), with the coefficients of
+:data:`STAGE_COEFFICIENTS` fitted by least squares to the resident set size
+that :class:`~graphlabor.timing.StageLog` sampled in runs on generated
+graphs, raised by :data:`SAFETY` plus :data:`MARGIN_BYTES`. Text ids longer
+than the ~13 bytes measured add ``2 * (L - 13)`` bytes per edge while the
+edge table holds them and ``L - 13`` per node after; CSV input holds the
+ids as text while reading. The stages "encode times", "infer roles", "time
+decay" and "align nodes" come after "classify edges" and hold less than its
+peak (the per-class copies of the edges), so the model does not list them.
 
-Fitted coefficients (before the 10%):
-
-=================  ====  =======  =======  =======  =======  ==============================================
-stage              base  int B/e  str B/e  int B/n  str B/n  what is alive at the peak
-                   MiB
-=================  ====  =======  =======  =======  =======  ==============================================
-read edges         210   66       95       18       8        Arrow edge table (ids: 16 B/e as int64,
-                                                             2 x (4 + L) as text; kind, weight, amount)
-                                                             and validation copies
-encode ids         235   91       106      41       57       + 2 x 4 B/e codes, the ids' hash table
-classify edges     305   77       118      78       89       codes, kind codes, per-class copies of
-                                                             src, dst, kind, value (18 B/e)
-build graph        405   75       101      182      56       + flow edges (16 B/e), CSR before and after
-                                                             merging duplicates (2 x 12 B/e)
-solve              420   70       95       191      81       CSR (12 B/e), blocked layout (~22 B/e),
-                                                             float64 vectors of n
-breakdown by kind  415   86       105      305      166      + one attributed vector per kind
-results            470   56       76       243      112      + the node table (ids and 7 columns)
-write              390   38       32       192      207      node table and the writer's buffers
-=================  ====  =======  =======  =======  =======  ==============================================
-
-The base (interpreter, numpy, pyarrow, numba, loaded kernels, allocator
-caches) rises from about 210 MiB while reading to about 470 MiB by the
-results. 10^8 edges among 10^7 nodes need about 12.6 GiB with int ids (peak
-in the breakdown by kind) and 13.5 GiB with ~13-byte text ids (peak while
-classifying edges).
-
-Text ids longer than the ~13 bytes measured add ``2 * (L - 13)`` bytes per
-edge while the edge table holds them (read, encode) and ``L - 13`` per node
-after; CSV input holds the ids as text before typing them (``2 * (4 + L)``
-bytes per edge more while reading). When the pull kernel runs instead of the
-blocked one (:func:`graphlabor.solve.choose_kernel`), the solve and the
-breakdown need about 22 bytes per edge less.
-
-The pipeline changes; so does its memory. ``tests/test_memory.py`` runs a
-3-million-edge graph and checks that the estimate still covers the measured
-peak: when it fails, measure again and update the table.
+The measurements, the fitted table and what is alive at each stage's peak
+are in ``benchmarks/NOTES.md`` ("Memory model"). ``tests/test_memory.py``
+runs a 3-million-edge graph and checks that the estimate still covers the
+measured peak: when it fails, measure again and update both.
 
 The estimates are a budget, not a promise: they are meant to stop a run
 that needs 30 GB on a 24 GB machine before it starts, not to squeeze the

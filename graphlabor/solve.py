@@ -34,8 +34,8 @@ from .params import ModelParams
 #: Use the blocked kernel for graphs with at least this many entries ...
 BLOCKED_MIN_NNZ = 1 << 17
 #: ... unless the value vector has at most this many nodes (2 MiB: a core's L2
-#: here) and rows hold at least PULL_MIN_DEGREE entries on average (there the
-#: pull loop was about 10% faster).
+#: here) and rows hold at least PULL_MIN_DEGREE entries on average, where the
+#: pull loop is faster (benchmarks/NOTES.md).
 PULL_MAX_NODES = 1 << 18
 PULL_MIN_DEGREE = 64
 #: Bytes per entry the blocked layout adds (weights, senders, rows).

@@ -21,12 +21,12 @@ from numpy.typing import ArrayLike
 
 from ._jit import njit, pnjit, prange
 from ._types import CSR, F64, U16, U32, U64
-from .csr import INDEX_DTYPE, INDPTR_DTYPE, _merge_duplicates
-from .layout import RADIX_BITS, _radix_pass
+from .csr import INDEX_DTYPE, INDPTR_DTYPE
+from .sortmerge import RADIX_BITS, finish_csr, radix_pass
 
 #: Target number of entries per row block: about 1 MiB to sort in cache, and
 #: few enough blocks that the first pass writes to few places at once
-#: (2^16 built 83 million entries 1.5x faster than 2^15, the same at 10^7).
+#: (the measured choice: benchmarks/NOTES.md).
 BLOCK_NNZ = 1 << 16
 #: Largest rows per block (local row numbers are uint16).
 MAX_BLOCK_ROWS = 1 << 16
@@ -135,9 +135,9 @@ def _finish_blocks(
             kb = sk[lane, 1, :m]
             wb = sw[lane, 1, :m]
             rb = sr[lane, 1, :m]
-            _radix_pass(t_col[a:e], t_w[a:e], t_row[a:e], ka, wa, ra, 0, mask, cnt)
+            radix_pass(t_col[a:e], t_w[a:e], t_row[a:e], ka, wa, ra, 0, mask, cnt)
             for p in range(1, n_pass):
-                _radix_pass(ka, wa, ra, kb, wb, rb, p * digit, mask, cnt)
+                radix_pass(ka, wa, ra, kb, wb, rb, p * digit, mask, cnt)
                 ka, kb = kb, ka
                 wa, wb = wb, wa
                 ra, rb = rb, ra
@@ -244,12 +244,4 @@ def build_csr_bucketed(
         _finish_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, indptr, indices, data, unique_counts, sk, sw, sr)
         del sk, sw, sr
     del t_row, t_col, t_w
-    if int(unique_counts.sum()) == m:
-        return indptr, indices, data
-    new_indptr = np.zeros(n_rows + 1, dtype=INDPTR_DTYPE)
-    np.cumsum(unique_counts, out=new_indptr[1:])
-    nnz = int(new_indptr[-1])
-    new_indices = np.empty(nnz, dtype=INDEX_DTYPE)
-    new_data = np.empty(nnz, dtype=np.float64)
-    _merge_duplicates(indptr, indices, data, new_indptr, new_indices, new_data)
-    return new_indptr, new_indices, new_data
+    return finish_csr(indptr, indices, data, unique_counts)

@@ -13,7 +13,7 @@ negative-index wrap-around on every access).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _check
 from ._check import INDEX_DTYPE, INDPTR_DTYPE, MAX_NODES
 from ._jit import njit, pnjit, prange
+from .sortmerge import finish_csr, row_offsets
 
 __all__ = ["CSR", "INDEX_DTYPE", "INDPTR_DTYPE", "MAX_NODES", "build_csr", "transpose_csr"]
 
@@ -34,16 +35,6 @@ class CSR(NamedTuple):
     """Column index of each entry, uint32, strictly increasing within a row."""
     data: NDArray[np.float64]
     """Value of each entry, float64."""
-
-
-@njit
-def _row_counts(rows: NDArray[np.integer[Any]], n_rows: int) -> NDArray[np.uint64]:
-    indptr = np.zeros(n_rows + 1, dtype=np.uint64)
-    for k in range(rows.shape[0]):
-        indptr[rows[k] + 1] += np.uint64(1)
-    for i in range(n_rows):
-        indptr[i + 1] += indptr[i]
-    return indptr
 
 
 @njit
@@ -122,34 +113,6 @@ def _canonicalize_rows(
         unique_counts[i] = u
 
 
-@pnjit
-def _merge_duplicates(
-    indptr: NDArray[np.uint64],
-    indices: NDArray[np.uint32],
-    data: NDArray[np.float64],
-    new_indptr: NDArray[np.uint64],
-    new_indices: NDArray[np.uint32],
-    new_data: NDArray[np.float64],
-) -> None:
-    n_rows = indptr.shape[0] - 1
-    for i in prange(n_rows):
-        a = indptr[i]
-        b = indptr[i + 1]
-        one = np.uint64(1)
-        p = new_indptr[i]
-        k = a
-        while k < b:
-            c = indices[k]
-            acc = data[k]
-            k += one
-            while k < b and indices[k] == c:
-                acc += data[k]
-                k += one
-            new_indices[p] = c
-            new_data[p] = acc
-            p += one
-
-
 def build_csr(rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int) -> CSR:
     """Build canonical CSR arrays from a weighted edge list.
 
@@ -199,19 +162,11 @@ def build_csr(rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int)
     rows = _check.index_array(rows, "rows", n_rows, "n_rows")
     cols = _check.index_array(cols, "cols", MAX_NODES, "MAX_NODES", length=rows.shape[0])
     weights = _check.floats(weights, "weights", length=rows.shape[0], length_of="the length of rows")
-    indptr = _row_counts(rows, n_rows)
+    indptr = row_offsets(rows, n_rows)
     indices, data = _scatter(rows, cols, weights, indptr)
     unique_counts = np.empty(int(n_rows), dtype=np.uint64)
     _canonicalize_rows(indptr, indices, data, unique_counts)
-    if int(unique_counts.sum()) == indices.shape[0]:
-        return CSR(indptr, indices, data)
-    new_indptr = np.zeros(int(n_rows) + 1, dtype=INDPTR_DTYPE)
-    np.cumsum(unique_counts, out=new_indptr[1:])
-    nnz = int(new_indptr[-1])
-    new_indices = np.empty(nnz, dtype=INDEX_DTYPE)
-    new_data = np.empty(nnz, dtype=np.float64)
-    _merge_duplicates(indptr, indices, data, new_indptr, new_indices, new_data)
-    return CSR(new_indptr, new_indices, new_data)
+    return CSR(*finish_csr(indptr, indices, data, unique_counts))
 
 
 @njit

@@ -13,9 +13,9 @@ so ``x`` is read in ascending order (a sweep the hardware prefetches), the
 entries are streamed (12 bytes each), and the scattered read-modify-writes
 land in the cache-resident slice of ``out``. This is the cache-blocking
 layout of Beamer, Asanovic and Patterson ("Reducing PageRank communication
-via propagation blocking", IPDPS 2017) with one dimension of blocks; their
-two-phase propagation blocking, also tried here, moves 36 bytes an entry and
-ran 1.3-1.6x slower on this machine.
+via propagation blocking", IPDPS 2017) with one dimension of blocks, not
+their two-phase propagation blocking, which moves 36 bytes an entry against
+12 (measurements: benchmarks/NOTES.md, "Measurement history").
 
 Within a bin the entries sit in (sender, receiver) order, so every row's
 products are added in ascending sender order starting from ``0.0``: the very
@@ -64,6 +64,7 @@ from numpy.typing import ArrayLike
 from ._jit import njit, pnjit, prange
 from ._types import F64, I64, U16, U32, U64
 from .propagate import CHUNK_ROWS, n_chunks
+from .sortmerge import RADIX_BITS, radix_pass
 
 #: ``(src, w, local, tiles, sbound, brow, bptr)`` from :func:`blocked_layout`
 Layout = tuple[U16, F64, U16, U64, U64, U64, U64]
@@ -71,15 +72,12 @@ Layout = tuple[U16, F64, U16, U64, U64, U64, U64]
 #: Largest number of rows in one bin (``local`` is uint16).
 MAX_BIN_ROWS = 1 << 16
 #: Default rows per bin: 512 KiB of ``out`` per bin, inside a core's L2 (2 MiB
-#: here); 16384 and 131072 rows ran 15-20% slower.
+#: here); smaller and larger bins were slower (benchmarks/NOTES.md).
 BIN_ROWS = 1 << 16
 #: Default largest sender block: 256 KiB of ``x``.
 SENDER_ROWS = 1 << 15
 #: Largest sender block (``src`` is uint16).
 MAX_SENDER_ROWS = 1 << 16
-#: Largest radix digit when sorting a bin by sender: fewer passes against more
-#: places written at once (11 bits ran 20% faster than 8 at 10^7 entries).
-RADIX_BITS = 11
 #: Bins are also closed at about ``nnz / PARTS`` entries (sender blocks at
 #: ``nnz / SENDER_PARTS``) so that heavy rows spread over units the threads share.
 PARTS = 16
@@ -106,30 +104,6 @@ def _bin_rows(indptr: U64, max_rows: int, target_nnz: int) -> U64:
             brow[nb] = end
             start = end
     return brow[: nb + 1].copy()
-
-
-@njit
-def _radix_pass(
-    k_in: U32, w_in: F64, r_in: U16, k_out: U32, w_out: F64, r_out: U16, shift: int, mask: int, cnt: I64
-) -> None:
-    """Stable counting sort of (key, weight, row) triples by the digit ``(key >> shift) & mask``.
-
-    The triples move with their keys, so both passes read in order.
-    """
-    m = k_in.shape[0]
-    cnt[: mask + 2] = 0
-    for t in range(m):
-        cnt[((k_in[t] >> shift) & mask) + 1] += 1
-    for d in range(mask + 1):
-        cnt[d + 1] += cnt[d]
-    for t in range(m):
-        k = k_in[t]
-        d = (k >> shift) & mask
-        p = cnt[d]
-        k_out[p] = k
-        w_out[p] = w_in[t]
-        r_out[p] = r_in[t]
-        cnt[d] = p + 1
 
 
 @njit
@@ -192,11 +166,11 @@ def _fill_bins(
             rb = sr[lane, 1, :m]
             _radix_first(indptr, indices, data, r0, r1, ka, wa, ra, mask, cnt)
             for p in range(1, n_pass - 1):
-                _radix_pass(ka, wa, ra, kb, wb, rb, p * digit, mask, cnt)
+                radix_pass(ka, wa, ra, kb, wb, rb, p * digit, mask, cnt)
                 ka, kb = kb, ka
                 wa, wb = wb, wa
                 ra, rb = rb, ra
-            _radix_pass(ka, wa, ra, src[a:e], w[a:e], local[a:e], (n_pass - 1) * digit, mask, cnt)
+            radix_pass(ka, wa, ra, src[a:e], w[a:e], local[a:e], (n_pass - 1) * digit, mask, cnt)
 
 
 @njit

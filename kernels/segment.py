@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from . import _check
 from ._jit import njit, pnjit, prange
 from ._types import F64, U64, Ints
-from .csr import _row_counts as _counting_offsets
+from .sortmerge import row_offsets
 
 
 @njit
@@ -85,7 +85,7 @@ def group_sum(keys: ArrayLike, values: ArrayLike, n_groups: int) -> F64:
     sums = np.zeros(n_groups, dtype=np.float64)
     if k.shape[0] == 0:
         return sums
-    offsets = _counting_offsets(k, n_groups)
+    offsets = row_offsets(k, n_groups)
     grouped = _scatter_values(k, v, offsets)
     _sorted_group_sums(grouped, offsets, sums)
     return sums
