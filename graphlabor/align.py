@@ -13,7 +13,9 @@ import pyarrow as pa
 __all__ = ["align_nodes"]
 
 
-def align_nodes(node_codes: np.ndarray, n: int, value=None, extra: pa.Table | None = None):
+def align_nodes(
+    node_codes: np.ndarray, n: int, value: pa.Array | None = None, extra: pa.Table | None = None
+) -> tuple[np.ndarray | None, pa.Table | None]:
     """Injected value and extra columns of the nodes file, by node code.
 
     Parameters

@@ -78,7 +78,7 @@ def classify(
     class_of_kind: np.ndarray,
     weight: np.ndarray,
     weight_of_kind: np.ndarray,
-    amount,
+    amount: pa.Array | pa.ChunkedArray,
     n: int,
     seconds: np.ndarray | None = None,
     row_offset: int = 0,

@@ -30,9 +30,10 @@ def half_life_seconds(half_life: str | float) -> float:
     return hl
 
 
-def _senders(src, dst, role) -> np.ndarray:
+def _senders(src: np.ndarray, dst: np.ndarray, role: np.ndarray) -> np.ndarray:
     # the sender of a user -> platform edge is the platform; of a user -> user edge, the acting user
-    return np.where((role[src] == USER) & (role[dst] == PLATFORM), dst, src)
+    senders: np.ndarray = np.where((role[src] == USER) & (role[dst] == PLATFORM), dst, src)
+    return senders
 
 
 def newest_per_sender(src: np.ndarray, dst: np.ndarray, seconds: np.ndarray, role: np.ndarray) -> np.ndarray:
@@ -56,7 +57,9 @@ def newest_per_sender(src: np.ndarray, dst: np.ndarray, seconds: np.ndarray, rol
     return newest
 
 
-def sender_reference(src, dst, seconds, role, as_of: int, newest: np.ndarray | None = None) -> np.ndarray:
+def sender_reference(
+    src: np.ndarray, dst: np.ndarray, seconds: np.ndarray, role: np.ndarray, as_of: int, newest: np.ndarray | None = None
+) -> np.ndarray:
     """Per-edge reference instant for time decay, free of underflow.
 
     Only the ratios of the weights of the edges a node passes value along
@@ -75,10 +78,20 @@ def sender_reference(src, dst, seconds, role, as_of: int, newest: np.ndarray | N
     """
     if newest is None:
         newest = newest_per_sender(src, dst, seconds, role)
-    return np.minimum(newest[_senders(src, dst, role)], as_of)
+    reference: np.ndarray = np.minimum(newest[_senders(src, dst, role)], as_of)
+    return reference
 
 
-def decay(value, src, dst, seconds, role, half_life: float, as_of: int, newest: np.ndarray | None = None) -> np.ndarray:
+def decay(
+    value: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    seconds: np.ndarray,
+    role: np.ndarray,
+    half_life: float,
+    as_of: int,
+    newest: np.ndarray | None = None,
+) -> np.ndarray:
     """Contribution weights ``value`` decayed by age (seconds), per :func:`sender_reference`.
 
     Parameters
@@ -102,4 +115,5 @@ def decay(value, src, dst, seconds, role, half_life: float, as_of: int, newest: 
     >>> decay(np.ones(2), np.array([0, 0]), np.array([1, 1]), np.array([0, 100]), role, 100.0, 100).tolist()
     [0.5, 1.0]
     """
-    return value * decay_factors(seconds, half_life, sender_reference(src, dst, seconds, role, as_of, newest))
+    decayed: np.ndarray = value * decay_factors(seconds, half_life, sender_reference(src, dst, seconds, role, as_of, newest))
+    return decayed

@@ -25,7 +25,9 @@ from .node_index import NodeIndex, encode
 __all__ = ["encode_ids", "encode_kinds", "epoch_seconds", "kind_codes_of"]
 
 
-def encode_ids(src, dst, node_ids=None) -> tuple[NodeIndex, np.ndarray, np.ndarray, np.ndarray | None]:
+def encode_ids(
+    src: pa.ChunkedArray, dst: pa.ChunkedArray, node_ids: pa.ChunkedArray | None = None
+) -> tuple[NodeIndex, np.ndarray, np.ndarray, np.ndarray | None]:
     """Dense codes of the edge endpoints and of the nodes file's ids.
 
     Parameters
@@ -60,7 +62,7 @@ def encode_ids(src, dst, node_ids=None) -> tuple[NodeIndex, np.ndarray, np.ndarr
     return index, codes[0], codes[1], codes[2] if node_ids is not None else None
 
 
-def encode_kinds(kind) -> tuple[list[str], np.ndarray]:
+def encode_kinds(kind: pa.Array | pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
     """Kind names in sorted order and each edge's kind code.
 
     Parameters
@@ -88,7 +90,7 @@ def encode_kinds(kind) -> tuple[list[str], np.ndarray]:
     return names.to_pylist(), codes
 
 
-def kind_codes_of(kind, names: list[str]) -> np.ndarray:
+def kind_codes_of(kind: pa.Array | pa.ChunkedArray, names: list[str]) -> np.ndarray:
     """Codes of one chunk's kinds against the global sorted ``names`` (from :func:`encode_kinds`).
 
     >>> import pyarrow as pa
@@ -98,10 +100,13 @@ def kind_codes_of(kind, names: list[str]) -> np.ndarray:
     codes = pc.index_in(kind, value_set=pa.array(names, pa.string()))
     if codes.null_count:
         raise ValueError("a kind of the chunk is not among the names")
-    return codes.to_numpy(zero_copy_only=False).astype(np.uint16)
+    out: np.ndarray = codes.to_numpy(zero_copy_only=False).astype(np.uint16)
+    return out
 
 
-def epoch_seconds(timestamp, source: str, locate: Callable[[int], tuple[str, int]]) -> np.ndarray:
+def epoch_seconds(
+    timestamp: pa.Array | pa.ChunkedArray, source: str, locate: Callable[[int], tuple[str, int]]
+) -> np.ndarray:
     """int64 epoch seconds of the ``timestamp`` column; every row needs one.
 
     Parameters

@@ -23,7 +23,7 @@ class GraphlaborError(Exception):
 
     exit_code = 1
 
-    def __init__(self, *args, param: str | tuple[str, ...] | None = None):
+    def __init__(self, *args: object, param: str | tuple[str, ...] | None = None) -> None:
         super().__init__(*args)
         self.params: tuple[str, ...] = (param,) if isinstance(param, str) else tuple(param or ())
 

@@ -18,7 +18,9 @@ as ``gap``) so that each decomposition sums to the node's attributed value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +28,10 @@ from . import kernels as K
 from .errors import ConvergenceError, InputError
 from .codes import CONTRIBUTION, REVENUE, ROLE_NAMES, Role
 from .solve import propagate
+
+if TYPE_CHECKING:
+    from .methods import ModelRun
+    from .prepare import Prepared
 
 NODE_VALUE = "(node value)"
 
@@ -44,14 +50,14 @@ class Explanation:
     role: str
     method: str
     attributed: float
-    by_payer: list = field(default_factory=list)
-    by_platform: list = field(default_factory=list)
-    by_kind: list = field(default_factory=list)
-    last_hop: list = field(default_factory=list)
+    by_payer: list[tuple[Any, float]] = field(default_factory=list)
+    by_platform: list[tuple[Any, float]] = field(default_factory=list)
+    by_kind: list[tuple[Any, float]] = field(default_factory=list)
+    last_hop: list[tuple[Any, float]] = field(default_factory=list)
     last_hop_total: int = 0
     gap: float = 0.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def format(self, limit: int = 10) -> str:
@@ -76,13 +82,13 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _ranked(labels, values, k=None):
+def _ranked(labels: Sequence[Any], values: Sequence[float] | np.ndarray, k: int | None = None) -> list[tuple[Any, float]]:
     order = sorted(range(len(values)), key=lambda i: (-values[i], str(labels[i])))
     pairs = [(labels[i], float(values[i])) for i in order if values[i] != 0]
     return pairs if k is None else pairs[:k]
 
 
-def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
+def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int = 10) -> Explanation:
     """Explain ``node``'s attributed value in ``run`` (see module docs)."""
 
     code = int(prep.index.lookup([node])[0]) if not isinstance(node, np.integer) else int(node)
@@ -100,6 +106,8 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
     row = slice(int(g.indptr[code]), int(g.indptr[code + 1]))
     senders = g.indices[row].astype(np.int64)
     fractions = g.data[row]
+    state = run.state
+    assert state is not None  # every method keeps the solver's last iterate
     if method == "shapley" and prep.role[code] == Role.USER:
         shap = _shapley_weights(prep, run, code)
         for j, a in shap.items():
@@ -108,7 +116,7 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
         alpha_v = shap.get(code, 0.0)
         for j, f in zip(senders.tolist(), fractions.tolist()):
             last_src.append(j)
-            last_val.append(alpha_v * f * run.state[j])
+            last_val.append(alpha_v * f * state[j])
         if run.injected[code] > 0:
             last_src.append(code)
             last_val.append(alpha_v * run.injected[code])
@@ -120,7 +128,7 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
         c[code] = g.keep[code]
         for j, f in zip(senders.tolist(), fractions.tolist()):
             last_src.append(j)
-            last_val.append(g.keep[code] * f * run.state[j])
+            last_val.append(g.keep[code] * f * state[j])
         if run.injected[code] > 0:
             last_src.append(code)
             last_val.append(g.keep[code] * run.injected[code])
@@ -174,7 +182,7 @@ def explain_node(prep, run, method: str, node, top: int = 10) -> Explanation:
     )
 
 
-def _shapley_weights(prep, run, v: int) -> dict[int, float]:
+def _shapley_weights(prep: Prepared, run: ModelRun, v: int) -> dict[int, float]:
     """Weights ``a_j`` with ``shapley_v = sum_j a_j h_j`` (``h`` the one-hop values)."""
     from .methods import engagement_edges
 

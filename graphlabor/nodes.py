@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from . import columns, readers
 from .codes import ROLE_NAMES
+from ._types import NodesInput
 from .errors import InputError, where
 from .validate import check_ids, check_numbers, check_text_ids, first_non_int_text, first_true, id_kind
 
@@ -44,7 +45,7 @@ class NodeTable:
     extra: pa.Table
 
     @property
-    def id_type(self) -> str:
+    def id_type(self) -> str | None:
         return id_kind(self.ids.type)
 
 
@@ -73,7 +74,7 @@ def _csv_ids(table: pa.Table, source: str, edge_id_type: str | None) -> pa.Table
     return table
 
 
-def node_columns(nodes) -> list[str]:
+def node_columns(nodes: NodesInput) -> list[str]:
     """Column names of a nodes file or table, from its schema only (no data read).
 
     >>> import pyarrow as pa
@@ -92,7 +93,7 @@ def node_columns(nodes) -> list[str]:
     return [str(c) for c in getattr(nodes, "columns", [])]
 
 
-def load_nodes(nodes, edge_id_type: str | None) -> NodeTable:
+def load_nodes(nodes: NodesInput, edge_id_type: str | None) -> NodeTable:
     """Read and validate a nodes file or table.
 
     Parameters

@@ -19,6 +19,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -37,7 +39,7 @@ def docs_url() -> str:
     return "README.md#networkx-backend"
 
 
-def get_info() -> dict:
+def get_info() -> dict[str, Any]:
     """Backend metadata read by NetworkX at import (must stay light)."""
     from ._version import __version__
 
@@ -61,7 +63,9 @@ class GraphlaborGraph:
 
     __networkx_backend__ = "graphlabor"
 
-    def __init__(self, nodes: list, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, directed: bool, weight_attr):
+    def __init__(
+        self, nodes: list[Any], src: np.ndarray, dst: np.ndarray, weight: np.ndarray, directed: bool, weight_attr: str | None
+    ) -> None:
         self.nodes = nodes
         self.src = src
         self.dst = dst
@@ -83,9 +87,10 @@ class BackendInterface:
     """What NetworkX's dispatcher calls."""
 
     @staticmethod
-    def convert_from_nx(G, edge_attrs=None, node_attrs=None, preserve_edge_attrs=False,
-                        preserve_node_attrs=False, preserve_graph_attrs=False, name=None,
-                        graph_name=None, **kwargs):
+    def convert_from_nx(G: Any, edge_attrs: dict[str, Any] | None = None, node_attrs: dict[str, Any] | None = None,
+                        preserve_edge_attrs: bool = False, preserve_node_attrs: bool = False,
+                        preserve_graph_attrs: bool = False, name: str | None = None,
+                        graph_name: str | None = None, **kwargs: Any) -> GraphlaborGraph:
         attr, default = None, 1.0
         if edge_attrs:
             ((attr, default),) = list(edge_attrs.items())[:1]
@@ -108,20 +113,21 @@ class BackendInterface:
         )
 
     @staticmethod
-    def convert_to_nx(obj, *, name=None):
+    def convert_to_nx(obj: Any, *, name: str | None = None) -> Any:
         return obj
 
     @staticmethod
-    def can_run(name, args, kwargs):
+    def can_run(name: str, args: Any, kwargs: Any) -> bool:
         return name == "pagerank"
 
     @staticmethod
-    def should_run(name, args, kwargs):
+    def should_run(name: str, args: Any, kwargs: Any) -> bool:
         return True
 
     @staticmethod
-    def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1.0e-6, nstart=None,
-                 weight="weight", dangling=None):
+    def pagerank(G: GraphlaborGraph, alpha: float = 0.85, personalization: dict[Any, float] | None = None,
+                 max_iter: int = 100, tol: float = 1.0e-6, nstart: dict[Any, float] | None = None,
+                 weight: str | None = "weight", dangling: dict[Any, float] | None = None) -> dict[Any, float]:
         import networkx as nx
 
         from . import kernels as K
@@ -134,11 +140,12 @@ class BackendInterface:
             inv = np.where(out_w != 0, 1.0 / np.where(out_w != 0, out_w, 1.0), 0.0)
         T = K.build_csr(G.dst, G.src, alpha * G.weight * inv[G.src], n)
 
-        def vector(d, name):
+        def vector(d: dict[Any, float], name: str) -> np.ndarray:
             v = np.array([d.get(node, 0.0) for node in G.nodes], dtype=np.float64)
             if d and v.sum() == 0:
                 raise ZeroDivisionError(f"{name} sums to zero")
-            return v / v.sum()
+            normalized: np.ndarray = v / v.sum()
+            return normalized
 
         x = np.full(n, 1.0 / n) if nstart is None else vector(nstart, "nstart")
         p = np.full(n, 1.0 / n) if personalization is None else vector(personalization, "personalization")

@@ -80,12 +80,12 @@ class Prepared:
     contribution: EdgeArrays
     revenue: EdgeArrays
     pay: EdgeArrays
-    kind_names: list
+    kind_names: list[str]
     kind_class: np.ndarray
     role: np.ndarray
     node_value: np.ndarray | None
     extra: pa.Table | None
-    origins: list
+    origins: list[tuple[str, int]]
 
     @property
     def n(self) -> int:
@@ -101,6 +101,7 @@ class Prepared:
             return None
         col = self.extra[name]
         try:
-            return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+            values: np.ndarray = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+            return values
         except (pa.ArrowException, ValueError):
             raise InputError(f"nodes file: column {name!r} must be numbers") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .kernels.inversions import count_inversions
 
@@ -52,7 +53,7 @@ def _tied_pairs(codes: np.ndarray) -> int:
     return int((counts * (counts - 1) // 2).sum())
 
 
-def kendall_tau(x, y) -> float:
+def kendall_tau(x: ArrayLike, y: ArrayLike) -> float:
     """Kendall's tau-b of two equally long sequences (NaN when one is constant).
 
     ``tau_b = (C - D) / sqrt((P - T_x) (P - T_y))`` with ``P = n(n-1)/2``
@@ -84,7 +85,7 @@ def kendall_tau(x, y) -> float:
     return float(con_minus_dis / math.sqrt(tot - xtie) / math.sqrt(tot - ytie))
 
 
-def spearman_rho(x, y) -> float:
+def spearman_rho(x: ArrayLike, y: ArrayLike) -> float:
     """Spearman's rho: Pearson correlation of average ranks (NaN when one is constant).
 
     >>> spearman_rho([1, 2, 3, 4], [1, 3, 2, 4])

@@ -11,12 +11,14 @@ file's name.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, NoReturn
 from pathlib import Path
 
 import pyarrow as pa
 
+from ._types import InMemoryTable, PathLike
 from .errors import InputError, where
 
 PARQUET_EXT = (".parquet", ".pq")
@@ -55,7 +57,7 @@ def detect_format(path: str) -> str:
     )
 
 
-def resolve(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Source]:
+def resolve(paths: PathLike | Sequence[PathLike]) -> list[Source]:
     """Expand paths (files, or directories of Parquet files) into sources.
 
     A directory is read as a Parquet dataset: its ``*.parquet`` files, found
@@ -85,7 +87,7 @@ def resolve(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Sour
     return sources
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: object) -> str:
     text = " ".join(str(exc).split())
     return text[:300] + ("..." if len(text) > 300 else "")
 
@@ -121,7 +123,7 @@ def read_schema(src: Source) -> pa.Schema:
 _FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "ipc": "Arrow IPC/Feather"}
 
 
-def _open_ipc(path: str):
+def _open_ipc(path: str) -> Any:
     try:
         return pa.ipc.open_file(pa.memory_map(path))
     except pa.ArrowInvalid:
@@ -190,7 +192,13 @@ def read_table(
 CSV_NULLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "1.#IND", "N/A", "NA", "NULL", "n/a", "null"]
 
 
-def _csv_options(columns, types, *, use_threads: bool = True, handler=None):
+def _csv_options(
+    columns: Iterable[str],
+    types: dict[str, pa.DataType],
+    *,
+    use_threads: bool = True,
+    handler: Callable[[Any], str] | None = None,
+) -> tuple[Any, Any, Any]:
     import pyarrow.csv as pacsv
 
     read = pacsv.ReadOptions(use_threads=use_threads)
@@ -229,13 +237,13 @@ def _read_csv(path: str, columns: list[str], types: dict[str, pa.DataType]) -> p
     return check_utf8(table, path)
 
 
-def _raise_parse_error(path: str, columns, types, msg: str):
+def _raise_parse_error(path: str, columns: list[str], types: dict[str, pa.DataType], msg: str) -> NoReturn:
     """Re-read serially to name the first malformed record, then raise."""
     import pyarrow.csv as pacsv
 
-    bad = []
+    bad: list[Any] = []
 
-    def handler(row):
+    def handler(row: Any) -> str:
         bad.append(row)
         return "error"
 
@@ -303,7 +311,7 @@ def check_utf8(table: pa.Table, name: str) -> pa.Table:
     return table
 
 
-def from_memory(data, name: str) -> pa.Table:
+def from_memory(data: InMemoryTable, name: str) -> pa.Table:
     """Turn a pyarrow Table, a pandas DataFrame or a dict of columns into a Table."""
     if isinstance(data, pa.Table):
         return data

@@ -9,11 +9,19 @@ Inference: a node that receives a revenue edge or sends a pay edge is a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .errors import InputError, where
 from .codes import ADVERTISER, CONTRIBUTION, PAY, PLATFORM, REVENUE, ROLE_CODES, ROLE_NAMES, USER
 from .kernels.classify import OTHER_ENDPOINT, RECEIVES_REVENUE_OR_SENDS_PAY, SENDS_REVENUE, node_evidence
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .prepare import EdgeArrays
 
 __all__ = ["CONTRIBUTION", "PAY", "REVENUE", "ROLE_CODES", "ROLE_NAMES", "assign_roles", "check_declared", "infer_roles", "platform_evidence",
            "roles_from_evidence"]
@@ -55,7 +63,7 @@ def roles_from_evidence(flags: np.ndarray) -> np.ndarray:
     return role
 
 
-def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list) -> np.ndarray:
+def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list[str | None]) -> np.ndarray:
     """Overwrite inferred roles with the nodes file's (None keeps the inferred one)."""
     role = role.copy()
     for code, name in zip(node_codes.tolist(), declared):
@@ -64,7 +72,9 @@ def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list) -> 
     return role
 
 
-def assign_roles(evidence: np.ndarray, node_codes: np.ndarray | None = None, declared: list | None = None) -> np.ndarray:
+def assign_roles(
+    evidence: np.ndarray, node_codes: np.ndarray | None = None, declared: list[str | None] | None = None
+) -> np.ndarray:
     """Stage "infer roles": roles from the evidence flags, with the nodes file's declared roles on top.
 
     Parameters
@@ -95,8 +105,19 @@ def assign_roles(evidence: np.ndarray, node_codes: np.ndarray | None = None, dec
     return role
 
 
-def check_declared(role, evidence, ids, revenue, revenue_rows, pay, pay_rows, locate, kind_names, source: str,
-                   node_codes=None) -> None:
+def check_declared(
+    role: np.ndarray,
+    evidence: np.ndarray,
+    ids: pa.Array,
+    revenue: EdgeArrays,
+    revenue_rows: np.ndarray,
+    pay: EdgeArrays,
+    pay_rows: np.ndarray,
+    locate: Callable[[int], tuple[str, int]],
+    kind_names: Sequence[str],
+    source: str,
+    node_codes: np.ndarray | None = None,
+) -> None:
     """Reject a declared advertiser that receives revenue or sends pay.
 
     ``evidence`` holds the :func:`~graphlabor.kernels.classify.node_evidence`
@@ -130,4 +151,5 @@ def check_declared(role, evidence, ids, revenue, revenue_rows, pay, pay_rows, lo
 
 def platform_evidence(flags: np.ndarray) -> np.ndarray:
     """Nodes that receive a revenue edge or send a pay edge, from :func:`node_evidence` flags."""
-    return (flags & RECEIVES_REVENUE_OR_SENDS_PAY) != 0
+    found: np.ndarray = (flags & RECEIVES_REVENUE_OR_SENDS_PAY) != 0
+    return found

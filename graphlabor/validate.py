@@ -8,16 +8,21 @@ first offending row (0-based) and its value.
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import InputError, where
 
+#: An Arrow column: a ChunkedArray (of a Table) or an Array.
+Column: TypeAlias = "pa.ChunkedArray | pa.Array"
+
 _NUMBER_RE = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|NaN|inf|Inf|infinity|Infinity)\s*$"
 
 
-def first_true(mask) -> int | None:
+def first_true(mask: pa.Array | pa.ChunkedArray | np.ndarray) -> int | None:
     """Index of the first true value of a boolean Arrow array, or None."""
     if isinstance(mask, (pa.ChunkedArray, pa.Array)):
         mask = pc.fill_null(mask, False)
@@ -28,7 +33,7 @@ def first_true(mask) -> int | None:
     return int(idx[0]) if idx.size else None
 
 
-def _value(col, row):
+def _value(col: Column, row: int) -> Any:
     v = col[row]
     return v.as_py() if hasattr(v, "as_py") else v
 
@@ -46,17 +51,17 @@ def id_kind(t: pa.DataType) -> str | None:
     return None
 
 
-def check_not_null(col, source: str, name: str):
+def check_not_null(col: Column, source: str, name: str) -> None:
     row = first_true(pc.is_null(col))
     if row is not None:
         raise InputError(f"{where(source, name, row)}: missing value (null); every row needs one")
 
 
 def _text_dictionary(t: pa.DataType) -> bool:
-    return pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))
+    return bool(pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)))
 
 
-def check_ids(col, source: str, name: str, *, keep_dictionary: bool = False):
+def check_ids(col: Column, source: str, name: str, *, keep_dictionary: bool = False) -> pa.ChunkedArray:
     """Normalize an id column to int64 or string; reject nulls and other types.
 
     A column of type null (what pyarrow infers for a CSV column with a header
@@ -95,7 +100,7 @@ def check_ids(col, source: str, name: str, *, keep_dictionary: bool = False):
     return col.cast(pa.large_string()) if pa.types.is_large_string(col.type) else col.cast(pa.string())
 
 
-def check_numbers(col, source: str, name: str, *, allow_null: bool = False):
+def check_numbers(col: Column, source: str, name: str, *, allow_null: bool = False) -> pa.ChunkedArray:
     """Cast a column to float64 and reject NaN, infinite and negative values."""
     t = col.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
@@ -123,7 +128,7 @@ def check_numbers(col, source: str, name: str, *, allow_null: bool = False):
     return col
 
 
-def _all_finite_nonnegative(col) -> bool:
+def _all_finite_nonnegative(col: Column) -> bool:
     """True if every non-null value is finite and >= 0 (False may also mean a sum overflowed)."""
     for chunk in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
         if chunk.null_count:
@@ -134,7 +139,7 @@ def _all_finite_nonnegative(col) -> bool:
     return True
 
 
-def check_strings(col, source: str, name: str, *, keep_dictionary: bool = False):
+def check_strings(col: Column, source: str, name: str, *, keep_dictionary: bool = False) -> pa.ChunkedArray:
     """Cast a label column (such as ``kind`` or ``role``) to string; reject nulls.
 
     With ``keep_dictionary``, a dictionary-encoded string column stays encoded.
@@ -158,7 +163,7 @@ def check_strings(col, source: str, name: str, *, keep_dictionary: bool = False)
 _CANONICAL_INT_RE = r"^-?(0|[1-9][0-9]{0,18})$"
 
 
-def check_text_ids(col, source: str, name: str):
+def check_text_ids(col: Column, source: str, name: str) -> pa.ChunkedArray:
     """Reject empty ids in a text column read from CSV (an empty cell is a missing id)."""
     row = first_true(pc.equal(pc.utf8_length(col), 0))
     if row is not None:
@@ -166,7 +171,7 @@ def check_text_ids(col, source: str, name: str):
     return col
 
 
-def first_non_int_text(col) -> int | None:
+def first_non_int_text(col: Column) -> int | None:
     """First row of a text column that is not an integer written canonically, or None.
 
     Canonical means an optional ``-``, no leading zeros, no ``+``, no spaces,
@@ -192,7 +197,7 @@ def first_non_int_text(col) -> int | None:
     return None
 
 
-def text_ids_as_ints(columns: list) -> list | None:
+def text_ids_as_ints(columns: list[pa.ChunkedArray]) -> list[pa.ChunkedArray] | None:
     """Cast text id columns to int64 if every id in all of them is a canonical integer.
 
     This is how ids read from CSV get their type: integers when every id is
