@@ -227,7 +227,7 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
     with connect(client) as c:
         prep, run = attribute_dask(
             edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
-            src_col=src_col, dst_col=dst_col, log=log,
+            src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
         )
     hours = prep.column("hours")  # group_by and min_wage were checked against the nodes file's schema
     with log.stage("results"):

@@ -59,6 +59,8 @@ def both(client, edges, nodes=None, **kw):
     {"method": "direct"},
     {"damping": 0.5, "platform_share": 0.2, "kind_weights": {"click": 2.0, "view": 0.0}},
     {"group_by": "family", "min_wage": 15.0},
+    {"half_life": "30d"},
+    {"half_life": "7d", "as_of": "2024-06-01"},
 ])
 def test_bundled_example(client, kw):
     local, _ = both(client, EXAMPLE_EDGES, EXAMPLE_NODES, **kw)
@@ -157,7 +159,6 @@ def test_bad_value_names_file_and_row(client, tmp_path):
 
 @pytest.mark.parametrize("kw,name", [
     ({"period": "month"}, "--period"),
-    ({"half_life": "30d"}, "--half-life"),
     ({"method": "shapley"}, "--method shapley"),
 ])
 def test_unsupported_options_named(client, kw, name):

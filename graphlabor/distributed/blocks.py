@@ -69,17 +69,20 @@ def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays):
 def flow_pieces(part, role: np.ndarray, bounds: np.ndarray, with_labels: bool) -> list:
     """A partition's flow edges, revenue and pay, split by the block of the receiving row.
 
+    ``part`` is the partition's :class:`graphlabor.classify.Classified`.
+
     Returns one dict per block: ``flow`` (senders, receivers, weights,
     labels), ``revenue`` (dst, amount), ``paid`` (dst, amount), ``paid_out``
     (src, amount) and ``n_flow``.
     """
-    s, r, w, lab = K.flow_edges(part.c_src, part.c_dst, part.c_value, role, part.c_kind if with_labels else None)
+    c, rv, pay = part.contribution, part.revenue, part.pay
+    s, r, w, lab = K.flow_edges(c.src, c.dst, c.value, role, c.kind if with_labels else None)
     if lab is None:
         lab = np.zeros(s.shape[0], np.uint16)
     flow = _split_by_block(r, bounds, s, r, w, lab)
-    rev = _split_by_block(part.r_dst, bounds, part.r_dst, part.r_amount)
-    paid = _split_by_block(part.p_dst, bounds, part.p_dst, part.p_amount)
-    paid_out = _split_by_block(part.p_src, bounds, part.p_src, part.p_amount)
+    rev = _split_by_block(rv.dst, bounds, rv.dst, rv.value)
+    paid = _split_by_block(pay.dst, bounds, pay.dst, pay.value)
+    paid_out = _split_by_block(pay.src, bounds, pay.src, pay.value)
     return [
         {"flow": flow[b], "revenue": rev[b], "paid": paid[b], "paid_out": paid_out[b]}
         for b in range(bounds.shape[0] - 1)

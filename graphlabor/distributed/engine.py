@@ -32,13 +32,19 @@ from ..errors import ConvergenceError, InputError, ParameterError
 from ..node_index import NodeIndex, encode
 from ..params import ModelParams
 from ..prepare import EdgeArrays, Prepared
-from ..roles import CONTRIBUTION, PAY, REVENUE, ROLE_CODES, apply_declared, platform_evidence, roles_from_evidence
+from ..align import align_nodes
+from ..classify import combine, kind_table
+from ..decay import half_life_seconds
+from ..edges import EdgeTable
+from ..kernels import ADVERTISER
+from ..roles import assign_roles, check_declared, platform_evidence
+from ..timeaxis import parse_instant
 from . import blocks as B
 from . import partitions as P
 from .solve import BlockVectors, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
-UNSUPPORTED = {"half_life": None, "as_of": None, "period": None}
+UNSUPPORTED = {"period": None}
 SUPPORTED_METHODS = ("propagate", "direct")
 
 
@@ -88,8 +94,8 @@ def _workers(client) -> list[str]:
 
 def attribute_dask(
     edges, nodes, params: ModelParams, kinds: KindClasses, *, client, method: str = "propagate",
-    breakdown: bool = True, src_col=None, dst_col=None, n_blocks: int | None = None, log=None,
-    max_gather_nodes: int | None = None,
+    breakdown: bool = True, src_col=None, dst_col=None, half_life=None, as_of=None,
+    n_blocks: int | None = None, log=None,
 ):
     """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
 
@@ -107,10 +113,11 @@ def attribute_dask(
     n_blocks = n_blocks or len(workers)
     flow_params = params if method == "propagate" else _replace(params, damping=0.0)
 
+    need_time = half_life is not None
     with log.stage("read edges"):
         sources = _sources(client, edges, kinds, src_col, dst_col, n_blocks)
         parts = [
-            client.submit(P.read_partition, s, kinds, src_col, dst_col, pure=False,
+            client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, pure=False,
                           workers=[workers[i % len(workers)]], allow_other_workers=True)
             for i, s in enumerate(sources)
         ]
@@ -120,10 +127,11 @@ def attribute_dask(
             raise InputError("edge sources mix integer and string ids: " + ", ".join(h[0] for h in headers))
         id_type = types.pop()
         origins = [(h[0], h[1]) for h in headers]
+        row_offsets = np.concatenate([[0], np.cumsum([h[1] for h in headers])]).astype(np.int64)
     nt = None
     if nodes is not None:
         with log.stage("read nodes"):
-            nt = load_nodes(nodes, id_type if sum(h[1] for h in headers) else None)
+            nt = load_nodes(nodes, id_type if row_offsets[-1] else None)
 
     with log.stage("encode ids"):
         distinct = [client.submit(P.distinct_ids, p, pure=True) for p in parts]
@@ -133,54 +141,50 @@ def attribute_dask(
         ids_future = client.submit(P.check_dictionary, _tree_reduce(client, P.merge_ids, distinct), pure=True)
         ids = ids_future.result()
         n = len(ids)
-        kind_names = sorted({k for h in headers for k in h[4]})
+        kind_names = sorted({k for h in headers for k in h[3]})
         if len(kind_names) > np.iinfo(np.uint16).max + 1:
             raise InputError(f"more than {np.iinfo(np.uint16).max + 1} distinct edge kinds are not supported")
         gparts = [client.submit(P.globalize, p, ids_future, kind_names, pure=True) for p in parts]
+        node_codes = NodeIndex(ids).lookup(nt.ids).astype(np.uint32) if nt is not None else None
         del parts, distinct
 
     with log.stage("classify edges"):
-        class_of_kind = np.array(
-            [REVENUE if k in kinds.revenue else PAY if k in kinds.pay else CONTRIBUTION for k in kind_names],
-            dtype=np.uint8,
-        )
-        weight_of_kind = np.array([params.kind_weight(k) for k in kind_names], dtype=np.float64)
-        flags = _tree_reduce(client, P.or_flags, [client.submit(P.evidence, p, class_of_kind, n, pure=True) for p in gparts])
-        flags = flags.result()
-        role = roles_from_evidence(flags)
-        node_value = extra = None
-        if nt is not None:
-            index = NodeIndex(ids)
-            codes = index.lookup(nt.ids).astype(np.int64)
-            if nt.role is not None:
-                role = apply_declared(role, codes, nt.role.to_pylist())
-                bad = (role == ROLE_CODES["advertiser"]) & platform_evidence(flags)
-                if bad.any():
-                    nrow = int(np.flatnonzero(bad[codes])[0]) if bad[codes].any() else None
-                    node = int(codes[nrow]) if nrow is not None else int(np.flatnonzero(bad)[0])
-                    from ..errors import where
-
-                    raise InputError(
-                        f"{where(nt.source, 'role', nrow, 'advertiser')}: node {ids[node].as_py()!r} is declared an "
-                        "advertiser but receives revenue or sends pay; only platforms receive revenue or send pay"
-                    )
-            if nt.value is not None:
-                node_value = np.zeros(n)
-                node_value[codes] = nt.value.to_numpy()
-            if nt.extra.num_columns:
-                pos = np.full(n, -1, dtype=np.int64)
-                pos[codes] = np.arange(codes.shape[0])
-                extra = nt.extra.take(pa.array(pos, mask=pos < 0))
-        del flags
-        cparts = [client.submit(P.classify, p, class_of_kind, weight_of_kind, pure=True) for p in gparts]
-        counts = np.array(client.gather([client.submit(P.counts, p, pure=True) for p in cparts]), dtype=np.int64).reshape(-1, 3).sum(axis=0)
+        class_of_kind, weight_of_kind = kind_table(kind_names, kinds, params.kind_weights)
+        cparts = [client.submit(P.classify_part, p, class_of_kind, weight_of_kind, n, int(row_offsets[i]), pure=True)
+                  for i, p in enumerate(gparts)]
         del gparts
+        evidence = _tree_reduce(client, P.or_flags, [client.submit(P.evidence, p, pure=True) for p in cparts]).result()
+        counts = np.array(client.gather([client.submit(P.counts, p, pure=True) for p in cparts]), dtype=np.int64).reshape(-1, 3).sum(axis=0)
+    with log.stage("infer roles"):
+        declared = None if nt is None or nt.role is None else nt.role.to_pylist()
+        role = assign_roles(evidence, node_codes, declared)
+        if declared is not None and ((role == ADVERTISER) & platform_evidence(evidence)).any():
+            # the message names the edge: gather the (few) revenue and pay edges only
+            money = combine(client.gather([client.submit(P.money_edges, p, pure=True) for p in cparts]))
+            locate = EdgeTable(pa.table({}), id_type, origins).locate
+            check_declared(role, evidence, ids, money.revenue, money.revenue_rows, money.pay, money.pay_rows,
+                           locate, kind_names, nt.source, node_codes)
+        del evidence
+    role_future = client.scatter(role, broadcast=True)
+    if half_life is not None:
+        with log.stage("time decay"):
+            hl = half_life_seconds(half_life)
+            ref = parse_instant(as_of) if as_of is not None else None
+            if ref is None:
+                ref = max((t for t in client.gather([client.submit(P.newest_seconds, p, pure=True) for p in cparts])
+                           if t is not None), default=0)
+            newest = _tree_reduce(client, np.maximum, [client.submit(P.newest_senders, p, role_future, pure=True) for p in cparts])
+            cparts = [client.submit(P.decayed, p, role_future, hl, ref, newest, pure=True) for p in cparts]
+            del newest
+    node_value = extra = None
+    if nt is not None:
+        with log.stage("align nodes"):
+            node_value, extra = align_nodes(node_codes, n, nt.value, nt.extra)
 
     with log.stage("build graph"):
         nk = len(kind_names)
         width = nk + 1 if breakdown and n * (nk + 1) <= K.MAX_NODES else 0
         bounds = B.block_bounds(n, n_blocks)
-        role_future = client.scatter(role, broadcast=True)
         pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), pure=True) for p in cparts]
         del cparts
         blocks = []

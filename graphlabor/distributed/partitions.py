@@ -1,11 +1,12 @@
-"""Per-partition stages: read, validate, encode, classify, split by class.
+"""Per-partition stages: read, validate, encode, classify, decay.
 
 A partition is one input file (or one slice of an in-memory table). Every
-function here runs on a worker, on one partition, and calls the same stage
-functions as the local engine (:func:`graphlabor.edges.load_edges`,
-:func:`graphlabor.node_index.encode`, :func:`graphlabor.kernels.classify.node_evidence`,
-:func:`graphlabor.kernels.classify.split_by_class`), so that errors name the
-same file, column, row and value, and every array holds the same numbers.
+function here runs on a worker, on one partition, and calls the stage
+functions the local engine chains (:func:`graphlabor.edges.load_edges`,
+:func:`graphlabor.encode.encode_ids`, :func:`graphlabor.encode.encode_kinds`,
+:func:`graphlabor.encode.epoch_seconds`, :func:`graphlabor.classify.classify`,
+:func:`graphlabor.decay.decay`), so errors name the same file, column, row and
+value, and every array holds the same numbers.
 
 Codes are first local to the partition (ranks among its own distinct ids);
 the global id dictionary is the sorted union of the partitions' distinct ids,
@@ -23,12 +24,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..classify import Classified, classify
+from ..decay import decay, newest_per_sender
 from ..edges import KindClasses, load_edges
+from ..encode import encode_ids, encode_kinds, epoch_seconds
 from ..errors import InputError
 from ..kernels import INDEX_DTYPE, MAX_NODES
-from ..kernels.classify import node_evidence, split_by_class
-from ..node_index import encode
-from ..encode import encode_kinds
 
 
 @dataclass
@@ -44,14 +45,14 @@ class LocalPart:
     ids : pyarrow.Array
         The partition's distinct node ids, sorted.
     src, dst : ndarray of uint32
-        Codes local to the partition (ranks in ``ids``).
+        Codes local to the partition (ranks in ``ids``), then global ones.
     kind_names : list of str
-        The partition's distinct kinds, sorted.
+        The partition's distinct kinds, sorted (then the global ones).
     kind : ndarray of uint16
-        Local kind codes.
     weight : ndarray of float64
-    amount : ndarray of float64
-        NaN where null.
+    amount : pyarrow.ChunkedArray of float64
+    seconds : ndarray of int64 or None
+        Epoch seconds, when a time option needs them.
     """
 
     name: str
@@ -63,30 +64,37 @@ class LocalPart:
     kind_names: list
     kind: np.ndarray
     weight: np.ndarray
-    amount: np.ndarray
+    amount: pa.ChunkedArray
+    seconds: np.ndarray | None = None
 
 
-def read_partition(source, kinds: KindClasses, src_col=None, dst_col=None) -> LocalPart:
+def read_partition(source, kinds: KindClasses, src_col=None, dst_col=None, need_time: bool = False) -> LocalPart:
     """Read and validate one partition, encode its ids and kinds locally.
 
     ``source`` is a file path or an in-memory table already validated by the
     client (:func:`graphlabor.edges.load_edges` on the whole table).
     """
     if isinstance(source, pa.Table):
-        table, name, id_type = source, "<edges>", "int" if pa.types.is_integer(source["src"].type) else "str"
+        table, name = source, "<edges>"
+        id_type = "int" if pa.types.is_integer(source["src"].type) else "str"
+        origins = [(name, table.num_rows)]
     else:
-        et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False)
-        table, name, id_type = et.table, et.origins[0][0], et.id_type
-    index, (src, dst) = encode([table["src"], table["dst"]])
+        et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time)
+        table, name, id_type, origins = et.table, et.origins[0][0], et.id_type, et.origins
+    index, src, dst, _ = encode_ids(table["src"], table["dst"])
     kind_names, kind = encode_kinds(table["kind"])
     weight = table["weight"].to_numpy() if table.num_rows else np.empty(0)
-    amount = pc.fill_null(table["amount"], np.nan).to_numpy() if table.num_rows else np.empty(0)
-    return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, amount)
+    seconds = None
+    if need_time:
+        if "timestamp" not in table.column_names:
+            raise InputError(f"{name}: no 'timestamp' column, which half_life and period need", param=("half_life", "period"))
+        seconds = epoch_seconds(table["timestamp"], name, lambda r: (origins[0][0], r))
+    return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, table["amount"], seconds)
 
 
 def part_header(part: LocalPart) -> tuple:
-    """What the client needs of a partition: name, rows, id type, id type name, kinds."""
-    return part.name, part.rows, part.id_type, str(part.ids.type), part.kind_names
+    """What the client needs of a partition: name, rows, id type, kinds."""
+    return part.name, part.rows, part.id_type, part.kind_names
 
 
 def distinct_ids(part: LocalPart) -> pa.Array:
@@ -136,47 +144,49 @@ def globalize(part: LocalPart, ids: pa.Array, kind_names: list) -> LocalPart:
         src, dst = part.src, part.dst
     kmap = np.array([kind_names.index(k) for k in part.kind_names], dtype=np.uint16)
     kind = kmap[part.kind] if part.kind_names else part.kind
-    return LocalPart(part.name, part.rows, part.id_type, ids[:0], src, dst, kind_names, kind, part.weight, part.amount)
+    return LocalPart(part.name, part.rows, part.id_type, ids[:0], src, dst, kind_names, kind, part.weight, part.amount,
+                     part.seconds)
 
 
-def evidence(part: LocalPart, class_of_kind: np.ndarray, n: int) -> np.ndarray:
-    """The partition's role evidence flags over all ``n`` nodes (OR-reduced across partitions)."""
-    edge_class = class_of_kind[part.kind] if len(class_of_kind) else np.empty(0, np.uint8)
-    return node_evidence(part.src, part.dst, edge_class, n)
+def classify_part(part: LocalPart, class_of_kind: np.ndarray, weight_of_kind: np.ndarray, n: int,
+                  row_offset: int) -> Classified:
+    """The classify stage on one partition (its rows numbered from ``row_offset`` in the whole input)."""
+    return classify(part.src, part.dst, part.kind, class_of_kind, part.weight, weight_of_kind, part.amount, n,
+                    part.seconds, row_offset)
+
+
+def evidence(part: Classified) -> np.ndarray:
+    return part.evidence
 
 
 def or_flags(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.bitwise_or(a, b)
 
 
-@dataclass
-class ClassifiedPart:
-    """A partition's edges split by class, as the local engine's :class:`~graphlabor.prepare.EdgeArrays` hold them."""
-
-    c_src: np.ndarray
-    c_dst: np.ndarray
-    c_kind: np.ndarray
-    c_value: np.ndarray
-    r_dst: np.ndarray
-    r_amount: np.ndarray
-    p_src: np.ndarray
-    p_dst: np.ndarray
-    p_amount: np.ndarray
-
-    @property
-    def counts(self) -> tuple[int, int, int]:
-        return int(self.c_src.shape[0]), int(self.r_dst.shape[0]), int(self.p_src.shape[0])
+def counts(part: Classified) -> tuple[int, int, int]:
+    return len(part.contribution), len(part.revenue), len(part.pay)
 
 
-def classify(part: LocalPart, class_of_kind: np.ndarray, weight_of_kind: np.ndarray) -> ClassifiedPart:
-    """Split by class with the local engine's kernel: contribution arrays, revenue and pay by row."""
-    if not len(class_of_kind):
-        e32, ef = np.empty(0, np.uint32), np.empty(0)
-        return ClassifiedPart(e32, e32, np.empty(0, np.uint16), ef, e32, ef, e32, e32, ef)
-    edge_class = class_of_kind[part.kind]
-    (cs, cd, ck, cv, _), rrows, prows = split_by_class(part.src, part.dst, part.kind, edge_class, part.weight, weight_of_kind)
-    return ClassifiedPart(cs, cd, ck, cv, part.dst[rrows], part.amount[rrows], part.src[prows], part.dst[prows], part.amount[prows])
+def money_edges(part: Classified) -> Classified:
+    """The revenue and pay edges only (for the message on a declared advertiser that receives revenue)."""
+    empty = part.contribution.take(np.empty(0, np.int64))
+    return Classified(empty, part.revenue, part.pay, part.revenue_rows, part.pay_rows, part.evidence[:0])
 
 
-def counts(part: ClassifiedPart) -> tuple[int, int, int]:
-    return part.counts
+def newest_seconds(part: Classified) -> int | None:
+    """The latest timestamp of the partition's edges (the default ``as_of``)."""
+    return max((int(e.seconds.max()) for e in (part.contribution, part.revenue, part.pay) if len(e)), default=None)
+
+
+def newest_senders(part: Classified, role: np.ndarray) -> np.ndarray:
+    c = part.contribution
+    return newest_per_sender(c.src, c.dst, c.seconds, role)
+
+
+def decayed(part: Classified, role: np.ndarray, half_life: float, as_of: int, newest: np.ndarray) -> Classified:
+    """The time-decay stage on one partition, with the newest edge per sender over all partitions."""
+    from dataclasses import replace
+
+    c = part.contribution
+    value = decay(c.value, c.src, c.dst, c.seconds, role, half_life, as_of, newest)
+    return replace(part, contribution=replace(c, value=value))
