@@ -242,6 +242,7 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
         summary = replace(summary, below_min_wage=flagged)
     result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None)
     result.row_bounds = run.graph.row_bounds  # one output file per row block
+    result.block_stats = run.graph.block_stats
     return result
 
 

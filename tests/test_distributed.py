@@ -169,7 +169,7 @@ def test_unsupported_options_named(client, kw, name):
 def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
     from conftest import cli
 
-    edges, nodes = str(economy_dir / "edges"), str(economy_dir / "nodes.parquet")
+    edges, nodes = EXAMPLE_EDGES, EXAMPLE_NODES
     cli("attribute", edges, "--nodes", nodes, "-o", tmp_path / "local.parquet", "-q")
     cli("attribute", edges, "--nodes", nodes, "--engine", "dask", "--workers", "2", "-o", f"{tmp_path / 'out'}/", "-q")
     files = sorted(os.listdir(tmp_path / "out"))
@@ -236,3 +236,34 @@ def test_worker_killed_mid_solve_same_numbers(client, tmp_path):
     assert log.killed_at is not None and log.killed_at < log.solve_ended_at  # killed in the middle of the solve
     assert_same(local, dask)
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def test_row_groups_as_partitions(client, economy_dir, tmp_path, monkeypatch):
+    from graphlabor.distributed import partitions
+
+    edges = pa.concat_tables([pq.read_table(f) for f in sorted((economy_dir / "edges").iterdir())])
+    path = tmp_path / "one.parquet"
+    pq.write_table(edges, path, row_group_size=4_000)  # 8 row groups
+    monkeypatch.setattr(partitions, "PARTITION_ROWS", 10_000)
+    plan = partitions.plan(str(path))
+    assert plan == [(str(path), 0, 3), (str(path), 3, 6), (str(path), 6, 8)]
+    both(client, str(path), str(economy_dir / "nodes.parquet"))
+    # a bad value in row group 4 (rows 16000-19999): the message names the file, row group, row and value
+    w = edges["weight"].to_numpy().copy()
+    w[17_005] = -3.0
+    pq.write_table(edges.set_column(edges.column_names.index("weight"), "weight", pa.array(w)), path, row_group_size=4_000)
+    with pytest.raises(InputError, match=r"one\.parquet, row group 4: column 'weight', row 1005.*-3"):
+        graphlabor.attribute(str(path), engine="dask", client=client)
+
+
+def test_declared_advertiser_receiving_revenue_same_message(client, tmp_path):
+    e = pa.table({"src": ["a", "u", "x"], "dst": ["P", "P", "a"], "kind": ["spend", "click", "spend"],
+                  "weight": [1.0, 1.0, 1.0], "amount": [10.0, None, 5.0]})
+    pq.write_table(e.slice(0, 2), tmp_path / "e0.parquet")
+    pq.write_table(e.slice(2, 1), tmp_path / "e1.parquet")
+    nodes = pa.table({"id": ["a"], "role": ["advertiser"]})
+    with pytest.raises(InputError) as local:
+        graphlabor.attribute(str(tmp_path), nodes)
+    with pytest.raises(InputError) as dask:
+        graphlabor.attribute(str(tmp_path), nodes, engine="dask", client=client)
+    assert str(dask.value) == str(local.value) and "e1.parquet: row 0" in str(dask.value)

@@ -235,13 +235,24 @@ def local_vector(block: Block, own: np.ndarray, pieces) -> np.ndarray:
     return x
 
 
-def served(block: Block, values: np.ndarray) -> dict:
+def served(block: Block, values) -> dict:
     """The values of own rows each other block reads."""
+    values = own_values(values)
     return {b: values[rows] for b, rows in block.serve.items()}
 
 
-def step(block: Block, x_own: np.ndarray, *pieces) -> tuple:
-    """One propagation step on the block: ``(new own values, residual partials per chunk, values to serve)``."""
+def own_values(v) -> np.ndarray:
+    """The block's own values from a vector or from a :func:`step` result."""
+    return v[0] if isinstance(v, tuple) else v
+
+
+def step(block: Block, x_own, *pieces) -> tuple:
+    """One propagation step on the block: ``(new own values, residual partials per chunk, values to serve)``.
+
+    ``x_own`` is the block's own values, or the previous step's result (kept
+    on the block's worker: only the pieces travel).
+    """
+    x_own = own_values(x_own)
     out = np.empty(block.rows)
     partials = np.empty(n_chunks(block.rows))
     if block.rows:
@@ -253,7 +264,7 @@ def step(block: Block, x_own: np.ndarray, *pieces) -> tuple:
 def via(block: Block, state_own: np.ndarray, *pieces) -> np.ndarray:
     """The block's rows of the breakdown by kind (as the local engine's ``_via_propagate``)."""
     kptr, kidx, kdat, width = block.by_label
-    y = local_vector(block, state_own, pieces)
+    y = local_vector(block, own_values(state_own), pieces)
     v = csr_matvec(kptr, kidx, kdat, y).reshape(block.rows, width)
     v[:, width - 1] = block.injected
     v *= block.keep[:, None]
@@ -266,6 +277,7 @@ def scaled(block: Block, values: np.ndarray) -> tuple:
     As the local engine's breakdown: ``(1 - keep) / out_weight * values``
     (``1 - keep`` can differ from the pass fraction in its last bit).
     """
+    values = own_values(values)
     passed = 1.0 - block.keep
     y = np.divide(passed, block.out_weight, out=np.zeros(block.rows), where=block.out_weight > 0) * values
     return y, served(block, y)

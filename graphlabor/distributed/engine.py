@@ -72,20 +72,18 @@ def _slice(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return arr[lo:hi]
 
 
-def _sources(client, edges, kinds, src_col, dst_col, n_slices: int):
+def _sources(client, edges, kinds, src_col, dst_col, n_slices: int, partition_rows: int | None):
     """Partitions: one per file; an in-memory table is validated here, then cut into slices and scattered."""
-    from .. import readers
-
     if isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
     ):
-        return [s.path for s in readers.resolve(edges)]
+        return P.plan(edges, partition_rows)
     et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False)
     table = et.table.combine_chunks()
     m = table.num_rows
     cuts = np.linspace(0, m, max(1, min(n_slices, m)) + 1).astype(np.int64)
     # on every worker: a lost worker must not take the only copy of a slice with it
-    return [client.scatter(table.slice(a, b - a), broadcast=True) for a, b in zip(cuts[:-1], cuts[1:])]
+    return [client.scatter(table.slice(a, b - a), broadcast=True, hash=False) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def _workers(client) -> list[str]:
@@ -95,7 +93,7 @@ def _workers(client) -> list[str]:
 def attribute_dask(
     edges, nodes, params: ModelParams, kinds: KindClasses, *, client, method: str = "propagate",
     breakdown: bool = True, src_col=None, dst_col=None, half_life=None, as_of=None,
-    n_blocks: int | None = None, log=None,
+    n_blocks: int | None = None, partition_rows: int | None = None, log=None,
 ):
     """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
 
@@ -115,7 +113,7 @@ def attribute_dask(
 
     need_time = half_life is not None
     with log.stage("read edges"):
-        sources = _sources(client, edges, kinds, src_col, dst_col, n_blocks)
+        sources = _sources(client, edges, kinds, src_col, dst_col, n_blocks, partition_rows)
         parts = [
             client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, pure=False,
                           workers=[workers[i % len(workers)]], allow_other_workers=True)
@@ -213,6 +211,9 @@ def attribute_dask(
         info = client.gather([client.submit(_block_info, f, pure=True) for f in finished])
         nnz = sum(i[0] for i in info)
         n_flow = sum(i[1] for i in info)
+        stats = [dict(block=b, rows=i[2], nnz=i[0], reads=i[3], serves=i[4],
+                      bytes_in_per_iteration=8 * i[3], bytes_out_per_iteration=8 * i[4])
+                 for b, i in enumerate(info)]
 
     with log.stage("solve"):
         injected_own = [client.submit(_attr, f, "injected", pure=True) for f in finished]
@@ -240,7 +241,7 @@ def attribute_dask(
 
     with log.stage("gather results"):
         held = np.concatenate(client.gather(held_f)) if n else np.zeros(0)
-        x_state = np.concatenate(client.gather(state.own)) if n else np.zeros(0)
+        x_state = np.concatenate(client.gather([client.submit(B.own_values, x, pure=True) for x in state.own])) if n else np.zeros(0)
         keep = np.concatenate(client.gather([client.submit(_attr, f, "keep", pure=True) for f in finished])) if n else np.zeros(0)
         vecs = {
             name: np.concatenate(client.gather([client.submit(_attr, f, name, pure=True) for f in finished])) if n else np.zeros(0)
@@ -259,6 +260,7 @@ def attribute_dask(
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins)
     graph = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
     graph.row_bounds = [int(v) for v in bounds]
+    graph.block_stats = stats  # the exchange plan, per block (what one iteration moves)
     run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
                    None, params, tuple(int(c) for c in counts), x_state)
     return prep, run
@@ -275,6 +277,7 @@ class _GraphSummary:
         self.out_weight = out_weight
         self.contributors = contributors
         self.row_bounds: list | None = None
+        self.block_stats: list = []
 
     @property
     def nnz(self) -> int:
@@ -299,8 +302,9 @@ def _take_factor(weights: tuple, need: dict, q: int) -> np.ndarray:
     return weights[2][need[q]]
 
 
-def _block_info(block) -> tuple[int, int]:
-    return block.nnz, block.n_flow
+def _block_info(block) -> tuple:
+    """nnz, flow edges, and the exchange plan's sizes: rows, senders read from other blocks, values served."""
+    return block.nnz, block.n_flow, block.rows, int(block.senders.shape[0]), int(sum(len(r) for r in block.serve.values()))
 
 
 def _identity(x):

@@ -68,13 +68,82 @@ class LocalPart:
     seconds: np.ndarray | None = None
 
 
+#: Row groups of a Parquet file are taken together into partitions of about this many rows.
+PARTITION_ROWS = 2_000_000
+
+
+def plan(paths, partition_rows: int | None = None) -> list:
+    """Partitions of the input files: a whole file, or a run of a Parquet file's row groups.
+
+    Returns a list of file paths and ``(path, first row group, end row group)``
+    tuples, in input order.
+    """
+    import pyarrow.parquet as pq
+
+    from .. import readers
+
+    partition_rows = partition_rows or PARTITION_ROWS
+    out: list = []
+    for src in readers.resolve(paths):
+        if src.format != "parquet":
+            out.append(src.path)
+            continue
+        try:
+            meta = pq.ParquetFile(src.path).metadata
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"{src.path}: cannot read Parquet file: {' '.join(str(e).split())}") from None
+        sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        if len(sizes) <= 1 or sum(sizes) <= partition_rows:
+            out.append(src.path)
+            continue
+        first, rows = 0, 0
+        for g, r in enumerate(sizes):
+            rows += r
+            if rows >= partition_rows or g == len(sizes) - 1:
+                out.append((src.path, first, g + 1))
+                first, rows = g + 1, 0
+    return out
+
+
+def _read_row_groups(path: str, groups: range, kinds: KindClasses, src_col, dst_col, need_time: bool) -> tuple:
+    """Read and validate row groups of a Parquet file as the local engine reads a file (:mod:`graphlabor.edges`)."""
+    import pyarrow.parquet as pq
+
+    from .. import readers
+    from ..edges import _columns_to_read, _is_text, _normalize
+
+    schema = readers.read_schema(readers.Source(path, "parquet"))
+    cols, s, d = _columns_to_read(schema.names, path, src_col, dst_col, need_time)
+    text = [c for c in dict.fromkeys((s, d, "kind")) if c in schema.names and _is_text(schema.field(c).type)]
+    try:
+        raw = pq.ParquetFile(path, read_dictionary=text or None).read_row_groups(list(groups), columns=cols)
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"{path}: cannot read Parquet file: {' '.join(str(e).split())}") from None
+    name = f"{path}, row group {groups[0]}" if len(groups) == 1 else f"{path}, row groups {groups[0]}-{groups[-1]}"
+    try:
+        table, id_type = _normalize(raw, name, s, d, kinds)
+    except InputError:
+        if len(groups) == 1:
+            raise
+        for g in groups:  # name the row group (and the row in it) that fails
+            _read_row_groups(path, range(g, g + 1), kinds, src_col, dst_col, need_time)
+        raise
+    return table, name, id_type
+
+
 def read_partition(source, kinds: KindClasses, src_col=None, dst_col=None, need_time: bool = False) -> LocalPart:
     """Read and validate one partition, encode its ids and kinds locally.
 
-    ``source`` is a file path or an in-memory table already validated by the
-    client (:func:`graphlabor.edges.load_edges` on the whole table).
+    ``source`` is a file path, a ``(Parquet file, first row group, end row
+    group)`` tuple (see :func:`plan`), or an in-memory table already
+    validated by the client (:func:`graphlabor.edges.load_edges` on the
+    whole table).
     """
-    if isinstance(source, pa.Table):
+    if isinstance(source, tuple):
+        path, a, b = source
+        table, name, id_type = _read_row_groups(path, range(a, b), kinds, src_col, dst_col, need_time)
+        origins = [(name, table.num_rows)]
+    elif isinstance(source, pa.Table):
         table, name = source, "<edges>"
         id_type = "int" if pa.types.is_integer(source["src"].type) else "str"
         origins = [(name, table.num_rows)]

@@ -23,7 +23,7 @@ import numpy as np
 from . import blocks as B
 
 #: Iterations submitted ahead of the one whose residual is being checked.
-WINDOW = 3
+WINDOW = 4
 
 
 class BlockVectors:
@@ -46,11 +46,12 @@ def exchange(client, finished, needs, vec: BlockVectors, fn, *extra):
 
 
 def _step_futures(client, finished, needs, vec: BlockVectors):
+    # a step's whole result stays where it was computed and feeds the block's
+    # next step there; only the residual partials and the pieces are split off
     res = exchange(client, finished, needs, vec, B.step)
-    own = [client.submit(operator.getitem, r, 0, pure=True) for r in res]
     partials = [client.submit(operator.getitem, r, 1, pure=True) for r in res]
     serve = [client.submit(operator.getitem, r, 2, pure=True) for r in res]
-    return BlockVectors(client, finished, own, serve), partials
+    return BlockVectors(client, finished, res, serve), partials
 
 
 def power_iteration(client, finished, needs, x0: BlockVectors, tol: float, max_iter: int):
