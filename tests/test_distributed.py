@@ -34,6 +34,7 @@ def client():
         env={"NUMBA_NUM_THREADS": "1"},
     )
     c = distributed.Client(cluster)
+    c.wait_for_workers(2, timeout=120)
     yield c
     c.close()
     cluster.close()

@@ -107,7 +107,11 @@ def attribute_dask(
     log = log if log is not None else StageLog(verbose=False)
     workers = _workers(client)
     if not workers:
-        raise ParameterError("the Dask cluster has no workers")
+        try:
+            client.wait_for_workers(1, timeout=60)
+        except (TimeoutError, OSError):
+            raise ParameterError("the Dask cluster has no workers (waited 60 s)") from None
+        workers = _workers(client)
     n_blocks = n_blocks or len(workers)
     flow_params = params if method == "propagate" else _replace(params, damping=0.0)
 
