@@ -28,9 +28,10 @@ from . import kernels as K
 from .errors import ParameterError
 from .graph import FlowGraph, build_flow_graph
 from .params import ModelParams
-from .prepare import Prepared
+from .prepare import EdgeArrays, Prepared
 from .codes import CONTRIBUTION, PAY, REVENUE, Role
 from .solve import solve
+from .timing import StageLog
 
 METHODS = ("propagate", "direct", "shapley")
 
@@ -74,13 +75,13 @@ class ModelRun:
     graph: FlowGraph
     n_iter: int
     residual: float
-    rows: dict | None
+    rows: dict[int, np.ndarray] | None
     params: ModelParams
-    counts: tuple = (0, 0, 0)
+    counts: tuple[int, int, int] = (0, 0, 0)
     state: np.ndarray | None = None
 
 
-def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
+def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected: np.ndarray, c: EdgeArrays) -> np.ndarray:
     """Split each node's kept value by the kind of its last hop.
 
     ``via[i, k] = keep[i] * sum of w * y[j]`` over the flow edges ``j -> i``
@@ -101,6 +102,7 @@ def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
         via = csr_matvec(kptr, kidx, kdat, y).reshape(n, width)
     else:  # more (receiver, kind) pairs than uint32 rows can number
         snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, prep.role, c.kind)
+        assert kind is not None  # labels were given
         keys = rcv.astype(np.int64) * width + kind
         via = K.group_sum(keys, w * y[snd], n * width).reshape(n, width)
     via[:, nk] = injected
@@ -108,8 +110,9 @@ def _via_propagate(prep, graph: FlowGraph, held, injected, c) -> np.ndarray:
     return via
 
 
-def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", rows: dict | None = None,
-              breakdown: bool = True, use_node_value: bool = True, log=None, x0=None) -> ModelRun:
+def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", rows: dict[int, np.ndarray] | None = None,
+              breakdown: bool = True, use_node_value: bool = True, log: StageLog | None = None,
+              x0: np.ndarray | None = None) -> ModelRun:
     """Run one attribution method on the prepared edges.
 
     Parameters
@@ -166,14 +169,16 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
                     rows or None, params, counts, state)
 
 
-def engagement_edges(prep: Prepared, c):
+def engagement_edges(prep: Prepared, c: EdgeArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """User-to-user contribution edges with positive weight: ``(u, v, w, kind)``."""
     role = prep.role
     uu = (role[c.src] == Role.USER) & (role[c.dst] == Role.USER) & (c.value > 0)
     return c.src[uu], c.dst[uu], c.value[uu], c.kind[uu]
 
 
-def _shapley(prep: Prepared, params: ModelParams, one_hop, via_direct, c):
+def _shapley(
+    prep: Prepared, params: ModelParams, one_hop: np.ndarray, via_direct: np.ndarray | None, c: EdgeArrays
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Closed-form Shapley value of the induced-subgraph game (see module docs)."""
     n, nk = prep.n, len(prep.kind_names)
     role = prep.role

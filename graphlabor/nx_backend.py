@@ -35,7 +35,7 @@ def docs_url() -> str:
     for entry in urls:
         label, _, url = entry.partition(",")
         if label.strip() == "Documentation":
-            return url.strip()
+            return str(url.strip())
     return "README.md#networkx-backend"
 
 

@@ -13,7 +13,7 @@ import math
 import os
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -286,7 +286,7 @@ def write_json(obj: Any, path: str) -> None:
             f.write("\n")
 
 
-def is_dataset_path(path) -> bool:
+def is_dataset_path(path: str | os.PathLike[str]) -> bool:
     """True for an output that is a directory: a path ending in a slash, or an existing directory.
 
     >>> is_dataset_path("out/"), is_dataset_path("out.parquet")
@@ -296,7 +296,7 @@ def is_dataset_path(path) -> bool:
     return p.endswith(("/", os.sep)) or os.path.isdir(p)
 
 
-def check_dataset_writable(path) -> None:
+def check_dataset_writable(path: str | os.PathLike[str]) -> None:
     """Fail early if a Parquet dataset cannot be written at directory ``path``."""
     p = os.fspath(path).rstrip("/" + os.sep) or os.sep
     if os.path.exists(p) and not os.path.isdir(p):
@@ -308,7 +308,7 @@ def check_dataset_writable(path) -> None:
     check_writable(os.path.join(p, "part-00000.parquet"), table=True) if os.path.isdir(p) else check_writable(p + ".parquet")
 
 
-def write_dataset(table: pa.Table, path, bounds=None) -> list[str]:
+def write_dataset(table: pa.Table, path: str | os.PathLike[str], bounds: Sequence[int] | None = None) -> list[str]:
     """Write ``table`` as a Parquet dataset: one file per row range, atomically.
 
     The files (``part-00000.parquet``...) are written in a hidden temporary

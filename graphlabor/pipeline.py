@@ -11,7 +11,8 @@ result tables. Each stage is timed under its own name in the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,11 +24,11 @@ from .align import align_nodes
 from .classify import classify, kind_table
 from .codes import CONTRIBUTION, PAY, REVENUE
 from .decay import decay, half_life_seconds
-from .edges import KindClasses, load_edges
+from .edges import EdgeTable, KindClasses, load_edges
 from .encode import encode_ids, encode_kinds, epoch_seconds
 from .errors import InputError, ParameterError
 from .memory import check_after_encoding, check_before_reading
-from .methods import METHODS, run_model
+from .methods import METHODS, ModelRun, run_model
 from .nodes import load_nodes, node_columns
 from . import params as P
 from .params import ModelParams
@@ -36,6 +37,7 @@ from .roles import assign_roles, check_declared
 from .results import (
     AttributionResult,
     RunContext,
+    Summary,
     check_balance,
     combine_summaries,
     for_period,
@@ -69,7 +71,7 @@ def attribute(
     dst_col: str | None = None,
     log: StageLog | None = None,
     engine: str = "local",
-    client=None,
+    client: Any = None,
 ) -> AttributionResult:
     """Attribute injected value to the nodes whose contributions produced it.
 
@@ -153,7 +155,7 @@ def attribute(
     2  ads  advertiser         0.0     0.0000    0.0000
     3    b        user        90.0    33.3333   56.6667
     """
-    params = ModelParams(damping, platform_share, tol, max_iter, kind_weights or {})
+    params = ModelParams(damping, platform_share, tol, max_iter, dict(kind_weights or {}))
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)
     log = log if log is not None else StageLog(verbose=False)
@@ -176,7 +178,7 @@ def attribute(
     hours = prep.column("hours")
 
     if period is None:
-        slices = [(None, None)]
+        slices: Sequence[tuple[int | None, dict[int, np.ndarray] | None]] = [(None, None)]
     else:
         with log.stage("split periods"):
             slices = _period_rows(prep, period)
@@ -217,8 +219,10 @@ def attribute(
     )
 
 
-def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, as_of, period, group_by, min_wage,
-                    breakdown, src_col, dst_col, log) -> AttributionResult:
+def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,
+                    client: Any, method: str, half_life: str | float | None, as_of: Instant | None,
+                    period: str | None, group_by: str | None, min_wage: float | None, breakdown: bool,
+                    src_col: str | None, dst_col: str | None, log: StageLog) -> AttributionResult:
     """The Dask engine's stages (:mod:`graphlabor.distributed`), then the same result tables."""
     from .distributed.cluster import connect
     from .distributed.engine import attribute_dask, check_options
@@ -246,8 +250,9 @@ def _attribute_dask(edges, nodes, params, kinds, *, client, method, half_life, a
     return result
 
 
-def prepare(edges, nodes, params: ModelParams, kinds: KindClasses, *, src_col: str | None = None,
-            dst_col: str | None = None, half_life: str | float | None = None, as_of=None, need_time: bool = False,
+def prepare(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,
+            src_col: str | None = None, dst_col: str | None = None, half_life: str | float | None = None,
+            as_of: Instant | None = None, need_time: bool = False,
             log: StageLog | None = None) -> Prepared:
     """The stages before the model, for callers that run the model themselves (:mod:`graphlabor.robustness`).
 
@@ -261,7 +266,9 @@ def prepare(edges, nodes, params: ModelParams, kinds: KindClasses, *, src_col: s
     return _prepare(edges, nodes, params, kinds, hl, ref, need_time or hl is not None, src_col, dst_col, log)
 
 
-def _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log) -> Prepared:
+def _prepare(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,
+             hl: float | None, ref: int | None, need_time: bool, src_col: str | None, dst_col: str | None,
+             log: StageLog) -> Prepared:
     """The stages before the model: read, encode ids, classify edges, infer roles, time decay, align nodes.
 
     Each stage is timed under its name; the edge table's id columns are
@@ -292,23 +299,29 @@ def _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, 
         declared = None if nt is None or nt.role is None else nt.role.to_pylist()
         role = assign_roles(edges_.evidence, node_codes, declared)
         if declared is not None:
+            assert nt is not None
             check_declared(role, edges_.evidence, index.ids, edges_.revenue, edges_.revenue_rows, edges_.pay,
                            edges_.pay_rows, et.locate, kind_names, nt.source, node_codes)
     if hl is not None:
         with log.stage("time decay"):
             c = edges_.contribution
+            assert c.seconds is not None  # half_life reads the timestamps
             if ref is None:
-                ref = max((int(e.seconds.max()) for e in (c, edges_.revenue, edges_.pay) if len(e)), default=0)
+                ref = max((int(e.seconds.max()) for e in (c, edges_.revenue, edges_.pay) if len(e) and e.seconds is not None), default=0)
             c.value = decay(c.value, c.src, c.dst, c.seconds, role, hl, ref)
     node_value = extra = None
     if nt is not None:
         with log.stage("align nodes"):
+            assert node_codes is not None  # encoded with the nodes file's ids
             node_value, extra = align_nodes(node_codes, len(index), nt.value, nt.extra)
     return Prepared(index, edges_.contribution, edges_.revenue, edges_.pay, kind_names, class_of_kind,
                     role, node_value, extra, et.origins)
 
 
-def _check_options(nodes, method, half_life, as_of, period, group_by, min_wage):
+def _check_options(
+    nodes: NodesInput | None, method: str, half_life: str | float | None, as_of: Instant | None, period: str | None,
+    group_by: str | None, min_wage: float | None,
+) -> tuple[float | None, int | None]:
     """Check the options that do not need the edges; returns the half-life and ``as_of`` in seconds (or None).
 
     Reads at most the nodes file's schema.
@@ -332,7 +345,7 @@ def _check_options(nodes, method, half_life, as_of, period, group_by, min_wage):
     return hl, ref
 
 
-def _seconds(table, et) -> np.ndarray:
+def _seconds(table: pa.Table, et: EdgeTable) -> np.ndarray:
     """Epoch seconds of every edge (the time options need a timestamp on each)."""
     if "timestamp" not in table.column_names:
         raise InputError(f"{', '.join(o for o, _ in et.origins)}: no 'timestamp' column, which half_life and period need",
@@ -340,7 +353,7 @@ def _seconds(table, et) -> np.ndarray:
     return epoch_seconds(table["timestamp"], et.origins[0][0] if len(et.origins) == 1 else "edges", et.locate)
 
 
-def _check_via_names(prep) -> None:
+def _check_via_names(prep: Prepared) -> None:
     """A contribution kind named ``injected`` would make a second ``via_injected`` column."""
     contribution = [k for k, c in zip(prep.kind_names, prep.kind_class) if c == CONTRIBUTION]
     bad = columns.kind_clashes(contribution)
@@ -351,7 +364,8 @@ def _check_via_names(prep) -> None:
         )
 
 
-def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):
+def _tables(prep: Prepared, run: ModelRun, params: ModelParams, kinds: KindClasses, method: str,
+            hours: np.ndarray | None, min_wage: float | None, breakdown: bool) -> tuple[pa.Table, Summary, int]:
     role = prep.role
     total = float(run.injected.sum())
     by_role = role_totals(role, run.kept)
@@ -382,11 +396,12 @@ def _tables(prep, run, params, kinds, method, hours, min_wage, breakdown):
     return table, summary, flagged
 
 
-def _period_rows(prep, period: str) -> list[tuple[int, dict]]:
+def _period_rows(prep: Prepared, period: str) -> list[tuple[int, dict[int, np.ndarray]]]:
     """For each calendar period present: its first day and the rows of each edge class in it."""
     parts = {CONTRIBUTION: prep.contribution, REVENUE: prep.revenue, PAY: prep.pay}
-    groups: dict[int, dict] = {}
+    groups: dict[int, dict[int, np.ndarray]] = {}
     for cls, e in parts.items():
+        assert e.seconds is not None  # period reads the timestamps
         starts = period_starts(e.seconds, period)
         order = np.argsort(starts, kind="stable")
         days, first = np.unique(starts[order], return_index=True)

@@ -139,7 +139,7 @@ def for_period(summary: Summary, start: int) -> Summary:
     return replace(summary, period=str(np.datetime64(start, "D")))
 
 
-def combine_summaries(summaries: list[Summary], period: str) -> Summary:
+def combine_summaries(summaries: list[Summary], period: str | None) -> Summary:
     """Totals over periods (each period conserves money on its own)."""
     first = summaries[0]
 
@@ -276,7 +276,7 @@ class AttributionResult:
         #: The prepared arrays and the model run behind :meth:`explain` (None for per-period results).
         self.context = context
         #: Row bounds of the output files of ``write(DIR/)`` (the Dask engine's row blocks)
-        self.row_bounds: list | None = None
+        self.row_bounds: list[int] | None = None
 
     def __repr__(self) -> str:
         s = self.summary
