@@ -139,23 +139,21 @@ def group_table(nodes: pa.Table, column: str) -> pa.Table:
         keys = ["period", column]
     else:
         keys = [column]
-    key_cols = [users[k].to_pylist() for k in keys]
     att = users["attributed"].to_numpy()
     paid = users["paid"].to_numpy()
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, key in enumerate(zip(*key_cols)):
-        groups.setdefault(key, []).append(i)
-
-    def sort_key(k: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
-        return tuple((v is None, v if v is not None else 0) for v in k)
-
+    # each group's user rows, in row order (one thread keeps that order); groups by key, nulls last
+    rows_of = (
+        users.select(keys).append_column("__graphlabor_row", pa.array(np.arange(users.num_rows, dtype=np.int64)))
+        .group_by(keys, use_threads=False).aggregate([("__graphlabor_row", "list")])
+        .sort_by([(k, "ascending") for k in keys])
+    )
     rows: dict[str, list[Any]] = {k: [] for k in keys}
     stats: dict[str, list[Any]] = {c: [] for c in ("users", "attributed", "paid", "unpaid", "unpaid_share", "gini_attributed", "gini_paid", "top10_share")}
-    for key in sorted(groups, key=sort_key):
-        idx = np.array(groups[key])
+    for group in rows_of.to_pylist():
+        idx = np.array(group["__graphlabor_row_list"], dtype=np.int64)
         a, p = att[idx], paid[idx]
-        for k, v in zip(keys, key):
-            rows[k].append(v)
+        for k in keys:
+            rows[k].append(group[k])
         total_a = float(a.sum())
         stats["users"].append(idx.size)
         stats["attributed"].append(total_a)

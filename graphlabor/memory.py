@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from ._types import EdgesInput, PathLike
 from .errors import MemoryBudgetError
+from .timing import current_rss
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -351,21 +352,6 @@ def _is_paths(edges: object) -> TypeGuard[PathLike | Sequence[PathLike]]:
     return isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and bool(edges) and all(isinstance(e, (str, os.PathLike)) for e in edges)
     )
-
-
-def current_rss() -> int:
-    """Resident memory of this process now, in bytes (0 if unknown)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import psutil
-
-        return int(psutil.Process().memory_info().rss)
-    except Exception:
-        return 0
 
 
 def check_before_reading(edges: EdgesInput, *, available: int | None = None) -> MemoryEstimate | None:

@@ -103,20 +103,7 @@ def period_starts(seconds: np.ndarray, period: str) -> np.ndarray:
     """
     if period not in PERIODS:
         raise ParameterError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
-    days: np.ndarray = np.floor_divide(seconds, 86400)
-    if period == "day":
-        return days
-    if period == "week":
-        # 1970-01-01 was a Thursday: Monday-based weeks start 3 days earlier
-        weeks: np.ndarray = (days + 3) // 7 * 7 - 3
-        return weeks
-    d64 = days.astype("datetime64[D]")
-    if period == "month":
-        start = d64.astype("datetime64[M]")
-    elif period == "quarter":
-        months = d64.astype("datetime64[M]").astype(np.int64)
-        start = (months - months % 3).astype("datetime64[M]")
-    else:
-        start = d64.astype("datetime64[Y]")
-    starts: np.ndarray = start.astype("datetime64[D]").astype(np.int64)
-    return starts
+    # pyarrow floors instants to calendar units (weeks starting on Monday, as ISO 8601)
+    start = pc.floor_temporal(pa.array(seconds, pa.timestamp("s")), unit=period, week_starts_monday=True)
+    days: np.ndarray = np.floor_divide(pc.cast(start, pa.int64()).to_numpy(), 86400)
+    return days

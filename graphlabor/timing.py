@@ -18,14 +18,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def _rss_bytes() -> int:
+def current_rss() -> int:
+    """Resident memory of this process now, in bytes (0 if unknown).
+
+    Read from ``/proc/self/statm`` (Linux), else from psutil when installed.
+    The one place graphlabor reads it: stage peaks here, the mid-run memory
+    check in :mod:`graphlabor.memory`.
+    """
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
-        import resource
+        pass
+    try:
+        import psutil
 
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return int(psutil.Process().memory_info().rss)
+    except Exception:
+        return 0
 
 
 @dataclass
@@ -54,12 +64,12 @@ class StageLog:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        peak = [_rss_bytes()]
+        peak = [current_rss()]
         stop = threading.Event()
 
         def sample() -> None:
             while not stop.wait(0.05):
-                peak[0] = max(peak[0], _rss_bytes())
+                peak[0] = max(peak[0], current_rss())
 
         t = threading.Thread(target=sample, daemon=True)
         t.start()
@@ -72,7 +82,7 @@ class StageLog:
             dt = time.perf_counter() - t0
             stop.set()
             t.join()
-            peak[0] = max(peak[0], _rss_bytes())
+            peak[0] = max(peak[0], current_rss())
             self.stages.append(Stage(name, dt, peak[0]))
             if self.verbose:
                 print(f" {dt:.2f} s, peak {peak[0] / 2**30:.2f} GiB", file=sys.stderr, flush=True)
