@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/distributed.py --edges 1e7                       # local vs LocalCluster(2)
-    python benchmarks/distributed.py --edges 1e7 --memory-fraction 0.5  # workers limited to half the local peak
+    python benchmarks/dask_engine.py --edges 1e7                       # local vs LocalCluster(2)
+    python benchmarks/dask_engine.py --edges 1e7 --memory-fraction 0.5  # workers limited to half the local peak
 
 For each size: the local engine (``graphlabor attribute`` in a subprocess; its
 peak RSS from ``wait4``) and the Dask engine on a ``LocalCluster`` of
