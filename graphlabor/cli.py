@@ -460,6 +460,72 @@ def sensitivity(edges, grid_specs, output, moves_out, top_moves, summary_json, q
             click.echo(f"  setting {setting}: " + ", ".join(f"{r['node']} {r['rank_baseline']}->{r['rank']}" for r in part))
 
 
+@main.command()
+@click.argument("edges", nargs=-1, required=True, type=click.Path())
+@_model_options
+@click.option("-o", "--output", type=click.Path(), required=True, help="The HTML file to write (one self-contained file).")
+@click.option("--group-by", help="A nodes-file column (family, country...): Lorenz curves, kinds and flows per group.")
+@click.option("--period", type=click.Choice(["day", "week", "month", "quarter", "year"]), help="Add series over time, one attribution per calendar period.")
+@click.option("--min-wage", type=float, help="With nodes-file hours: draw the minimum-wage line and count users below it.")
+@click.option("--levy", type=float, help="Add a digital social income simulation with this levy (see graphlabor redistribute).")
+@click.option("--base", type=click.Choice(["capture", "revenue"]), default="capture", show_default=True, help="Levy base.")
+@click.option("--scheme", "schemes", callback=_parse_kinds, default=None, help="Schemes for --levy (default equal,unpaid, plus floor with --floor).")
+@click.option("--floor", type=float, help="Income per hour for the floor scheme.")
+@click.option("--grid", "grid_specs", multiple=True, metavar="NAME=V1,V2,...", help="Add a sensitivity grid (see graphlabor sensitivity); repeatable.")
+@click.option("--title", default="graphlabor report", show_default=True, help="Title of the page.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@_handle_errors
+def report(edges, output, group_by, period, min_wage, levy, base, schemes, floor, grid_specs, title, quiet, **o):
+    """Write a one-file HTML report: money flows, inequality, platforms, kinds, top users.
+
+    The page is self-contained (no network, no external files) and stays
+    small at any graph size. --levy adds the digital social income, --grid a
+    sensitivity analysis, --period series over time.
+
+    \b
+    Example:
+      graphlabor report edges.parquet --nodes nodes.parquet --group-by family --levy 0.1 -o report.html
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        from .report import INSTALL_HINT
+
+        raise click.ClickException(INSTALL_HINT) from None
+    from .output import check_writable
+
+    check_writable(output, table=False)
+    grid = None
+    if grid_specs:
+        from .robustness import parse_grid
+
+        grid = parse_grid(grid_specs)
+    if levy is None and (schemes or floor is not None):
+        raise click.UsageError("--scheme and --floor need --levy")
+    _set_threads(o["threads"])
+    from .pipeline import attribute as run
+
+    kw = _model_kwargs(o)
+    result = run(list(edges), o["nodes"], group_by=group_by, min_wage=min_wage, **kw)
+    dist = None
+    if levy is not None:
+        if schemes is None:
+            schemes = ("equal", "unpaid", "floor") if floor is not None else ("equal", "unpaid")
+        dist = result.redistribute(levy, schemes=schemes, base=base, floor=floor, group_by=group_by)
+    per = run(list(edges), o["nodes"], group_by=group_by, period=period, breakdown=False, **kw) if period else None
+    sens = None
+    if grid:
+        from .robustness import sensitivity as run_grid
+
+        sens = run_grid(list(edges), o["nodes"], grid=grid, **kw)
+    result.report(output, redistribution=dist, sensitivity=sens, period_result=per, period=period,
+                  group_by=group_by, min_wage=min_wage, inputs={"edges": list(edges), "nodes": o["nodes"]}, title=title)
+    if not quiet:
+        import os
+
+        click.echo(f"wrote {output} ({os.path.getsize(output) / 1e6:.2f} MB); open it in a browser")
+
+
 def _print_table(title: str, table) -> None:
     click.echo(f"\n{title}")
     names = table.column_names

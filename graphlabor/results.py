@@ -325,6 +325,17 @@ class AttributionResult:
 
         return redistribute(self, levy, schemes=schemes, base=base, floor=floor, group_by=group_by)
 
+    def report(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        """Write a one-file HTML report of this attribution.
+
+        Keyword arguments as :func:`graphlabor.report.write_report`
+        (``redistribution``, ``sensitivity``, ``period_result``, ``period``,
+        ``group_by``, ``min_wage``, ``inputs``, ``title``).
+        """
+        from .report import write_report
+
+        write_report(self, os.fspath(path), **kwargs)
+
     def to_dict(self, column: str = "attributed") -> dict[Any, Any]:
         """One column of the node table as a dict ``{node id: value}``, as networkx returns.
 

@@ -1,0 +1,225 @@
+"""graphlabor report: one self-contained, small, safe HTML file.
+
+Checked with Python's own HTML parser (independent of how the page was
+written): every section and figure is there, nothing is fetched (no src,
+href to anything but in-page anchors and the docs link, no url() but
+in-SVG references), only the two known scripts exist, no element carries
+an event-handler attribute, hostile ids come back as text and, inside the
+JSON block, as the same strings; the file stays small as the graph grows.
+The browser test (tests/test_browser.py) loads the same pages in Chromium.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import graphlabor
+
+EDGES = graphlabor.example_path("edges")
+NODES = graphlabor.example_path("nodes")
+
+HOSTILE = [
+    "</script><script>window.__pwned=1;alert(1)</script>",
+    "<img src=x onerror=window.__pwned=1;alert(1)>",
+    "\"'><svg onload=alert(1)>",
+    "Zoë 🙂 \u2028 \u202e ∑ $x^2$ & co",
+    "u" * 5000,
+]
+
+
+class Page(html.parser.HTMLParser):
+    """Collects tags, attributes, script bodies and text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self.text: list[str] = []
+        self._in_script: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag == "script":
+            self._in_script = a
+            self.scripts.append((a, ""))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            a, body = self.scripts[-1]
+            self.scripts[-1] = (a, body + data)
+        else:
+            self.text.append(data)
+
+
+def parse(doc: str) -> Page:
+    p = Page()
+    p.feed(doc)
+    p.close()
+    return p
+
+
+def assert_self_contained(doc: str, p: Page):
+    for tag, a in p.tags:
+        assert not any(k.startswith("on") for k in a), (tag, a)
+        assert "src" not in a, (tag, a)
+        if tag in ("link", "iframe", "object", "embed", "img", "audio", "video", "base", "form"):
+            raise AssertionError(f"<{tag}> in the page")
+        for k in ("href", "xlink:href"):
+            v = a.get(k)
+            if v is not None:
+                assert v.startswith("#") or v.startswith("data:") or v == "docs/model.md", (tag, k, v)
+    assert "@import" not in doc
+    for m in re.finditer(r"url\(([^)]*)\)", doc):
+        assert m.group(1).strip("'\"").startswith("#"), m.group(0)
+    assert len(p.scripts) == 2
+    assert p.scripts[0][0] == {"type": "application/json", "id": "gl-data"}
+    assert p.scripts[1][0] == {}
+    from graphlabor.report.page import SCRIPT
+
+    assert p.scripts[1][1] == SCRIPT
+    meta = [a for t, a in p.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert len(meta) == 1 and meta[0]["content"].startswith("default-src 'none'; script-src 'sha256-")
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "graphlabor", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def example_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "report.html"
+    p = run_cli("report", EDGES, "--nodes", NODES, "--group-by", "family", "--min-wage", "15", "--period", "month",
+                "--levy", "0.1", "--floor", "15", "--grid", "damping=0.5,0.85", "--grid", "platform_share=0,0.2",
+                "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    return out.read_text(encoding="utf-8")
+
+
+SECTIONS = ["summary", "inequality", "platforms", "kinds", "time", "top", "redistribution", "sensitivity", "parameters"]
+PLOTS = ["flow", "lorenz", "scatter", "lorenz-groups", "per-hour", "platforms", "kinds", "series", "series-groups",
+         "redistribution", "sensitivity"]
+
+
+def test_example_report_has_every_section_and_plot(example_report):
+    p = parse(example_report)
+    assert_self_contained(example_report, p)
+    ids = [a.get("id") for t, a in p.tags if t == "section"]
+    assert ids == SECTIONS
+    plots = [a["data-plot"] for t, a in p.tags if t == "figure"]
+    assert plots == PLOTS
+    assert sum(1 for t, _ in p.tags if t == "svg") == len(PLOTS)
+    text = " ".join(p.text)
+    e = pd.read_parquet(EDGES)
+    revenue = e[e.kind.isin(["spend", "fee"])].amount.sum()
+    assert f"{revenue:,.2f}" in text  # the total injected, computed from the raw edges
+    for fam in ("social", "microwork", "ondemand"):
+        assert fam in text
+    assert "docs/model.md" in text and "minimum wage 15" in example_report
+    data = json.loads(p.scripts[0][1])
+    assert len(data["top_users"]) == 25
+    assert len(example_report.encode()) < 5e6
+
+
+def hostile_data():
+    """A small economy whose ids, kinds and group values are hostile strings."""
+    users = [f"{h}#{i}" for i, h in enumerate(HOSTILE)] + ["plain"]
+    plat = HOSTILE[0] + "P"
+    rows = [("ads<b>", plat, "spend", 1.0, 100.0)]
+    for i, u in enumerate(users):
+        rows.append((u, plat, HOSTILE[1] if i % 2 else "click", 1.0 + i, None))
+        rows.append((u, users[(i + 1) % len(users)], "like", 1.0, None))
+    rows.append((plat, users[0], "pay", 1.0, 10.0))
+    edges = pd.DataFrame(rows, columns=["src", "dst", "kind", "weight", "amount"])
+    nodes = pd.DataFrame({"id": users, "group": [HOSTILE[i % len(HOSTILE)] for i in range(len(users))],
+                          "hours": np.linspace(1, 10, len(users))})
+    return edges, nodes, users
+
+
+def hostile_report(path):
+    edges, nodes, users = hostile_data()
+    r = graphlabor.attribute(edges, nodes, group_by="group", min_wage=5)
+    d = r.redistribute(0.5, ["equal", "unpaid", "floor"], floor=20, group_by="group")
+    r.report(path, redistribution=d, group_by="group", min_wage=5, title=HOSTILE[0], inputs={"edges": HOSTILE[1]})
+    return users
+
+
+def test_hostile_ids_are_text_and_nothing_can_execute(tmp_path):
+    out = tmp_path / "hostile.html"
+    users = hostile_report(out)
+    doc = out.read_text(encoding="utf-8")
+    p = parse(doc)
+    assert_self_contained(doc, p)
+    # raw markup from the data never appears unescaped
+    assert not re.search(r"<img", doc)
+    assert not re.search(r"<svg onload", doc)
+    assert doc.count("<script") == 2
+    # the ids come back as text: in table cells, and exactly in the JSON block
+    text = "".join(p.text)
+    for u in users[:4]:
+        assert u in text, u
+    data = json.loads(p.scripts[0][1])
+    assert {row["node"] for row in data["top_users"]} <= set(users)
+    assert set(users) & {row["node"] for row in data["top_users"]}
+    assert "</" not in p.scripts[0][1] and "<" not in p.scripts[0][1]
+    # long ids are kept whole in the tables (CSS wraps them), shortened in plots
+    assert "u" * 5000 in text
+
+
+def test_size_stays_bounded_at_scale(tmp_path):
+    """50,000 users, 300 platforms, 40 kinds, 2,000 groups: aggregates only, a small file."""
+    rng = np.random.default_rng(1)
+    n_users, n_plat, m = 50_000, 300, 200_000
+    u = rng.integers(0, n_users, m)
+    p = rng.integers(0, n_plat, m)
+    kinds = np.array([f"k{i}" for i in range(40)])[rng.integers(0, 40, m)]
+    users = np.char.add("u", u.astype(str))
+    plats = np.char.add("p", p.astype(str))
+    rev = pd.DataFrame({"src": "ads", "dst": [f"p{i}" for i in range(n_plat)], "kind": "spend", "amount": rng.pareto(1.2, n_plat) + 1})
+    pay = pd.DataFrame({"src": plats[:5000], "dst": users[:5000], "kind": "pay", "amount": rng.random(5000)})
+    con = pd.DataFrame({"src": users, "dst": plats, "kind": kinds})
+    edges = pd.concat([rev, pay, con], ignore_index=True)
+    ids = np.char.add("u", np.arange(n_users).astype(str))
+    nodes = pd.DataFrame({"id": ids, "country": np.char.add("c", (np.arange(n_users) % 2000).astype(str)),
+                          "hours": rng.random(n_users) * 100})
+    r = graphlabor.attribute(edges, nodes, group_by="country")
+    out = tmp_path / "big.html"
+    r.report(out, group_by="country", min_wage=10)
+    size = out.stat().st_size
+    assert size < 5e6
+    doc = out.read_text(encoding="utf-8")
+    page = parse(doc)
+    assert_self_contained(doc, page)
+    assert "density (60 x 60 log bins)" in doc
+    assert size < 2e6  # far under the limit: nothing per user or per edge
+
+
+def test_api_report_and_bad_group(tmp_path):
+    r = graphlabor.attribute(EDGES, nodes=NODES)
+    out = tmp_path / "r.html"
+    r.report(out)
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(graphlabor.ParameterError, match="group-by"):
+        r.report(tmp_path / "x.html", group_by="nope")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_missing_matplotlib_says_how_to_install(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None; from graphlabor.cli import main; "
+            f"main(['report', {EDGES!r}, '-o', {str(tmp_path / 'r.html')!r}])")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 1
+    assert p.stderr.strip() == "Error: graphlabor report needs matplotlib: pip install matplotlib"
+    assert not (tmp_path / "r.html").exists()
