@@ -344,10 +344,9 @@ def generate(out, nodes_out, n_edges, users, seed, families, ids, start, span_da
     )
     if not quiet:
         click.echo(f"wrote {out} and {nodes_out}")
-        if isinstance(info, dict):
-            for k, v in info.items():
-                if isinstance(v, (int, float, str)):
-                    click.echo(f"  {k}: {v}")
+        for k, v in info.to_dict().items():
+            if isinstance(v, (int, float, str)):
+                click.echo(f"  {k}: {v}")
 
 
 @main.command()

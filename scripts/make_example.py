@@ -29,8 +29,8 @@ def main() -> None:
     info = generate(edges, nodes, **EXAMPLE)
     print(f"wrote {edges} ({os.path.getsize(edges):,} bytes) and {nodes} ({os.path.getsize(nodes):,} bytes)")
     for key in ("edges", "nodes", "users", "platforms", "payers", "revenue", "pay"):
-        print(f"  {key}: {info[key]}")
-    print("  kinds: " + ", ".join(f"{k} {v}" for k, v in info["kinds"].items()))
+        print(f"  {key}: {getattr(info, key)}")
+    print("  kinds: " + ", ".join(f"{k} {v}" for k, v in info.kinds.items()))
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def test_generate_is_callable_and_still_the_module(tmp_path):
 
     info = graphlabor.generate(tmp_path / "e.parquet", edges=500, seed=1)
     assert pq.read_metadata(tmp_path / "e.parquet").num_rows == 500
-    assert info["edges"] == 500
+    assert info.edges == 500
     assert EXAMPLE is not None
 
 

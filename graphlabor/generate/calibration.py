@@ -1,0 +1,133 @@
+"""Vocabulary and calibration of the generated economy: every figure with its source.
+
+The sources are also listed in ``docs/generator.md``. Figures marked
+"illustrative" have none: they set a plausible scale.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------
+
+FAMILIES = ("social", "microwork", "ondemand")
+
+#: Edge kinds; codes are positions. Money kinds come first.
+KINDS = (
+    "spend", "fee", "pay",                                   # money
+    "view", "click", "post", "like", "comment", "share",     # social
+    "annotate", "train", "verify", "imitate",                # microwork
+    "ride", "rate",                                          # ondemand
+)
+K = {k: i for i, k in enumerate(KINDS)}
+MONEY_MAX = K["pay"]                 # kind codes <= this carry an amount
+UU_LO, UU_HI = K["like"], K["share"]  # member -> member engagement
+
+#: Node types (the ``type`` column); codes are positions.
+TYPES = ("advertiser", "client", "rider", "member", "worker", "driver", "platform")
+ADVERTISER, CLIENT, RIDER, MEMBER, WORKER, DRIVER, PLATFORM = range(7)
+ROLE_OF_TYPE = ("advertiser", "advertiser", "advertiser", "user", "user", "user", "platform")
+FAMILY_OF_TYPE = (0, 1, 2, 0, 1, 2, -1)
+
+#: Rows generated from one random stream (small enough for the caches: 2^16
+#: ran faster than 2^14 or 2^18-2^20 here).
+BLOCK = 1 << 16
+#: Rounds: each node's edges are dealt over this many passes through all
+#: nodes, so that any stretch of the file mixes many nodes (see Plan.block).
+ROUNDS = 16
+
+# ---------------------------------------------------------------------------
+# Calibration (sources in docs/generator.md)
+# ---------------------------------------------------------------------------
+
+#: User activity (contribution edges a user emits): lognormal with the median
+#: and mean of Facebook's friend counts in 2011 (Ugander, Karrer, Backstrom and
+#: Marlow 2011: median 99, mean about 190) and Facebook's 5,000-friend cap.
+ACTIVITY_MEDIAN = 99.0
+ACTIVITY_MEAN = 190.0
+ACTIVITY_SIGMA = math.sqrt(2.0 * math.log(ACTIVITY_MEAN / ACTIVITY_MEDIAN))
+ACTIVITY_CAP = 5000
+
+#: Share of users in each family (illustrative).
+USER_SHARE = {"social": 0.8, "microwork": 0.1, "ondemand": 0.1}
+#: Platforms per family and their market shares (Zipf: 1, 1/2, 1/3 ...).
+PLATFORMS = {"social": 3, "microwork": 2, "ondemand": 2}
+
+#: Countries: (code, region, share of the family's users).
+#: Social: regions weighted by Facebook monthly active users, Q3 2021
+#: (US & Canada 261 M, Europe 423 M, Asia-Pacific 1,278 M, rest of world 949 M);
+#: the split of a region among its countries is illustrative.
+COUNTRIES = ("US", "CA", "FR", "DE", "GB", "IN", "ID", "PH", "BR", "MX", "NG", "VE", "MG", "KE")
+REGION_OF = {"US": "US&Canada", "CA": "US&Canada", "FR": "Europe", "DE": "Europe", "GB": "Europe",
+             "IN": "Asia-Pacific", "ID": "Asia-Pacific", "PH": "Asia-Pacific",
+             "BR": "Rest of world", "MX": "Rest of world", "NG": "Rest of world",
+             "VE": "Rest of world", "MG": "Rest of world", "KE": "Rest of world"}
+MAU = {"US&Canada": 261, "Europe": 423, "Asia-Pacific": 1278, "Rest of world": 949}
+WITHIN = {"US": .88, "CA": .12, "FR": .30, "DE": .37, "GB": .33, "IN": .55, "ID": .30, "PH": .15,
+           "BR": .45, "MX": .35, "NG": .20}
+COUNTRY_MIX = {
+    "social": {c: MAU[REGION_OF[c]] * w for c, w in WITHIN.items()},
+    # illustrative: MTurk's workforce is mostly in the US and India; French,
+    # Venezuelan, Malagasy and Kenyan micro-workers appear in the digital-labor literature
+    "microwork": {"US": .40, "IN": .25, "PH": .10, "VE": .10, "FR": .05, "MG": .05, "KE": .05},
+    # illustrative
+    "ondemand": {"US": .45, "BR": .25, "IN": .15, "FR": .10, "CA": .05},
+}
+
+#: Facebook average revenue per user, Q4 2021, per quarter (Meta's Q4 2021
+#: earnings): US & Canada $60.57, Europe $19.68, Asia-Pacific $4.89, rest of
+#: world $3.43; divided by 3 for a monthly figure.
+ARPU_QUARTER = {"US&Canada": 60.57, "Europe": 19.68, "Asia-Pacific": 4.89, "Rest of world": 3.43}
+DAYS_PER_MONTH = 365.25 / 12
+
+#: Social: one advertiser per 250 members; spend edges (payments) per
+#: advertiser lognormal (median 6); budgets Pareto with alpha = log(5)/log(4)
+#: (the 80/20 rule: a fifth of advertisers pay four fifths of the spend).
+MEMBERS_PER_ADVERTISER = 250
+SPEND_EDGES_MEDIAN, SPEND_EDGES_SIGMA = 6.0, 1.0
+PARETO_ALPHA = math.log(5) / math.log(4)
+SOCIAL_MIX = {"view": .50, "click": .06, "post": .06, "like": .20, "comment": .12, "share": .06}
+#: Popularity of engagement targets: a member's rank among its platform's
+#: n members is n * U**3 (density ~ rank**(-2/3), a Zipf law), mapped to ids
+#: by a fixed affine permutation so that popularity is unrelated to the id.
+TARGET_GAMMA = 3
+MINUTES_PER_INTERACTION = 1.5        # illustrative (members' hours)
+
+#: Micro-work: task rewards in cents from $0.01 to $0.39, a worker's typical
+#: reward lognormal around $0.05; hourly pay lognormal with median $2/h and 4%
+#: above $7.25/h (Hara et al., CHI 2018); 20% platform commission on rewards
+#: (Amazon Mechanical Turk's fee since 2015).
+REWARD_MIN, REWARD_MAX = 0.01, 0.39
+REWARD_MEDIAN, REWARD_WORKER_SIGMA, REWARD_TASK_SIGMA = 0.05, 0.6, 0.4
+WAGE_MEDIAN = 2.0
+WAGE_SIGMA = math.log(7.25 / 2.0) / 1.7507     # P(wage > 7.25) = 4%
+COMMISSION = 0.20
+WORKERS_PER_CLIENT = 20
+FEE_EDGES_MEDIAN, FEE_EDGES_SIGMA = 4.0, 1.0
+MICRO_MIX = {"annotate": .55, "train": .20, "verify": .17, "imitate": .08}
+
+#: Ride-hailing: fares lognormal (median $12, illustrative), a 25% service fee
+#: (driver gets 75%), rides of 15 minutes on average, and utilisation (share of
+#: logged-in time with a passenger, as measured by Cramer and Krueger 2016)
+#: Beta(9, 11): mean 0.45, under one half for about two drivers in three.
+FARE_MEDIAN, FARE_SIGMA = 12.0, 0.5
+DRIVER_SHARE = 0.75
+RIDE_HOURS = 0.25
+UTIL_A, UTIL_B = 9.0, 11.0
+RIDERS_PER_DRIVER = 5
+RIDER_SIGMA = 1.0
+
+EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+#: Parameters of the bundled example (``graphlabor/data/example_*.parquet``,
+#: written by ``scripts/make_example.py``): 4,000 edges, 60 users, all families.
+EXAMPLE = dict(edges=4000, users=60, seed=7, families=FAMILIES, ids="str", start="2024-01-01", span_days=365)
+
+SIGMA_OF_TYPE = np.array([0.3, 0.3, FARE_SIGMA, 0.0, REWARD_TASK_SIGMA, FARE_SIGMA, 0.0])
+# installments (advertiser, client) keep their mean; the others keep their median
+SHIFT_OF_TYPE = np.array([-0.045, -0.045, 0.0, 0.0, 0.0, 0.0, 0.0])
