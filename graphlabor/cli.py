@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import Any
 
 import click
 
@@ -361,7 +362,8 @@ def generate(out, nodes_out, n_edges, users, seed, families, ids, start, span_da
 @click.option("--summary-json", type=click.Path(), help="Write the fund and the per-scheme (and per-group) statistics as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
-def redistribute(edges, levy, base, schemes, floor, group_by, output, summary_json, quiet, **o):
+def redistribute(edges: tuple[str, ...], levy: float, base: str, schemes: tuple[str, ...] | None, floor: float | None,
+                 group_by: str | None, output: str | None, summary_json: str | None, quiet: bool, **o: Any) -> None:
     """Simulate a digital social income: a levy on platforms shared among users.
 
     Each platform pays LEVY x its capture (or revenue) into one fund; each
@@ -413,7 +415,8 @@ def redistribute(edges, levy, base, schemes, floor, group_by, output, summary_js
 @click.option("--summary-json", type=click.Path(), help="Write the settings and the rank moves as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
-def sensitivity(edges, grid_specs, output, moves_out, top_moves, summary_json, quiet, **o):
+def sensitivity(edges: tuple[str, ...], grid_specs: tuple[str, ...], output: str | None, moves_out: str | None,
+                top_moves: int, summary_json: str | None, quiet: bool, **o: Any) -> None:
     """Rerun the attribution over a grid of normative parameters and compare with the baseline.
 
     Every combination of the --grid values is solved, each solve warm-started
@@ -474,7 +477,9 @@ def sensitivity(edges, grid_specs, output, moves_out, top_moves, summary_json, q
 @click.option("--title", default="graphlabor report", show_default=True, help="Title of the page.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
-def report(edges, output, group_by, period, min_wage, levy, base, schemes, floor, grid_specs, title, quiet, **o):
+def report(edges: tuple[str, ...], output: str, group_by: str | None, period: str | None, min_wage: float | None,
+           levy: float | None, base: str, schemes: tuple[str, ...] | None, floor: float | None,
+           grid_specs: tuple[str, ...], title: str, quiet: bool, **o: Any) -> None:
     """Write a one-file HTML report: money flows, inequality, platforms, kinds, top users.
 
     The page is self-contained (no network, no external files) and stays

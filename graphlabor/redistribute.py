@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -52,7 +53,8 @@ def levy_base(revenue: np.ndarray, paid_out: np.ndarray, base: str = "capture") 
     revenue = np.asarray(revenue, dtype=np.float64)
     if base == "revenue":
         return revenue.copy()
-    return np.maximum(revenue - np.asarray(paid_out, dtype=np.float64), 0.0)
+    out: np.ndarray = np.maximum(revenue - np.asarray(paid_out, dtype=np.float64), 0.0)
+    return out
 
 
 def equal_transfers(n_users: int, fund: float) -> np.ndarray:
@@ -179,8 +181,8 @@ class Redistribution:
     fund: float
     platforms: pa.Table
 
-    def to_dict(self) -> dict:
-        def clean(rows):
+    def to_dict(self) -> dict[str, Any]:
+        def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
 
         return {
@@ -214,7 +216,7 @@ class Redistribution:
         return "\n".join(lines)
 
 
-def _below(income, hours, floor) -> float:
+def _below(income: np.ndarray, hours: np.ndarray, floor: float) -> float:
     ok = np.isfinite(hours) & (hours > 0)
     if not ok.any():
         return float("nan")
@@ -222,7 +224,8 @@ def _below(income, hours, floor) -> float:
     return float(np.mean(per_hour < floor * (1 - FLOOR_RTOL)))
 
 
-def _stats(paid, transfer, hours, floor, level) -> dict:
+def _stats(paid: np.ndarray, transfer: np.ndarray, hours: np.ndarray | None, floor: float | None,
+           level: float) -> dict[str, Any]:
     income = paid + transfer
     row = {
         "users": int(paid.size),
@@ -238,7 +241,7 @@ def _stats(paid, transfer, hours, floor, level) -> dict:
     return row
 
 
-def redistribute(result, levy: float, schemes=("equal", "unpaid"), base: str = "capture",
+def redistribute(result: Any, levy: float, schemes: Any = ("equal", "unpaid"), base: str = "capture",
                  floor: float | None = None, group_by: str | None = None) -> Redistribution:
     """Simulate a digital social income on an attribution's users.
 
@@ -309,7 +312,7 @@ def redistribute(result, levy: float, schemes=("equal", "unpaid"), base: str = "
         cols[group_by] = users[group_by]
     cols["attributed"] = users["attributed"]
     cols["paid"] = users["paid"]
-    if has_hours:
+    if hours is not None:
         cols["hours"] = pa.array(hours, mask=np.isnan(hours))
     transfers, levels = {}, {}
     for s in schemes:
@@ -319,6 +322,7 @@ def redistribute(result, levy: float, schemes=("equal", "unpaid"), base: str = "
         elif s == "unpaid":
             t = unpaid_transfers(attributed, paid, fund)
         else:
+            assert hours is not None and floor is not None  # checked above
             t, level = floor_transfers(paid, hours, float(floor), fund)
         transfers[s], levels[s] = t, level
         cols[f"transfer_{s}"] = pa.array(t)
@@ -333,7 +337,7 @@ def redistribute(result, levy: float, schemes=("equal", "unpaid"), base: str = "
     groups = None
     if group_by is not None:
         keys = users[group_by].to_pylist()
-        index: dict = {}
+        index: dict[Any, list[int]] = {}
         for i, k in enumerate(keys):
             index.setdefault(k, []).append(i)
         order = sorted(index, key=lambda k: (k is None, k if k is not None else 0))

@@ -18,16 +18,17 @@ import itertools
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from . import kernels as K
 from .breakdowns import gini, top_share
-from .edges import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, KindClasses
+from .edges import KindClasses
 from .errors import ParameterError
 from .methods import METHODS, run_model
-from .params import ModelParams
+from .params import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, ModelParams
 from .pipeline import prepare
 from .prepare import EdgeArrays
 from .rankstats import kendall_tau, spearman_rho
@@ -37,7 +38,7 @@ from .timing import StageLog
 KIND_PREFIX = "kind_weight."
 
 
-def parse_grid(specs) -> dict[str, list[float]]:
+def parse_grid(specs: Any) -> dict[str, list[float]]:
     """``["damping=0.5,0.85", "kind_weight.view=0.2,1"]`` -> ``{"damping": [0.5, 0.85], ...}``.
 
     >>> parse_grid(["damping=0.5,0.85", "kind_weight.view=0.2,1"])
@@ -61,7 +62,7 @@ def parse_grid(specs) -> dict[str, list[float]]:
     return check_grid(grid)
 
 
-def check_grid(grid: dict) -> dict[str, list[float]]:
+def check_grid(grid: dict[str, Any]) -> dict[str, list[float]]:
     """Check grid names and values; return ``{name: [floats]}`` in the given order."""
     if not grid:
         raise ParameterError("give at least one --grid NAME=V1,V2,... (damping, platform_share, kind_weight.KIND)")
@@ -102,11 +103,11 @@ class SensitivityResult:
 
     settings: pa.Table
     moves: pa.Table
-    grid: dict
-    baseline: dict
+    grid: dict[str, list[float]]
+    baseline: dict[str, Any]
 
-    def to_dict(self) -> dict:
-        def clean(v):
+    def to_dict(self) -> dict[str, Any]:
+        def clean(v: Any) -> Any:
             return None if isinstance(v, float) and not math.isfinite(v) else v
 
         return {
@@ -120,7 +121,7 @@ class SensitivityResult:
         names = [c for c in self.settings.column_names if c != "seconds"]
         rows = self.settings.to_pylist()
 
-        def fmt(name, v):
+        def fmt(name: str, v: Any) -> str:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 return "-"
             if isinstance(v, bool):
@@ -138,26 +139,26 @@ class SensitivityResult:
         return "\n".join(lines)
 
 
-def _settings(grid: dict) -> list[dict]:
+def _settings(grid: dict[str, list[float]]) -> list[dict[str, float]]:
     names = list(grid)
     return [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
 
 
 def sensitivity(
-    edges,
-    nodes=None,
+    edges: Any,
+    nodes: Any = None,
     *,
-    grid: dict,
+    grid: dict[str, Any],
     damping: float = 0.85,
     platform_share: float = 0.0,
-    kind_weights: dict | None = None,
-    revenue_kinds=DEFAULT_REVENUE_KINDS,
-    pay_kinds=DEFAULT_PAY_KINDS,
+    kind_weights: dict[str, float] | None = None,
+    revenue_kinds: Any = DEFAULT_REVENUE_KINDS,
+    pay_kinds: Any = DEFAULT_PAY_KINDS,
     tol: float = 1e-10,
     max_iter: int = 1000,
     method: str = "propagate",
     half_life: str | float | None = None,
-    as_of=None,
+    as_of: Any = None,
     src_col: str | None = None,
     dst_col: str | None = None,
     top_moves: int = 10,
@@ -207,7 +208,7 @@ def sensitivity(
     role = prep.role
     users = np.flatnonzero(role == K.USER)
 
-    def params_of(setting: dict) -> ModelParams:
+    def params_of(setting: dict[str, float]) -> ModelParams:
         kw = dict(base_params.kind_weights)
         for name, v in setting.items():
             if name.startswith(KIND_PREFIX):
@@ -216,7 +217,7 @@ def sensitivity(
             setting.get("damping", damping), setting.get("platform_share", platform_share), tol, max_iter, kw,
         )
 
-    def run(params: ModelParams, x0):
+    def run(params: ModelParams, x0: np.ndarray | None) -> tuple[Any, float]:
         mult = np.array([params.kind_weight(k) for k in prep.kind_names], dtype=np.float64)
         c = prep.contribution
         value = base_value if np.all(mult == 1.0) else base_value * mult[c.kind] if len(c) else base_value
@@ -232,7 +233,8 @@ def sensitivity(
 
     rows, moves = [], []
     state = None
-    base_kept = base_rank = None
+    base_kept: np.ndarray = np.empty(0)
+    base_rank: np.ndarray = np.empty(0, np.int64)
     for i, setting in enumerate(order):
         with log.stage(f"setting {i}"):
             params = params_of(setting)
@@ -240,7 +242,7 @@ def sensitivity(
             state = r.state
             kept_u = r.kept[users]
             ranks = user_ranks(role, r.kept)[users]
-            if base_kept is None:
+            if i == 0:
                 base_kept, base_rank = kept_u, ranks
             attributed = float(kept_u.sum())
             unpaid = float((kept_u - r.paid[users]).sum())

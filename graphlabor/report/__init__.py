@@ -12,6 +12,8 @@ stays small at any graph size; see ``docs/report.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,8 +22,8 @@ from .._version import __version__
 from ..errors import GraphlaborError
 from . import page as P
 
-#: Link to the model's documentation, relative to a checkout of the repository.
-MODEL_DOC = "docs/model.md"
+#: The model's documentation, in the project's source repository ([project.urls] Source).
+MODEL_DOC = "https://github.com/graphlabor/graphlabor/blob/main/docs/model.md"
 TOP_USERS = 25
 TOP_PLATFORMS = 15
 MAX_KINDS = 10
@@ -35,7 +37,7 @@ class MissingDependency(GraphlaborError):
     exit_code = 1
 
 
-def _plots():
+def _plots() -> Any:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -46,14 +48,15 @@ def _plots():
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:
-    return pc.cast(t[name], pa.float64()).to_numpy(zero_copy_only=False)
+    out: np.ndarray = pc.cast(t[name], pa.float64()).to_numpy(zero_copy_only=False)
+    return out
 
 
-def _group_labels(users: pa.Table, group_by: str, weights: np.ndarray, limit: int) -> tuple[list[str], list]:
+def _group_labels(users: pa.Table, group_by: str, weights: np.ndarray, limit: int) -> tuple[list[str], list[str]]:
     """Each user's group as a label, the largest ``limit - 1`` groups by weight kept, the rest 'other'."""
     raw = users[group_by].to_pylist()
     keys = ["(none)" if v is None else str(v) for v in raw]
-    totals: dict = {}
+    totals: dict[str, float] = {}
     for k, w in zip(keys, weights.tolist()):
         totals[k] = totals.get(k, 0.0) + w
     order = sorted(totals, key=lambda k: (-totals[k], k))
@@ -64,11 +67,11 @@ def _group_labels(users: pa.Table, group_by: str, weights: np.ndarray, limit: in
     return keys, order
 
 
-def _summary_section(result, plots, group_by) -> str:
+def _summary_section(result: Any, plots: Any, group_by: str | None) -> str:
     s = result.summary
     t = s.total_injected
 
-    def share(v):
+    def share(v: float) -> str:
         return f"{100 * v / t:.1f}% of injected" if t > 0 else ""
 
     cards = [
@@ -117,13 +120,13 @@ def _summary_section(result, plots, group_by) -> str:
         top = set(order[:7].tolist())
         keys = [names[i] if i in top else "other platforms" for i in range(len(names))]
         how = "the largest platforms by revenue"
-    agg: dict = {}
+    agg: dict[str, list[float]] = {}
     for k, a, b, c in zip(keys, paid_part, unpaid_part, kept_part):
         v = agg.setdefault(k, [0.0, 0.0, 0.0])
         v[0] += a
         v[1] += b
         v[2] += c
-    mids = sorted(((k, *v) for k, v in agg.items()), key=lambda m: -(m[1] + m[2] + m[3]))[:12]
+    mids = sorted(((k, v[0], v[1], v[2]) for k, v in agg.items()), key=lambda m: -(m[1] + m[2] + m[3]))[:12]
     groups = None
     users = nodes.filter(pc.equal(nodes["role"], "user"))
     if group_by:
@@ -147,7 +150,7 @@ def _summary_section(result, plots, group_by) -> str:
 P_GROUPS = 8
 
 
-def _inequality_section(result, plots, group_by) -> str:
+def _inequality_section(result: Any, plots: Any, group_by: str | None) -> str:
     users = result.nodes.filter(pc.equal(result.nodes["role"], "user"))
     att, paid = _col(users, "attributed"), _col(users, "paid")
     html = '<div class="row">'
@@ -188,7 +191,7 @@ def _inequality_section(result, plots, group_by) -> str:
     return html
 
 
-def _platform_section(result, plots) -> str:
+def _platform_section(result: Any, plots: Any) -> str:
     plat = result.platforms
     rows = sorted(plat.to_pylist(), key=lambda r: -(r["revenue"] or 0))
     top = rows[:TOP_PLATFORMS]
@@ -206,7 +209,7 @@ def _platform_section(result, plots) -> str:
     return html
 
 
-def _kind_section(result, plots, group_by) -> str:
+def _kind_section(result: Any, plots: Any, group_by: str | None) -> str:
     users = result.nodes.filter(pc.equal(result.nodes["role"], "user"))
     via = [c for c in users.column_names if c.startswith("via_")]
     if not via:
@@ -240,7 +243,7 @@ def _kind_section(result, plots, group_by) -> str:
     return html
 
 
-def _series_section(period_result, plots, group_by, period) -> str:
+def _series_section(period_result: Any, plots: Any, group_by: str | None, period: str) -> str:
     ps = period_result.periods or []
     labels = [str(s.period) for s in ps]
     lines = {
@@ -252,7 +255,7 @@ def _series_section(period_result, plots, group_by, period) -> str:
                     f"Attributed value, pay and unpaid value of users, one attribution per {period} (UTC).", "series")
     if group_by and period_result.groups is not None:
         g = period_result.groups
-        per: dict = {}
+        per: dict[str, dict[str, Any]] = {}
         for r in g.to_pylist():
             per.setdefault("(none)" if r[group_by] is None else str(r[group_by]), {})[str(r["period"])] = r["unpaid_share"]
         big = sorted(per, key=lambda k: -len(per[k]))[:8]
@@ -268,7 +271,7 @@ def _series_section(period_result, plots, group_by, period) -> str:
     return html
 
 
-def _top_section(result, group_by) -> tuple[str, list]:
+def _top_section(result: Any, group_by: str | None) -> tuple[str, list[dict[str, Any]]]:
     top = result.top_users(TOP_USERS)
     cols = [("rank", "rank"), ("node", "user")]
     if group_by and group_by in top.column_names:
@@ -282,7 +285,7 @@ def _top_section(result, group_by) -> tuple[str, list]:
     return html, rows
 
 
-def _redistribution_section(d, plots) -> str:
+def _redistribution_section(d: Any, plots: Any) -> str:
     rows = d.schemes.to_pylist()
     schemes = [r["scheme"] for r in rows]
     ba = {"Gini of income": ([r["gini_before"] for r in rows], [r["gini_after"] for r in rows])}
@@ -317,7 +320,7 @@ SENS_METRICS = [("attributed_users", "attributed to users"), ("unpaid_share", "u
                 ("kendall_tau", "Kendall tau vs baseline"), ("spearman", "Spearman vs baseline")]
 
 
-def _sensitivity_section(s, plots) -> str:
+def _sensitivity_section(s: Any, plots: Any) -> str:
     rows = s.settings.to_pylist()
     grid = list(s.grid)
     html = ('<p>Every combination of the grid, each solve warm-started from the previous one. Rank agreement compares '
@@ -328,7 +331,7 @@ def _sensitivity_section(s, plots) -> str:
     cols = [("setting", "setting")] + [(g, g) for g in grid] + [(k, t) for k, t in SENS_METRICS] + [
         ("max_rank_move", "largest rank move"), ("iterations", "iterations")]
     html += P.table(rows, cols, pct_cols=("unpaid_share", "top10_share"))
-    per: dict = {}
+    per: dict[int, list[dict[str, Any]]] = {}
     for m in s.moves.to_pylist():
         if len(per.setdefault(m["setting"], [])) < 3:
             per[m["setting"]].append(m)
@@ -340,7 +343,7 @@ def _sensitivity_section(s, plots) -> str:
     return html
 
 
-def _params_section(result, inputs, options) -> str:
+def _params_section(result: Any, inputs: dict[str, Any] | None, options: dict[str, Any]) -> str:
     params = dict(result.summary.params or {})
     params.update({k: v for k, v in (options or {}).items() if v is not None})
     rows = [{"k": k, "v": ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else
@@ -351,12 +354,12 @@ def _params_section(result, inputs, options) -> str:
     rows.append({"k": "graphlabor", "v": __version__})
     html = P.table(rows, [("k", "parameter"), ("v", "value")], sortable=False, text_cols=("k", "v"))
     html += (f'<p class="note">The model, its parameters, the methods and what the numbers do not claim: '
-             f'<a href="{P.esc(MODEL_DOC)}">docs/model.md</a> in the graphlabor repository (the link works for a '
-             'report written at the root of a checkout).</p>')
+             f'<a href="{P.esc(MODEL_DOC)}">docs/model.md</a> in the graphlabor repository '
+             '(a link to follow; the page itself loads nothing).</p>')
     return html
 
 
-def build_report(result, **kwargs) -> str:
+def build_report(result: Any, **kwargs: Any) -> str:
     """The report page as a string. See :func:`write_report`."""
     import warnings
 
@@ -367,8 +370,9 @@ def build_report(result, **kwargs) -> str:
         return _build(result, **kwargs)
 
 
-def _build(result, *, redistribution=None, sensitivity=None, period_result=None, period: str | None = None,
-                 group_by: str | None = None, min_wage: float | None = None, inputs: dict | None = None,
+def _build(result: Any, *, redistribution: Any = None, sensitivity: Any = None, period_result: Any = None,
+           period: str | None = None,
+                 group_by: str | None = None, min_wage: float | None = None, inputs: dict[str, Any] | None = None,
                  title: str = "graphlabor report") -> str:
     plots = _plots()
     if "period" in result.nodes.column_names:
@@ -412,7 +416,7 @@ def _build(result, *, redistribution=None, sensitivity=None, period_result=None,
     return P.page(title, [x for x in subtitle if x], sections, data)
 
 
-def write_report(result, path: str, **kwargs) -> None:
+def write_report(result: Any, path: str, **kwargs: Any) -> None:
     """Write the report of ``result`` to ``path`` (one HTML file), atomically.
 
     Parameters

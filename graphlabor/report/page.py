@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import math
+from typing import Any
 
 #: The only script on the page: sortable tables and a filter for the top users.
 SCRIPT = """
@@ -86,7 +87,7 @@ code{background:#f2f2f2;padding:0 3px;border-radius:3px}
 """
 
 
-def esc(value) -> str:
+def esc(value: Any) -> str:
     """Escape any value for HTML text or a quoted attribute.
 
     >>> esc('<img src=x onerror="alert(1)">')
@@ -95,7 +96,7 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _clean(obj):
+def _clean(obj: Any) -> Any:
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
@@ -107,7 +108,7 @@ def _clean(obj):
     return str(obj)
 
 
-def script_json(obj) -> str:
+def script_json(obj: Any) -> str:
     """JSON safe to embed in a ``<script>`` element: ``<``, ``>``, ``&`` and line separators escaped.
 
     >>> script_json({"id": "</script><script>alert(1)</script>"})
@@ -125,7 +126,7 @@ def csp() -> str:
             "img-src data:; font-src 'none'; connect-src 'none'; base-uri 'none'; form-action 'none'")
 
 
-def num(v, digits: int = 2) -> str:
+def num(v: Any, digits: int = 2) -> str:
     """A number for a table cell (``-`` for missing)."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
@@ -140,7 +141,7 @@ def num(v, digits: int = 2) -> str:
     return esc(v)
 
 
-def table(rows: list[dict], columns: list[tuple[str, str]], *, sortable: bool = True, id: str | None = None,
+def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], *, sortable: bool = True, id: str | None = None,
           text_cols: tuple[str, ...] = (), pct_cols: tuple[str, ...] = ()) -> str:
     """An HTML table; ``columns`` is (key, header). Text columns escaped, numbers formatted."""
     attrs = ' class="sortable"' if sortable else ""
@@ -155,8 +156,10 @@ def table(rows: list[dict], columns: list[tuple[str, str]], *, sortable: bool = 
             if k in text_cols:
                 cells.append(f'<td class="t" title="{esc(v)}">{esc(v if v is not None else "(none)")}</td>')
             elif k in pct_cols:
-                dv = "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else repr(float(v))
-                txt = "-" if dv == "" else f"{100 * float(v):.1f}%"
+                fv = float(v) if isinstance(v, (int, float)) else math.nan
+                ok = math.isfinite(fv)
+                dv = repr(fv) if ok else ""
+                txt = f"{100 * fv:.1f}%" if ok else "-"
                 cells.append(f'<td data-v="{esc(dv)}">{txt}</td>')
             else:
                 dv = repr(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else ""
@@ -170,7 +173,7 @@ def figure(svg: str, caption: str, name: str) -> str:
     return f'<figure class="plot-figure" data-plot="{esc(name)}">{svg}<figcaption>{esc(caption)}</figcaption></figure>'
 
 
-def page(title: str, subtitle: list[str], sections: list[tuple[str, str, str]], data: dict) -> str:
+def page(title: str, subtitle: list[str], sections: list[tuple[str, str, str]], data: dict[str, Any]) -> str:
     """The whole document; ``sections`` is (anchor, heading, inner HTML)."""
     nav = "".join(f'<a href="#{esc(a)}">{esc(h)}</a>' for a, h, _ in sections)
     body = "".join(f'<section id="{esc(a)}"><h2>{esc(h)}</h2>{inner}</section>' for a, h, inner in sections)

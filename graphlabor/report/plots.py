@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ PALETTE = ["#1f6f8b", "#e07a1f", "#3a7d44", "#b8336a", "#6c4f9e", "#8c6d1f", "#2
            "#d1495b", "#00798c", "#edae49", "#30638e"]
 
 
-def _mpl():
+def _mpl() -> Any:
     import matplotlib
 
     matplotlib.use("svg", force=True)
@@ -50,7 +51,7 @@ def _mpl():
     return plt
 
 
-def label(text, width: int = 28) -> str:
+def label(text: Any, width: int = 28) -> str:
     """A data value as a plot label: shortened, ``$`` escaped (no mathtext).
 
     >>> label("$x$ and a very long platform name indeed", 20)
@@ -66,7 +67,7 @@ def label(text, width: int = 28) -> str:
 _counter = [0]
 
 
-def to_svg(fig) -> str:
+def to_svg(fig: Any) -> str:
     """The figure as an ``<svg>`` element (no XML prolog), ids unique in the page."""
     plt = _mpl()
     _counter[0] += 1
@@ -100,7 +101,7 @@ def lorenz(values: np.ndarray, points: int = LORENZ_POINTS) -> tuple[np.ndarray,
     return p, np.interp(p, pop, cum)
 
 
-def _fig(w=6.4, h=3.6):
+def _fig(w: float = 6.4, h: float = 3.6) -> Any:
     plt = _mpl()
     return plt.subplots(figsize=(w, h))
 
@@ -144,7 +145,7 @@ def flow_diagram(payers: float, mids: list[tuple[str, float, float, float]],
     width = 0.035
     xs = [0.0, 1.0, 2.0, 3.0][:ncol]
 
-    def stack(values):
+    def stack(values: list[float]) -> list[tuple[float, float]]:
         n = len(values)
         span = 1.0 - gap * max(n - 1, 0)
         ys, y = [], 1.0
@@ -154,13 +155,13 @@ def flow_diagram(payers: float, mids: list[tuple[str, float, float, float]],
             y -= h + gap
         return ys
 
-    def node(x, y0, y1, color, text, right=False):
+    def node(x: float, y0: float, y1: float, color: str, text: str, right: bool = False) -> None:
         ax.add_patch(Rectangle((x - width / 2, y0), width, max(y1 - y0, 1e-4), color=color, lw=0))
         ha = "left" if right else "right"
         dx = width if right else -width
         ax.text(x + dx, (y0 + y1) / 2, text, ha=ha, va="center", fontsize=8)
 
-    def band(x0, a0, a1, x1, b0, b1, color):
+    def band(x0: float, a0: float, a1: float, x1: float, b0: float, b1: float, color: str) -> None:
         if a1 - a0 <= 0:
             return
         xm = (x0 + x1) / 2
@@ -349,7 +350,7 @@ def per_hour(aph: np.ndarray, pph: np.ndarray, min_wage: float | None) -> str:
     return to_svg(fig)
 
 
-def platform_bars(names: list, revenue, paid_out, capture) -> str:
+def platform_bars(names: list[Any], revenue: np.ndarray, paid_out: np.ndarray, capture: np.ndarray) -> str:
     """Revenue, paid out and capture of the largest platforms, with the capture rate."""
     fig, ax = _fig(6.8, max(2.2, 0.42 * len(names) + 1.0))
     y = np.arange(len(names))[::-1]
@@ -403,7 +404,7 @@ def series(periods: list[str], lines: dict[str, np.ndarray], title: str, ylabel:
     return to_svg(fig)
 
 
-def redistribution_multiples(schemes: list[str], before_after: dict[str, tuple[list, list]]) -> str:
+def redistribution_multiples(schemes: list[str], before_after: dict[str, tuple[list[float], list[float]]]) -> str:
     """Small multiples: one panel per statistic, before and after each scheme."""
     plt = _mpl()
     stats = list(before_after)
@@ -420,12 +421,12 @@ def redistribution_multiples(schemes: list[str], before_after: dict[str, tuple[l
     return to_svg(fig)
 
 
-def sensitivity_multiples(rows: list[dict], grid: list[str], metrics: list[tuple[str, str]]) -> str:
+def sensitivity_multiples(rows: list[dict[str, Any]], grid: list[str], metrics: list[tuple[str, str]]) -> str:
     """Small multiples: one panel per metric against the first grid parameter, a line per other combination."""
     plt = _mpl()
     xname = grid[0]
     others = grid[1:]
-    combos: dict = {}
+    combos: dict[tuple[float, ...], list[dict[str, Any]]] = {}
     for r in rows:
         if not r.get("in_grid", True):
             continue
