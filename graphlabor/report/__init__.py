@@ -150,7 +150,7 @@ def _summary_section(result: Any, plots: Any, group_by: str | None) -> str:
 P_GROUPS = 8
 
 
-def _inequality_section(result: Any, plots: Any, group_by: str | None) -> str:
+def _inequality_section(result: Any, plots: Any, group_by: str | None, groups: Any, mw: float | None) -> str:
     users = result.nodes.filter(pc.equal(result.nodes["role"], "user"))
     att, paid = _col(users, "attributed"), _col(users, "paid")
     html = '<div class="row">'
@@ -171,8 +171,8 @@ def _inequality_section(result: Any, plots: Any, group_by: str | None) -> str:
             panels.append((g, att[m], paid[m]))
         html += P.figure(plots.lorenz_multiples(panels),
                          f"Lorenz curves per {group_by}: attributed (solid) and paid (dashed).", "lorenz-groups")
-        if result.groups is not None:
-            rows = result.groups.to_pylist()
+        if groups is not None:
+            rows = groups.to_pylist()
             cols = [(group_by, group_by), ("users", "users"), ("attributed", "attributed"), ("paid", "paid"),
                     ("unpaid", "unpaid"), ("unpaid_share", "unpaid share"), ("gini_attributed", "Gini attributed"),
                     ("gini_paid", "Gini paid"), ("top10_share", "top-10% share")]
@@ -181,8 +181,6 @@ def _inequality_section(result: Any, plots: Any, group_by: str | None) -> str:
     if "attributed_per_hour" in users.column_names:
         aph, pph = _col(users, "attributed_per_hour"), _col(users, "paid_per_hour")
         ok = np.isfinite(aph)
-        mw = result.summary.params.get("min_wage") if isinstance(result.summary.params, dict) else None
-        mw = mw if mw is not None else getattr(result, "_report_min_wage", None)
         html += "<h3>Per hour</h3>" + P.figure(
             plots.per_hour(aph[ok], pph[ok], mw),
             "Distribution of attributed value per hour and of pay per hour among users with hours"
@@ -383,13 +381,13 @@ def _build(result: Any, *, redistribution: Any = None, sensitivity: Any = None, 
         from ..errors import ParameterError
 
         raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
-    if group_by is not None and result.groups is None:
+    groups = result.groups
+    if group_by is not None and (groups is None or group_by not in groups.column_names):
         from ..breakdowns import group_table
 
-        result.groups = group_table(result.nodes, group_by)
-    result._report_min_wage = min_wage
+        groups = group_table(result.nodes, group_by)
     sections = [("summary", "Summary and money balance", _summary_section(result, plots, group_by)),
-                ("inequality", "Who is attributed, who is paid", _inequality_section(result, plots, group_by)),
+                ("inequality", "Who is attributed, who is paid", _inequality_section(result, plots, group_by, groups, min_wage)),
                 ("platforms", "Platforms", _platform_section(result, plots)),
                 ("kinds", "Value by contribution kind", _kind_section(result, plots, group_by))]
     if period_result is not None:
