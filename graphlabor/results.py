@@ -277,6 +277,8 @@ class AttributionResult:
         self.context = context
         #: Row bounds of the output files of ``write(DIR/)`` (the Dask engine's row blocks)
         self.row_bounds: list[int] | None = None
+        #: The Dask engine's exchange plan, per row block (empty for the local engine)
+        self.block_stats: list[Any] = []
 
     def __repr__(self) -> str:
         s = self.summary
