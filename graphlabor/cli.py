@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from . import params as P
 from ._version import __version__
 
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-def _parse_kind_weight(ctx, param, values):
+    from .results import AttributionResult
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _parse_kind_weight(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, float]:
     from .errors import ParameterError
     from .params import check_kind_weight
 
@@ -32,7 +42,7 @@ def _parse_kind_weight(ctx, param, values):
     return out
 
 
-def _parse_kinds(ctx, param, value):
+def _parse_kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     return tuple(k.strip() for k in value.split(",") if k.strip())
@@ -42,7 +52,7 @@ def _terminate_as_interrupt() -> None:
     """Treat SIGTERM like Ctrl-C, so that temporary output files are cleaned up."""
     import signal
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     try:
@@ -64,7 +74,7 @@ def flag(param: str) -> str:
     return _FLAGS.get(param, "--" + param.replace("_", "-"))
 
 
-def _as_flags(e) -> str:
+def _as_flags(e: BaseException) -> str:
     """The error's message with the API parameters it names written as flags (the one place this happens)."""
     import re
 
@@ -74,11 +84,11 @@ def _as_flags(e) -> str:
     return msg
 
 
-def _handle_errors(fn):
+def _handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Turn library errors into one line on stderr and an exit code."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         debug = click.get_current_context().find_root().params.get("debug", False)
         _terminate_as_interrupt()
         try:
@@ -123,7 +133,8 @@ class _OneLineGroup(click.Group):
     lines); graphlabor prints only ``Error: <message>``, like its other errors.
     """
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -143,7 +154,7 @@ class _OneLineGroup(click.Group):
 @click.group(cls=_OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="graphlabor")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
-def main(debug):
+def main(debug: bool) -> None:
     """graphlabor: attribute platform revenue to the digital labor that produced it.
 
     Reads edge lists of who acted on whom (users, platforms, advertisers),
@@ -152,7 +163,7 @@ def main(debug):
     """
 
 
-def _model_options(fn):
+def _model_options(fn: _F) -> _F:
     """Options shared by the commands that run an attribution."""
     options = [
         click.option("--nodes", type=click.Path(), help="Nodes file: id, role, value, hours and extra columns."),
@@ -175,14 +186,14 @@ def _model_options(fn):
     return fn
 
 
-def _set_threads(threads):
+def _set_threads(threads: int | None) -> None:
     if threads:
         import numba
 
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
-def _model_kwargs(o: dict) -> dict:
+def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
     return dict(
         method=o["method"], damping=o["damping"], platform_share=o["platform_share"],
         kind_weights=o["kind_weight"], revenue_kinds=o["revenue_kinds"], pay_kinds=o["pay_kinds"],
@@ -209,8 +220,10 @@ def _model_kwargs(o: dict) -> dict:
 @click.option("--workers", type=click.IntRange(1), help="With --engine dask: worker processes of the local cluster (default: the cores).")
 @click.option("--worker-memory", metavar="SIZE", help="With --engine dask: memory limit per local worker (e.g. 4GiB).")
 @_handle_errors
-def attribute(edges, output, summary_json, period, platforms_out, group_by, groups_out, min_wage, no_breakdown, top, quiet,
-              engine, scheduler, workers, worker_memory, **o):
+def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | None, period: str | None,
+              platforms_out: str | None, group_by: str | None, groups_out: str | None, min_wage: float | None,
+              no_breakdown: bool, top: int, quiet: bool, engine: str, scheduler: str | None, workers: int | None,
+              worker_memory: str | None, **o: Any) -> None:
     """Attribute injected value along EDGES (Parquet, CSV, Arrow IPC files or Parquet directories).
 
     \b
@@ -279,7 +292,7 @@ def attribute(edges, output, summary_json, period, platforms_out, group_by, grou
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Sources of the last hop to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @_handle_errors
-def explain(edges, node, top, as_json, **o):
+def explain(edges: tuple[str, ...], node: str, top: int, as_json: bool, **o: Any) -> None:
     """Decompose NODE's attributed value: by payer, platform, contribution kind and last hop.
 
     The parts of each decomposition add up to the node's attributed value.
@@ -294,7 +307,7 @@ def explain(edges, node, top, as_json, **o):
 
     result = run(list(edges), o["nodes"], **_model_kwargs(o))
     ids = result.nodes["node"]
-    key = node
+    key: str | int = node
     if ids.type in ("int64",) or str(ids.type).startswith("int"):
         try:
             key = int(node)
@@ -321,7 +334,8 @@ def explain(edges, node, top, as_json, **o):
 @click.option("--span-days", type=click.IntRange(1), default=365, show_default=True, help="Days the timestamps cover.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
-def generate(out, nodes_out, n_edges, users, seed, families, ids, start, span_days, quiet):
+def generate(out: str, nodes_out: str | None, n_edges: float, users: float | None, seed: int, families: str, ids: str,
+             start: str, span_days: int, quiet: bool) -> None:
     """Write a synthetic platform economy (edges and nodes) as Parquet to OUT.
 
     Calibrated on published figures (see docs/generator.md); streamed in row
@@ -530,12 +544,12 @@ def report(edges: tuple[str, ...], output: str, group_by: str | None, period: st
         click.echo(f"wrote {output} ({os.path.getsize(output) / 1e6:.2f} MB); open it in a browser")
 
 
-def _print_table(title: str, table) -> None:
+def _print_table(title: str, table: pa.Table) -> None:
     click.echo(f"\n{title}")
     names = table.column_names
     rows = table.to_pylist()
 
-    def fmt(v):
+    def fmt(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
         return "-" if v is None else str(v)
@@ -547,7 +561,7 @@ def _print_table(title: str, table) -> None:
         click.echo("  ".join(v.rjust(w) for v, w in zip(c, widths)))
 
 
-def _print_top(result, k: int) -> None:
+def _print_top(result: AttributionResult, k: int) -> None:
     top = result.top_users(k)
     if top.num_rows == 0:
         return
