@@ -66,7 +66,21 @@ def main(argv=None) -> None:
     ap.add_argument("--memory-fraction", type=float, default=None,
                     help="limit each worker to this fraction of the local engine's measured peak")
     ap.add_argument("--workdir", default="/tmp/graphlabor-bench/dask")
+    ap.add_argument("--costs", action="store_true", help="only the per-partition costs and the per-iteration floor")
     args = ap.parse_args(argv)
+    if args.costs:
+        from distributed import Client, LocalCluster
+
+        workdir = Path(args.workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        edges, nodes = _economy(workdir, int(float(args.edges)))
+        res = {"costs": partition_costs(edges, nodes)}
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=":0",
+                          env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:
+            res["seconds_per_iteration_floor"] = latency(client)
+        res["load"] = os.getloadavg()[0]
+        print(json.dumps(res, indent=1))
+        return
 
     import numpy as np
     import pyarrow.parquet as pq
@@ -126,3 +140,95 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def partition_costs(edges: Path, nodes: Path, reps: int = 3) -> dict:
+    """Seconds of each per-partition stage on one ~2M-row partition and of one step per block entry, in this process.
+
+    The inputs of a projection: what a worker spends per partition and per
+    entry of its block, measured without Dask (1 Numba thread).
+    """
+    import numba
+    import numpy as np
+
+    from graphlabor import kernels as K
+    from graphlabor.classify import kind_table
+    from graphlabor.distributed import blocks as B
+    from graphlabor.distributed import partitions as P
+    from graphlabor.edges import KindClasses
+
+    numba.set_num_threads(1)
+    plan = P.plan(str(edges))
+    src = plan[0]
+    kinds = KindClasses()
+    out: dict = {"partition": str(src)}
+    t = {k: [] for k in ("read", "dictionary", "globalize", "classify", "flow_pieces", "build_block", "step")}
+    for _ in range(reps):
+        a = time.perf_counter()
+        part = P.read_partition(src, kinds)
+        t["read"].append(time.perf_counter() - a)
+        a = time.perf_counter()
+        ids = P.merge_ids(part.ids, part.ids[:0])
+        t["dictionary"].append(time.perf_counter() - a)
+        a = time.perf_counter()
+        g = P.globalize(part, ids, part.kind_names)
+        t["globalize"].append(time.perf_counter() - a)
+        n = len(ids)
+        coc, wok = kind_table(g.kind_names, kinds, {})
+        a = time.perf_counter()
+        c = P.classify_part(g, coc, wok, n, 0)
+        t["classify"].append(time.perf_counter() - a)
+        from graphlabor.roles import assign_roles
+
+        role = assign_roles(c.evidence)
+        bounds = np.array([0, n])
+        a = time.perf_counter()
+        pieces = B.flow_pieces(c, role, bounds, True)
+        t["flow_pieces"].append(time.perf_counter() - a)
+        a = time.perf_counter()
+        blk = B.build_block(0, 0, n, len(g.kind_names) + 1, None, pieces[0])
+        t["build_block"].append(time.perf_counter() - a)
+        x = np.ones(n)
+        o = np.empty(n)
+        a = time.perf_counter()
+        for _ in range(10):
+            K.propagate_step(blk.indptr, blk.indices, blk.data, x, x, o)
+        t["step"].append((time.perf_counter() - a) / 10)
+    out["rows"] = part.rows
+    out["nnz"] = blk.nnz
+    out["nodes"] = n
+    out["seconds"] = {k: float(np.median(v)) for k, v in t.items()}
+    out["step_ns_per_entry"] = out["seconds"]["step"] / max(blk.nnz, 1) * 1e9
+    out["load"] = os.getloadavg()[0]
+    return out
+
+
+def latency(client, reps: int = 3) -> float:
+    """Seconds per iteration of the Dask solve on a graph too small to compute anything: the scheduling floor.
+
+    The difference between runs stopped after 70 and after 10 iterations
+    (``ConvergenceError``), divided by 60.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    import graphlabor
+    from graphlabor.errors import ConvergenceError
+
+    rng = np.random.default_rng(0)
+    n, m = 5000, 20000
+    edges = pa.table({"src": rng.integers(0, n, m), "dst": rng.integers(0, n, m), "weight": np.ones(m)})
+    nodes = pa.table({"id": np.arange(n), "role": ["user"] * n, "value": np.ones(n)})
+
+    def run(k):
+        t = time.perf_counter()
+        try:
+            graphlabor.attribute(edges, nodes, engine="dask", client=client, damping=0.95, tol=1e-300, max_iter=k,
+                                 breakdown=False)
+        except ConvergenceError:
+            pass
+        return time.perf_counter() - t
+
+    run(10)
+    diffs = [run(70) - run(10) for _ in range(reps)]
+    return float(np.median(diffs)) / 60

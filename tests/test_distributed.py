@@ -268,3 +268,12 @@ def test_declared_advertiser_receiving_revenue_same_message(client, tmp_path):
     with pytest.raises(InputError) as dask:
         graphlabor.attribute(str(tmp_path), nodes, engine="dask", client=client)
     assert str(dask.value) == str(local.value) and "e1.parquet: row 0" in str(dask.value)
+
+
+def test_more_blocks_than_workers(client, monkeypatch):
+    from graphlabor.distributed import blocks
+
+    monkeypatch.setattr(blocks, "BLOCK_EDGES", 10_000)  # 60,000 edges: 6 row blocks, capped at 4 a worker
+    edges, nodes, _, _ = _random_graph(9, 20_000, 60_000)
+    _, dask = both(client, edges, nodes)
+    assert len(dask.block_stats) == 6 and all(b["reads"] > 0 for b in dask.block_stats)

@@ -36,6 +36,11 @@ from ..kernels.bucket import build_csr_bucketed
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
 
 
+#: Contribution edges per block at most (more blocks than workers on large inputs): building a
+#: block takes about 60 bytes per flow edge at its peak.
+BLOCK_EDGES = 2_000_000
+
+
 def block_bounds(n: int, n_blocks: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Row bounds of ``n_blocks`` blocks over ``n`` rows, starts multiples of CHUNK_ROWS.
 

@@ -112,12 +112,11 @@ def attribute_dask(
         except (TimeoutError, OSError):
             raise ParameterError("the Dask cluster has no workers (waited 60 s)") from None
         workers = _workers(client)
-    n_blocks = n_blocks or len(workers)
     flow_params = params if method == "propagate" else _replace(params, damping=0.0)
 
     need_time = half_life is not None
     with log.stage("read edges"):
-        sources = _sources(client, edges, kinds, src_col, dst_col, n_blocks, partition_rows)
+        sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows)
         parts = [
             client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, pure=False,
                           workers=[workers[i % len(workers)]], allow_other_workers=True)
@@ -167,7 +166,7 @@ def attribute_dask(
             check_declared(role, evidence, ids, money.revenue, money.revenue_rows, money.pay, money.pay_rows,
                            locate, kind_names, nt.source, node_codes)
         del evidence
-    role_future = client.scatter(role, broadcast=True)
+    role_future = client.submit(_identity, role, pure=True)  # in the task, not scattered: rebuilt if its worker is lost
     if half_life is not None:
         with log.stage("time decay"):
             hl = half_life_seconds(half_life)
@@ -186,6 +185,10 @@ def attribute_dask(
     with log.stage("build graph"):
         nk = len(kind_names)
         width = nk + 1 if breakdown and n * (nk + 1) <= K.MAX_NODES else 0
+        if n_blocks is None:
+            # at least one block per worker, and blocks small enough to build in bounded memory
+            # (at most 4 a worker: each pair of blocks that exchange values is a task per iteration)
+            n_blocks = max(len(workers), min(4 * len(workers), K.n_chunks(n), -(-int(counts[0]) // B.BLOCK_EDGES)))
         bounds = B.block_bounds(n, n_blocks)
         pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), pure=True) for p in cparts]
         del cparts

@@ -68,8 +68,9 @@ class LocalPart:
     seconds: np.ndarray | None = None
 
 
-#: Row groups of a Parquet file are taken together into partitions of about this many rows.
-PARTITION_ROWS = 2_000_000
+#: Row groups of a Parquet file are taken together into partitions of about this many rows
+#: (a partition costs its worker about 100-150 bytes a row while it is read and encoded).
+PARTITION_ROWS = 1_000_000
 
 
 def plan(paths, partition_rows: int | None = None) -> list:
