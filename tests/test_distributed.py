@@ -275,5 +275,5 @@ def test_more_blocks_than_workers(client, monkeypatch):
 
     monkeypatch.setattr(blocks, "BLOCK_EDGES", 10_000)  # 60,000 edges: 6 row blocks, capped at 4 a worker
     edges, nodes, _, _ = _random_graph(9, 20_000, 60_000)
-    _, dask = both(client, edges, nodes)
+    _, dask = both(client, edges, nodes, damping=0.5)
     assert len(dask.block_stats) == 6 and all(b["reads"] > 0 for b in dask.block_stats)
