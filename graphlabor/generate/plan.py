@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import DTypeLike
 
 from ..errors import ParameterError
 from .calibration import (
@@ -52,24 +54,26 @@ def _allocate(total: int, weights: np.ndarray, minimum: int = 0) -> np.ndarray:
         cw = np.arange(1, n + 1, dtype=np.float64)
     bounds = np.rint(cw * (rest / cw[-1])).astype(np.int64)
     bounds[-1] = rest
-    return np.diff(bounds, prepend=0) + minimum
+    counts: np.ndarray = np.diff(bounds, prepend=0) + minimum
+    return counts
 
 
-def _lognormal(rng, median, sigma, n):
+def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:
     return median * np.exp(sigma * rng.standard_normal(n))
 
 
-def _pareto(rng, alpha, n):
+def _pareto(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
     return (1.0 - rng.random(n)) ** (-1.0 / alpha)
 
 
-def _draw_countries(rng, family: str, n: int) -> np.ndarray:
+def _draw_countries(rng: np.random.Generator, family: str, n: int) -> np.ndarray:
     mix = COUNTRY_MIX[family]
     codes = np.array([COUNTRIES.index(c) for c in mix], np.uint8)
     p = np.array(list(mix.values()), np.float64)
     cum = np.cumsum(p / p.sum())
     cum[-1] = 1.0
-    return codes[np.searchsorted(cum, rng.random(n), side="right")]
+    drawn: np.ndarray = codes[np.searchsorted(cum, rng.random(n), side="right")]
+    return drawn
 
 
 def _coprime_multiplier(n: int) -> int:
@@ -159,7 +163,8 @@ class Plan:
 
     # -- families ----------------------------------------------------------
 
-    def _social(self, rng, budget, w, user_plat, per_plat, share):
+    def _social(self, rng: np.random.Generator, budget: int, w: np.ndarray, user_plat: np.ndarray, per_plat: np.ndarray,
+                share: np.ndarray) -> tuple[_Group, _Group]:
         n, n_plat = len(w), len(per_plat)
         n_adv = max(n_plat, int(round(n / MEMBERS_PER_ADVERTISER)))
         adv_plat = np.repeat(np.arange(n_plat), _allocate(n_adv, share, 1))
@@ -179,7 +184,8 @@ class Plan:
         mem = _Group(MEMBER, user_plat, contrib, contrib, contrib, np.zeros(n), country, hours)
         return adv, mem
 
-    def _micro(self, rng, budget, w, user_plat, per_plat, share):
+    def _micro(self, rng: np.random.Generator, budget: int, w: np.ndarray, user_plat: np.ndarray, per_plat: np.ndarray,
+               share: np.ndarray) -> tuple[_Group, _Group]:
         n, n_plat = len(w), len(per_plat)
         n_cl = max(n_plat, int(round(n / WORKERS_PER_CLIENT)))
         cl_plat = np.repeat(np.arange(n_plat), _allocate(n_cl, share, 1))
@@ -203,7 +209,8 @@ class Plan:
         wk = _Group(WORKER, user_plat, tasks + pays, tasks, tasks, reward, _draw_countries(rng, "microwork", n), hours)
         return cl, wk
 
-    def _ondemand(self, rng, budget, w, user_plat, per_plat, share):
+    def _ondemand(self, rng: np.random.Generator, budget: int, w: np.ndarray, user_plat: np.ndarray, per_plat: np.ndarray,
+                  share: np.ndarray) -> tuple[_Group, _Group]:
         n, n_plat = len(w), len(per_plat)
         rides_total = budget // 4
         if rides_total < n:
@@ -225,7 +232,8 @@ class Plan:
 
     # -- global numbering --------------------------------------------------
 
-    def _assemble(self, rng, payer_groups, user_groups):
+    def _assemble(self, rng: np.random.Generator, payer_groups: list[tuple[_Group, int]],
+                  user_groups: list[tuple[_Group, int]]) -> None:
         n_pay = sum(len(g.count) for g, _ in payer_groups)
         n_plat = len(self.platform_family)
         n_usr = self.n_users
@@ -233,7 +241,9 @@ class Plan:
         self.n_nodes = n_pay + n_plat + n_usr
         self.user_base = n_pay + n_plat
         groups = [(g, b, 0) for g, b in payer_groups] + [(g, b, self.user_base) for g, b in user_groups]
-        cat = lambda f, dt: np.concatenate([np.asarray(f(g, b), dt) for g, b, _ in groups])  # noqa: E731
+        def cat(f: Callable[[_Group, int], Any], dt: DTypeLike) -> np.ndarray:
+            return np.concatenate([np.asarray(f(g, b), dt) for g, b, _ in groups])
+
         a_type = cat(lambda g, b: np.full(len(g.count), g.type), np.uint8)
         a_plat = cat(lambda g, b: g.platform + b, np.int16)
         count = cat(lambda g, b: g.count, np.int64)
@@ -279,7 +289,7 @@ class Plan:
                                     for r in range(ROUNDS)], np.int64)
         self.round_blocks = -(-self.round_rows // BLOCK)
         self.first_block = np.concatenate([[0], np.cumsum(self.round_blocks)])
-        self._round = (-1, None)
+        self._round: tuple[int, np.ndarray | None] = (-1, None)
         # platforms: node id, member range and popularity permutation
         self.plat_node = n_pay + np.arange(n_plat, dtype=np.int64)
         self.plat_lo = self.user_base + np.array(self.platform_lo, np.int64)
@@ -309,11 +319,13 @@ class Plan:
         """End row (within round ``r``) of each node's part, in layout order (cached for one round)."""
         if self._round[0] != r:
             self._round = (r, np.cumsum((self.a_count + (ROUNDS - 1 - r)) // ROUNDS))
-        return self._round[1]
+        ends = self._round[1]
+        assert ends is not None  # set just above
+        return ends
 
     # -- edges ---------------------------------------------------------------
 
-    def block(self, b: int):
+    def block(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Edges of block ``b`` as numpy arrays.
 
         Returns ``src``, ``dst`` (int64 node ids), ``kind`` (uint8 codes into
@@ -351,7 +363,7 @@ class Plan:
         c1 = np.clip((self.a_contrib[acts] + (ROUNDS - 1 - r)) // ROUNDS, k0, k1)
         seg = np.stack([c0 - k0, c1 - c0, k1 - c1], axis=1).ravel()
         # (actor, class) of every slot in one int32 (actor * 4 + class), shuffled
-        code = np.arange(0, 4 * m, 4, dtype=np.int32)[:, None] + np.arange(3, dtype=np.int32)
+        code: np.ndarray = np.arange(0, 4 * m, 4, dtype=np.int32)[:, None] + np.arange(3, dtype=np.int32)
         code = np.repeat(code.ravel(), seg).take(self._shuffle(n))
         act = (code >> 2).astype(np.intp)
 
@@ -432,7 +444,7 @@ def _mix_table(mix: dict[str, float]) -> np.ndarray:
     return np.repeat(np.array([K[k] for k in mix], np.uint8), np.diff(bounds, prepend=0))
 
 
-def _fixed_ids(prefix: bytes, n: int, min_width: int):
+def _fixed_ids(prefix: bytes, n: int, min_width: int) -> tuple[np.ndarray, int, int]:
     """``n`` ids ``prefix`` + zero-padded number, as (bytes, n, length)."""
     width = max(min_width, len(str(max(n - 1, 0))))
     m = np.empty((n, 1 + width), np.uint8)
@@ -449,7 +461,7 @@ def _fixed_ids(prefix: bytes, n: int, min_width: int):
 # ---------------------------------------------------------------------------
 
 
-def _check_edges(edges) -> int:
+def _check_edges(edges: object) -> int:
     if isinstance(edges, float) and edges.is_integer():
         edges = int(edges)
     if isinstance(edges, bool) or not isinstance(edges, (int, np.integer)):
@@ -459,7 +471,7 @@ def _check_edges(edges) -> int:
     return int(edges)
 
 
-def _check_users(users, n_families: int) -> int:
+def _check_users(users: object, n_families: int) -> int:
     if isinstance(users, float) and users.is_integer():
         users = int(users)
     if isinstance(users, bool) or not isinstance(users, (int, np.integer)):
@@ -469,7 +481,7 @@ def _check_users(users, n_families: int) -> int:
     return int(users)
 
 
-def _check_families(families) -> tuple[str, ...]:
+def _check_families(families: str | Sequence[str]) -> tuple[str, ...]:
     if isinstance(families, str):
         families = [f.strip() for f in families.split(",") if f.strip()]
     fams = tuple(families)
@@ -483,13 +495,13 @@ def _check_families(families) -> tuple[str, ...]:
     return tuple(f for f in FAMILIES if f in fams)
 
 
-def _check_seed(seed) -> int:
+def _check_seed(seed: object) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed must be a whole number >= 0, got {seed!r}")
     return int(seed)
 
 
-def _check_time(start, span_days) -> tuple[int, int]:
+def _check_time(start: str | _dt.date, span_days: float) -> tuple[int, int]:
     if isinstance(start, _dt.datetime):
         dt = start if start.tzinfo else start.replace(tzinfo=_dt.UTC)
     elif isinstance(start, _dt.date):

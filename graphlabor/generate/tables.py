@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -53,7 +55,7 @@ class Tables:
         self.schema = edge_schema(ids)
         if for_file:
             self.schema = self.schema.set(2, pa.field("kind", pa.dictionary(pa.int8(), pa.string())))
-        self._ones = None
+        self._ones: pa.Array | None = None
         self.id_array = plan.id_strings() if ids == "str" else None
 
     def edges(self, b: int) -> tuple[pa.Table, np.ndarray, np.ndarray]:
@@ -94,7 +96,7 @@ class Tables:
         return pa.Table.from_arrays(cols, schema=node_schema(self.ids))
 
 
-def write_options(ids: str) -> dict:
+def write_options(ids: str) -> dict[str, Any]:
     """Parquet options for the edges file.
 
     Timestamps (random within a row group, so dictionary encoding fails) are
@@ -124,9 +126,9 @@ def write_options(ids: str) -> dict:
 NODE_WRITE_OPTIONS = dict(compression="snappy")
 
 
-def check_ids(ids) -> str:
+def check_ids(ids: object) -> str:
     if ids not in ("str", "int"):
         raise ParameterError(f"ids must be 'str' or 'int', got {ids!r}")
-    return ids
+    return str(ids)
 
 

@@ -19,7 +19,7 @@ from .plan import Plan
 from .tables import NODE_WRITE_OPTIONS, Tables, check_ids, node_schema, write_options
 
 
-def default_nodes_path(out: str | os.PathLike) -> str:
+def default_nodes_path(out: str | os.PathLike[str]) -> str:
     """Nodes file next to the edges file: ``_nodes`` inserted before the extension.
 
     >>> default_nodes_path("data/economy.parquet")
@@ -83,8 +83,8 @@ class GenerateInfo:
 
 
 def generate(
-    edges_path: str | os.PathLike,
-    nodes_path: str | os.PathLike | None = None,
+    edges_path: str | os.PathLike[str],
+    nodes_path: str | os.PathLike[str] | None = None,
     *,
     edges: int = 1_000_000,
     users: int | None = None,
@@ -197,7 +197,7 @@ def generate(
         def write(table: pa.Table) -> int:
             for off in range(0, table.num_rows, row_group_size):
                 w.write_table(table.slice(off, row_group_size), row_group_size=row_group_size)
-            return -(-table.num_rows // row_group_size)
+            return int(-(-table.num_rows // row_group_size))
 
         inflight = None
         pending: list[pa.Table] = []
