@@ -138,9 +138,6 @@ def main(argv=None) -> None:
     print(json.dumps(out, indent=1))
 
 
-if __name__ == "__main__":
-    main()
-
 
 def partition_costs(edges: Path, nodes: Path, reps: int = 3) -> dict:
     """Seconds of each per-partition stage on one ~2M-row partition and of one step per block entry, in this process.
@@ -232,3 +229,7 @@ def latency(client, reps: int = 3) -> float:
     run(10)
     diffs = [run(70) - run(10) for _ in range(reps)]
     return float(np.median(diffs)) / 60
+
+
+if __name__ == "__main__":
+    main()
