@@ -179,6 +179,8 @@ def _model_options(fn: _F) -> _F:
         click.option("--max-iter", type=int, default=P.MAX_ITER, show_default=True, help="Most power iterations."),
         click.option("--src-col", help="Name of the source id column (default src or source)."),
         click.option("--dst-col", help="Name of the target id column (default dst or target)."),
+        click.option("--id-type", type=click.Choice(["text", "int"]), help="Force the ids' type (default: text if any file has text ids, else integers)."),
+        click.option("--allow-empty", is_flag=True, help="Accept input with no edges or no injected value (the result is then all zeros)."),
         click.option("--threads", type=click.IntRange(1), help="Numba threads (default: all cores)."),
     ]
     for option in reversed(options):
@@ -198,7 +200,7 @@ def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
         method=o["method"], damping=o["damping"], platform_share=o["platform_share"],
         kind_weights=o["kind_weight"], revenue_kinds=o["revenue_kinds"], pay_kinds=o["pay_kinds"],
         half_life=o["half_life"], as_of=o["as_of"], tol=o["tol"], max_iter=o["max_iter"],
-        src_col=o["src_col"], dst_col=o["dst_col"],
+        src_col=o["src_col"], dst_col=o["dst_col"], id_type=o["id_type"], allow_empty=o["allow_empty"],
     )
 
 

@@ -3,7 +3,8 @@
 The edge table has the columns ``src``, ``dst`` (int64 or string, the same
 for both), ``kind`` (string), ``weight`` (float64 >= 0), ``amount`` (float64
 >= 0 or null) and, when present, ``timestamp`` (as read). Every check happens
-per input file, so that an error names the file and the row within it.
+per input file, so that an error names the file and the row within it; the
+ids' type (integer or text) is decided once every file is read.
 """
 
 from __future__ import annotations
@@ -21,7 +22,18 @@ from ._types import EdgesInput
 from .dictarrays import map_values
 from .errors import InputError, where
 from .params import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS
-from .validate import check_ids, check_numbers, check_strings, first_true, id_kind
+from .validate import (
+    check_ids,
+    check_numbers,
+    check_strings,
+    check_text_ids,
+    describe_ids,
+    first_non_int_text,
+    first_true,
+    id_kind,
+    is_text,
+    type_text_ids,
+)
 
 DEFAULT_KIND = "interaction"
 
@@ -61,11 +73,16 @@ class EdgeTable:
     origins : list of (str, int)
         Each source's name and number of rows, in order, to turn a row of
         ``table`` back into a file and a row within it (:meth:`locate`).
+    columns : dict of str to str
+        Which input column was used for what (``{"src": "Source", "weight":
+        "Weight"}``; names joined with ``/`` where sources differ). Absent
+        optional columns are absent here.
     """
 
     table: pa.Table
     id_type: str
     origins: list[tuple[str, int]] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:
@@ -81,43 +98,96 @@ class EdgeTable:
         raise IndexError(row)
 
 
-def _pick(names: Sequence[str], wanted: str | None, aliases: Iterable[str], source: str, role: str) -> str:
+#: Optional edge columns, matched by name in any letter case when that is unambiguous
+OPTIONAL = ("kind", "weight", "amount", "timestamp")
+
+
+def _near(names: Sequence[str], targets: Iterable[str]) -> list[str]:
+    """Columns whose name is close to one of ``targets`` (letter case, a typo, a suffix)."""
+    import difflib
+
+    low = {n.strip().lower(): n for n in names}
+    out: list[str] = []
+    for t in targets:
+        for m in difflib.get_close_matches(t, list(low), n=3, cutoff=0.6):
+            if low[m] not in out:
+                out.append(low[m])
+        for key, n in low.items():
+            if n not in out and (key.startswith(t) or key.endswith(t)):
+                out.append(n)
+    return out
+
+
+def _pick_id(names: Sequence[str], wanted: str | None, aliases: Sequence[str], source: str, role: str) -> str:
+    flag = f"--{role}-col"
     if wanted is not None:
-        if wanted not in names:
-            raise InputError(f"{source}: no column {wanted!r} (given as the {role} column); columns are {list(names)}")
-        return wanted
+        if wanted in names:
+            return wanted
+        near = _near(names, [wanted.lower()])
+        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+        raise InputError(f"{source}: no column {wanted!r} (given with {flag}); columns are {list(names)}{hint}")
     for a in aliases:
         if a in names:
             return a
+    near = _near(names, aliases + (("from", "sender", "u") if role == "src" else ("to", "receiver", "v")))
+    hint = (
+        f"; to use {near[0]!r}, pass {flag} {near[0]}" + (f" (near matches: {', '.join(repr(n) for n in near)})" if len(near) > 1 else "")
+        if near else f"; name the {role} column with {flag}"
+    )
+    if len(names) == 1:
+        hint += " (the header has a single column: is the file comma-separated?)"
     raise InputError(
         f"{source}: missing required column {role!r} (also accepted: {', '.join(repr(a) for a in aliases if a != role)}); "
-        f"columns are {list(names)}"
+        f"columns are {list(names)}{hint}"
     )
 
 
-def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds: KindClasses) -> tuple[pa.Table, str]:
-    src = check_ids(table[src_name], source, src_name, keep_dictionary=True)
-    dst = check_ids(table[dst_name], source, dst_name, keep_dictionary=True)
-    ks, kd = id_kind(src.type), id_kind(dst.type)
-    if ks != kd:
-        raise InputError(
-            f"{source}: columns {src_name!r} and {dst_name!r} must hold ids of the same type, "
-            f"found {table[src_name].type} and {table[dst_name].type}"
-        )
+def match_columns(names: Sequence[str], source: str, src_col=None, dst_col=None, need_time: bool = True) -> dict[str, str]:
+    """Which column of a source plays which part: ``{"src": ..., "dst": ..., "kind": ...}``.
+
+    The id columns are ``src``/``source`` and ``dst``/``target`` exactly, or
+    the names given. An optional column (``kind``, ``weight``, ``amount``,
+    ``timestamp``) is matched in any letter case and with surrounding spaces
+    (``Weight``, ``KIND ``); two columns that both match are an error, never
+    a silent choice.
+
+    >>> match_columns(["Source", "dst", "Weight"], "e.csv", src_col="Source")
+    {'src': 'Source', 'dst': 'dst', 'weight': 'Weight'}
+    >>> match_columns(["src", "dst", "kind", "Kind"], "e.csv")
+    Traceback (most recent call last):
+    ...
+    graphlabor.errors.InputError: e.csv: columns 'kind' and 'Kind' could both be the kind column; rename or drop one
+    """
+    s = _pick_id(names, src_col, SRC_ALIASES if src_col is None else (), source, "src")
+    d = _pick_id(names, dst_col, DST_ALIASES if dst_col is None else (), source, "dst")
+    out = {"src": s, "dst": d}
+    for role in OPTIONAL if need_time else OPTIONAL[:-1]:
+        found = [n for n in names if n.strip().lower() == role and n not in (s, d)]
+        if len(found) > 1:
+            raise InputError(f"{source}: columns {' and '.join(repr(n) for n in found)} could both be the {role} column; rename or drop one")
+        if found:
+            out[role] = found[0]
+    return out
+
+
+def _normalize(table: pa.Table, source: str, cols: dict[str, str], kinds: KindClasses) -> pa.Table:
+    """Check and type the columns of one source (ids already typed); canonical names out."""
+    s, d = cols["src"], cols["dst"]
+    src = check_ids(table[s], source, s, keep_dictionary=True)
+    dst = check_ids(table[d], source, d, keep_dictionary=True)
     n = table.num_rows
-    names = table.column_names
-    if "kind" in names:
-        kind = check_strings(table["kind"], source, "kind", keep_dictionary=True)
+    if "kind" in cols:
+        kind = check_strings(table[cols["kind"]], source, cols["kind"], keep_dictionary=True)
     else:
         kind = pa.chunked_array([pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), pa.array([DEFAULT_KIND]))])
-    if "weight" in names:
-        weight = check_numbers(table["weight"], source, "weight")
+    if "weight" in cols:
+        weight = check_numbers(table[cols["weight"]], source, cols["weight"])
     else:
         weight = pa.chunked_array([pa.array(np.ones(n))], pa.float64())
     money_kinds = pa.array(sorted(kinds.money()), pa.string())
     is_money = map_values(kind, lambda v: pc.is_in(v, value_set=money_kinds), pa.bool_())
-    if "amount" in names:
-        amount = check_numbers(table["amount"], source, "amount", allow_null=True)
+    if "amount" in cols:
+        amount = check_numbers(table[cols["amount"]], source, cols["amount"], allow_null=True)
         missing = pc.and_(is_money, pc.is_null(amount))
     else:
         amount = pa.chunked_array([pa.nulls(n, pa.float64())])
@@ -125,50 +195,86 @@ def _normalize(table: pa.Table, source: str, src_name: str, dst_name: str, kinds
     row = first_true(missing)
     if row is not None:
         raise InputError(
-            f"{where(source, 'amount', row)}: a {kind[row].as_py()!r} edge carries money and needs an amount"
-            + ("" if "amount" in names else " (the file has no 'amount' column)")
+            f"{where(source, cols.get('amount', 'amount'), row)}: a {kind[row].as_py()!r} edge carries money and needs an amount"
+            + ("" if "amount" in cols else " (the file has no 'amount' column)")
         )
-    cols = {"src": src, "dst": dst, "kind": kind, "weight": weight, "amount": amount}
-    if "timestamp" in names:
-        cols["timestamp"] = table["timestamp"]
-    assert ks is not None  # check_ids passes integer or text ids only
-    return pa.table(cols), ks
+    out = {"src": src, "dst": dst, "kind": kind, "weight": weight, "amount": amount}
+    if "timestamp" in cols:
+        out["timestamp"] = table[cols["timestamp"]]
+    return pa.table(out)
 
 
-def _is_text(t: pa.DataType) -> bool:
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
-
-
-def _empty_edges() -> pa.Table:
+def _empty_edges(id_type: str = "str") -> pa.Table:
     f64 = pa.chunked_array([], pa.float64())
-    text = pa.chunked_array([], pa.string())
-    return pa.table({"src": text, "dst": text, "kind": text, "weight": f64, "amount": f64})
+    ids = pa.chunked_array([], pa.string() if id_type == "str" else pa.int64())
+    return pa.table({"src": ids, "dst": ids, "kind": pa.chunked_array([], pa.string()), "weight": f64, "amount": f64})
 
 
-def _csv_ids(raw: pa.Table, source: str, s: str, d: str) -> pa.Table:
-    """Give CSV id columns (read as text) their type: int64 if all are canonical integers."""
-    from .validate import check_text_ids, text_ids_as_ints
-
-    if "kind" in raw.column_names:
-        row = first_true(pc.equal(pc.utf8_length(raw["kind"]), 0))
+def _check_csv_kind(raw: pa.Table, source: str, cols: dict[str, str]) -> None:
+    if "kind" in cols:
+        k = cols["kind"]
+        row = first_true(pc.equal(pc.utf8_length(raw[k]), 0))
         if row is not None:
-            raise InputError(f"{where(source, 'kind', row)}: missing kind (empty cell); leave out the column to make every edge an 'interaction'")
-    cols = [check_text_ids(raw[c], source, c) for c in dict.fromkeys((s, d))]
-    ints = text_ids_as_ints(cols)
-    if ints is not None:
-        for c, col in zip(dict.fromkeys((s, d)), ints):
-            raw = raw.set_column(raw.column_names.index(c), c, col)
+            raise InputError(f"{where(source, k, row)}: missing kind (empty cell); leave out the column to make every edge an 'interaction'")
+
+
+@dataclass
+class _Part:
+    """One source read, its ids not yet given their final type."""
+
+    name: str
+    raw: pa.Table
+    cols: dict[str, str]
+    ids_say: str | None  # "int", "str", or None (no rows: no say)
+    text_ids: bool  # ids read as text from CSV
+
+
+def _id_columns(part: _Part) -> list[str]:
+    return list(dict.fromkeys((part.cols["src"], part.cols["dst"])))
+
+
+def _ids_say(raw: pa.Table, id_cols: list[str], source: str, from_text: bool) -> str | None:
+    """What a source's ids look like: "int", "str" or None (no rows)."""
+    if raw.num_rows == 0:
+        return None
+    if from_text:
+        for c in id_cols:
+            check_text_ids(raw[c], source, c)
+        return "int" if all(first_non_int_text(raw[c]) is None for c in id_cols) else "str"
+    kinds = {id_kind(raw[c].type) for c in id_cols}
+    kinds = {"int" if k == "float" else k for k in kinds}
+    if None in kinds or len(kinds) > 1:
+        types = [describe_ids(raw[c].type) for c in id_cols]
+        if None in kinds:
+            bad = next(c for c in id_cols if id_kind(raw[c].type) is None)
+            raise InputError(f"{where(source, bad)}: ids must be integers or text, found {raw[bad].type}")
+        raise InputError(
+            f"{source}: columns {id_cols[0]!r} and {id_cols[1]!r} must hold ids of the same type, found {types[0]} and {types[1]}"
+        )
+    return kinds.pop()
+
+
+def _type_ids(part: _Part, id_type: str, forced: bool) -> pa.Table:
+    """Give a source's id columns the run's id type (int64 or text)."""
+    raw = part.raw
+    why = "the ids are integers (--id-type int)" if forced else "the ids are integers"
+    for c in _id_columns(part):
+        col = raw[c]
+        if part.text_ids or is_text(col.type, dictionary=True):
+            if id_type == "int" or part.text_ids:
+                col = type_text_ids(col, part.name, c, id_type, why)
+        elif id_type == "str":
+            col = pc.cast(check_ids(col, part.name, c), pa.string())  # whole numbers: their decimal text
+        raw = raw.set_column(raw.column_names.index(c), c, col)
     return raw
 
 
-def _columns_to_read(
-    schema_names: Sequence[str], source: str, src_col: str | None, dst_col: str | None, need_time: bool = True
-) -> tuple[list[str], str, str]:
-    s = _pick(schema_names, src_col, SRC_ALIASES if src_col is None else (), source, "src")
-    d = _pick(schema_names, dst_col, DST_ALIASES if dst_col is None else (), source, "dst")
-    optional = ("kind", "weight", "amount", "timestamp") if need_time else ("kind", "weight", "amount")
-    cols = [s, d] + [c for c in optional if c in schema_names and c not in (s, d)]
-    return cols, s, d
+def _resolved(edges) -> list[readers.Source] | None:
+    if isinstance(edges, readers.Source):
+        return [edges]
+    if readers.is_paths(edges):
+        return readers.resolve(edges)
+    return None
 
 
 def _unify(tables: list[pa.Table]) -> pa.Table:
@@ -191,7 +297,7 @@ def _unify(tables: list[pa.Table]) -> pa.Table:
             prev = fields.get(f.name)
             if prev is None or prev == f.type:
                 fields[f.name] = f.type
-            elif pa.types.is_large_string(f.type) or pa.types.is_large_string(prev):
+            elif is_text(f.type) and is_text(prev):
                 fields[f.name] = pa.large_string()
             elif pa.types.is_timestamp(f.type) and pa.types.is_timestamp(prev):
                 fields[f.name] = pa.timestamp("ns", tz=prev.tz or f.type.tz)
@@ -210,19 +316,21 @@ def _unify(tables: list[pa.Table]) -> pa.Table:
 
 
 def load_edges(
-    edges: EdgesInput,
+    edges: EdgesInput | list[readers.Source],
     *,
     src_col: str | None = None,
     dst_col: str | None = None,
     kinds: KindClasses = KindClasses(),
     need_time: bool = True,
+    id_type: str | None = None,
 ) -> EdgeTable:
     """Read and validate edges.
 
     Parameters
     ----------
-    edges : path, list of paths, pyarrow.Table or pandas.DataFrame
-        Files (Parquet, CSV, Arrow IPC; directories of Parquet files) or an
+    edges : path, list of paths or Sources, pyarrow.Table or pandas.DataFrame
+        Files (Parquet, CSV, Arrow IPC; directories of Parquet files),
+        sources resolved by :func:`graphlabor.readers.resolve`, or an
         in-memory table.
     src_col, dst_col : str, optional
         Names of the id columns (default ``src``/``source`` and
@@ -231,6 +339,11 @@ def load_edges(
         Which kinds are revenue and pay (to require an ``amount`` on them).
     need_time : bool, default True
         Read the ``timestamp`` column (when False it is not read at all).
+    id_type : {"text", "int"}, optional
+        Force the ids' type. By default the ids are integers when every
+        source's ids are (in CSV: every id written as a canonical integer),
+        and text when any source has text ids; a source without rows has no
+        say. Integer ids of a run with text ids become their decimal text.
 
     Notes
     -----
@@ -243,41 +356,55 @@ def load_edges(
     -------
     EdgeTable
     """
-    tables, origins, types = [], [], set()
-    if isinstance(edges, (str, os.PathLike)) or (
-        isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
-    ):
-        for src in readers.resolve(edges):
-            schema = readers.read_schema(src)
-            if src.format == "csv" and len(schema) == 0:
-                # a zero-byte CSV file: no header, no rows, nothing to read
-                table, t = _empty_edges(), "str"
+    if id_type not in (None, "text", "int", "str"):
+        from .errors import ParameterError
+
+        raise ParameterError(f"id_type must be 'text' or 'int', got {id_type!r}")
+    forced = {"text": "str", "str": "str", "int": "int"}.get(id_type or "")
+    parts: list[_Part] = []
+    origins: list[tuple[str, int]] = []
+    sources = _resolved(edges)
+    if sources is not None:
+        for src in sources:
+            if len(src.schema) == 0:
+                # a CSV file without a header (no bytes, blank lines): no columns, no rows
+                origins.append((src.name, 0))
+                continue
+            cols = match_columns(src.schema.names, src.name, src_col, dst_col, need_time)
+            s, d = cols["src"], cols["dst"]
+            if src.format == "csv":
+                # ids are read as text and typed once every source is read
+                csv_types = {s: pa.string(), d: pa.string()}
+                if "kind" in cols:
+                    csv_types[cols["kind"]] = pa.string()
+                raw = readers.read_table(src, list(cols.values()), csv_types)
+                _check_csv_kind(raw, src.name, cols)
             else:
-                cols, s, d = _columns_to_read(schema.names, src.name, src_col, dst_col, need_time)
-                text = [c for c in dict.fromkeys((s, d, "kind")) if c in schema.names and _is_text(schema.field(c).type)]
-                csv_types = {}
-                if src.format == "csv":
-                    # ids are read as text and become integers only if every
-                    # id is a canonical integer (see validate.text_ids_as_ints)
-                    csv_types = {s: pa.string(), d: pa.string(), "kind": pa.string()}
-                raw = readers.read_table(src, cols, csv_types, dictionary=text)
-                if src.format == "csv":
-                    raw = _csv_ids(raw, src.name, s, d)
-                table, t = _normalize(raw, src.name, s, d, kinds)
-            tables.append(table)
-            origins.append((src.name, table.num_rows))
-            types.add(t)
+                text = [c for c in dict.fromkeys((s, d, cols.get("kind"))) if c is not None and is_text(src.schema.field(c).type)]
+                raw = readers.read_table(src, list(cols.values()), dictionary=text)
+            say = _ids_say(raw, list(dict.fromkeys((s, d))), src.name, src.format == "csv")
+            parts.append(_Part(src.name, raw, cols, say, src.format == "csv"))
+            origins.append((src.name, raw.num_rows))
     else:
         name = "<edges>"
         table = readers.from_memory(edges, name)
-        cols, s, d = _columns_to_read(table.column_names, name, src_col, dst_col, need_time)
-        table, t = _normalize(table.select(cols), name, s, d, kinds)
-        tables.append(table)
-        origins.append((name, table.num_rows))
-        types.add(t)
-    if len(types) > 1:
-        raise InputError(
-            "edge sources mix integer and string ids: "
-            + ", ".join(f"{n}" for n, _ in origins)
-        )
-    return EdgeTable(_unify(tables), types.pop(), origins)
+        cols = match_columns(table.column_names, name, src_col, dst_col, need_time)
+        raw = table.select(list(cols.values()))
+        say = _ids_say(raw, list(dict.fromkeys((cols["src"], cols["dst"]))), name, False)
+        parts.append(_Part(name, raw, cols, say, False))
+        origins.append((name, raw.num_rows))
+    says = {p.ids_say for p in parts} - {None}
+    kind = forced or ("str" if "str" in says else "int" if says else "str")
+    tables = []
+    columns: dict[str, list[str]] = {}
+    for part in parts:
+        for role, name in part.cols.items():
+            columns.setdefault(role, [])
+            if name not in columns[role]:
+                columns[role].append(name)
+        if part.raw.num_rows == 0 and len(parts) > 1:
+            continue  # an empty source has no say, in ids or in columns
+        raw = _type_ids(part, kind, forced is not None)
+        tables.append(_normalize(raw, part.name, part.cols, kinds))
+    table = _unify(tables) if tables else _empty_edges(kind)
+    return EdgeTable(table, kind, origins, {r: "/".join(n) for r, n in columns.items()})

@@ -79,6 +79,60 @@ def pass_fractions(role: np.ndarray, out_weight: np.ndarray, params: ModelParams
     return frac
 
 
+#: Contribution weights in ``[2**-100, 2**100]`` are used as given; outside it
+#: each sender's weights are first divided by its largest (see :func:`sender_scaled`)
+ORDINARY_WEIGHTS = (2.0**-100, 2.0**100)
+
+
+def sender_scaled(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, role: np.ndarray) -> np.ndarray:
+    """Contribution weights, divided by the largest weight of each edge's sender where needed.
+
+    Value is split among a sender's flow edges in proportion to their
+    weights, so dividing all of one sender's weights by one number changes
+    no result. Doing so keeps extreme but valid weights (a subnormal
+    ``1e-310``, two of ``1e308`` whose sum overflows) from overflowing or
+    underflowing when they are summed and inverted: after it every weight is
+    at most 1 and every sender's largest is exactly 1. Weights all within
+    :data:`ORDINARY_WEIGHTS` are returned as they are (the same array), so
+    ordinary inputs give bit-identical results.
+
+    The sender of a user -> platform edge is the platform; of any other
+    edge, its ``src`` (edges that carry no value are scaled harmlessly).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> role = np.array([0, 0, 1], np.int8)      # users 0, 1; platform 2
+    >>> sender_scaled(np.array([0, 1], np.uint32), np.array([2, 2], np.uint32),
+    ...               np.array([1e308, 1e308]), role).tolist()
+    [1.0, 1.0]
+    >>> w = np.array([1.0, 2.0])
+    >>> sender_scaled(np.array([0, 1], np.uint32), np.array([2, 2], np.uint32), w, role) is w
+    True
+    """
+    lo, hi = ORDINARY_WEIGHTS
+    if weight.shape[0] == 0:
+        return weight
+    top, low = float(weight.max()), float(weight.min())
+    if not np.isfinite(top):
+        from .errors import InputError
+
+        raise InputError(
+            f"a contribution weight times its --kind-weight overflows ({top}): the largest number is about 1.8e308; "
+            "divide the weights (only their ratios per sender matter)"
+        )
+    if low < lo and top <= hi:
+        positive = weight[weight > 0]
+        low = float(positive.min()) if positive.size else lo
+    if lo <= low and top <= hi:
+        return weight
+    sender = np.where((role[src] == Role.USER) & (role[dst] == Role.PLATFORM), dst, src)
+    biggest = np.zeros(role.shape[0], dtype=np.float64)
+    np.maximum.at(biggest, sender, weight)
+    scale = biggest[sender]
+    return np.divide(weight, scale, out=np.zeros_like(weight), where=scale > 0)
+
+
 def build_flow_graph(
     src: np.ndarray,
     dst: np.ndarray,

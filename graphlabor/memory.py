@@ -42,16 +42,18 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING
 
-from ._types import EdgesInput, PathLike
+from ._types import EdgesInput
 from .errors import MemoryBudgetError
 from .timing import current_rss
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from .readers import Source
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -348,21 +350,16 @@ def check_memory(need: int | MemoryEstimate, what: str, *, available: int | None
     )
 
 
-def _is_paths(edges: object) -> TypeGuard[PathLike | Sequence[PathLike]]:
-    return isinstance(edges, (str, os.PathLike)) or (
-        isinstance(edges, (list, tuple)) and bool(edges) and all(isinstance(e, (str, os.PathLike)) for e in edges)
-    )
-
-
-def check_before_reading(edges: EdgesInput, *, available: int | None = None) -> MemoryEstimate | None:
+def check_before_reading(edges: EdgesInput | list[Source], *, available: int | None = None) -> MemoryEstimate | None:
     """Check, from file metadata only, that a run on ``edges`` can fit; call before reading.
 
     Parameters
     ----------
-    edges : path, list of paths, or an in-memory table
-        As given to :func:`graphlabor.attribute`. In-memory tables are not
-        checked here (they are already in memory); :func:`check_after_encoding`
-        checks the rest of their run.
+    edges : list of Source, path, list of paths, or an in-memory table
+        The edge sources as :func:`graphlabor.readers.resolve` returns them
+        (paths are resolved here). In-memory tables are not checked here
+        (they are already in memory); :func:`check_after_encoding` checks
+        the rest of their run.
 
     Returns
     -------
@@ -373,11 +370,14 @@ def check_before_reading(edges: EdgesInput, *, available: int | None = None) -> 
     ------
     MemoryBudgetError
     """
-    if not _is_paths(edges):
+    from .readers import is_paths, resolve
+
+    if not is_paths(edges):
         return None
-    rows, exact, id_type, fmt = edge_rows(edges)
+    sources = resolve(edges)
+    rows, exact, id_type, fmt = edge_rows(sources)
     est = estimate_bytes(rows, None, id_type or "str", source_format=fmt)
-    names = [os.fspath(edges)] if isinstance(edges, (str, os.PathLike)) else [os.fspath(e) for e in edges]
+    names = [s.name for s in sources] or ["(no files)"]
     label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
     check_memory(est, f"attributing {'' if exact else 'about '}{rows:,} edges ({label})", available=available)
     return est
@@ -400,13 +400,14 @@ def check_after_encoding(n_edges: int, n_nodes: int, id_type: str, *, available:
     return est
 
 
-def edge_rows(paths: PathLike | Sequence[PathLike]) -> tuple[int, bool, str | None, str]:
+def edge_rows(sources: EdgesInput | list[Source]) -> tuple[int, bool, str | None, str]:
     """Count edge rows from file metadata, before reading any data.
 
     Parameters
     ----------
-    paths : path or list of paths
-        As given to :func:`graphlabor.attribute`.
+    sources : list of Source, or paths
+        Resolved sources (:func:`graphlabor.readers.resolve`), whose
+        metadata was read once; paths are resolved here.
 
     Returns
     -------
@@ -421,35 +422,20 @@ def edge_rows(paths: PathLike | Sequence[PathLike]) -> tuple[int, bool, str | No
     source_format : str
         ``"csv"`` if any source is CSV, else ``"parquet"`` or ``"ipc"``.
     """
-    from . import readers
+    from .readers import resolve
     from .validate import id_kind
 
     rows, exact, kinds, fmt = 0, True, set(), "parquet"
-    for src in readers.resolve(paths):
-        if src.format == "parquet":
-            import pyarrow.parquet as pq
-
-            try:
-                pf = pq.ParquetFile(src.path)
-            except Exception:  # unreadable: the reader reports it properly
-                continue
-            rows += pf.metadata.num_rows
-            kinds.add(_src_kind(pf.schema_arrow, id_kind))
-        elif src.format == "ipc":
-            fmt = "ipc" if fmt != "csv" else fmt
-            try:
-                reader = readers._open_ipc(src.path)
-                if hasattr(reader, "num_record_batches"):
-                    rows += sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
-                else:
-                    rows += reader.read_all().num_rows
-                kinds.add(_src_kind(reader.schema, id_kind))
-            except Exception:
-                continue
-        else:
+    for src in resolve(sources):
+        if src.format == "csv":
             fmt = "csv"
             exact = False
-            rows += _csv_rows_guess(src.path)
+            rows += 0 if src.is_empty else _csv_rows_guess(src.path, src.compression)
+            continue
+        if src.format != "parquet" and fmt != "csv":
+            fmt = "ipc"
+        rows += src.num_rows or 0
+        kinds.add(_src_kind(src.schema, id_kind))
     kinds.discard(None)
     id_type = kinds.pop() if len(kinds) == 1 else ("str" if "str" in kinds else None)
     return rows, exact, id_type, fmt
@@ -463,11 +449,11 @@ def _src_kind(schema: pa.Schema, id_kind: Callable[[pa.DataType], str | None]) -
     return None
 
 
-def _csv_rows_guess(path: str, sample: int = 1 << 20) -> int:
+def _csv_rows_guess(path: str, compression: str | None = None, sample: int = 1 << 20) -> int:
     size = os.path.getsize(path)
     if size == 0:
         return 0
-    if path.lower().endswith(".gz"):
+    if compression == "gzip":
         import gzip
         import zlib
 

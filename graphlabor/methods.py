@@ -26,7 +26,7 @@ import numpy as np
 
 from . import kernels as K
 from .errors import ParameterError
-from .graph import FlowGraph, build_flow_graph
+from .graph import FlowGraph, build_flow_graph, sender_scaled
 from .params import ModelParams
 from .prepare import EdgeArrays, Prepared
 from .codes import CONTRIBUTION, PAY, REVENUE, Role
@@ -131,6 +131,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
     n = prep.n
     rows = rows or {}
     c = prep.contribution.take(rows.get(CONTRIBUTION))
+    c = replace(c, value=sender_scaled(c.src, c.dst, c.value, prep.role))  # extreme weights: per sender, no overflow
     r = prep.revenue.take(rows.get(REVENUE))
     p = prep.pay.take(rows.get(PAY))
     revenue_in = K.group_sum(r.dst, r.value, n)

@@ -1,7 +1,8 @@
 """Nodes file -> validated node table.
 
 Columns: ``id`` (required, the edge ids' type), ``role`` (``user``,
-``platform`` or ``advertiser``; optional, null means "infer from the edges"),
+``platform`` or ``advertiser`` in any letter case, surrounding spaces
+ignored; optional, null or empty means "infer from the edges"),
 ``value`` (number >= 0 injected at the node; optional) and any others, which
 are carried to the output unchanged.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,7 +20,7 @@ from . import columns, readers
 from .codes import ROLE_NAMES
 from ._types import NodesInput
 from .errors import InputError, where
-from .validate import check_ids, check_numbers, check_text_ids, first_non_int_text, first_true, id_kind
+from .validate import check_ids, check_numbers, check_text_ids, describe_ids, first_true, id_kind, is_text, type_text_ids
 
 @dataclass
 class NodeTable:
@@ -49,29 +51,38 @@ class NodeTable:
         return id_kind(self.ids.type)
 
 
-def _csv_ids(table: pa.Table, source: str, edge_id_type: str | None) -> pa.Table:
-    """Type the text ids of a CSV nodes file like the edge ids.
+def _match(names: list[str], source: str) -> dict[str, str]:
+    """The columns read as ``id``, ``role`` and ``value``, in any letter case when unambiguous."""
+    out = {}
+    for want in ("id", "role", "value"):
+        found = [n for n in names if n.strip().lower() == want]
+        if len(found) > 1:
+            raise InputError(f"{source}: columns {' and '.join(repr(n) for n in found)} could both be the {want} column; rename or drop one")
+        if found:
+            out[want] = found[0]
+    if "id" not in out:
+        raise InputError(f"{source}: missing required column 'id'; columns are {list(names)}")
+    return out
 
-    Integer edge ids: every node id must be a canonical integer. String edge
-    ids: ids stay text. No edges: integers if every id is one. An empty
-    ``role`` cell is null (the role is inferred from the edges).
+
+def _canonical(table: pa.Table, cols: dict[str, str]) -> pa.Table:
+    rename = {v: k for k, v in cols.items()}
+    return table.rename_columns([rename.get(n, n) for n in table.column_names])
+
+
+def normalize_roles(role) -> pa.ChunkedArray:
+    """Roles as text, trimmed and lower-cased; empty cells and nulls are null ("infer").
+
+    >>> normalize_roles(pa.array(["User", " PLATFORM ", "", None])).to_pylist()
+    ['user', 'platform', None, None]
     """
-    if "role" in table.column_names:
-        role = table["role"]
-        empty = pc.equal(pc.utf8_length(role), 0)
-        table = table.set_column(table.column_names.index("role"), "role", pc.if_else(empty, pa.scalar(None, pa.string()), role))
-    ids = check_text_ids(table["id"], source, "id")
-    if edge_id_type == "str":
-        return table
-    row = first_non_int_text(ids)
-    if row is None:
-        return table.set_column(table.column_names.index("id"), "id", pc.cast(ids, pa.int64()))
-    if edge_id_type == "int":
-        raise InputError(
-            f"{where(source, 'id', row, ids[row].as_py())}: node id is not an integer "
-            "(written as in the edges, without leading zeros), but the edge ids are integers"
-        )
-    return table
+    if pa.types.is_dictionary(role.type):
+        role = role.cast(role.type.value_type)
+    if pa.types.is_null(role.type):
+        return pa.chunked_array([role.cast(pa.string())]) if isinstance(role, pa.Array) else role.cast(pa.string())
+    role = pc.utf8_lower(pc.utf8_trim_whitespace(role.cast(pa.string())))
+    out = pc.if_else(pc.equal(pc.utf8_length(role), 0), pa.scalar(None, pa.string()), role)
+    return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
 
 
 def node_columns(nodes: NodesInput) -> list[str]:
@@ -84,7 +95,7 @@ def node_columns(nodes: NodesInput) -> list[str]:
     if isinstance(nodes, (str, os.PathLike)):
         names: list[str] = []
         for src in readers.resolve(nodes):
-            names += [c for c in readers.read_schema(src).names if c not in names]
+            names += [c for c in src.schema.names if c not in names]
         return names
     if isinstance(nodes, (pa.Table, pa.RecordBatch)):
         return list(nodes.column_names)
@@ -107,46 +118,46 @@ def load_nodes(nodes: NodesInput, edge_id_type: str | None) -> NodeTable:
         name = os.fspath(nodes)
         tables = []
         for src in srcs:
-            schema = readers.read_schema(src)
-            if "id" not in schema.names:
-                raise InputError(f"{src.name}: missing required column 'id'; columns are {schema.names}")
+            cols = _match(src.schema.names, src.name)
             types = {}
             if src.format == "csv":
                 # ids as text, typed below like the edge ids; roles as text
-                types = {"id": pa.string(), "role": pa.string()}
-            t = readers.read_table(src, schema.names, types)
+                types = {cols[c]: pa.string() for c in ("id", "role") if c in cols}
+            t = _canonical(readers.read_table(src, src.schema.names, types), cols)
             if src.format == "csv":
-                t = _csv_ids(t, src.name, edge_id_type)
+                ids = check_text_ids(t["id"], src.name, "id")
+                t = t.set_column(t.column_names.index("id"), "id", type_text_ids(
+                    ids, src.name, "id", edge_id_type, "the edge ids are integers"))
             tables.append(t)
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
     else:
         name = "<nodes>"
         table = readers.from_memory(nodes, name)
-        if "id" not in table.column_names:
-            raise InputError(f"{name}: missing required column 'id'; columns are {table.column_names}")
+        table = _canonical(table, _match(table.column_names, name))
     ids = check_ids(table["id"], name, "id")
     if edge_id_type is not None and id_kind(ids.type) != edge_id_type:
-        want = "integers" if edge_id_type == "int" else "strings"
-        raise InputError(f"{where(name, 'id')}: node ids are {ids.type} but the edge ids are {want}")
+        want = "integers" if edge_id_type == "int" else "text"
+        raise InputError(f"{where(name, 'id')}: node ids are {describe_ids(ids.type)} but the edge ids are {want}")
     counts = pc.value_counts(ids)
-    dup = first_true(pc.greater(counts.field("counts"), 1))
-    if dup is not None:
-        value = counts.field("values")[dup].as_py()
-        row = first_true(pc.equal(ids, pa.scalar(value, ids.type)))
-        raise InputError(f"{where(name, 'id', row, value)}: duplicate node id (each id may appear once)")
+    if first_true(pc.greater(counts.field("counts"), 1)) is not None:
+        dup_values = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+        seen = set()
+        for row in np.flatnonzero(pc.is_in(ids, value_set=dup_values).to_numpy(zero_copy_only=False)).tolist():
+            value = ids[row].as_py()
+            if value in seen:
+                raise InputError(f"{where(name, 'id', row, value)}: duplicate node id (each id may appear once)")
+            seen.add(value)
     role = None
     if "role" in table.column_names:
         role = table["role"]
-        if pa.types.is_dictionary(role.type):
-            role = role.cast(role.type.value_type)
-        if not (pa.types.is_string(role.type) or pa.types.is_large_string(role.type) or pa.types.is_null(role.type)):
+        if not (is_text(role.type, dictionary=True) or pa.types.is_null(role.type)):
             raise InputError(f"{where(name, 'role')}: must be one of {ROLE_NAMES}, found type {role.type}")
-        role = role.cast(pa.string())
+        role = normalize_roles(role)
         # null means "infer from the edges"; is_in says False (not null) for nulls
         bad = pc.invert(pc.or_(pc.is_in(role, value_set=pa.array(ROLE_NAMES)), pc.is_null(role)))
         row = first_true(bad)
         if row is not None:
-            raise InputError(f"{where(name, 'role', row, role[row].as_py())}: unknown role (expected one of {', '.join(ROLE_NAMES)})")
+            raise InputError(f"{where(name, 'role', row, table['role'][row].as_py())}: unknown role (expected one of {', '.join(ROLE_NAMES)}, in any letter case)")
     value = None
     if "value" in table.column_names:
         value = pc.fill_null(check_numbers(table["value"], name, "value", allow_null=True), 0.0)

@@ -33,6 +33,7 @@ from .nodes import load_nodes, node_columns
 from . import params as P
 from .params import ModelParams
 from .prepare import Prepared
+from .readers import Source, is_paths, resolve
 from .roles import assign_roles, check_declared
 from .results import (
     AttributionResult,
@@ -69,6 +70,8 @@ def attribute(
     breakdown: bool = True,
     src_col: str | None = None,
     dst_col: str | None = None,
+    id_type: str | None = None,
+    allow_empty: bool = False,
     log: StageLog | None = None,
     engine: str = "local",
     client: Any = None,
@@ -117,6 +120,13 @@ def attribute(
         Add the per-kind ``via_*`` columns.
     src_col, dst_col : str, optional
         Names of the id columns when they are not ``src``/``dst``.
+    id_type : {"text", "int"}, optional
+        Force the ids' type; by default text if any source has text ids,
+        else integers (a source without rows has no say).
+    allow_empty : bool, default False
+        Accept input with no edge rows, or with no injected value (no
+        revenue edge and no node values); the result is then all zeros.
+        Without it, both are an :class:`InputError`.
     log : StageLog, optional
         Receives the time and memory of each stage.
     engine : {"local", "dask"}, default "local"
@@ -171,10 +181,14 @@ def attribute(
         raise ParameterError("client is for engine='dask'")
     need_time = period is not None or hl is not None
 
+    if is_paths(edges):
+        edges = resolve(edges)  # format, schema, rows and row groups of each file: read once, here
     check_before_reading(edges)  # from file metadata: stop before reading what cannot fit
-    prep = _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log)
+    prep = _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log, id_type=id_type)
     if breakdown:
         _check_via_names(prep)
+    if not allow_empty:
+        check_not_empty(prep, kinds)
     hours = prep.column("hours")
 
     if period is None:
@@ -212,6 +226,10 @@ def attribute(
         from dataclasses import replace
 
         summary = replace(summary, below_min_wage=n_flagged)
+    if prep.columns:
+        from dataclasses import replace
+
+        summary = replace(summary, columns=dict(prep.columns))
     context = RunContext(prep, runs[0], method) if period is None else None
     return AttributionResult(
         nodes_table, summary, log.as_dicts(), platforms=platforms, groups=groups,
@@ -250,9 +268,9 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     return result
 
 
-def prepare(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,
+def prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,
             src_col: str | None = None, dst_col: str | None = None, half_life: str | float | None = None,
-            as_of: Instant | None = None, need_time: bool = False,
+            as_of: Instant | None = None, need_time: bool = False, id_type: str | None = None,
             log: StageLog | None = None) -> Prepared:
     """The stages before the model, for callers that run the model themselves (:mod:`graphlabor.robustness`).
 
@@ -262,13 +280,16 @@ def prepare(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, ki
     hl = half_life_seconds(half_life) if half_life is not None else None
     ref = parse_instant(as_of) if as_of is not None and hl is not None else None
     log = log if log is not None else StageLog(verbose=False)
+    if is_paths(edges):
+        edges = resolve(edges)
     check_before_reading(edges)
-    return _prepare(edges, nodes, params, kinds, hl, ref, need_time or hl is not None, src_col, dst_col, log)
+    return _prepare(edges, nodes, params, kinds, hl, ref, need_time or hl is not None, src_col, dst_col, log,
+                    id_type=id_type)
 
 
-def _prepare(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,
+def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,
              hl: float | None, ref: int | None, need_time: bool, src_col: str | None, dst_col: str | None,
-             log: StageLog) -> Prepared:
+             log: StageLog, id_type: str | None = None) -> Prepared:
     """The stages before the model: read, encode ids, classify edges, infer roles, time decay, align nodes.
 
     Each stage is timed under its name; the edge table's id columns are
@@ -276,7 +297,7 @@ def _prepare(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, k
     graph is built and solved.
     """
     with log.stage("read edges"):
-        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time)
+        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
     nt = None
     if nodes is not None:
         with log.stage("read nodes"):
@@ -315,7 +336,34 @@ def _prepare(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, k
             assert node_codes is not None  # encoded with the nodes file's ids
             node_value, extra = align_nodes(node_codes, len(index), nt.value, nt.extra)
     return Prepared(index, edges_.contribution, edges_.revenue, edges_.pay, kind_names, class_of_kind,
-                    role, node_value, extra, et.origins)
+                    role, node_value, extra, et.origins, et.columns)
+
+
+def check_not_empty(prep: Prepared, kinds: KindClasses) -> None:
+    """Refuse a run that would attribute nothing: no edge rows, or no value injected (and no node values).
+
+    Such a run is almost always a mistake (an empty export, a wrong
+    ``--revenue-kinds``, a lost ``kind`` column); ``allow_empty`` accepts it.
+    """
+    names = [name for name, _ in prep.origins]
+    label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
+    if prep.node_value is not None or float(prep.revenue.value.sum()) > 0:
+        return  # node values are given (a run on them alone is a valid, if trivial, run), or revenue
+    if prep.m == 0:
+        raise InputError(f"{label}: no edges (the input holds no data rows); pass --allow-empty to accept empty input")
+    if len(prep.revenue):
+        raise InputError(
+            f"{label}: no value injected: the {len(prep.revenue):,} revenue edges all have amount 0 and there are "
+            "no node values; pass --allow-empty to accept a result of zeros"
+        )
+    seen = prep.kind_names
+    shown = ", ".join(repr(k) for k in seen[:10]) + (f" and {len(seen) - 10} more" if len(seen) > 10 else "")
+    raise InputError(
+        f"{label}: no value injected: no edge has a revenue kind ({', '.join(repr(k) for k in sorted(kinds.revenue))}; "
+        f"set them with --revenue-kinds) and no node values are given; kinds seen: {shown}"
+        + ("" if prep.columns.get("kind") else " (there is no 'kind' column)")
+        + "; pass --allow-empty to accept a result of zeros"
+    )
 
 
 def _check_options(
@@ -337,7 +385,7 @@ def _check_options(
     columns = node_columns(nodes) if nodes is not None else []
     if group_by is not None and group_by not in columns:
         raise ParameterError(f"group_by {group_by!r}: no such column in the nodes file", param="group_by")
-    if period is not None and "value" in columns:
+    if period is not None and any(c.strip().lower() == "value" for c in columns):
         raise ParameterError("period cannot be combined with a nodes-file 'value' column (node values have no time)",
                              param="period")
     if min_wage is not None and "hours" not in columns:

@@ -9,7 +9,7 @@ are chained by :mod:`graphlabor.pipeline`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -74,6 +74,8 @@ class Prepared:
         Nodes-file extra columns, one row per node code.
     origins : list of (str, int)
         Edge sources and their row counts.
+    columns : dict of str to str
+        Which input column was used for what (see :class:`~graphlabor.edges.EdgeTable`).
     """
 
     index: NodeIndex
@@ -86,6 +88,7 @@ class Prepared:
     node_value: np.ndarray | None
     extra: pa.Table | None
     origins: list[tuple[str, int]]
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:

@@ -54,6 +54,7 @@ class Summary:
     params: dict[str, Any] = field(default_factory=dict)
     period: str | None = None
     below_min_wage: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +78,10 @@ class Summary:
             f"iterations         {self.iterations:>16,}   residual {self.residual:.2e} (relative)",
             f"conservation error {self.conservation_error:>16.2e}   (|injected - attributed| / injected)",
         ]
+        if self.columns:
+            used = " ".join(f"{k}={v}" for k, v in self.columns.items())
+            missing = [k for k in ("kind", "weight", "amount") if k not in self.columns]
+            lines.append(f"columns read       {used}" + (f"   (none for {', '.join(missing)})" if missing else ""))
         if self.below_min_wage is not None:
             lines.append(f"below minimum wage {self.below_min_wage:>16,}   users whose value per hour reaches it while their pay does not")
         if self.period is not None:

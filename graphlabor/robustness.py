@@ -29,7 +29,7 @@ from .edges import KindClasses
 from .errors import ParameterError
 from .methods import METHODS, run_model
 from .params import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, ModelParams
-from .pipeline import prepare
+from .pipeline import check_not_empty, prepare
 from .prepare import EdgeArrays
 from .rankstats import kendall_tau, spearman_rho
 from .results import check_balance, role_totals, user_ranks
@@ -161,6 +161,8 @@ def sensitivity(
     as_of: Any = None,
     src_col: str | None = None,
     dst_col: str | None = None,
+    id_type: str | None = None,
+    allow_empty: bool = False,
     top_moves: int = 10,
     log: StageLog | None = None,
 ) -> SensitivityResult:
@@ -195,8 +197,10 @@ def sensitivity(
     # prepared once, with every kind weight 1: each setting multiplies the contribution values by its own
     prep = prepare(
         edges, nodes, ModelParams(damping, platform_share, tol, max_iter, {}), kinds,
-        src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
+        src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, id_type=id_type, log=log,
     )
+    if not allow_empty:
+        check_not_empty(prep, kinds)
     contribution_kinds = {name for k, name in enumerate(prep.kind_names) if prep.kind_class[k] == 0}
     for name in grid:
         if name.startswith(KIND_PREFIX) and name[len(KIND_PREFIX):] not in contribution_kinds:

@@ -87,7 +87,7 @@ def plan(paths, partition_rows: int | None = None) -> list:
     out: list = []
     for src in readers.resolve(paths):
         if src.format != "parquet":
-            out.append(src.path)
+            out.append(src)
             continue
         try:
             meta = pq.ParquetFile(src.path).metadata
@@ -95,41 +95,33 @@ def plan(paths, partition_rows: int | None = None) -> list:
             raise InputError(f"{src.path}: cannot read Parquet file: {' '.join(str(e).split())}") from None
         sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
         if len(sizes) <= 1 or sum(sizes) <= partition_rows:
-            out.append(src.path)
+            out.append(src)
             continue
         first, rows = 0, 0
         for g, r in enumerate(sizes):
             rows += r
             if rows >= partition_rows or g == len(sizes) - 1:
-                out.append((src.path, first, g + 1))
+                out.append((src, first, g + 1))
                 first, rows = g + 1, 0
     return out
 
 
-def _read_row_groups(path: str, groups: range, kinds: KindClasses, src_col, dst_col, need_time: bool) -> tuple:
-    """Read and validate row groups of a Parquet file as the local engine reads a file (:mod:`graphlabor.edges`)."""
-    import pyarrow.parquet as pq
-
+def _read_row_groups(src, groups: range, kinds: KindClasses, src_col, dst_col, need_time: bool) -> tuple:
+    """Read and validate row groups of a Parquet source as the local engine reads a file (:mod:`graphlabor.edges`)."""
     from .. import readers
-    from ..edges import _columns_to_read, _is_text, _normalize
 
-    schema = readers.read_schema(readers.Source(path, "parquet"))
-    cols, s, d = _columns_to_read(schema.names, path, src_col, dst_col, need_time)
-    text = [c for c in dict.fromkeys((s, d, "kind")) if c in schema.names and _is_text(schema.field(c).type)]
+    if not isinstance(src, readers.Source):
+        src = readers.resolve(src)[0]
+    part = src.row_group_part(groups[0], groups[-1] + 1)
     try:
-        raw = pq.ParquetFile(path, read_dictionary=text or None).read_row_groups(list(groups), columns=cols)
-    except (pa.ArrowException, OSError) as e:
-        raise InputError(f"{path}: cannot read Parquet file: {' '.join(str(e).split())}") from None
-    name = f"{path}, row group {groups[0]}" if len(groups) == 1 else f"{path}, row groups {groups[0]}-{groups[-1]}"
-    try:
-        table, id_type = _normalize(raw, name, s, d, kinds)
+        et = load_edges([part], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time)
     except InputError:
         if len(groups) == 1:
             raise
         for g in groups:  # name the row group (and the row in it) that fails
-            _read_row_groups(path, range(g, g + 1), kinds, src_col, dst_col, need_time)
+            _read_row_groups(src, range(g, g + 1), kinds, src_col, dst_col, need_time)
         raise
-    return table, name, id_type
+    return et.table, part.name, et.id_type
 
 
 def read_partition(source, kinds: KindClasses, src_col=None, dst_col=None, need_time: bool = False) -> LocalPart:
