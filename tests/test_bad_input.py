@@ -208,13 +208,14 @@ def test_missing_column_named_by_option(tmp_path, out):
 
 def test_src_dst_different_types(tmp_path, out):
     p = write_parquet(tmp_path / "edges.parquet", {"src": [1, 2, 3], "dst": ["a", "b", "c"]})
-    fails(out, p, expect=["edges.parquet", "'src'", "'dst'", "int64", "string"])
+    line = fails(out, p, expect=["edges.parquet", "'src'", "'dst'", "integer ids", "text ids"])
+    assert "int64" not in line and "string" not in line
 
 
 def test_nodes_id_type_differs_parquet(tmp_path, out):
     edges = write_parquet(tmp_path / "edges.parquet", {"src": [1, 2], "dst": [2, 3]})
     nodes = write_parquet(tmp_path / "nodes.parquet", {"id": ["1", "2"], "role": ["user", "user"]})
-    fails(out, edges, "--nodes", nodes, expect=["nodes.parquet", "column 'id'", "string", "integers"])
+    fails(out, edges, "--nodes", nodes, expect=["nodes.parquet", "column 'id'", "text ids", "integers"])
 
 
 def test_nodes_id_type_differs_csv(tmp_path, out):
@@ -316,7 +317,8 @@ def test_nodes_duplicate_ids(tmp_path, out):
     edges.write_text(GOOD_CSV)
     nodes = tmp_path / "nodes.csv"
     nodes.write_text("id,role\nads,advertiser\nP,platform\na,user\nP,user\n")
-    fails(out, edges, "--nodes", nodes, expect=["nodes.csv", "column 'id'", "row 1", "'P'", "duplicate"])
+    # reported at the repeated row (3), not where the id first appears (1)
+    fails(out, edges, "--nodes", nodes, expect=["nodes.csv", "column 'id'", "row 3", "'P'", "duplicate"])
 
 
 def test_nodes_unknown_role(tmp_path, out):
@@ -500,7 +502,7 @@ def test_output_on_read_only_file_system(good, out):
     assert sorted(os.listdir(out)) == ["existing.csv"]
 
 
-# ---------------------------------------------------------------- empty input (not an error)
+# ---------------------------------------------------------------- empty input (an error unless --allow-empty)
 
 
 def _empty_csv_header(tmp_path):
@@ -525,7 +527,8 @@ def _empty_parquet(tmp_path):
 def test_empty_edge_file(tmp_path, out, make, ext):
     edges = make(tmp_path)
     target = out / f"result.{ext}"
-    proc = cli("attribute", edges, "-o", target, "--summary-json", out / "summary.json", check=False)
+    fails(out, edges, expect=[str(edges), "no edges", "--allow-empty"])
+    proc = cli("attribute", edges, "-o", target, "--summary-json", out / "summary.json", "--allow-empty", check=False)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "empty input" in proc.stdout

@@ -176,9 +176,14 @@ def test_revenue_and_pay_kinds(tmp_path):
     out = tmp_path / "out.parquet"
     cli("attribute", path, *HAND_OPTS, "--revenue-kinds", "ad_buy,commission", "--pay-kinds", "wage", "-o", out)
     _check(by_node(pq.read_table(out)), SHARE_025)
-    # with the default kinds nothing is revenue: nothing injected, nothing attributed
+    # with the default kinds nothing is revenue: an error that names the kinds seen and expected
     out2 = tmp_path / "out2.parquet"
-    cli("attribute", path, *HAND_OPTS, "-o", out2, "--summary-json", tmp_path / "s.json")
+    proc = cli("attribute", path, *HAND_OPTS, "-o", out2, check=False)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "no value injected" in proc.stderr and "'ad_buy'" in proc.stderr and "'spend'" in proc.stderr
+    assert not out2.exists()
+    # ... unless asked for: nothing injected, nothing attributed
+    cli("attribute", path, *HAND_OPTS, "-o", out2, "--summary-json", tmp_path / "s.json", "--allow-empty")
     doc = json.loads((tmp_path / "s.json").read_text())
     assert doc["total_injected"] == 0.0
     assert all(v == 0.0 for v in pq.read_table(out2)["attributed"].to_pylist())

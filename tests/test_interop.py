@@ -50,7 +50,7 @@ def test_from_networkx_isolated_without_attributes():
     G = nx.DiGraph([(1, 2), (2, 3)])
     G.add_node(7)
     edges, nodes = graphlabor.from_networkx(G)
-    r = graphlabor.attribute(edges, nodes)
+    r = graphlabor.attribute(edges, nodes, allow_empty=True)
     assert r.nodes["node"].to_pylist() == [1, 2, 3, 7]
     assert r.nodes["role"].to_pylist() == ["user"] * 4
 

@@ -162,10 +162,10 @@ def test_numeric_looking_csv_ids_stay_text(tmp_path):
     edges = tmp_path / "edges.csv"
     edges.write_text("src,dst\n007,7\n7,08\n")
     out = tmp_path / "out.csv"
-    cli("attribute", edges, "-o", out)
+    cli("attribute", edges, "-o", out, "--allow-empty")
     assert [r["node"] for r in read_output(out, "csv")] == ["007", "08", "7"]
     out = tmp_path / "out.parquet"
-    cli("attribute", edges, "-o", out)
+    cli("attribute", edges, "-o", out, "--allow-empty")
     t = pq.read_table(out)
     assert t.schema.field("node").type == pa.string()
     assert t["node"].to_pylist() == ["007", "08", "7"]
@@ -175,7 +175,7 @@ def test_canonical_integer_csv_ids_become_int64(tmp_path):
     edges = tmp_path / "edges.csv"
     edges.write_text("src,dst\n10,-3\n-3,0\n")
     out = tmp_path / "out.parquet"
-    cli("attribute", edges, "-o", out)
+    cli("attribute", edges, "-o", out, "--allow-empty")
     t = pq.read_table(out)
     assert t.schema.field("node").type == pa.int64()
     assert t["node"].to_pylist() == [-3, 0, 10]
