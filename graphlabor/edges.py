@@ -9,7 +9,6 @@ ids' type (integer or text) is decided once every file is read.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 

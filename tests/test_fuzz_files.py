@@ -25,7 +25,6 @@ import tempfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,7 +110,7 @@ def predict_csv(rows) -> bool:
     """True when the rows are valid input that injects value."""
     if not rows:
         return False
-    for s, d, k, w, a in rows:
+    for _s, _d, k, w, a in rows:
         if w.strip() in BAD_WEIGHTS:
             return False
         if k in MONEY and a == "":
