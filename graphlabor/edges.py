@@ -128,7 +128,7 @@ def _pick_id(names: Sequence[str], wanted: str | None, aliases: Sequence[str], s
     for a in aliases:
         if a in names:
             return a
-    near = _near(names, aliases + (("from", "sender", "u") if role == "src" else ("to", "receiver", "v")))
+    near = _near(names, [*aliases, *(("from", "sender", "u") if role == "src" else ("to", "receiver", "v"))])
     hint = (
         f"; to use {near[0]!r}, pass {flag} {near[0]}" + (f" (near matches: {', '.join(repr(n) for n in near)})" if len(near) > 1 else "")
         if near else f"; name the {role} column with {flag}"
@@ -141,7 +141,9 @@ def _pick_id(names: Sequence[str], wanted: str | None, aliases: Sequence[str], s
     )
 
 
-def match_columns(names: Sequence[str], source: str, src_col=None, dst_col=None, need_time: bool = True) -> dict[str, str]:
+def match_columns(
+    names: Sequence[str], source: str, src_col: str | None = None, dst_col: str | None = None, need_time: bool = True
+) -> dict[str, str]:
     """Which column of a source plays which part: ``{"src": ..., "dst": ..., "kind": ...}``.
 
     The id columns are ``src``/``source`` and ``dst``/``target`` exactly, or
@@ -268,7 +270,7 @@ def _type_ids(part: _Part, id_type: str, forced: bool) -> pa.Table:
     return raw
 
 
-def _resolved(edges) -> list[readers.Source] | None:
+def _resolved(edges: object) -> list[readers.Source] | None:
     if isinstance(edges, readers.Source):
         return [edges]
     if readers.is_paths(edges):

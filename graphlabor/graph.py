@@ -130,7 +130,8 @@ def sender_scaled(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, role: np
     biggest = np.zeros(role.shape[0], dtype=np.float64)
     np.maximum.at(biggest, sender, weight)
     scale = biggest[sender]
-    return np.divide(weight, scale, out=np.zeros_like(weight), where=scale > 0)
+    scaled: np.ndarray = np.divide(weight, scale, out=np.zeros_like(weight), where=scale > 0)
+    return scaled
 
 
 def build_flow_graph(

@@ -42,11 +42,11 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ._types import EdgesInput
+from ._types import EdgesInput, PathLike
 from .errors import MemoryBudgetError
 from .timing import current_rss
 
@@ -400,7 +400,7 @@ def check_after_encoding(n_edges: int, n_nodes: int, id_type: str, *, available:
     return est
 
 
-def edge_rows(sources: EdgesInput | list[Source]) -> tuple[int, bool, str | None, str]:
+def edge_rows(sources: PathLike | Sequence[PathLike | Source]) -> tuple[int, bool, str | None, str]:
     """Count edge rows from file metadata, before reading any data.
 
     Parameters

@@ -70,7 +70,7 @@ def _canonical(table: pa.Table, cols: dict[str, str]) -> pa.Table:
     return table.rename_columns([rename.get(n, n) for n in table.column_names])
 
 
-def normalize_roles(role) -> pa.ChunkedArray:
+def normalize_roles(role: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     """Roles as text, trimmed and lower-cased; empty cells and nulls are null ("infer").
 
     >>> normalize_roles(pa.array(["User", " PLATFORM ", "", None])).to_pylist()
@@ -142,10 +142,10 @@ def load_nodes(nodes: NodesInput, edge_id_type: str | None) -> NodeTable:
     if first_true(pc.greater(counts.field("counts"), 1)) is not None:
         dup_values = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
         seen = set()
-        for row in np.flatnonzero(pc.is_in(ids, value_set=dup_values).to_numpy(zero_copy_only=False)).tolist():
-            value = ids[row].as_py()
+        for r in np.flatnonzero(pc.is_in(ids, value_set=dup_values).to_numpy(zero_copy_only=False)).tolist():
+            value = ids[r].as_py()
             if value in seen:
-                raise InputError(f"{where(name, 'id', row, value)}: duplicate node id (each id may appear once)")
+                raise InputError(f"{where(name, 'id', r, value)}: duplicate node id (each id may appear once)")
             seen.add(value)
     role = None
     if "role" in table.column_names:

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import pyarrow as pa
 
 from .errors import OutputError
+from .validate import is_text
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -225,7 +226,7 @@ def _json_column(col: pa.Array) -> list[str]:
         frepr = float.__repr__
         isfinite = math.isfinite
         return ["null" if v is None or not isfinite(v) else frepr(v) for v in values]
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
+    if is_text(t):
         enc = json.encoder.encode_basestring
         return ["null" if v is None else enc(v) for v in values]
     if pa.types.is_boolean(t):

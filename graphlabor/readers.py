@@ -29,13 +29,16 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Any, NoReturn, TypeGuard
 from urllib.parse import unquote
 
 import pyarrow as pa
 
+from ._types import InMemoryTable, PathLike
 from .errors import InputError, where
 from .validate import is_text
 
@@ -137,14 +140,14 @@ def detect_format(path: str) -> str:
     )
 
 
-def is_paths(data) -> bool:
+def is_paths(data: object) -> TypeGuard[PathLike | Sequence[PathLike | Source]]:
     """True for a path or a non-empty list of paths (as opposed to an in-memory table)."""
     return isinstance(data, (str, os.PathLike)) or (
         isinstance(data, (list, tuple)) and bool(data) and all(isinstance(e, (str, os.PathLike, Source)) for e in data)
     )
 
 
-def hive_partitions(relative: Path) -> tuple:
+def hive_partitions(relative: Path) -> tuple[tuple[str, str | None], ...]:
     """``key=value`` folders of a path relative to a dataset root.
 
     >>> hive_partitions(Path("kind=spend/day=2024-01-01/part-0.parquet"))
@@ -161,7 +164,7 @@ def hive_partitions(relative: Path) -> tuple:
     return tuple(out)
 
 
-def resolve(paths: str | os.PathLike | Sequence[str | os.PathLike | Source]) -> list[Source]:
+def resolve(paths: PathLike | Source | Sequence[PathLike | Source]) -> list[Source]:
     """Expand paths (files, or directories of Parquet files) into resolved sources.
 
     Each file's format, schema and row count are read here, once (see
@@ -200,7 +203,7 @@ def resolve(paths: str | os.PathLike | Sequence[str | os.PathLike | Source]) -> 
     return sources
 
 
-def _resolve_file(path: str, fmt: str, partitions: tuple = ()) -> Source:
+def _resolve_file(path: str, fmt: str, partitions: tuple[tuple[str, str | None], ...] = ()) -> Source:
     size = os.path.getsize(path)
     try:
         if fmt == "parquet":
@@ -235,7 +238,7 @@ def _resolve_file(path: str, fmt: str, partitions: tuple = ()) -> Source:
     return src
 
 
-def _read_feather1(path: str, columns=None) -> pa.Table:
+def _read_feather1(path: str, columns: list[str] | None = None) -> pa.Table:
     import pyarrow.feather as feather
 
     with warnings.catch_warnings():
@@ -243,7 +246,7 @@ def _read_feather1(path: str, columns=None) -> pa.Table:
         return feather.read_table(path, columns=columns, memory_map=True)
 
 
-def _open_ipc(path: str):
+def _open_ipc(path: str) -> Any:
     try:
         return pa.ipc.open_file(pa.memory_map(path))
     except pa.ArrowInvalid:
@@ -377,7 +380,7 @@ def sniff_csv(head: bytes, path: str) -> str:
     return "utf-8"
 
 
-def _stream(src: Source, head: bytes):
+def _stream(src: Source, head: bytes) -> tuple[Any, str]:
     """The bytes of a CSV file to parse and their encoding.
 
     A file without any line break is read from memory with one appended
@@ -393,14 +396,13 @@ def _stream(src: Source, head: bytes):
 class _silent_unraisable:
     """Keep pyarrow's "Exception ignored in ..." (an undecodable row in a callback) off stderr."""
 
-    def __enter__(self):
+    def __enter__(self) -> _silent_unraisable:
         self._hook = sys.unraisablehook
         sys.unraisablehook = lambda unraisable: None
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         sys.unraisablehook = self._hook
-        return False
 
 
 def one_line(exc: BaseException | str) -> str:
@@ -507,7 +509,7 @@ def read_table(
     return table
 
 
-def _zeros(n: int):
+def _zeros(n: int) -> Any:
     import numpy as np
 
     return np.zeros(n, dtype=np.int32)
@@ -517,7 +519,14 @@ def _zeros(n: int):
 CSV_NULLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "1.#IND", "N/A", "NA", "NULL", "n/a", "null"]
 
 
-def _csv_options(columns, types, *, use_threads: bool = True, handler=None, encoding: str = "utf-8"):
+def _csv_options(
+    columns: Iterable[str],
+    types: dict[str, pa.DataType],
+    *,
+    use_threads: bool = True,
+    handler: Callable[[Any], str] | None = None,
+    encoding: str = "utf-8",
+) -> tuple[Any, Any, Any]:
     import pyarrow.csv as pacsv
 
     read = pacsv.ReadOptions(use_threads=use_threads, encoding=encoding)
@@ -536,7 +545,7 @@ def _read_csv(src: Source, columns: list[str], types: dict[str, pa.DataType]) ->
 
     head = _head(src.path, src.compression)
 
-    def read(types):
+    def read(types: dict[str, pa.DataType]) -> pa.Table:
         stream, encoding = _stream(src, head)
         r, p, c = _csv_options(columns, types, encoding=encoding)
         with _silent_unraisable():
@@ -559,13 +568,13 @@ def _read_csv(src: Source, columns: list[str], types: dict[str, pa.DataType]) ->
     return check_utf8(table, src.path)
 
 
-def _raise_parse_error(src: Source, columns, types, msg: str):
+def _raise_parse_error(src: Source, columns: list[str], types: dict[str, pa.DataType], msg: str) -> NoReturn:
     """Re-read serially to name the first malformed record, then raise."""
     import pyarrow.csv as pacsv
 
-    bad = []
+    bad: list[Any] = []
 
-    def handler(row):
+    def handler(row: Any) -> str:
         bad.append(row)
         return "error"
 
@@ -635,7 +644,7 @@ def check_utf8(table: pa.Table, name: str) -> pa.Table:
     return table
 
 
-def from_memory(data, name: str) -> pa.Table:
+def from_memory(data: InMemoryTable, name: str) -> pa.Table:
     """Turn a pyarrow Table, a pandas DataFrame or a dict of columns into a Table."""
     if isinstance(data, pa.Table):
         return data

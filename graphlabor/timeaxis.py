@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from ._types import Instant
 from .errors import InputError, ParameterError
+from .validate import is_text
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365.25 * 86400}
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -74,7 +75,7 @@ def to_epoch_seconds(col: pa.Array | pa.ChunkedArray, source: str = "edges") -> 
         return np.asarray(pc.cast(col.cast(pa.timestamp("s")), pa.int64()).to_numpy())
     if pa.types.is_integer(t):
         return np.asarray(col.cast(pa.int64()).to_numpy())
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
+    if is_text(t):
         try:
             return to_epoch_seconds(pc.cast(col, pa.timestamp("s")), source)
         except (pa.ArrowException, ValueError):

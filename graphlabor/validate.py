@@ -8,16 +8,21 @@ first offending row (0-based) and its value.
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import InputError, where
 
+#: An Arrow column: a ChunkedArray (of a Table) or an Array.
+Column: TypeAlias = "pa.ChunkedArray | pa.Array"
+
 _NUMBER_RE = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|NaN|inf|Inf|infinity|Infinity)\s*$"
 
 
-def first_true(mask) -> int | None:
+def first_true(mask: pa.Array | pa.ChunkedArray | np.ndarray) -> int | None:
     """Index of the first true value of a boolean Arrow array, or None."""
     if isinstance(mask, (pa.ChunkedArray, pa.Array)):
         mask = pc.fill_null(mask, False)
@@ -36,7 +41,7 @@ def is_text(t: pa.DataType, *, dictionary: bool = False) -> bool:
     """
     if dictionary and pa.types.is_dictionary(t):
         t = t.value_type
-    return pa.types.is_string(t) or pa.types.is_large_string(t)
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
 
 
 def describe_ids(t: pa.DataType) -> str:
@@ -45,11 +50,11 @@ def describe_ids(t: pa.DataType) -> str:
     >>> describe_ids(pa.large_string()), describe_ids(pa.uint16())
     ('text ids', 'integer ids')
     """
-    kind = id_kind(t)
-    return {"str": "text ids", "int": "integer ids", "float": "numbers with a fraction"}.get(kind, f"values of type {t}")
+    words = {"str": "text ids", "int": "integer ids", "float": "numbers with a fraction"}
+    return words.get(id_kind(t) or "", f"values of type {t}")
 
 
-def _value(col, row):
+def _value(col: Column, row: int) -> Any:
     v = col[row]
     return v.as_py() if hasattr(v, "as_py") else v
 
@@ -67,7 +72,7 @@ def id_kind(t: pa.DataType) -> str | None:
     return None
 
 
-def check_not_null(col, source: str, name: str):
+def check_not_null(col: Column, source: str, name: str) -> None:
     row = first_true(pc.is_null(col))
     if row is not None:
         raise InputError(f"{where(source, name, row)}: missing value (null); every row needs one")
@@ -77,7 +82,7 @@ def _text_dictionary(t: pa.DataType) -> bool:
     return pa.types.is_dictionary(t) and is_text(t.value_type)
 
 
-def check_ids(col, source: str, name: str, *, keep_dictionary: bool = False):
+def check_ids(col: Column, source: str, name: str, *, keep_dictionary: bool = False) -> pa.ChunkedArray:
     """Normalize an id column to int64 or string; reject nulls and other types.
 
     A column of type null (what pyarrow infers for a CSV column with a header
@@ -116,7 +121,7 @@ def check_ids(col, source: str, name: str, *, keep_dictionary: bool = False):
     return col.cast(pa.large_string()) if pa.types.is_large_string(col.type) else col.cast(pa.string())
 
 
-def check_numbers(col, source: str, name: str, *, allow_null: bool = False):
+def check_numbers(col: Column, source: str, name: str, *, allow_null: bool = False) -> pa.ChunkedArray:
     """Cast a column to float64 and reject NaN, infinite and negative values."""
     if pa.types.is_dictionary(col.type):  # a categorical column of numbers (or of their text)
         col = col.cast(col.type.value_type)
@@ -146,7 +151,7 @@ def check_numbers(col, source: str, name: str, *, allow_null: bool = False):
     return col
 
 
-def _all_finite_nonnegative(col) -> bool:
+def _all_finite_nonnegative(col: Column) -> bool:
     """True if every non-null value is finite and >= 0 (False may also mean a sum overflowed)."""
     for chunk in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
         if chunk.null_count:
@@ -159,7 +164,7 @@ def _all_finite_nonnegative(col) -> bool:
     return True
 
 
-def check_strings(col, source: str, name: str, *, keep_dictionary: bool = False):
+def check_strings(col: Column, source: str, name: str, *, keep_dictionary: bool = False) -> pa.ChunkedArray:
     """Cast a label column (such as ``kind`` or ``role``) to string; reject nulls.
 
     With ``keep_dictionary``, a dictionary-encoded string column stays encoded.
@@ -183,7 +188,7 @@ def check_strings(col, source: str, name: str, *, keep_dictionary: bool = False)
 _CANONICAL_INT_RE = r"^-?(0|[1-9][0-9]{0,18})$"
 
 
-def check_text_ids(col, source: str, name: str):
+def check_text_ids(col: Column, source: str, name: str) -> Column:
     """Reject empty ids in a text column read from CSV (an empty cell is a missing id)."""
     row = first_true(pc.equal(pc.utf8_length(col), 0))
     if row is not None:
@@ -191,7 +196,7 @@ def check_text_ids(col, source: str, name: str):
     return col
 
 
-def first_non_int_text(col) -> int | None:
+def first_non_int_text(col: Column) -> int | None:
     """First row of a text column that is not an integer written canonically, or None.
 
     Canonical means an optional ``-``, no leading zeros, no ``+``, no spaces,
@@ -217,7 +222,7 @@ def first_non_int_text(col) -> int | None:
     return None
 
 
-def type_text_ids(col, source: str, name: str, id_type: str | None, why: str = "the ids are integers"):
+def type_text_ids(col: Column, source: str, name: str, id_type: str | None, why: str = "the ids are integers") -> Column:
     """Give ids read as text (from CSV) the run's id type.
 
     Parameters
@@ -253,7 +258,7 @@ def type_text_ids(col, source: str, name: str, id_type: str | None, why: str = "
     return col
 
 
-def text_ids_as_ints(columns: list) -> list | None:
+def text_ids_as_ints(columns: list[Column]) -> list[Column] | None:
     """Cast text id columns to int64 if every id in all of them is a canonical integer.
 
     This is how ids read from CSV get their type: integers when every id is
