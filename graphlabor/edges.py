@@ -171,6 +171,26 @@ def match_columns(
     return out
 
 
+def columns_used(
+    edges: object, src_col: str | None = None, dst_col: str | None = None, need_time: bool = True
+) -> dict[str, str]:
+    """Which input column plays which part, from the schemas only (:func:`match_columns` per source).
+
+    Names are joined with ``/`` where sources differ, as in :attr:`EdgeTable.columns`.
+    """
+    sources = _resolved(edges)
+    if sources is None:
+        names_of = [readers.from_memory(edges, "<edges>").column_names]  # type: ignore[arg-type]
+    else:
+        names_of = [s.schema.names for s in sources if len(s.schema)]
+    out: dict[str, list[str]] = {}
+    for names in names_of:
+        for role, name in match_columns(names, "<edges>", src_col, dst_col, need_time).items():
+            if name not in out.setdefault(role, []):
+                out[role].append(name)
+    return {r: "/".join(n) for r, n in out.items()}
+
+
 def _normalize(table: pa.Table, source: str, cols: dict[str, str], kinds: KindClasses) -> pa.Table:
     """Check and type the columns of one source (ids already typed); canonical names out."""
     s, d = cols["src"], cols["dst"]

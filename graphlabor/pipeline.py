@@ -24,7 +24,7 @@ from .align import align_nodes
 from .classify import classify, kind_table
 from .codes import CONTRIBUTION, PAY, REVENUE
 from .decay import decay, half_life_seconds
-from .edges import EdgeTable, KindClasses, load_edges
+from .edges import EdgeTable, KindClasses, columns_used, load_edges
 from .encode import encode_ids, encode_kinds, epoch_seconds
 from .errors import InputError, ParameterError
 from .memory import check_after_encoding, check_before_reading
@@ -258,10 +258,11 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
         table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
         platforms = platform_table(prep.index.ids, prep.role, run)
     groups = group_table(table, group_by) if group_by is not None else None
-    if min_wage is not None:
-        from dataclasses import replace
+    from dataclasses import replace
 
+    if min_wage is not None:
         summary = replace(summary, below_min_wage=flagged)
+    summary = replace(summary, columns=columns_used(edges, src_col, dst_col, need_time=half_life is not None))
     result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None)
     result.row_bounds = run.graph.row_bounds  # one output file per row block
     result.block_stats = run.graph.block_stats
