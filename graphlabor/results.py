@@ -316,6 +316,8 @@ class AttributionResult:
         if self.context is None:
             from .errors import ParameterError
 
+            if self.row_bounds is not None:  # a Dask engine result: the edges stayed on the workers
+                raise ParameterError("explain is not available for --engine dask results yet; run explain with the local engine")
             raise ParameterError("explain is not available for per-period results; run without period")
         from .explain import explain_node
 

@@ -277,3 +277,9 @@ def test_more_blocks_than_workers(client, monkeypatch):
     edges, nodes, _, _ = _random_graph(9, 20_000, 60_000)
     _, dask = both(client, edges, nodes, damping=0.5)
     assert len(dask.block_stats) == 6 and all(b["reads"] > 0 for b in dask.block_stats)
+
+
+def test_explain_says_local_engine(client):
+    r = graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client)
+    with pytest.raises(ParameterError, match="--engine dask"):
+        r.explain(r.nodes["node"][0].as_py())

@@ -71,6 +71,24 @@ def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays):
     return [tuple(a[idx] for a in arrays) for idx in np.split(order, cuts)]
 
 
+def receiver_histogram(part, role: np.ndarray, n: int) -> np.ndarray:
+    """Flow edges of a partition by chunk of receiving rows (summed over partitions: where to cut blocks).
+
+    The same selection and orientation as :func:`graphlabor.kernels.flow_edges`,
+    counted only.
+    """
+    c = part.contribution
+    rs, rd = role[c.src], role[c.dst]
+    user = (c.value > 0.0) & (rs == K.USER)
+    to_user = user & (rd == K.USER)
+    to_platform = user & (rd == K.PLATFORM)
+    chunks = K.n_chunks(n)
+    shift = K.CHUNK_ROWS.bit_length() - 1
+    hist = np.bincount(c.dst[to_user] >> shift, minlength=chunks)
+    hist += np.bincount(c.src[to_platform] >> shift, minlength=chunks)
+    return hist.astype(np.int64)
+
+
 def flow_pieces(part, role: np.ndarray, bounds: np.ndarray, with_labels: bool) -> list:
     """A partition's flow edges, revenue and pay, split by the block of the receiving row.
 

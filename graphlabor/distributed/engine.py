@@ -189,7 +189,9 @@ def attribute_dask(
             # at least one block per worker, and blocks small enough to build in bounded memory
             # (at most 4 a worker: each pair of blocks that exchange values is a task per iteration)
             n_blocks = max(len(workers), min(4 * len(workers), K.n_chunks(n), -(-int(counts[0]) // B.BLOCK_EDGES)))
-        bounds = B.block_bounds(n, n_blocks)
+        # blocks of about equal numbers of flow edges (rows cut on chunk boundaries)
+        hist = _tree_reduce(client, np.add, [client.submit(B.receiver_histogram, p, role_future, n, pure=True) for p in cparts])
+        bounds = B.block_bounds(n, n_blocks, hist.result() if n else None)
         pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), pure=True) for p in cparts]
         del cparts
         blocks = []
