@@ -1,8 +1,20 @@
-"""Slow, obvious reference implementations, written from the spec (issue 2).
+"""Slow, obvious reference implementations, written from the model's specification (docs/model.md).
 
-Nothing here imports graphlabor: these functions are the independent oracle
-that the engine's results are compared with. They favour clarity over speed:
-Python loops over edges, dense matrices, ``numpy.linalg.solve``.
+Nothing here imports graphlabor: this module is the one independent oracle
+that the engine's results are compared with (test modules import oracles
+from here and data from ``examples.py``, never from one another). The
+oracles favour clarity over speed:
+
+- :func:`attribute`: Python loops over edges, a dense ``numpy.linalg.solve``;
+- :class:`Oracle`: the value-flow matrix built edge by edge and solved with
+  ``scipy.sparse.linalg.spsolve``, with each node's value split by the kind
+  of its last hop (:meth:`Oracle.via`);
+- :func:`attribute_sparse`: the same model vectorized, for graphs too large
+  for the others;
+- :func:`one_hop` (``direct``) and :func:`shapley_oracle` (the Shapley value
+  of the induced-subgraph game by brute force over every permutation);
+- :func:`infer_roles`: the role rules, used by all of them except the
+  vectorized one.
 
 The model, as the spec states it:
 
@@ -20,10 +32,14 @@ The model, as the spec states it:
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
 
 USER, PLATFORM, ADVERTISER = "user", "platform", "advertiser"
 
@@ -283,3 +299,185 @@ def attribute_sparse(
     kept = (1.0 - frac) * x
     names = np.array(["user", "platform", "advertiser"])[role]
     return ids, names, kept, paid
+
+
+def roles_of_frame(df, extra_ids=(), revenue=("spend", "fee"), pay=("pay",)) -> dict:
+    """:func:`infer_roles` on the rows of a DataFrame (``src``, ``dst``, ``kind``), plus ``extra_ids``."""
+    edges = [Edge(a, b, k) for a, b, k in zip(df["src"], df["dst"], df["kind"])]
+    ids = set(df["src"]) | set(df["dst"]) | set(extra_ids)
+    return infer_roles(edges, sorted(ids), set(revenue), set(pay))
+
+
+@dataclass
+class Oracle:
+    """Direct sparse solve of the value flow, from the spec.
+
+    Parameters are those of :func:`graphlabor.attribute`; ``roles`` (id ->
+    role) overrides inference, ``value`` (id -> number) injects at nodes.
+    """
+
+    ids: list
+    pos: dict
+    role: dict
+    s: np.ndarray
+    x: np.ndarray
+    keep: np.ndarray
+    kept: np.ndarray
+    T: sp.csr_matrix
+    flows: list  # (sender code, receiver code, weight, kind)
+    out_weight: np.ndarray
+    frac: np.ndarray
+    paid: np.ndarray
+    paid_out: np.ndarray
+    revenue_in: np.ndarray
+
+    @classmethod
+    def run(cls, df, *, roles=None, value=None, damping=0.85, platform_share=0.0, kind_weights=None,
+            revenue=("spend", "fee"), pay=("pay",), weights=None):
+        kw = kind_weights or {}
+        value = value or {}
+        role = roles_of_frame(df, list(value) + list(roles or {}), revenue, pay)
+        role.update({k: v for k, v in (roles or {}).items() if v is not None})
+        ids = sorted(role)
+        pos = {v: i for i, v in enumerate(ids)}
+        n = len(ids)
+        s = np.zeros(n)
+        paid = np.zeros(n)
+        paid_out = np.zeros(n)
+        revenue_in = np.zeros(n)
+        flows = []
+        w_col = df["weight"].to_numpy(float) if weights is None else np.asarray(weights, float)
+        for (a, b, k, amt), w in zip(df[["src", "dst", "kind", "amount"]].itertuples(index=False), w_col):
+            if k in revenue:
+                s[pos[b]] += amt
+                revenue_in[pos[b]] += amt
+            elif k in pay:
+                paid[pos[b]] += amt
+                paid_out[pos[a]] += amt
+            else:
+                w = w * kw.get(k, 1.0)
+                if not w > 0:
+                    continue
+                if role[a] == "user" and role[b] == "platform":
+                    flows.append((pos[b], pos[a], w, k))
+                elif role[a] == "user" and role[b] == "user":
+                    flows.append((pos[a], pos[b], w, k))
+        for v, a in value.items():
+            s[pos[v]] += a
+        out_weight = np.zeros(n)
+        for snd, _, w, _ in flows:
+            out_weight[snd] += w
+        frac = np.zeros(n)
+        for v, i in pos.items():
+            if out_weight[i] > 0:
+                frac[i] = damping if role[v] == "user" else (1.0 - platform_share) if role[v] == "platform" else 0.0
+        rows = [r for _, r, _, _ in flows]
+        cols = [c for c, _, _, _ in flows]
+        data = [frac[c] * w / out_weight[c] for c, _, w, _ in flows]
+        T = sp.csr_matrix((data, (rows, cols)), shape=(n, n))  # duplicates add up
+        A = (sp.identity(n, format="csc") - T.tocsc()).tocsc()
+        x = np.atleast_1d(spsolve(A, s)) if n else s
+        keep = 1.0 - frac
+        return cls(ids, pos, role, s, x, keep, keep * x, T, flows, out_weight, frac, paid, paid_out, revenue_in)
+
+    def by_id(self, arr) -> dict:
+        return {v: float(arr[i]) for v, i in self.pos.items()}
+
+    def users(self) -> list:
+        return [v for v in self.ids if self.role[v] == "user"]
+
+    def via(self) -> dict:
+        """{id: {kind or 'injected': value}}: what each node keeps, by the kind of its last hop."""
+        out = {v: {} for v in self.ids}
+        for snd, rcv, w, k in self.flows:
+            v = self.ids[rcv]
+            part = self.keep[rcv] * self.frac[snd] * w / self.out_weight[snd] * self.x[snd]
+            out[v][k] = out[v].get(k, 0.0) + part
+        for v, i in self.pos.items():
+            out[v]["injected"] = self.keep[i] * self.s[i]
+        return out
+
+
+def one_hop(orc: Oracle, platform_share=0.0) -> dict:
+    """``direct`` by hand: each platform splits (1 - platform_share) of what it
+    receives among the users who acted on it, by weight; users keep all."""
+    kept = {v: 0.0 for v in orc.ids}
+    for v, i in orc.pos.items():
+        kept[v] += orc.s[i]
+    for v, i in orc.pos.items():
+        if orc.role[v] == "platform" and orc.out_weight[i] > 0:
+            kept[v] -= (1.0 - platform_share) * orc.s[i]
+    for snd, rcv, w, _ in orc.flows:
+        if orc.role[orc.ids[snd]] == "platform":
+            kept[orc.ids[rcv]] += (1.0 - platform_share) * orc.s[snd] * w / orc.out_weight[snd]
+    return kept
+
+
+def engagement_edges(orc: Oracle) -> list:
+    """User -> user flow edges ``(u, v, w, kind)`` as ids."""
+    return [(orc.ids[a], orc.ids[b], w, k) for a, b, w, k in orc.flows
+            if orc.role[orc.ids[a]] == "user" and orc.role[orc.ids[b]] == "user"]
+
+
+def induced_subgraph_game(h: dict, edges: list, damping: float):
+    """The game of docs/model.md: ``v(S)`` = self parts of S's members + values
+    of the engagement edges with both ends in S.
+
+    Returns ``(v, self_part, edge_values)``.
+    """
+    W: dict = {}
+    for u, _, w, _ in edges:
+        W[u] = W.get(u, 0.0) + w
+    self_part = {u: ((1.0 - damping) * hu if W.get(u, 0.0) > 0 else hu) for u, hu in h.items()}
+    edge_values = [(u, v, damping * h[u] * w / W[u]) for u, v, w, _ in edges]
+
+    cache: dict = {}
+
+    def v(S: frozenset) -> float:
+        if S not in cache:
+            cache[S] = sum(self_part[u] for u in S) + sum(val for a, b, val in edge_values if a in S and b in S)
+        return cache[S]
+
+    return v, self_part, edge_values
+
+
+def shapley_bruteforce(players: list, v) -> dict:
+    """Shapley value by its definition: the average marginal contribution over
+    every order of the players."""
+    phi = {p: 0.0 for p in players}
+    count = 0
+    for order in itertools.permutations(players):
+        before = frozenset()
+        for p in order:
+            after = before | {p}
+            phi[p] += v(after) - v(before)
+            before = after
+        count += 1
+    return {p: val / count for p, val in phi.items()}
+
+
+def shapley_oracle(df, *, damping=0.85, platform_share=0.0, kind_weights=None, roles=None, value=None) -> dict:
+    """Brute-force ``shapley`` attribution: users get their Shapley value of the
+    induced-subgraph game; other nodes keep their one-hop value."""
+    orc = Oracle.run(df, damping=0.0, platform_share=platform_share, kind_weights=kind_weights, roles=roles, value=value)
+    h_all = one_hop(orc, platform_share)
+    users = orc.users()
+    h = {u: h_all[u] for u in users}
+    edges = engagement_edges(orc)
+    v, _, _ = induced_subgraph_game(h, edges, damping)
+    phi = shapley_bruteforce(users, v)
+    return {u: phi.get(u, h_all[u]) for u in orc.ids}
+
+
+def period_start(ts: datetime.datetime, period: str) -> datetime.date:
+    """First day (UTC) of the calendar period holding ``ts``; weeks start on Monday."""
+    d = ts.astimezone(datetime.UTC).date()
+    if period == "day":
+        return d
+    if period == "week":
+        return d - datetime.timedelta(days=d.weekday())
+    if period == "month":
+        return d.replace(day=1)
+    if period == "quarter":
+        return datetime.date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+    return datetime.date(d.year, 1, 1)

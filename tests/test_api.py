@@ -17,7 +17,7 @@ import pytest
 import graphlabor
 import reference
 from conftest import by_node, edges_table
-from test_hand_example import DAMPING, EDGES, KIND_WEIGHTS, ROLES, SHARE_025, _check, _check_summary
+from examples import DAMPING, EDGES, KIND_WEIGHTS, ROLES, SHARE_025, check_rows, check_summary
 
 HAND = dict(damping=DAMPING, platform_share=0.25, kind_weights=KIND_WEIGHTS, tol=1e-13)
 BASE_COLUMNS = ["node", "role", "attributed", "paid", "unpaid", "share", "rank"]
@@ -48,8 +48,8 @@ def test_edges_inputs(tmp_path, kind):
     else:
         edges = _hand_df()
     r = graphlabor.attribute(edges, **HAND)
-    _check(by_node(r.nodes), SHARE_025)
-    _check_summary(r.summary.to_dict(), SHARE_025)
+    check_rows(by_node(r.nodes), SHARE_025)
+    check_summary(r.summary.to_dict(), SHARE_025)
 
 
 @pytest.mark.parametrize("kind", ["path", "table", "pandas"])
@@ -63,7 +63,7 @@ def test_nodes_inputs(tmp_path, kind):
         nodes = nodes.to_pandas()
     r = graphlabor.attribute(_hand_df(), nodes, **HAND)
     rows = by_node(r.nodes)
-    _check(rows, SHARE_025 | {"X": 5.0, "iso": 0.0}, total=215.0, roles=ROLES | {"X": "advertiser", "iso": "user"})
+    check_rows(rows, SHARE_025 | {"X": 5.0, "iso": 0.0}, total=215.0, roles=ROLES | {"X": "advertiser", "iso": "user"})
     assert rows["X"]["family"] == "ads" and rows["iso"]["family"] == "none" and rows["u1"]["family"] is None
 
 
@@ -242,4 +242,4 @@ def test_timestamp_column_is_read_and_changes_nothing(tmp_path):
     p = tmp_path / "e.parquet"
     pq.write_table(t, p)
     r = graphlabor.attribute(str(p), **HAND)
-    _check(by_node(r.nodes), SHARE_025)
+    check_rows(by_node(r.nodes), SHARE_025)

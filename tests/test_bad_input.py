@@ -1,6 +1,6 @@
 """Bad input, through the real CLI: one line on stderr, the right exit code, nothing written.
 
-Every case of issue 5's list runs ``python -m graphlabor attribute ...`` in a
+Every kind of bad input (missing file or column, bad value, bad option) runs ``python -m graphlabor attribute ...`` in a
 subprocess and checks:
 
 - the exit code: 2 for bad input or usage, 1 for other failures;

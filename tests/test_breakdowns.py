@@ -23,11 +23,9 @@ from hypothesis import strategies as st
 
 import graphlabor
 from conftest import cli
+from examples import HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, example_paths, nodes_roles_values, random_economy
+from reference import Oracle, engagement_edges, one_hop, roles_of_frame
 from graphlabor.errors import ParameterError
-from test_methods import (
-    HYPO, REVENUE, TIGHT, WORKED_EDGES, Oracle, as_dict, engagement_edges, example_paths, infer_roles,
-    nodes_roles_values, one_hop, random_economy,
-)
 
 
 def via_frame(result) -> pd.DataFrame:
@@ -153,7 +151,7 @@ def test_no_breakdown_drops_the_via_columns_only():
 def platform_oracle(df: pd.DataFrame, *, platform_share=0.0, kind_weights=None, value=None, roles=None) -> pd.DataFrame:
     """The platform table from pandas group-bys on the raw edges."""
     kw = kind_weights or {}
-    role = infer_roles(df, list(value or {}) + list(roles or {}))
+    role = roles_of_frame(df, list(value or {}) + list(roles or {}))
     role.update(roles or {})
     plats = sorted(v for v, r in role.items() if r == "platform")
     rev = df[df["kind"].isin(REVENUE)].groupby("dst")["amount"].sum()
@@ -268,7 +266,7 @@ def _group_oracle(out: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def _nodes_with_groups(df, seed):
     rng = np.random.default_rng(seed)
-    roles = infer_roles(df)
+    roles = roles_of_frame(df)
     ids = sorted(roles)
     fam = [str(rng.choice(["social", "microwork", "ondemand"])) if roles[v] == "user" and rng.random() > 0.1 else None for v in ids]
     hours = [float(rng.choice([0.0, 2.0, 5.0, 40.0])) if rng.random() > 0.1 else None for v in ids]
@@ -472,9 +470,9 @@ def test_cli_group_by_prints_and_groups_needs_group_by(tmp_path):
 
 
 def test_cli_every_new_option_on_generated_data(tmp_path):
-    """`graphlabor generate` -> attribute with every issue-3 option at once, and
-    explain; outputs checked against pandas on the raw files."""
-    from test_time import period_start
+    """`graphlabor generate` -> attribute with every breakdown option at once (period, group_by,
+    min_wage, platforms), and explain; outputs checked against pandas on the raw files."""
+    from reference import period_start
 
     e, n = tmp_path / "g.parquet", tmp_path / "g_nodes.parquet"
     cli("generate", e, "--nodes", n, "--edges", "3000", "--seed", "5", "--ids", "int", "-q")

@@ -21,7 +21,7 @@ import pytest
 
 import graphlabor
 from conftest import by_node, cli, edges_table
-from test_hand_example import DAMPING, EDGES, KIND_WEIGHTS, PAID, ROLES, SHARE_025, TOTAL, _check, _check_summary
+from examples import DAMPING, EDGES, KIND_WEIGHTS, PAID, ROLES, SHARE_025, TOTAL, check_rows, check_summary
 
 HAND_OPTS = ["--damping", str(DAMPING), "--platform-share", "0.25"] + [
     a for k, w in KIND_WEIGHTS.items() for a in ("--kind-weight", f"{k}={w}")
@@ -77,7 +77,7 @@ def test_each_input_format(tmp_path, fmt):
     cli("attribute", path, *HAND_OPTS, "-o", out)
     t = pq.read_table(out)
     assert t["node"].type == pa.string()
-    _check(by_node(t), SHARE_025)
+    check_rows(by_node(t), SHARE_025)
 
 
 def test_arrow_ipc_stream_file(tmp_path):
@@ -85,7 +85,7 @@ def test_arrow_ipc_stream_file(tmp_path):
     path = _write(edges_table(EDGES), tmp_path / "edges.arrow", "arrow-stream")
     out = tmp_path / "out.parquet"
     cli("attribute", path, *HAND_OPTS, "-o", out)
-    _check(by_node(pq.read_table(out)), SHARE_025)
+    check_rows(by_node(pq.read_table(out)), SHARE_025)
 
 
 def test_several_paths_concatenated(tmp_path):
@@ -95,7 +95,7 @@ def test_several_paths_concatenated(tmp_path):
     c = _write(t.slice(11), tmp_path / "c.feather", "feather")
     out = tmp_path / "out.parquet"
     cli("attribute", a, b, c, *HAND_OPTS, "-o", out)
-    _check(by_node(pq.read_table(out)), SHARE_025)
+    check_rows(by_node(pq.read_table(out)), SHARE_025)
 
 
 @pytest.mark.parametrize("ext", ["parquet", "csv", "json"])
@@ -116,12 +116,12 @@ def test_output_formats(tmp_path, ext):
         rows = json.loads(out.read_text())
         assert isinstance(rows, list)
     got = {r["node"]: r for r in rows}
-    _check(got, SHARE_025)
+    check_rows(got, SHARE_025)
     assert [r["node"] for r in rows] == sorted(ROLES)
     if ext == "parquet":
         # --summary-json: the totals, and the terminal summary printed as well
         doc = json.loads((tmp_path / "summary.json").read_text())
-        _check_summary(doc, SHARE_025)
+        check_summary(doc, SHARE_025)
         assert doc["iterations"] >= 1 and doc["residual"] < 1e-10
         assert "210.00" in proc.stdout
     elif ext == "csv":
@@ -155,13 +155,13 @@ def test_src_dst_col_and_aliases(tmp_path):
     p1 = _write(renamed, tmp_path / "renamed.parquet", "parquet")
     out1 = tmp_path / "o1.parquet"
     cli("attribute", p1, *HAND_OPTS, "--src-col", "from_user", "--dst-col", "to_thing", "-o", out1)
-    _check(by_node(pq.read_table(out1)), SHARE_025)
+    check_rows(by_node(pq.read_table(out1)), SHARE_025)
 
     aliased = t.rename_columns(["source", "target", "kind", "weight", "amount"])
     p2 = _write(aliased, tmp_path / "aliased.csv", "csv")
     out2 = tmp_path / "o2.parquet"
     cli("attribute", p2, *HAND_OPTS, "-o", out2)
-    _check(by_node(pq.read_table(out2)), SHARE_025)
+    check_rows(by_node(pq.read_table(out2)), SHARE_025)
 
     # without --src-col, a file with neither src nor source fails with a clear message
     proc = cli("attribute", p1, check=False)
@@ -175,7 +175,7 @@ def test_revenue_and_pay_kinds(tmp_path):
     path = _write(edges_table(edges), tmp_path / "edges.parquet", "parquet")
     out = tmp_path / "out.parquet"
     cli("attribute", path, *HAND_OPTS, "--revenue-kinds", "ad_buy,commission", "--pay-kinds", "wage", "-o", out)
-    _check(by_node(pq.read_table(out)), SHARE_025)
+    check_rows(by_node(pq.read_table(out)), SHARE_025)
     # with the default kinds nothing is revenue: an error that names the kinds seen and expected
     out2 = tmp_path / "out2.parquet"
     proc = cli("attribute", path, *HAND_OPTS, "-o", out2, check=False)
@@ -260,7 +260,7 @@ def test_console_script(tmp_path):
     out = tmp_path / "o.json"
     proc = subprocess.run([exe, "attribute", path, *HAND_OPTS, "-o", out], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    _check({r["node"]: r for r in json.loads(out.read_text())}, SHARE_025)
+    check_rows({r["node"]: r for r in json.loads(out.read_text())}, SHARE_025)
 
 
 @pytest.mark.parametrize(

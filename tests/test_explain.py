@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 import graphlabor
 from conftest import cli
+from examples import HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, example_paths, random_economy
+from reference import roles_of_frame
 from graphlabor.errors import InputError, ParameterError
-from test_methods import HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, example_paths, infer_roles, random_economy
 
 NODE_VALUE = "(node value)"
 
@@ -44,7 +45,7 @@ def _assert_sums(exp, rel=1e-12):
 
 def _economy(seed, n_users=12):
     df = random_economy(seed, n_users=n_users, n_platforms=3, n_adv=3, p_uu=0.3, zero_weights=False)
-    roles = infer_roles(df)
+    roles = roles_of_frame(df)
     nodes = pd.DataFrame({"id": sorted(roles), "role": [roles[v] for v in sorted(roles)]})
     return df, nodes
 

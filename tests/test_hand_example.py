@@ -32,102 +32,10 @@ import pytest
 import graphlabor
 import reference
 from conftest import by_node, edges_table
+from examples import (
+    DAMPING, EDGES, EXPECTED, KIND_WEIGHTS, ROLES, SHARE_025, TOTAL, check_rows, check_summary,
+)
 
-EDGES = [
-    ("A1", "P", "spend", 1, 100),
-    ("A2", "P", "spend", 1, 40),
-    ("A2", "R", "spend", 1, 30),
-    ("C1", "Q", "fee", 1, 40),
-    ("u1", "P", "click", 1, None),
-    ("u1", "P", "view", 2, None),
-    ("u2", "P", "post", 1, None),
-    ("u3", "P", "view", 2, None),
-    ("u2", "P", "scroll", 5, None),
-    ("w1", "Q", "annotate", 3, None),
-    ("w2", "Q", "annotate", 1, None),
-    ("u1", "u2", "view", 2, None),
-    ("u1", "u3", "like", 1, None),
-    ("u3", "u2", "like", 2, None),
-    ("P", "u1", "pay", 1, 5),
-    ("Q", "w1", "pay", 1, 10),
-    ("Q", "w2", "pay", 1, 12),
-    ("S", "u3", "pay", 1, 2),
-]
-KIND_WEIGHTS = {"click": 2.0, "view": 0.5, "post": 3.0, "scroll": 0.0}
-DAMPING = 0.8
-
-ROLES = {
-    "A1": "advertiser", "A2": "advertiser", "C1": "advertiser",
-    "P": "platform", "Q": "platform", "R": "platform", "S": "platform",
-    "u1": "user", "u2": "user", "u3": "user", "w1": "user", "w2": "user",
-}
-PAID = {"u1": 5.0, "w1": 10.0, "w2": 12.0, "u3": 2.0}
-
-# ---- platform_share = 0.25 ------------------------------------------------
-# P holds 100 + 40 = 140, keeps 0.25*140 = 35, passes 105 split 3:3:1:
-#   u1 45, u2 45, u3 15.
-# u1 holds 45, keeps 0.2*45 = 9, passes 36: u2 18, u3 18.
-# u3 holds 15 + 18 = 33, keeps 0.2*33 = 6.6, passes 26.4 to u2.
-# u2 holds 45 + 18 + 26.4 = 89.4 and acts on no user: keeps 89.4.
-# Q holds 40, keeps 10, passes 30 split 3:1: w1 22.5, w2 7.5 (both keep all).
-# R holds 30 and nobody acted on it: keeps 30. S, A1, A2, C1 hold nothing.
-# users 9 + 89.4 + 6.6 + 22.5 + 7.5 = 135; platforms 35 + 10 + 30 = 75; total 210.
-SHARE_025 = {
-    "u1": 9.0, "u2": 89.4, "u3": 6.6, "w1": 22.5, "w2": 7.5,
-    "P": 35.0, "Q": 10.0, "R": 30.0, "S": 0.0, "A1": 0.0, "A2": 0.0, "C1": 0.0,
-}
-# ---- platform_share = 0 ---------------------------------------------------
-# P passes all 140: u1 60, u2 60, u3 20. u1 keeps 12, passes 24 + 24.
-# u3 holds 20 + 24 = 44, keeps 8.8, passes 35.2. u2 holds 60 + 24 + 35.2 = 119.2.
-# Q passes 40: w1 30, w2 10. R keeps 30. users 180, platforms 30.
-SHARE_0 = {
-    "u1": 12.0, "u2": 119.2, "u3": 8.8, "w1": 30.0, "w2": 10.0,
-    "P": 0.0, "Q": 0.0, "R": 30.0, "S": 0.0, "A1": 0.0, "A2": 0.0, "C1": 0.0,
-}
-# ---- platform_share = 1: platforms keep everything --------------------------
-SHARE_1 = {v: 0.0 for v in ROLES} | {"P": 140.0, "Q": 40.0, "R": 30.0}
-
-EXPECTED = {0.25: SHARE_025, 0.0: SHARE_0, 1.0: SHARE_1}
-TOTAL = 210.0
-
-
-def _check(rows, expected, total=TOTAL, roles=ROLES):
-    assert set(rows) == set(expected)
-    for v, att in expected.items():
-        r = rows[v]
-        assert r["role"] == roles[v], v
-        assert r["attributed"] == pytest.approx(att, abs=1e-9), v
-        assert r["paid"] == pytest.approx(PAID.get(v, 0.0), abs=1e-12), v
-        assert r["unpaid"] == pytest.approx(att - PAID.get(v, 0.0), abs=1e-9), v
-        assert r["share"] == pytest.approx(att / total, abs=1e-11), v
-    # ranks: 1 = largest attributed among users, null for others
-    users = sorted((v for v in expected if roles[v] == "user"), key=lambda v: -expected[v])
-    for v in expected:
-        if roles[v] != "user":
-            assert rows[v]["rank"] is None, v
-    distinct = len({round(expected[v], 6) for v in users}) == len(users)
-    if distinct:
-        assert [rows[v]["rank"] for v in users] == list(range(1, len(users) + 1))
-    else:
-        assert sorted(rows[v]["rank"] for v in users) == list(range(1, len(users) + 1))
-
-
-def _check_summary(s, expected, total=TOTAL, roles=ROLES):
-    users = sum(a for v, a in expected.items() if roles[v] == "user")
-    platforms = sum(a for v, a in expected.items() if roles[v] == "platform")
-    elsewhere = sum(a for v, a in expected.items() if roles[v] == "advertiser")
-    paid = sum(PAID.values())
-    assert s["total_injected"] == pytest.approx(total, abs=1e-12)
-    assert s["attributed_users"] == pytest.approx(users, abs=1e-9)
-    assert s["kept_platforms"] == pytest.approx(platforms, abs=1e-9)
-    assert s["kept_elsewhere"] == pytest.approx(elsewhere, abs=1e-9)
-    assert s["paid"] == pytest.approx(paid, abs=1e-12)
-    assert s["unpaid"] == pytest.approx(users - paid, abs=1e-9)
-    assert s["conservation_error"] <= 1e-9
-    assert s["nodes"] == len(expected)
-    assert s["users"] == sum(1 for v in expected if roles[v] == "user")
-    assert s["platforms"] == sum(1 for v in expected if roles[v] == "platform")
-    assert s["advertisers"] == sum(1 for v in expected if roles[v] == "advertiser")
 
 
 @pytest.mark.parametrize("platform_share", [0.25, 0.0, 1.0])
@@ -139,8 +47,8 @@ def test_hand_example_api(platform_share):
     )
     assert r.nodes.column_names[:7] == ["node", "role", "attributed", "paid", "unpaid", "share", "rank"]
     assert r.nodes["node"].to_pylist() == sorted(ROLES)
-    _check(by_node(r.nodes), expected)
-    _check_summary(r.summary.to_dict(), expected)
+    check_rows(by_node(r.nodes), expected)
+    check_summary(r.summary.to_dict(), expected)
     if platform_share == 1.0:
         assert r.summary.attributed_users == 0.0
 
@@ -163,8 +71,8 @@ def test_hand_example_cli(tmp_path, run_cli):
     for k, w in KIND_WEIGHTS.items():
         args += ["--kind-weight", f"{k}={w}"]
     run_cli(*args)
-    _check(by_node(pq.read_table(out)), SHARE_025)
-    _check_summary(json.loads(summ.read_text()), SHARE_025)
+    check_rows(by_node(pq.read_table(out)), SHARE_025)
+    check_summary(json.loads(summ.read_text()), SHARE_025)
 
 
 def test_default_kind_weights_differ():
@@ -191,7 +99,7 @@ def test_user_acting_on_a_revenue_payer_makes_it_a_user():
     rows = by_node(r.nodes)
     expected = SHARE_025 | {"A1": 18.0, "u3": 4.8, "u2": 73.2}
     assert sum(expected.values()) == pytest.approx(TOTAL)
-    _check(rows, expected, roles=ROLES | {"A1": "user"})
+    check_rows(rows, expected, roles=ROLES | {"A1": "user"})
     assert r.summary.advertisers == 2
 
 
@@ -217,8 +125,8 @@ def test_nodes_file_roles_values_and_extras(tmp_path):
     rows = by_node(r.nodes)
     expected = SHARE_025 | {"X": 5.0, "iso": 0.0}
     roles = ROLES | {"X": "advertiser", "iso": "user"}
-    _check(rows, expected, total=215.0, roles=roles)
-    _check_summary(r.summary.to_dict(), expected, total=215.0, roles=roles)
+    check_rows(rows, expected, total=215.0, roles=roles)
+    check_summary(r.summary.to_dict(), expected, total=215.0, roles=roles)
     assert r.summary.kept_elsewhere == pytest.approx(5.0)
     names = r.nodes.column_names
     assert names[:7] == ["node", "role", "attributed", "paid", "unpaid", "share", "rank"]
@@ -262,4 +170,4 @@ def test_null_role_means_inferred():
     r = graphlabor.attribute(edges_table(EDGES), nodes, damping=DAMPING, platform_share=0.25, kind_weights=KIND_WEIGHTS, tol=1e-13)
     rows = by_node(r.nodes)
     expected = SHARE_025 | {"X": 5.0}
-    _check(rows, expected, total=215.0, roles=ROLES | {"X": "advertiser"})
+    check_rows(rows, expected, total=215.0, roles=ROLES | {"X": "advertiser"})

@@ -10,7 +10,7 @@ import pytest
 import graphlabor
 import reference
 from conftest import by_node
-from test_hand_example import DAMPING, EDGES, KIND_WEIGHTS, ROLES, SHARE_025, _check
+from examples import DAMPING, EDGES, KIND_WEIGHTS, ROLES, SHARE_025, check_rows
 
 HAND = dict(damping=DAMPING, platform_share=0.25, kind_weights=KIND_WEIGHTS, tol=1e-13)
 
@@ -31,7 +31,7 @@ def test_from_networkx_hand_example():
     assert edges.num_rows == len(EDGES)
     assert {"src", "dst", "kind", "weight", "amount"} <= set(edges.column_names)
     r = graphlabor.attribute(edges, nodes, **HAND)
-    _check(by_node(r.nodes), SHARE_025)
+    check_rows(by_node(r.nodes), SHARE_025)
 
 
 def test_from_networkx_node_attributes_and_isolated():
@@ -42,7 +42,7 @@ def test_from_networkx_node_attributes_and_isolated():
     edges, nodes = graphlabor.from_networkx(G)
     r = graphlabor.attribute(edges, nodes, **HAND)
     rows = by_node(r.nodes)
-    _check(rows, SHARE_025 | {"X": 5.0, "iso": 0.0}, total=215.0, roles=ROLES | {"X": "advertiser", "iso": "user"})
+    check_rows(rows, SHARE_025 | {"X": 5.0, "iso": 0.0}, total=215.0, roles=ROLES | {"X": "advertiser", "iso": "user"})
     assert rows["iso"]["family"] == "none" and rows["u1"]["family"] == "social" and rows["u2"]["family"] is None
 
 
@@ -104,7 +104,7 @@ def test_from_igraph_hand_example():
     edges, nodes = graphlabor.from_igraph(g)
     assert edges.num_rows == len(EDGES)
     r = graphlabor.attribute(edges, nodes, **HAND)
-    _check(by_node(r.nodes), SHARE_025)
+    check_rows(by_node(r.nodes), SHARE_025)
 
 
 def test_from_igraph_without_names_and_node_attributes():

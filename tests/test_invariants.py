@@ -1,4 +1,4 @@
-"""Invariants of the model under transformations of the input (issue 5).
+"""Invariants of the model under transformations of the input.
 
 Each test changes the input in a way whose effect on the result is known in
 advance and compares with that expectation, not with a stored output.

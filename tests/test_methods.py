@@ -1,317 +1,35 @@
 """The three attribution methods against independent computations.
 
-Nothing here trusts graphlabor's own output. The oracles are written from the
-specification (issue 2 and 3, docs/model.md) in this file:
+Nothing here trusts graphlabor's own output. The oracles (in ``reference.py``)
+are written from the specification (docs/model.md):
 
-- :class:`Oracle`: roles inferred by the spec's rules, the value-flow matrix
-  ``T`` built edge by edge, and ``(I - T) x = s`` solved directly with
+- ``reference.Oracle``: roles inferred by the spec's rules, the value-flow
+  matrix ``T`` built edge by edge, and ``(I - T) x = s`` solved directly with
   ``scipy.sparse.linalg.spsolve`` (``propagate``);
-- :func:`one_hop`: the platforms' split by hand, with loops over the edges
-  (``direct``);
-- :func:`shapley_bruteforce`: the Shapley value of the induced-subgraph game,
-  averaged over every permutation of the users (``shapley``).
-
-The other test files of issue 3 import these helpers.
+- ``reference.one_hop``: the platforms' split by hand, with loops over the
+  edges (``direct``);
+- ``reference.shapley_oracle``: the Shapley value of the induced-subgraph
+  game, averaged over every permutation of the users (``shapley``).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import scipy.sparse as sp
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.sparse.linalg import spsolve
 
 import graphlabor
 from conftest import cli
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOC = os.path.join(REPO, "docs", "model.md")
-REVENUE = ("spend", "fee")
-PAY = ("pay",)
-CONTRIB_KINDS = ("click", "view", "post", "annotate")
-ENGAGE_KINDS = ("like", "reply", "view")
-TIGHT = dict(tol=1e-13, max_iter=10_000)
-# seeds drive the generators, so shrinking has little to offer: skip it (a
-# failing example is reported as is, and fast)
-HYPO = settings(deadline=None, max_examples=12, suppress_health_check=[HealthCheck.too_slow],
-                phases=(Phase.explicit, Phase.reuse, Phase.generate))
-
-
-# --------------------------------------------------------------------------
-# oracles
-# --------------------------------------------------------------------------
-
-
-def infer_roles(df: pd.DataFrame, extra_ids=(), revenue=REVENUE, pay=PAY) -> dict:
-    """Roles by the spec: receives revenue or sends pay -> platform; only sends
-    revenue -> advertiser; everything else -> user."""
-    is_rev = df["kind"].isin(revenue)
-    is_pay = df["kind"].isin(pay)
-    platform = set(df.loc[is_rev, "dst"]) | set(df.loc[is_pay, "src"])
-    sends_rev = set(df.loc[is_rev, "src"])
-    other = set(df.loc[~is_rev, "src"]) | set(df["dst"])
-    ids = set(df["src"]) | set(df["dst"]) | set(extra_ids)
-    role = {}
-    for v in ids:
-        if v in platform:
-            role[v] = "platform"
-        elif v in sends_rev and v not in other:
-            role[v] = "advertiser"
-        else:
-            role[v] = "user"
-    return role
-
-
-@dataclass
-class Oracle:
-    """Direct sparse solve of the value flow, from the spec.
-
-    Parameters are those of :func:`graphlabor.attribute`; ``roles`` (id ->
-    role) overrides inference, ``value`` (id -> number) injects at nodes.
-    """
-
-    ids: list
-    pos: dict
-    role: dict
-    s: np.ndarray
-    x: np.ndarray
-    keep: np.ndarray
-    kept: np.ndarray
-    T: sp.csr_matrix
-    flows: list  # (sender code, receiver code, weight, kind)
-    out_weight: np.ndarray
-    frac: np.ndarray
-    paid: np.ndarray
-    paid_out: np.ndarray
-    revenue_in: np.ndarray
-
-    @classmethod
-    def run(cls, df, *, roles=None, value=None, damping=0.85, platform_share=0.0, kind_weights=None,
-            revenue=REVENUE, pay=PAY, weights=None):
-        kw = kind_weights or {}
-        value = value or {}
-        role = infer_roles(df, list(value) + list(roles or {}), revenue, pay)
-        role.update({k: v for k, v in (roles or {}).items() if v is not None})
-        ids = sorted(role)
-        pos = {v: i for i, v in enumerate(ids)}
-        n = len(ids)
-        s = np.zeros(n)
-        paid = np.zeros(n)
-        paid_out = np.zeros(n)
-        revenue_in = np.zeros(n)
-        flows = []
-        w_col = df["weight"].to_numpy(float) if weights is None else np.asarray(weights, float)
-        for (a, b, k, amt), w in zip(df[["src", "dst", "kind", "amount"]].itertuples(index=False), w_col):
-            if k in revenue:
-                s[pos[b]] += amt
-                revenue_in[pos[b]] += amt
-            elif k in pay:
-                paid[pos[b]] += amt
-                paid_out[pos[a]] += amt
-            else:
-                w = w * kw.get(k, 1.0)
-                if not w > 0:
-                    continue
-                if role[a] == "user" and role[b] == "platform":
-                    flows.append((pos[b], pos[a], w, k))
-                elif role[a] == "user" and role[b] == "user":
-                    flows.append((pos[a], pos[b], w, k))
-        for v, a in value.items():
-            s[pos[v]] += a
-        out_weight = np.zeros(n)
-        for snd, _, w, _ in flows:
-            out_weight[snd] += w
-        frac = np.zeros(n)
-        for v, i in pos.items():
-            if out_weight[i] > 0:
-                frac[i] = damping if role[v] == "user" else (1.0 - platform_share) if role[v] == "platform" else 0.0
-        rows = [r for _, r, _, _ in flows]
-        cols = [c for c, _, _, _ in flows]
-        data = [frac[c] * w / out_weight[c] for c, _, w, _ in flows]
-        T = sp.csr_matrix((data, (rows, cols)), shape=(n, n))  # duplicates add up
-        A = (sp.identity(n, format="csc") - T.tocsc()).tocsc()
-        x = np.atleast_1d(spsolve(A, s)) if n else s
-        keep = 1.0 - frac
-        return cls(ids, pos, role, s, x, keep, keep * x, T, flows, out_weight, frac, paid, paid_out, revenue_in)
-
-    def by_id(self, arr) -> dict:
-        return {v: float(arr[i]) for v, i in self.pos.items()}
-
-    def users(self) -> list:
-        return [v for v in self.ids if self.role[v] == "user"]
-
-    def via(self) -> dict:
-        """{id: {kind or 'injected': value}}: what each node keeps, by the kind of its last hop."""
-        out = {v: {} for v in self.ids}
-        for snd, rcv, w, k in self.flows:
-            v = self.ids[rcv]
-            part = self.keep[rcv] * self.frac[snd] * w / self.out_weight[snd] * self.x[snd]
-            out[v][k] = out[v].get(k, 0.0) + part
-        for v, i in self.pos.items():
-            out[v]["injected"] = self.keep[i] * self.s[i]
-        return out
-
-
-def one_hop(orc: Oracle, platform_share=0.0) -> dict:
-    """``direct`` by hand: each platform splits (1 - platform_share) of what it
-    receives among the users who acted on it, by weight; users keep all."""
-    kept = {v: 0.0 for v in orc.ids}
-    for v, i in orc.pos.items():
-        kept[v] += orc.s[i]
-    for v, i in orc.pos.items():
-        if orc.role[v] == "platform" and orc.out_weight[i] > 0:
-            kept[v] -= (1.0 - platform_share) * orc.s[i]
-    for snd, rcv, w, _ in orc.flows:
-        if orc.role[orc.ids[snd]] == "platform":
-            kept[orc.ids[rcv]] += (1.0 - platform_share) * orc.s[snd] * w / orc.out_weight[snd]
-    return kept
-
-
-def engagement_edges(orc: Oracle) -> list:
-    """User -> user flow edges ``(u, v, w, kind)`` as ids."""
-    return [(orc.ids[a], orc.ids[b], w, k) for a, b, w, k in orc.flows
-            if orc.role[orc.ids[a]] == "user" and orc.role[orc.ids[b]] == "user"]
-
-
-def induced_subgraph_game(h: dict, edges: list, damping: float):
-    """The game of docs/model.md: ``v(S)`` = self parts of S's members + values
-    of the engagement edges with both ends in S.
-
-    Returns ``(v, self_part, edge_values)``.
-    """
-    W: dict = {}
-    for u, _, w, _ in edges:
-        W[u] = W.get(u, 0.0) + w
-    self_part = {u: ((1.0 - damping) * hu if W.get(u, 0.0) > 0 else hu) for u, hu in h.items()}
-    edge_values = [(u, v, damping * h[u] * w / W[u]) for u, v, w, _ in edges]
-
-    cache: dict = {}
-
-    def v(S: frozenset) -> float:
-        if S not in cache:
-            cache[S] = sum(self_part[u] for u in S) + sum(val for a, b, val in edge_values if a in S and b in S)
-        return cache[S]
-
-    return v, self_part, edge_values
-
-
-def shapley_bruteforce(players: list, v) -> dict:
-    """Shapley value by its definition: the average marginal contribution over
-    every order of the players."""
-    phi = {p: 0.0 for p in players}
-    count = 0
-    for order in itertools.permutations(players):
-        before = frozenset()
-        for p in order:
-            after = before | {p}
-            phi[p] += v(after) - v(before)
-            before = after
-        count += 1
-    return {p: val / count for p, val in phi.items()}
-
-
-def shapley_oracle(df, *, damping=0.85, platform_share=0.0, kind_weights=None, roles=None, value=None) -> dict:
-    """Brute-force ``shapley`` attribution: users get their Shapley value of the
-    induced-subgraph game; other nodes keep their one-hop value."""
-    orc = Oracle.run(df, damping=0.0, platform_share=platform_share, kind_weights=kind_weights, roles=roles, value=value)
-    h_all = one_hop(orc, platform_share)
-    users = orc.users()
-    h = {u: h_all[u] for u in users}
-    edges = engagement_edges(orc)
-    v, _, _ = induced_subgraph_game(h, edges, damping)
-    phi = shapley_bruteforce(users, v)
-    return {u: phi.get(u, h_all[u]) for u in orc.ids}
-
-
-# --------------------------------------------------------------------------
-# data
-# --------------------------------------------------------------------------
-
-
-def random_economy(seed: int, n_users: int = 6, n_platforms: int = 2, n_adv: int = 2, p_uu: float = 0.3,
-                   p_pay: float = 0.3, zero_weights: bool = True) -> pd.DataFrame:
-    """Advertisers -> platforms (spend, fee), users -> platforms (several
-    kinds, duplicates, some zero weights), users -> users (engagement,
-    self-loops included), platforms -> users (pay)."""
-    rng = np.random.default_rng(seed)
-    U = [f"u{i}" for i in range(n_users)]
-    P = [f"p{i}" for i in range(n_platforms)]
-    A = [f"a{i}" for i in range(n_adv)]
-    wchoice = [0.0, 0.5, 1.0, 2.0, 3.0] if zero_weights else [0.5, 1.0, 2.0, 3.0]
-    rows = []
-    for a in A:
-        for p in P:
-            if rng.random() < 0.7:
-                rows.append((a, p, str(rng.choice(REVENUE)), 1.0, float(rng.integers(1, 200))))
-    if not any(r[2] in REVENUE for r in rows):
-        rows.append((A[0], P[0], "spend", 1.0, 100.0))
-    for u in U:
-        for p in P:
-            if rng.random() < 0.6:
-                for _ in range(int(rng.integers(1, 3))):
-                    rows.append((u, p, str(rng.choice(CONTRIB_KINDS)), float(rng.choice(wchoice)), np.nan))
-    for u in U:
-        for v in U:
-            if rng.random() < p_uu:
-                rows.append((u, v, str(rng.choice(ENGAGE_KINDS)), float(rng.choice(wchoice)), np.nan))
-    for p in P:
-        for u in U:
-            if rng.random() < p_pay:
-                rows.append((p, u, "pay", 1.0, float(rng.integers(1, 30))))
-    order = rng.permutation(len(rows))
-    df = pd.DataFrame([rows[i] for i in order], columns=["src", "dst", "kind", "weight", "amount"])
-    return df
-
-
-def as_dict(result, col="attributed") -> dict:
-    t = result.nodes
-    return dict(zip(t["node"].to_pylist(), t[col].to_pylist()))
-
-
-def assert_close(got: dict, want: dict, total: float, rel: float = 1e-9):
-    assert set(got) == set(want), (sorted(set(got) ^ set(want)))
-    for k in want:
-        assert abs(got[k] - want[k]) <= rel * max(total, 1e-300) + 1e-12, (k, got[k], want[k])
-
-
-def example_paths(tmp_dir) -> tuple[str, str]:
-    """The bundled example (edges, nodes), or a small generated economy written
-    to ``tmp_dir`` when the example is not there yet."""
-    data = os.path.join(REPO, "graphlabor", "data")
-    e, n = os.path.join(data, "example_edges.parquet"), os.path.join(data, "example_nodes.parquet")
-    if os.path.exists(e) and os.path.exists(n):
-        return e, n
-    df = random_economy(7, n_users=40, n_platforms=3, n_adv=4, p_uu=0.05)
-    base = pd.Timestamp("2024-01-01", tz="UTC")
-    rng = np.random.default_rng(7)
-    df["timestamp"] = base + pd.to_timedelta(rng.integers(0, 365 * 86400, len(df)), unit="s")
-    roles = infer_roles(df)
-    nodes = pd.DataFrame({"id": sorted(roles)})
-    nodes["role"] = [roles[v] for v in nodes["id"]]
-    nodes["family"] = [("social" if v.endswith(("0", "1", "2")) else "microwork") if roles[v] == "user" else None for v in nodes["id"]]
-    nodes["hours"] = [float(rng.integers(1, 50)) if roles[v] == "user" else None for v in nodes["id"]]
-    e, n = os.path.join(str(tmp_dir), "example_edges.parquet"), os.path.join(str(tmp_dir), "example_nodes.parquet")
-    df.to_parquet(e)
-    nodes.to_parquet(n)
-    return e, n
-
-
-def nodes_roles_values(nd: pd.DataFrame) -> tuple[dict, dict]:
-    """Declared roles and injected values of a nodes table."""
-    roles = {k: v for k, v in zip(nd["id"], nd["role"]) if isinstance(v, str)} if "role" in nd.columns else {}
-    value = {k: float(v) for k, v in zip(nd["id"], nd["value"]) if pd.notna(v)} if "value" in nd.columns else {}
-    return roles, value
-
+from examples import DOC, HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, assert_close, example_paths, nodes_roles_values, random_economy
+from reference import Oracle, one_hop, shapley_oracle
 
 # --------------------------------------------------------------------------
 # direct
@@ -543,13 +261,6 @@ def test_unknown_method_is_a_parameter_error():
 # the worked example of docs/model.md
 # --------------------------------------------------------------------------
 
-WORKED_EDGES = pd.DataFrame({
-    "src": ["A", "u1", "u2", "u3", "u1", "P"],
-    "dst": ["P", "P", "P", "P", "u2", "u1"],
-    "kind": ["spend", "click", "post", "view", "view", "pay"],
-    "weight": [1.0, 2.0, 1.0, 1.0, 1.0, 1.0],
-    "amount": [100.0, None, None, None, None, 10.0],
-})
 
 
 def _doc_table(title: str) -> pd.DataFrame:

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 import graphlabor
 from conftest import cli
+from examples import HYPO, REVENUE, TIGHT, as_dict, assert_close, example_paths, random_economy
+from reference import Oracle, period_start, roles_of_frame
 from graphlabor.errors import InputError, ParameterError
-from test_methods import HYPO, REVENUE, TIGHT, Oracle, as_dict, assert_close, example_paths, infer_roles, random_economy
 
 DAY = 86400
 T0 = int(dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp())
@@ -157,20 +158,6 @@ def test_sub_second_timestamps_are_floored_to_seconds():
 # --------------------------------------------------------------------------
 
 
-def period_start(ts: dt.datetime, period: str) -> dt.date:
-    """First day (UTC) of the calendar period holding ``ts``; weeks start on Monday."""
-    d = ts.astimezone(dt.UTC).date()
-    if period == "day":
-        return d
-    if period == "week":
-        return d - dt.timedelta(days=d.weekday())
-    if period == "month":
-        return d.replace(day=1)
-    if period == "quarter":
-        return dt.date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-    return dt.date(d.year, 1, 1)
-
-
 SPAN = {"day": 6 * DAY, "week": 45 * DAY, "month": 200 * DAY, "quarter": 500 * DAY, "year": 900 * DAY}
 
 
@@ -206,7 +193,7 @@ def test_each_period_equals_a_separate_run(period, method):
     df = _timed_economy(5, period)
     # roles come from all the data; declare them so that a period's own edges
     # (where a platform may receive no revenue) are read with the same roles
-    roles = infer_roles(df)
+    roles = roles_of_frame(df)
     nodes = pd.DataFrame({"id": sorted(roles), "role": [roles[v] for v in sorted(roles)]})
     kw = {"click": 2.0, "like": 0.5}
     r = graphlabor.attribute(df, nodes, period=period, method=method, kind_weights=kw, **TIGHT)
@@ -261,7 +248,7 @@ def test_period_with_half_life_equals_separate_runs():
     # scales every weight of a period by one factor, so each period still
     # equals a separate decayed run on its own edges
     df = _timed_economy(9, "month")
-    roles = infer_roles(df)
+    roles = roles_of_frame(df)
     nodes = pd.DataFrame({"id": sorted(roles), "role": [roles[v] for v in sorted(roles)]})
     r = graphlabor.attribute(df, nodes, period="month", half_life="5d", **TIGHT).to_pandas()
     keys = df["timestamp"].map(lambda ts: period_start(ts.to_pydatetime(), "month"))
@@ -393,7 +380,7 @@ def test_cli_time_options_on_generated_files(tmp_path):
     # integer epoch seconds in a CSV file, and ms timestamps in Parquet
     df = _timed_economy(21, "week", n_users=10)
     secs = (df["timestamp"].astype("int64") // 10**9).to_numpy()
-    roles = infer_roles(df)
+    roles = roles_of_frame(df)
     csv = tmp_path / "e.csv"
     df.assign(timestamp=secs).to_csv(csv, index=False)
     pqf = tmp_path / "e.parquet"
