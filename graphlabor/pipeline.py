@@ -246,11 +246,19 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     from .distributed.engine import attribute_dask, check_options
 
     check_options(method, half_life=half_life, as_of=as_of, period=period)
-    with connect(client) as c:
-        prep, run = attribute_dask(
-            edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
-            src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
-        )
+    from .distributed.cluster import cluster_failure
+
+    try:
+        with connect(client) as c:
+            prep, run = attribute_dask(
+                edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
+                src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
+            )
+    except Exception as e:
+        failure = cluster_failure(e)
+        if failure is e:
+            raise
+        raise failure from e
     hours = prep.column("hours")  # group_by and min_wage were checked against the nodes file's schema
     with log.stage("results"):
         if breakdown:

@@ -283,3 +283,15 @@ def test_explain_says_local_engine(client):
     r = graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client)
     with pytest.raises(ParameterError, match="--engine dask"):
         r.explain(r.nodes["node"][0].as_py())
+
+
+def test_cluster_failure_is_one_line():
+    from distributed.client import FutureCancelledError
+
+    from graphlabor.distributed.cluster import cluster_failure
+    from graphlabor.errors import GraphlaborError
+
+    e = cluster_failure(FutureCancelledError("step-1", "lost dependencies"))
+    assert isinstance(e, GraphlaborError) and "\n" not in str(e) and str(e).endswith("nothing written")
+    bad = InputError("edges.parquet: column 'weight', row 3: negative")
+    assert cluster_failure(bad) is bad  # the stages' own errors pass unchanged

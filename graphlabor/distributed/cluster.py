@@ -76,3 +76,23 @@ def connect(client=None, *, scheduler: str | None = None, workers: int | None = 
             c.close()
     finally:
         cluster.close()
+
+
+def cluster_failure(exc: BaseException) -> BaseException:
+    """A Dask failure (a task killed too often, data lost for good, the scheduler gone) as one line.
+
+    Errors raised by graphlabor's own stages on the workers (bad input, ...)
+    pass through unchanged.
+    """
+    from ..errors import GraphlaborError
+
+    if isinstance(exc, GraphlaborError) or not type(exc).__module__.startswith(("distributed", "tornado", "asyncio")):
+        return exc
+    try:
+        text = " ".join(str(exc).split())
+    except Exception:  # a message that cannot be formatted still names the failure
+        text = repr(exc.args)
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return GraphlaborError(f"the Dask cluster could not finish the run ({type(exc).__name__}: {text}); nothing written")
+
