@@ -76,7 +76,7 @@ def platform_table(ids: pa.Array, role: np.ndarray, run: ModelRun) -> pa.Table:
     (revenue and other injections it held minus what it kept; all of it ends
     at users), ``capture`` (``revenue - paid_out``), ``capture_rate``
     (``capture / revenue``), ``contributors`` (distinct users it passes value
-    to) and ``users_unpaid`` (``passed_to_users - paid_out``: the value its
+    to: none when it keeps everything) and ``users_unpaid`` (``passed_to_users - paid_out``: the value its
     users produced that it did not pay them).
     """
     plat = np.flatnonzero(role == Role.PLATFORM)

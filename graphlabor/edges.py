@@ -199,14 +199,25 @@ def _normalize(table: pa.Table, source: str, cols: dict[str, str], kinds: KindCl
     n = table.num_rows
     if "kind" in cols:
         kind = check_strings(table[cols["kind"]], source, cols["kind"], keep_dictionary=True)
+        row = first_true(map_values(kind, lambda v: pc.equal(pc.utf8_length(v), 0), pa.bool_()))
+        if row is not None:  # the same from every source (an empty CSV cell, or "" in a table)
+            raise InputError(f"{where(source, cols['kind'], row)}: missing kind (empty string); "
+                             "leave out the column to make every edge an 'interaction'")
     else:
         kind = pa.chunked_array([pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), pa.array([DEFAULT_KIND]))])
-    if "weight" in cols:
-        weight = check_numbers(table[cols["weight"]], source, cols["weight"])
-    else:
-        weight = pa.chunked_array([pa.array(np.ones(n))], pa.float64())
     money_kinds = pa.array(sorted(kinds.money()), pa.string())
     is_money = map_values(kind, lambda v: pc.is_in(v, value_set=money_kinds), pa.bool_())
+    if "weight" in cols:
+        # weight means nothing on revenue and pay edges: blank there is fine, needed on contributions
+        weight = check_numbers(table[cols["weight"]], source, cols["weight"], allow_null=True)
+        if weight.null_count:
+            row = first_true(pc.and_(pc.is_null(weight), pc.invert(is_money)))
+            if row is not None:
+                raise InputError(f"{where(source, cols['weight'], row)}: missing weight on a {kind[row].as_py()!r} "
+                                 "(contribution) edge; leave out the column to give every edge weight 1")
+            weight = pc.fill_null(weight, 0.0)
+    else:
+        weight = pa.chunked_array([pa.array(np.ones(n))], pa.float64())
     if "amount" in cols:
         amount = check_numbers(table[cols["amount"]], source, cols["amount"], allow_null=True)
         missing = pc.and_(is_money, pc.is_null(amount))
@@ -229,14 +240,6 @@ def _empty_edges(id_type: str = "str") -> pa.Table:
     f64 = pa.chunked_array([], pa.float64())
     ids = pa.chunked_array([], pa.string() if id_type == "str" else pa.int64())
     return pa.table({"src": ids, "dst": ids, "kind": pa.chunked_array([], pa.string()), "weight": f64, "amount": f64})
-
-
-def _check_csv_kind(raw: pa.Table, source: str, cols: dict[str, str]) -> None:
-    if "kind" in cols:
-        k = cols["kind"]
-        row = first_true(pc.equal(pc.utf8_length(raw[k]), 0))
-        if row is not None:
-            raise InputError(f"{where(source, k, row)}: missing kind (empty cell); leave out the column to make every edge an 'interaction'")
 
 
 @dataclass
@@ -399,7 +402,6 @@ def load_edges(
                 if "kind" in cols:
                     csv_types[cols["kind"]] = pa.string()
                 raw = readers.read_table(src, list(cols.values()), csv_types)
-                _check_csv_kind(raw, src.name, cols)
             else:
                 text = [c for c in dict.fromkeys((s, d, cols.get("kind"))) if c is not None and is_text(src.schema.field(c).type)]
                 raw = readers.read_table(src, list(cols.values()), dictionary=text)

@@ -65,8 +65,11 @@ class FlowGraph:
         return int(self.indices.shape[0])
 
     def entries_per_sender(self) -> np.ndarray:
-        """Number of entries of each column of ``T`` (distinct receivers of each sender)."""
-        return np.bincount(self.indices, minlength=self.n)
+        """Distinct receivers each sender passes value to (positive entries of its column of ``T``).
+
+        A platform with ``platform_share=1`` keeps everything: its entries are 0 and it has none.
+        """
+        return np.bincount(self.indices[self.data > 0], minlength=self.n)
 
 
 def pass_fractions(role: np.ndarray, out_weight: np.ndarray, params: ModelParams) -> np.ndarray:

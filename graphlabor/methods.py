@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import kernels as K
-from .errors import ParameterError
+from .errors import InputError, ParameterError
 from .graph import FlowGraph, build_flow_graph, sender_scaled
 from .params import ModelParams
 from .prepare import EdgeArrays, Prepared
@@ -110,6 +110,22 @@ def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected:
     return via
 
 
+def check_sums(injected: np.ndarray, paid: np.ndarray, paid_out: np.ndarray) -> None:
+    """Refuse money that adds up past the largest float64 (each amount was finite; their sum is not).
+
+    >>> check_sums(np.array([1e308, 1e308]), np.zeros(2), np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    graphlabor.errors.InputError: amount: the revenue amounts and node values add up to more than the largest float64 (about 1.8e308); rescale them
+    """
+    with np.errstate(over="ignore"):
+        if not np.isfinite(injected.sum()):
+            raise InputError("amount: the revenue amounts and node values add up to more than the largest float64 "
+                             "(about 1.8e308); rescale them")
+        if not (np.isfinite(paid.sum()) and np.isfinite(paid_out.sum())):
+            raise InputError("amount: the pay amounts add up to more than the largest float64 (about 1.8e308); rescale them")
+
+
 def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", rows: dict[int, np.ndarray] | None = None,
               breakdown: bool = True, use_node_value: bool = True, log: StageLog | None = None,
               x0: np.ndarray | None = None) -> ModelRun:
@@ -140,6 +156,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
         injected = revenue_in + prep.node_value
     paid = K.group_sum(p.dst, p.value, n)
     paid_out = K.group_sum(p.src, p.value, n)
+    check_sums(injected, paid, paid_out)
 
     flow_params = params if method == "propagate" else replace(params, damping=0.0)
     with log.stage("build graph"):

@@ -168,6 +168,7 @@ def attribute(
     params = ModelParams(damping, platform_share, tol, max_iter, dict(kind_weights or {}))
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)
+    _check_kind_weights(params, kinds)
     log = log if log is not None else StageLog(verbose=False)
     if engine == "dask":
         return _attribute_dask(
@@ -286,8 +287,8 @@ def prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: 
     Checks ``half_life`` and ``as_of``, then runs read, encode ids, classify
     edges, infer roles, time decay and align nodes (see :func:`attribute`).
     """
-    hl = half_life_seconds(half_life) if half_life is not None else None
-    ref = parse_instant(as_of) if as_of is not None and hl is not None else None
+    hl, ref = _decay_options(half_life, as_of)
+    _check_kind_weights(params, kinds)
     log = log if log is not None else StageLog(verbose=False)
     if is_paths(edges):
         edges = resolve(edges)
@@ -375,6 +376,27 @@ def check_not_empty(prep: Prepared, kinds: KindClasses) -> None:
     )
 
 
+def _decay_options(half_life: str | float | None, as_of: Instant | None) -> tuple[float | None, int | None]:
+    """The half-life and ``as_of`` in seconds; ``as_of`` means nothing without a half-life."""
+    if as_of is not None and half_life is None:
+        raise ParameterError("as_of is the instant the half_life decay counts from; give half_life too",
+                             param=("as_of", "half_life"))
+    hl = half_life_seconds(half_life) if half_life is not None else None
+    ref = parse_instant(as_of) if as_of is not None else None
+    return hl, ref
+
+
+def _check_kind_weights(params: ModelParams, kinds: KindClasses) -> None:
+    """A kind weight scales contribution edges; a revenue or pay kind carries an amount, not a weight."""
+    money = sorted(set(params.kind_weights) & kinds.money())
+    if money:
+        what = "revenue" if money[0] in kinds.revenue else "pay"
+        raise ParameterError(
+            f"kind_weights: {money[0]!r} is a {what} kind (it carries an amount); weights apply to contribution kinds only",
+            param="kind_weights",
+        )
+
+
 def _check_options(
     nodes: NodesInput | None, method: str, half_life: str | float | None, as_of: Instant | None, period: str | None,
     group_by: str | None, min_wage: float | None,
@@ -389,8 +411,7 @@ def _check_options(
         raise ParameterError(f"period must be one of {', '.join(PERIODS)}, got {period!r}", param="period")
     if min_wage is not None and not (np.isfinite(min_wage) and min_wage >= 0):
         raise ParameterError(f"min_wage must be a number >= 0, got {min_wage!r}", param="min_wage")
-    hl = half_life_seconds(half_life) if half_life is not None else None
-    ref = parse_instant(as_of) if as_of is not None and hl is not None else None
+    hl, ref = _decay_options(half_life, as_of)
     columns = node_columns(nodes) if nodes is not None else []
     if group_by is not None and group_by not in columns:
         raise ParameterError(f"group_by {group_by!r}: no such column in the nodes file", param="group_by")

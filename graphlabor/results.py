@@ -200,7 +200,7 @@ def user_ranks(role: np.ndarray, kept: np.ndarray) -> np.ndarray:
 def node_table(ids: pa.Array, role: np.ndarray, kept: np.ndarray, paid: np.ndarray, total: float, extra: pa.Table | None) -> pa.Table:
     """The per-node output table, rows in ascending id order."""
     ranks = user_ranks(role, kept)
-    share = kept / total if total > 0 else np.zeros_like(kept)
+    share = kept / total if total > 0 else np.full_like(kept, np.nan)  # no total to be a share of
     cols = {
         C.NODE: ids,
         C.ROLE: pa.DictionaryArray.from_arrays(pa.array(role.astype(np.int32)), pa.array(ROLE_NAMES)).cast(pa.string()),

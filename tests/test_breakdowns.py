@@ -171,7 +171,8 @@ def platform_oracle(df: pd.DataFrame, *, platform_share=0.0, kind_weights=None, 
         rows.append({
             "platform": p, "revenue": revenue, "paid_out": paid_out, "kept": kept, "passed_to_users": passed,
             "capture": revenue - paid_out, "capture_rate": (revenue - paid_out) / revenue if revenue > 0 else None,
-            "contributors": int(contributors.get(p, 0)), "users_unpaid": passed - paid_out,
+            # a platform that keeps everything passes value to nobody
+            "contributors": int(contributors.get(p, 0)) if platform_share < 1 else 0, "users_unpaid": passed - paid_out,
         })
     return pd.DataFrame(rows)
 

@@ -307,8 +307,8 @@ def scaled(block: Block, values: np.ndarray) -> tuple:
 
 
 def contributors(block: Block, n: int) -> np.ndarray:
-    """Entries per sender among the block's rows, by global sender code (summed over blocks: distinct receivers)."""
-    g = _global_senders(block)
+    """Positive entries per sender among the block's rows, by global sender code (summed over blocks: distinct receivers)."""
+    g = _global_senders(block)[block.data > 0]
     return np.bincount(g, minlength=n) if g.size else np.zeros(n, np.int64)
 
 
