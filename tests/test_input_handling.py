@@ -49,7 +49,7 @@ def test_blank_weight_on_money_rows_is_accepted(tmp_path):
 
 def test_blank_weight_on_a_contribution_is_an_error(tmp_path):
     rows = [("A", "P", "spend", None, 100.0), ("u1", "P", "click", None, None)]
-    for name, src in _sources(_table(rows), tmp_path).items():
+    for src in _sources(_table(rows), tmp_path).values():
         with pytest.raises(InputError, match=r"weight.*row 1.*'click'"):
             graphlabor.attribute(src)
 
@@ -57,7 +57,7 @@ def test_blank_weight_on_a_contribution_is_an_error(tmp_path):
 def test_empty_kind_is_refused_the_same_from_every_source(tmp_path):
     rows = [("A", "P", "spend", 1.0, 100.0), ("u1", "P", "", 1.0, None)]
     messages = set()
-    for name, src in _sources(_table(rows), tmp_path).items():
+    for src in _sources(_table(rows), tmp_path).values():
         with pytest.raises(InputError, match=r"'kind'.*row 1.*missing kind") as e:
             graphlabor.attribute(src)
         messages.add(str(e.value).split(":", 1)[1])  # past the source's name
