@@ -357,7 +357,9 @@ def check_not_empty(prep: Prepared, kinds: KindClasses) -> None:
     """
     names = [name for name, _ in prep.origins]
     label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
-    if prep.node_value is not None or float(prep.revenue.value.sum()) > 0:
+    with np.errstate(over="ignore"):  # a sum that overflows is refused later, as such (methods.check_sums)
+        revenue = float(prep.revenue.value.sum())
+    if prep.node_value is not None or revenue > 0:
         return  # node values are given (a run on them alone is a valid, if trivial, run), or revenue
     if prep.m == 0:
         raise InputError(f"{label}: no edges (the input holds no data rows); pass --allow-empty to accept empty input")

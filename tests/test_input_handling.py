@@ -109,6 +109,6 @@ def test_platform_that_passes_nothing_has_no_contributors():
 
 
 def test_share_is_nan_when_nothing_was_injected():
-    r = graphlabor.attribute(edges_table([("u1", "u2", "click", 1.0), ("u2", "u1", "view", 1.0)]))
+    r = graphlabor.attribute(edges_table([("u1", "u2", "click", 1.0), ("u2", "u1", "view", 1.0)]), allow_empty=True)
     assert all(math.isnan(s) for s in r.nodes["share"].to_pylist())
     assert r.nodes["attributed"].to_pylist() == [0.0, 0.0]
