@@ -180,7 +180,7 @@ def columns_used(
     """
     sources = _resolved(edges)
     if sources is None:
-        names_of = [readers.from_memory(edges, "<edges>").column_names]  # type: ignore[arg-type]
+        names_of = [readers.from_memory(edges, "<edges>").column_names]
     else:
         names_of = [s.schema.names for s in sources if len(s.schema)]
     out: dict[str, list[str]] = {}

@@ -26,7 +26,9 @@ moves only those values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +36,10 @@ from .. import kernels as K
 from ..graph import pass_fractions
 from ..kernels.bucket import build_csr_bucketed
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
+
+if TYPE_CHECKING:
+    from ..classify import Classified
+    from ..params import ModelParams
 
 
 #: Contribution edges per block at most (more blocks than workers on large inputs): building a
@@ -63,7 +69,7 @@ def block_bounds(n: int, n_blocks: int, weights: np.ndarray | None = None) -> np
     return np.minimum(bounds, n)
 
 
-def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays):
+def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     """Rows of ``arrays`` grouped by the block of ``keys`` (input order kept within a block)."""
     blk = np.searchsorted(bounds[1:-1], keys, side="right")
     order = np.argsort(blk, kind="stable")
@@ -71,7 +77,7 @@ def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays):
     return [tuple(a[idx] for a in arrays) for idx in np.split(order, cuts)]
 
 
-def receiver_histogram(part, role: np.ndarray, n: int) -> np.ndarray:
+def receiver_histogram(part: Classified, role: np.ndarray, n: int) -> np.ndarray:
     """Flow edges of a partition by chunk of receiving rows (summed over partitions: where to cut blocks).
 
     The same selection and orientation as :func:`graphlabor.kernels.flow_edges`,
@@ -89,7 +95,7 @@ def receiver_histogram(part, role: np.ndarray, n: int) -> np.ndarray:
     return hist.astype(np.int64)
 
 
-def flow_pieces(part, role: np.ndarray, bounds: np.ndarray, with_labels: bool) -> list:
+def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, with_labels: bool) -> list[dict[str, Any]]:
     """A partition's flow edges, revenue and pay, split by the block of the receiving row.
 
     ``part`` is the partition's :class:`graphlabor.classify.Classified`.
@@ -126,12 +132,12 @@ class Block:
     revenue_in: np.ndarray
     paid: np.ndarray
     paid_out: np.ndarray
-    by_label: tuple | None
+    by_label: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None
     n_flow: int
     senders: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint32))  # sorted distinct senders outside [lo, hi)
     offset: int = 0  # where the block's own rows start in the local vector (a multiple of CHUNK_ROWS)
-    need: dict = field(default_factory=dict)  # block q -> rows of q (relative to q's lo) this block reads
-    serve: dict = field(default_factory=dict)  # block b -> own rows (relative to lo) block b reads
+    need: dict[int, np.ndarray] = field(default_factory=dict)  # block q -> rows of q (relative to q's lo) this block reads
+    serve: dict[int, np.ndarray] = field(default_factory=dict)  # block b -> own rows (relative to lo) block b reads
     out_weight: np.ndarray | None = None
     keep: np.ndarray | None = None
     factor: np.ndarray | None = None  # passed / out_weight of own rows
@@ -145,7 +151,7 @@ class Block:
         return int(self.indices.shape[0])
 
 
-def build_block(b: int, lo: int, hi: int, width: int, node_value, *pieces) -> Block:
+def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | None, *pieces: dict[str, Any]) -> Block:
     """Build block ``b``'s CSR and node vectors from every partition's pieces for it.
 
     ``width`` is the number of kinds + 1 to keep the flow split by kind (as
@@ -157,7 +163,7 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value, *pieces) -> Bl
     r = (np.concatenate([f[1] for f in flows]) - np.uint32(lo)).astype(np.uint32) if flows else np.empty(0, np.uint32)
     w = np.concatenate([f[2] for f in flows]) if flows else np.empty(0)
     n_flow = int(s.shape[0])
-    by_label = None
+    by_label: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
     if width:
         lab = np.concatenate([f[3] for f in flows])
         # T from the unsplit edges, as build_flow_graph (same bits with or without labels)
@@ -171,7 +177,7 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value, *pieces) -> Bl
     else:
         indptr, indices, data = build_csr_bucketed(r, s, w, nb)
 
-    def gsum(name):
+    def gsum(name: str) -> np.ndarray:
         keys = np.concatenate([p[name][0] for p in pieces]).astype(np.int64) - lo
         vals = np.concatenate([p[name][1] for p in pieces])
         return K.group_sum(keys, vals, nb)
@@ -181,13 +187,14 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value, *pieces) -> Bl
     return Block(b, lo, hi, indptr, indices, data, injected, revenue_in, gsum("paid"), gsum("paid_out"), by_label, n_flow)
 
 
-def column_pieces(block: Block, bounds: np.ndarray) -> list:
+def column_pieces(block: Block, bounds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """The block's entries ``(sender, weight)`` in entry order, split by the block owning the sender."""
     blk = np.searchsorted(bounds[1:-1], block.indices, side="right")
     return [(block.indices[blk == q], block.data[blk == q]) for q in range(bounds.shape[0] - 1)]
 
 
-def weights_and_factors(q: int, lo: int, hi: int, role_q: np.ndarray, params, *pieces) -> tuple:
+def weights_and_factors(q: int, lo: int, hi: int, role_q: np.ndarray, params: ModelParams,
+                        *pieces: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``out_weight`` of senders ``[lo, hi)`` summed in global entry order, their keep share and scale factor."""
     idx = np.concatenate([p[0] for p in pieces]) - np.uint32(lo) if pieces else np.empty(0, np.uint32)
     dat = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0)
@@ -197,7 +204,7 @@ def weights_and_factors(q: int, lo: int, hi: int, role_q: np.ndarray, params, *p
     return out_weight, 1.0 - passed, factor
 
 
-def needs(block: Block, bounds: np.ndarray) -> dict:
+def needs(block: Block, bounds: np.ndarray) -> dict[int, np.ndarray]:
     """For each other block q: the rows of q (relative to q's start) this block's senders are."""
     senders = np.unique(block.indices)
     blk = np.searchsorted(bounds[1:-1], senders, side="right")
@@ -207,7 +214,8 @@ def needs(block: Block, bounds: np.ndarray) -> dict:
     }
 
 
-def finish_block(block: Block, bounds: np.ndarray, weights: tuple, served: dict, *factor_pieces) -> Block:
+def finish_block(block: Block, bounds: np.ndarray, weights: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 served: dict[int, np.ndarray], *factor_pieces: np.ndarray) -> Block:
     """Scale the block's entries by sender, and renumber senders into the local vector.
 
     ``served`` maps each block b to the rows of this block that b reads;
@@ -246,7 +254,7 @@ def finish_block(block: Block, bounds: np.ndarray, weights: tuple, served: dict,
     return out
 
 
-def local_vector(block: Block, own: np.ndarray, pieces) -> np.ndarray:
+def local_vector(block: Block, own: np.ndarray, pieces: Sequence[np.ndarray]) -> np.ndarray:
     """The values the block's entries read: its own rows at ``offset``, the senders it reads around them."""
     n_ext = block.senders.shape[0]
     below = int(np.searchsorted(block.senders, block.lo))
@@ -258,18 +266,20 @@ def local_vector(block: Block, own: np.ndarray, pieces) -> np.ndarray:
     return x
 
 
-def served(block: Block, values) -> dict:
+def served(block: Block, values: np.ndarray | tuple[Any, ...]) -> dict[int, np.ndarray]:
     """The values of own rows each other block reads."""
     values = own_values(values)
     return {b: values[rows] for b, rows in block.serve.items()}
 
 
-def own_values(v) -> np.ndarray:
+def own_values(v: np.ndarray | tuple[Any, ...]) -> np.ndarray:
     """The block's own values from a vector or from a :func:`step` result."""
-    return v[0] if isinstance(v, tuple) else v
+    own: np.ndarray = v[0] if isinstance(v, tuple) else v
+    return own
 
 
-def step(block: Block, x_own, *pieces) -> tuple:
+def step(block: Block, x_own: np.ndarray | tuple[Any, ...],
+         *pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
     """One propagation step on the block: ``(new own values, residual partials per chunk, values to serve)``.
 
     ``x_own`` is the block's own values, or the previous step's result (kept
@@ -284,8 +294,9 @@ def step(block: Block, x_own, *pieces) -> tuple:
     return out, partials, served(block, out)
 
 
-def via(block: Block, state_own: np.ndarray, *pieces) -> np.ndarray:
+def via(block: Block, state_own: np.ndarray, *pieces: np.ndarray) -> np.ndarray:
     """The block's rows of the breakdown by kind (as the local engine's ``_via_propagate``)."""
+    assert block.by_label is not None and block.keep is not None  # built with the breakdown, finished
     kptr, kidx, kdat, width = block.by_label
     y = local_vector(block, own_values(state_own), pieces)
     v = csr_matvec(kptr, kidx, kdat, y).reshape(block.rows, width)
@@ -294,13 +305,14 @@ def via(block: Block, state_own: np.ndarray, *pieces) -> np.ndarray:
     return v
 
 
-def scaled(block: Block, values: np.ndarray) -> tuple:
+def scaled(block: Block, values: np.ndarray | tuple[Any, ...]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """What each own row passes per unit of flow weight given ``values``, and what to serve of it.
 
     As the local engine's breakdown: ``(1 - keep) / out_weight * values``
     (``1 - keep`` can differ from the pass fraction in its last bit).
     """
     values = own_values(values)
+    assert block.keep is not None and block.out_weight is not None  # set by finish_block
     passed = 1.0 - block.keep
     y = np.divide(passed, block.out_weight, out=np.zeros(block.rows), where=block.out_weight > 0) * values
     return y, served(block, y)

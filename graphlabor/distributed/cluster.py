@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from ..errors import ParameterError
 
 
-def require_distributed():
+def require_distributed() -> Any:
     """Import :mod:`distributed`, or say how to install it (one line, exit code 2)."""
     try:
         import distributed
@@ -24,7 +26,8 @@ def _threads_per_worker(n_workers: int) -> int:
 
 
 @contextmanager
-def connect(client=None, *, scheduler: str | None = None, workers: int | None = None, worker_memory=None):
+def connect(client: Any = None, *, scheduler: str | None = None, workers: int | None = None,
+            worker_memory: str | int | None = None) -> Iterator[Any]:
     """Yield a :class:`distributed.Client`.
 
     Parameters

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import operator
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from .. import kernels as K
+from .._types import EdgesInput, Instant, NodesInput
 from ..edges import KindClasses, load_edges
 from ..errors import ConvergenceError, InputError, ParameterError
 from ..node_index import NodeIndex, encode
@@ -39,6 +42,7 @@ from ..edges import EdgeTable
 from ..kernels import ADVERTISER
 from ..roles import assign_roles, check_declared, platform_evidence
 from ..timeaxis import parse_instant
+from ..timing import StageLog
 from . import blocks as B
 from . import partitions as P
 from .solve import BlockVectors, exchange, power_iteration
@@ -48,7 +52,7 @@ UNSUPPORTED = {"period": None}
 SUPPORTED_METHODS = ("propagate", "direct")
 
 
-def check_options(method: str = "propagate", **options) -> None:
+def check_options(method: str = "propagate", **options: Any) -> None:
     """One-line error naming the first option the Dask engine cannot honour yet."""
     for name, unset in UNSUPPORTED.items():
         if options.get(name, unset) != unset:
@@ -57,7 +61,7 @@ def check_options(method: str = "propagate", **options) -> None:
         raise ParameterError(f"--method {method} is not supported by --engine dask yet (supported: {', '.join(SUPPORTED_METHODS)})")
 
 
-def _tree_reduce(client, fn, futures: list):
+def _tree_reduce(client: Any, fn: Callable[[Any, Any], Any], futures: list[Any]) -> Any:
     """Reduce futures pairwise (a balanced tree) with ``fn(a, b)``; keeps the left-to-right order."""
     level = list(futures)
     while len(level) > 1:
@@ -72,12 +76,13 @@ def _slice(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return arr[lo:hi]
 
 
-def _sources(client, edges, kinds, src_col, dst_col, n_slices: int, partition_rows: int | None):
+def _sources(client: Any, edges: EdgesInput, kinds: KindClasses, src_col: str | None, dst_col: str | None,
+             n_slices: int, partition_rows: int | None) -> list[Any]:
     """Partitions: one per file; an in-memory table is validated here, then cut into slices and scattered."""
     if isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
     ):
-        return P.plan(edges, partition_rows)
+        return list(P.plan(edges, partition_rows))
     et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False)
     table = et.table.combine_chunks()
     m = table.num_rows
@@ -86,15 +91,16 @@ def _sources(client, edges, kinds, src_col, dst_col, n_slices: int, partition_ro
     return [client.scatter(table.slice(a, b - a), broadcast=True, hash=False) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
-def _workers(client) -> list[str]:
+def _workers(client: Any) -> list[str]:
     return sorted(client.scheduler_info()["workers"])
 
 
 def attribute_dask(
-    edges, nodes, params: ModelParams, kinds: KindClasses, *, client, method: str = "propagate",
-    breakdown: bool = True, src_col=None, dst_col=None, half_life=None, as_of=None,
-    n_blocks: int | None = None, partition_rows: int | None = None, log=None,
-):
+    edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *, client: Any,
+    method: str = "propagate", breakdown: bool = True, src_col: str | None = None, dst_col: str | None = None,
+    half_life: str | float | None = None, as_of: Instant | None = None,
+    n_blocks: int | None = None, partition_rows: int | None = None, log: StageLog | None = None,
+) -> tuple[Prepared, Any]:
     """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
 
     ``prep`` holds the node index, roles and kinds (no edges); ``run`` the
@@ -102,7 +108,6 @@ def attribute_dask(
     """
     from ..methods import ModelRun
     from ..nodes import load_nodes
-    from ..timing import StageLog
 
     log = log if log is not None else StageLog(verbose=False)
     workers = _workers(client)
@@ -159,7 +164,7 @@ def attribute_dask(
     with log.stage("infer roles"):
         declared = None if nt is None or nt.role is None else nt.role.to_pylist()
         role = assign_roles(evidence, node_codes, declared)
-        if declared is not None and ((role == ADVERTISER) & platform_evidence(evidence)).any():
+        if declared is not None and nt is not None and ((role == ADVERTISER) & platform_evidence(evidence)).any():
             # the message names the edge: gather the (few) revenue and pay edges only
             money = combine(client.gather([client.submit(P.money_edges, p, pure=True) for p in cparts]))
             locate = EdgeTable(pa.table({}), id_type, origins).locate
@@ -180,6 +185,7 @@ def attribute_dask(
     node_value = extra = None
     if nt is not None:
         with log.stage("align nodes"):
+            assert node_codes is not None  # encoded with the nodes file's ids
             node_value, extra = align_nodes(node_codes, n, nt.value, nt.extra)
 
     with log.stage("build graph"):
@@ -267,58 +273,61 @@ def attribute_dask(
 
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins)
-    graph = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
+    # stands in for the FlowGraph (what the result tables read; the arrays stay on the workers)
+    graph: Any = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
     graph.row_bounds = [int(v) for v in bounds]
     graph.block_stats = stats  # the exchange plan, per block (what one iteration moves)
     run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
-                   None, params, tuple(int(c) for c in counts), x_state)
+                   None, params, (int(counts[0]), int(counts[1]), int(counts[2])), x_state)
     return prep, run
 
 
 class _GraphSummary:
     """What the result tables read of the flow graph (its arrays stay on the workers)."""
 
-    def __init__(self, n, nnz, n_flow, keep, out_weight, contributors):
+    def __init__(self, n: int, nnz: int, n_flow: int, keep: np.ndarray, out_weight: np.ndarray,
+                 contributors: np.ndarray) -> None:
         self.n = n
         self._nnz = nnz
         self.n_flow_edges = n_flow
         self.keep = keep
         self.out_weight = out_weight
         self.contributors = contributors
-        self.row_bounds: list | None = None
-        self.block_stats: list = []
+        self.row_bounds: list[int] | None = None
+        self.block_stats: list[Any] = []
 
     @property
     def nnz(self) -> int:
         return self._nnz
 
-    def entries_per_sender(self):
+    def entries_per_sender(self) -> np.ndarray:
         return self.contributors
 
 
-def _replace(params, **kw):
+def _replace(params: ModelParams, **kw: Any) -> ModelParams:
     from dataclasses import replace
 
     return replace(params, **kw)
 
 
-def _served(b: int, *needs) -> dict:
+def _served(b: int, *needs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
     """Rows of block ``b`` each other block reads (from every block's needs)."""
     return {c: nd[b] for c, nd in enumerate(needs) if b in nd}
 
 
-def _take_factor(weights: tuple, need: dict, q: int) -> np.ndarray:
-    return weights[2][need[q]]
+def _take_factor(weights: tuple[np.ndarray, np.ndarray, np.ndarray], need: dict[int, np.ndarray], q: int) -> np.ndarray:
+    factor: np.ndarray = weights[2][need[q]]
+    return factor
 
 
-def _block_info(block) -> tuple:
+def _block_info(block: B.Block) -> tuple[int, int, int, int, int]:
     """nnz, flow edges, and the exchange plan's sizes: rows, senders read from other blocks, values served."""
     return block.nnz, block.n_flow, block.rows, int(block.senders.shape[0]), int(sum(len(r) for r in block.serve.values()))
 
 
-def _identity(x):
+def _identity(x: Any) -> Any:
     return x
 
 
-def _attr(block, name):
+def _attr(block: B.Block, name: str) -> Any:
     return getattr(block, name)

@@ -18,18 +18,24 @@ them on one machine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._types import PathLike
 from ..classify import Classified, classify
 from ..decay import decay, newest_per_sender
 from ..edges import KindClasses, load_edges
 from ..encode import encode_ids, encode_kinds, epoch_seconds
 from ..errors import InputError
 from ..kernels import INDEX_DTYPE, MAX_NODES
+
+if TYPE_CHECKING:
+    from ..readers import Source
 
 
 @dataclass
@@ -61,7 +67,7 @@ class LocalPart:
     ids: pa.Array
     src: np.ndarray
     dst: np.ndarray
-    kind_names: list
+    kind_names: list[str]
     kind: np.ndarray
     weight: np.ndarray
     amount: pa.ChunkedArray
@@ -72,8 +78,11 @@ class LocalPart:
 #: (a partition costs its worker about 100-150 bytes a row while it is read and encoded).
 PARTITION_ROWS = 1_000_000
 
+#: A partition of the input files: a whole file, or ``(Parquet file, first row group, end row group)``.
+Partition: TypeAlias = "Source | str | tuple[Source | str, int, int]"
 
-def plan(paths, partition_rows: int | None = None) -> list:
+
+def plan(paths: PathLike | Sequence[PathLike], partition_rows: int | None = None) -> list[Partition]:
     """Partitions of the input files: a whole file, or a run of a Parquet file's row groups.
 
     Returns a list of file paths and ``(path, first row group, end row group)``
@@ -84,7 +93,7 @@ def plan(paths, partition_rows: int | None = None) -> list:
     from .. import readers
 
     partition_rows = partition_rows or PARTITION_ROWS
-    out: list = []
+    out: list[Partition] = []
     for src in readers.resolve(paths):
         if src.format != "parquet":
             out.append(src)
@@ -106,7 +115,8 @@ def plan(paths, partition_rows: int | None = None) -> list:
     return out
 
 
-def _read_row_groups(src, groups: range, kinds: KindClasses, src_col, dst_col, need_time: bool) -> tuple:
+def _read_row_groups(src: Source | str, groups: range, kinds: KindClasses, src_col: str | None, dst_col: str | None,
+                     need_time: bool) -> tuple[pa.Table, str, str]:
     """Read and validate row groups of a Parquet source as the local engine reads a file (:mod:`graphlabor.edges`)."""
     from .. import readers
 
@@ -124,7 +134,8 @@ def _read_row_groups(src, groups: range, kinds: KindClasses, src_col, dst_col, n
     return et.table, part.name, et.id_type
 
 
-def read_partition(source, kinds: KindClasses, src_col=None, dst_col=None, need_time: bool = False) -> LocalPart:
+def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: str | None = None,
+                   dst_col: str | None = None, need_time: bool = False) -> LocalPart:
     """Read and validate one partition, encode its ids and kinds locally.
 
     ``source`` is a file path, a ``(Parquet file, first row group, end row
@@ -154,7 +165,7 @@ def read_partition(source, kinds: KindClasses, src_col=None, dst_col=None, need_
     return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, table["amount"], seconds)
 
 
-def part_header(part: LocalPart) -> tuple:
+def part_header(part: LocalPart) -> tuple[str, int, str, list[str]]:
     """What the client needs of a partition: name, rows, id type, kinds."""
     return part.name, part.rows, part.id_type, part.kind_names
 
@@ -193,7 +204,7 @@ def check_dictionary(ids: pa.Array) -> pa.Array:
     return ids
 
 
-def globalize(part: LocalPart, ids: pa.Array, kind_names: list) -> LocalPart:
+def globalize(part: LocalPart, ids: pa.Array, kind_names: list[str]) -> LocalPart:
     """Replace the partition's local codes by global ones (ranks in the global dictionary)."""
     if len(part.ids):
         if pa.types.is_integer(ids.type):
@@ -222,7 +233,8 @@ def evidence(part: Classified) -> np.ndarray:
 
 
 def or_flags(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.bitwise_or(a, b)
+    flags: np.ndarray = np.bitwise_or(a, b)
+    return flags
 
 
 def counts(part: Classified) -> tuple[int, int, int]:
@@ -237,11 +249,13 @@ def money_edges(part: Classified) -> Classified:
 
 def newest_seconds(part: Classified) -> int | None:
     """The latest timestamp of the partition's edges (the default ``as_of``)."""
-    return max((int(e.seconds.max()) for e in (part.contribution, part.revenue, part.pay) if len(e)), default=None)
+    return max((int(e.seconds.max()) for e in (part.contribution, part.revenue, part.pay)
+                if len(e) and e.seconds is not None), default=None)
 
 
 def newest_senders(part: Classified, role: np.ndarray) -> np.ndarray:
     c = part.contribution
+    assert c.seconds is not None  # read when a time option is given
     return newest_per_sender(c.src, c.dst, c.seconds, role)
 
 
@@ -250,5 +264,6 @@ def decayed(part: Classified, role: np.ndarray, half_life: float, as_of: int, ne
     from dataclasses import replace
 
     c = part.contribution
+    assert c.seconds is not None  # read when a time option is given
     value = decay(c.value, c.src, c.dst, c.seconds, role, half_life, as_of, newest)
     return replace(part, contribution=replace(c, value=value))

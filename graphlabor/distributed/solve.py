@@ -17,6 +17,8 @@ inputs, so the scheduler can recompute whatever a lost worker held.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,14 +31,15 @@ WINDOW = 4
 class BlockVectors:
     """Futures of one vector by block, and of the pieces each block serves to the others."""
 
-    def __init__(self, client, finished, own, serve=None):
+    def __init__(self, client: Any, finished: list[Any], own: list[Any], serve: list[Any] | None = None) -> None:
         self.own = own
         if serve is None:
             serve = [client.submit(B.served, f, x, pure=True) for f, x in zip(finished, own)]
         self.serve = serve
 
 
-def exchange(client, finished, needs, vec: BlockVectors, fn, *extra):
+def exchange(client: Any, finished: list[Any], needs: Sequence[Sequence[int]], vec: BlockVectors,
+             fn: Callable[..., Any], *extra: Any) -> list[Any]:
     """Submit ``fn(block, own, *extra, *pieces)`` on every block; return its result futures."""
     out = []
     for b, f in enumerate(finished):
@@ -45,7 +48,8 @@ def exchange(client, finished, needs, vec: BlockVectors, fn, *extra):
     return out
 
 
-def _step_futures(client, finished, needs, vec: BlockVectors):
+def _step_futures(client: Any, finished: list[Any], needs: Sequence[Sequence[int]],
+                  vec: BlockVectors) -> tuple[BlockVectors, list[Any]]:
     # a step's whole result stays where it was computed and feeds the block's
     # next step there; only the residual partials and the pieces are split off
     res = exchange(client, finished, needs, vec, B.step)
@@ -54,7 +58,8 @@ def _step_futures(client, finished, needs, vec: BlockVectors):
     return BlockVectors(client, finished, res, serve), partials
 
 
-def power_iteration(client, finished, needs, x0: BlockVectors, tol: float, max_iter: int):
+def power_iteration(client: Any, finished: list[Any], needs: Sequence[Sequence[int]], x0: BlockVectors, tol: float,
+                    max_iter: int) -> tuple[BlockVectors, int, float, bool]:
     """``x = s + T x`` from ``x0``, as :func:`graphlabor.kernels.power_iteration`, bit for bit.
 
     Returns
@@ -64,7 +69,7 @@ def power_iteration(client, finished, needs, x0: BlockVectors, tol: float, max_i
     residual : float
     converged : bool
     """
-    inflight = []  # (iteration, vectors, partial futures)
+    inflight: list[tuple[int, BlockVectors, list[Any]]] = []  # (iteration, vectors, partial futures)
     vec = x0
     submitted = 0
     residual = np.inf
