@@ -80,7 +80,7 @@ def _as_flags(e: BaseException) -> str:
 
     msg = str(e)
     for p in getattr(e, "params", ()):
-        msg = re.sub(rf"(?<![\w-]){re.escape(p)}(?![\w-])", flag(p), msg, count=1)
+        msg = re.sub(rf"(?<![\w'\"-]){re.escape(p)}(?![\w'\"-])", flag(p), msg)  # not inside a quoted value
     return msg
 
 

@@ -63,7 +63,8 @@ class ConvergenceError(GraphlaborError, RuntimeError):
         self.tol = tol
         super().__init__(
             f"did not converge: {n_iter} iterations done, relative residual "
-            f"{residual:.3e} still above tol={tol:g} (raise --max-iter or --tol)"
+            f"{residual:.3e} still above tol={tol:g} (raise max_iter or tol)",
+            param=("max_iter", "tol"),
         )
 
 

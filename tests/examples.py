@@ -142,6 +142,17 @@ WORKED_EDGES = pd.DataFrame({
 })
 
 
+#: u0's self-loops of two kinds, whose weights add up to different last bits
+#: when summed kind by kind than when summed all together (found by hypothesis).
+DUPLICATE_KINDS = pd.DataFrame({
+    "src": ["A", "u0", "u0", "u0", "u0", "u0"],
+    "dst": ["P", "u0", "u0", "P", "u0", "u0"],
+    "kind": ["spend", "click", "click", "click", "post", "click"],
+    "weight": [1.0, 6.687870967677677, 1.3114537302546843, 1.0, 5.25, 5.75],
+    "amount": [1.0, None, None, None, None, None],
+})
+
+
 # --------------------------------------------------------------------------
 # random economies and helpers
 # --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import graphlabor
 from conftest import cli
-from examples import HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, example_paths, nodes_roles_values, random_economy
+from examples import DUPLICATE_KINDS, HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, example_paths, nodes_roles_values, random_economy
 from reference import Oracle, engagement_edges, one_hop, roles_of_frame
 from graphlabor.errors import ParameterError
 
@@ -136,10 +136,12 @@ def test_via_worked_example_by_method():
 
 
 def test_no_breakdown_drops_the_via_columns_only():
-    full = graphlabor.attribute(WORKED_EDGES)
-    bare = graphlabor.attribute(WORKED_EDGES, breakdown=False)
+    # duplicate edges of different kinds between the same nodes: the one case where
+    # summing flow weights kind by kind could change the last bits of attributed
+    full = graphlabor.attribute(DUPLICATE_KINDS, damping=0.85, tol=1e-14)
+    bare = graphlabor.attribute(DUPLICATE_KINDS, damping=0.85, tol=1e-14, breakdown=False)
     assert not [c for c in bare.nodes.column_names if c.startswith("via_")]
-    assert bare.nodes["attributed"].to_pylist() == full.nodes["attributed"].to_pylist()
+    assert bare.nodes["attributed"].to_numpy().tobytes() == full.nodes["attributed"].to_numpy().tobytes()
     assert [c for c in full.nodes.column_names if not c.startswith("via_")] == bare.nodes.column_names
 
 

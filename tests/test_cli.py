@@ -279,3 +279,11 @@ def test_errors_are_one_line_with_exit_code(tmp_path, args, needle):
     assert needle in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_parameter_errors_name_the_flag(tmp_path):
+    nodes = tmp_path / "nodes.parquet"
+    pq.write_table(pa.table({"id": ["a"], "team": ["x"]}), nodes)
+    proc = cli("attribute", tmp_path / "no_such_edges.parquet", "--nodes", nodes, "--group-by", "country", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "Error: --group-by 'country': no such column in the nodes file"
