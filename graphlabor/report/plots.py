@@ -321,8 +321,8 @@ def attributed_vs_paid(att: np.ndarray, paid: np.ndarray) -> str:
     ax.set_ylabel("paid (log; 0 on the bottom strip)")
     ax.set_title(f"attributed against paid: {kind}", fontsize=9)
     ax.legend(loc="upper left", fontsize=8)
-    ax.text(0.99, 0.01, f"{int((paid <= 0).sum()):,} users paid nothing", transform=ax.transAxes,
-            ha="right", va="bottom", fontsize=7, color="#555555")
+    ax.text(0.02, 0.90, f"{int((paid <= 0).sum()):,} users paid nothing (bottom strip)", transform=ax.transAxes,
+            ha="left", va="top", fontsize=7, color="#555555")
     return to_svg(fig)
 
 
