@@ -130,4 +130,4 @@ def epoch_seconds(
     if timestamp.null_count:
         f, r = locate(int(pc.index(pc.is_null(timestamp), True).as_py()))
         raise InputError(f"{f}: column 'timestamp', row {r}: missing timestamp (time options need one on every edge)")
-    return to_epoch_seconds(timestamp, source)
+    return to_epoch_seconds(timestamp, source, locate)

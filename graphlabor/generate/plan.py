@@ -502,17 +502,9 @@ def _check_seed(seed: object) -> int:
 
 
 def _check_time(start: str | _dt.date, span_days: float) -> tuple[int, int]:
-    if isinstance(start, _dt.datetime):
-        dt = start if start.tzinfo else start.replace(tzinfo=_dt.UTC)
-    elif isinstance(start, _dt.date):
-        dt = _dt.datetime(start.year, start.month, start.day, tzinfo=_dt.UTC)
-    else:
-        try:
-            dt = _dt.datetime.fromisoformat(str(start))
-        except ValueError:
-            raise ParameterError(f"start {start!r} is not a date (use YYYY-MM-DD)") from None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=_dt.UTC)
+    from ..timeaxis import parse_instant  # the one ISO parser
+
+    start_s = parse_instant(start, "start")
     try:
         span = float(span_days)
     except (TypeError, ValueError):
@@ -524,5 +516,5 @@ def _check_time(start: str | _dt.date, span_days: float) -> tuple[int, int]:
         raise ParameterError(f"span_days={span_days!r} is shorter than a second")
     if span_s >= 2**32:
         raise ParameterError(f"span_days={span_days!r} is too long (at most 49,710 days)")
-    return int((dt - EPOCH).total_seconds()), span_s
+    return start_s - int(EPOCH.timestamp()), span_s
 
