@@ -23,17 +23,11 @@ import pytest
 
 import graphlabor
 from graphlabor.report import MODEL_DOC
+from hostile import hostile_report
 
 EDGES = graphlabor.example_path("edges")
 NODES = graphlabor.example_path("nodes")
 
-HOSTILE = [
-    "</script><script>window.__pwned=1;alert(1)</script>",
-    "<img src=x onerror=window.__pwned=1;alert(1)>",
-    "\"'><svg onload=alert(1)>",
-    "Zoë 🙂 \u2028 \u202e ∑ $x^2$ & co",
-    "u" * 5000,
-]
 
 
 class Page(html.parser.HTMLParser):
@@ -132,29 +126,6 @@ def test_example_report_has_every_section_and_plot(example_report):
     data = json.loads(p.scripts[0][1])
     assert len(data["top_users"]) == 25
     assert len(example_report.encode()) < 5e6
-
-
-def hostile_data():
-    """A small economy whose ids, kinds and group values are hostile strings."""
-    users = [f"{h}#{i}" for i, h in enumerate(HOSTILE)] + ["plain"]
-    plat = HOSTILE[0] + "P"
-    rows = [("ads<b>", plat, "spend", 1.0, 100.0)]
-    for i, u in enumerate(users):
-        rows.append((u, plat, HOSTILE[1] if i % 2 else "click", 1.0 + i, None))
-        rows.append((u, users[(i + 1) % len(users)], "like", 1.0, None))
-    rows.append((plat, users[0], "pay", 1.0, 10.0))
-    edges = pd.DataFrame(rows, columns=["src", "dst", "kind", "weight", "amount"])
-    nodes = pd.DataFrame({"id": users, "group": [HOSTILE[i % len(HOSTILE)] for i in range(len(users))],
-                          "hours": np.linspace(1, 10, len(users))})
-    return edges, nodes, users
-
-
-def hostile_report(path):
-    edges, nodes, users = hostile_data()
-    r = graphlabor.attribute(edges, nodes, group_by="group", min_wage=5)
-    d = r.redistribute(0.5, ["equal", "unpaid", "floor"], floor=20, group_by="group")
-    r.report(path, redistribution=d, group_by="group", min_wage=5, title=HOSTILE[0], inputs={"edges": HOSTILE[1]})
-    return users
 
 
 def test_hostile_ids_are_text_and_nothing_can_execute(tmp_path):
