@@ -444,21 +444,21 @@ def test_output_is_a_directory(good, out):
 
 
 def _immutable(path) -> bool:
-    """Make a directory read-only, even for root (chattr +i); False if impossible."""
+    """Make a directory read-only (chmod; chattr +i for root, who ignores permission bits).
+
+    False where that is impossible or not enforced (no chattr, or a bind mount
+    or filesystem that ignores it): a probe write tells.
+    """
     if os.geteuid() != 0:
         os.chmod(path, 0o555)
-        return True
-    if shutil.which("chattr") is None:
-        return False
-    r = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
-    if r.returncode != 0:
+    elif shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
         return False
     try:  # is it really read-only?
         (path / ".probe").write_bytes(b"")
     except OSError:
         return True
     os.unlink(path / ".probe")
-    subprocess.run(["chattr", "-i", str(path)])
+    _mutable(path)
     return False
 
 

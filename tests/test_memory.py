@@ -23,13 +23,16 @@ def test_estimate_grows_with_size_and_id_width():
     assert memory.estimate_bytes(10_000_000, 2_000_000, "int").peak > base.peak
     s13 = memory.estimate_bytes(10_000_000, 1_000_000, "str", avg_id_bytes=13)
     s40 = memory.estimate_bytes(10_000_000, 1_000_000, "str", avg_id_bytes=40)
-    assert s40.stages["read edges"] - s13.stages["read edges"] == pytest.approx(2 * 27 * 10_000_000, rel=1e-6)
+    # longer ids cost most while the edge table holds them (two per edge), then once per node
+    assert s40.stages["read edges"] - s13.stages["read edges"] > s40.stages["solve"] - s13.stages["solve"] > 0
     assert s40.peak > s13.peak > base.peak
     csv_ = memory.estimate_bytes(10_000_000, 1_000_000, "int", source_format="csv")
     assert csv_.stages["read edges"] > base.stages["read edges"]
+    assert csv_.stages["solve"] == base.stages["solve"]  # the text is gone once read
+    # the pull kernel has no blocked layout: less memory in the solve, none saved before it
     pull = memory.estimate_bytes(10_000_000, 1_000_000, "int", blocked=False)
-    assert base.stages["solve"] - pull.stages["solve"] == 22 * 10_000_000
-    assert list(base.stages) == list(memory.STAGE_COEFFICIENTS)
+    assert pull.stages["solve"] < base.stages["solve"]
+    assert pull.stages["build graph"] == base.stages["build graph"]
 
 
 def test_estimate_is_linear_in_edges():
@@ -50,8 +53,10 @@ def test_default_node_guess_and_after():
 
 
 def test_empty_input_needs_only_the_baseline():
+    # the interpreter and its libraries: under a GiB, and no more for text ids than for integers
     e = memory.estimate_bytes(0, 0, "str")
-    assert e.peak == max(b for b, *_ in memory.STAGE_COEFFICIENTS.values()) * 2**20 + memory.MARGIN_BYTES
+    assert 0 < e.peak < 2**30
+    assert e.peak == memory.estimate_bytes(0, 0, "int").peak
 
 
 def test_ten_to_the_eight_fits_a_24_gib_machine():
@@ -89,7 +94,10 @@ def test_check_memory_int_ids_do_not_suggest_int_ids():
     assert "integer ids" not in str(info.value)
     # the peak is in the breakdown, where the blocked layout is alive: dropping it helps
     assert est.peak_stage == "breakdown by kind"
-    assert "GRAPHLABOR_KERNEL=pull (saves 20.5 GiB)" in str(info.value)
+    # the saving announced is what the estimate without the blocked layout takes off the peak stage
+    pull = memory.estimate_bytes(10**9, 10**8, "int", blocked=False)
+    saving = est.stages["breakdown by kind"] - pull.stages["breakdown by kind"]
+    assert f"GRAPHLABOR_KERNEL=pull (saves {saving / GiB:.1f} GiB)" in str(info.value)
 
 
 def test_check_memory_can_be_skipped(monkeypatch):
@@ -99,9 +107,11 @@ def test_check_memory_can_be_skipped(monkeypatch):
 
 def test_available_bytes_matches_the_system():
     psutil = pytest.importorskip("psutil")
+    # other processes allocate and free meanwhile: bound by the system's figure read before and after
+    before = psutil.virtual_memory().available
     got = memory.available_bytes()
-    sys_avail = psutil.virtual_memory().available
-    assert 0 < got <= sys_avail * 1.05  # cgroup headroom can only lower it
+    after = psutil.virtual_memory().available
+    assert 0 < got <= max(before, after) * 1.05 + 2**28  # cgroup headroom can only lower it
     with open("/proc/meminfo") as f:
         meminfo = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
     assert got <= meminfo["MemTotal"]
@@ -211,7 +221,8 @@ def test_cli_stops_before_reading_what_cannot_fit(tmp_path):
     """
     free = memory.available_bytes()
     per_edge = memory.estimate_bytes(10**8, None, "int").peak / 10**8
-    rows = int(np.ceil(1.3 * free / per_edge / 10**7)) * 10**7
+    # twice what is free now, so that memory freed by other processes meanwhile still leaves it too big
+    rows = int(np.ceil(2.0 * free / per_edge / 10**7)) * 10**7
     if rows > 10**9:
         pytest.skip(f"{free / GiB:.0f} GiB free: the file would need more than 10^9 rows")
     batch = pa.table({"src": pa.array(np.zeros(10**7, np.int64)), "dst": pa.array(np.ones(10**7, np.int64))})
