@@ -302,6 +302,12 @@ def check_dataset_writable(path: str | os.PathLike[str]) -> None:
     p = os.fspath(path).rstrip("/" + os.sep) or os.sep
     if os.path.exists(p) and not os.path.isdir(p):
         raise OutputError(f"{path}: exists and is not a directory")
+    ext = os.path.splitext(p)[1].lower()
+    if FORMATS.get(ext, "parquet") != "parquet":
+        raise OutputError(
+            f"{path}: is a directory, and a directory output is a Parquet dataset, not {ext}; "
+            f"name a {ext} file, or a directory without the {ext} extension"
+        )
     if os.path.isdir(p):
         stray = [f for f in os.listdir(p) if not (f.startswith("part-") and f.endswith(".parquet"))]
         if stray:
