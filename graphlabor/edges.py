@@ -285,7 +285,9 @@ def _type_ids(part: _Part, id_type: str, forced: bool) -> pa.Table:
     for c in _id_columns(part):
         col = raw[c]
         if part.text_ids or is_text(col.type, dictionary=True):
-            if id_type == "int" or part.text_ids:
+            if id_type == "int" and part.text_ids and part.ids_say == "int":
+                col = pc.cast(col, pa.int64())  # every id was seen to be a canonical integer
+            elif id_type == "int" or part.text_ids:
                 col = type_text_ids(col, part.name, c, id_type, why)
         elif id_type == "str":
             col = pc.cast(check_ids(col, part.name, c), pa.string())  # whole numbers: their decimal text
