@@ -176,7 +176,8 @@ def _model_options(fn: _F) -> _F:
         click.option("--half-life", metavar="DURATION", help="Contribution weights decay as 2^(-age/half-life); e.g. 12h, 30d, 1y."),
         click.option("--as-of", metavar="TIME", help="Reference time for --half-life (ISO date or epoch seconds; default: latest timestamp)."),
         click.option("--tol", type=float, default=P.TOL, show_default=True, help="Stop when the L1 change < tol x injected total."),
-        click.option("--max-iter", type=int, default=P.MAX_ITER, show_default=True, help="Most power iterations."),
+        click.option("--max-iter", type=int, default=P.MAX_ITER, show_default=True, help="Most passes over the flow matrix."),
+        click.option("--solver", type=click.Choice(list(P.SOLVERS)), default=P.SOLVER, show_default=True, help="bicgstab (true residual checked at the end) or jacobi (power iteration, stops when the value in flight < tol)."),
         click.option("--src-col", help="Name of the source id column (default src or source)."),
         click.option("--dst-col", help="Name of the target id column (default dst or target)."),
         click.option("--id-type", type=click.Choice(["text", "int"]), help="Force the ids' type (default: text if any file has text ids, else integers)."),
@@ -199,7 +200,7 @@ def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
     return dict(
         method=o["method"], damping=o["damping"], platform_share=o["platform_share"],
         kind_weights=o["kind_weight"], revenue_kinds=o["revenue_kinds"], pay_kinds=o["pay_kinds"],
-        half_life=o["half_life"], as_of=o["as_of"], tol=o["tol"], max_iter=o["max_iter"],
+        half_life=o["half_life"], as_of=o["as_of"], tol=o["tol"], max_iter=o["max_iter"], solver=o["solver"],
         src_col=o["src_col"], dst_col=o["dst_col"], id_type=o["id_type"], allow_empty=o["allow_empty"],
     )
 

@@ -47,7 +47,7 @@ class OutputError(GraphlaborError, OSError):
 
 
 class ConvergenceError(GraphlaborError, RuntimeError):
-    """Power iteration did not reach the tolerance within ``max_iter`` steps.
+    """The solver did not reach the tolerance within ``max_iter`` passes over the flow matrix.
 
     Attributes
     ----------

@@ -3,7 +3,7 @@
 A node's attributed value is linear in the injections: ``kept_v = c . x``
 with ``x = s + T x``, where ``c`` is ``keep_v`` at ``v`` (``propagate``,
 ``direct``) or the Shapley weights of the one-hop values (``shapley``). One
-adjoint solve, ``y = c + T^T y`` (power iteration on the transposed matrix,
+adjoint solve, ``y = c + T^T y`` (the solver of the attribution on the transposed matrix,
 about the cost of one attribution), gives ``kept_v = y . s``: value injected
 at node ``j`` reaches ``v`` in proportion ``y_j``. Splitting ``s`` by payer
 (the revenue edges' sources) and by platform (where it entered) then
@@ -137,8 +137,9 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
     if c.any() and g.nnz:
         t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, n)
         tol = 1e-13 * float(c.sum())
-        # the same kernels as the forward solve (bit for bit the pull loop's result)
-        y, n_iter, residual, ok = propagate(t_indptr, t_indices, t_data, c, tol, max(run.params.max_iter, 10000))
+        # the same solver and kernels as the forward solve
+        y, n_iter, residual, ok = propagate(t_indptr, t_indices, t_data, c, tol, max(run.params.max_iter, 10000),
+                                            solver=run.params.solver)
         if not ok:
             raise ConvergenceError(n_iter, residual / float(c.sum()), 1e-13)
     else:

@@ -63,7 +63,7 @@ from numpy.typing import ArrayLike
 
 from ._jit import njit, pnjit, prange
 from ._types import F64, I64, U16, U32, U64
-from .propagate import CHUNK_ROWS, n_chunks
+from .propagate import CHUNK_ROWS, PowerIterationResult, chunk_total, iterate, shadow_value
 from .sortmerge import RADIX_BITS, radix_pass
 
 #: ``(src, w, local, tiles, sbound, brow, bptr)`` from :func:`blocked_layout`
@@ -358,12 +358,60 @@ def blocked_step(layout: Layout, x: F64, s: F64, out: F64, partials: F64) -> flo
     """
     src, w, local, tiles, sbound, brow, _ = layout
     _step(tiles, sbound, src, w, local, brow, x, s, out, partials)
-    return float(partials.sum())
+    return chunk_total(partials)
+
+
+@pnjit
+def _kstep(tiles: U64, sbound: U64, src: U16, w: F64, local: U16, brow: U64, x: F64, out: F64, shadow: bool, partials: F64) -> None:
+    """``out = x - T x`` with per-chunk ``(z . out, out . out)`` (see :class:`~graphlabor.kernels.propagate.PullOperator`)."""
+    nb = brow.shape[0] - 1
+    n_blocks = tiles.shape[0] - 1
+    for b in prange(nb):
+        r0 = brow[b]
+        for i in range(r0, brow[b + 1]):
+            out[i] = 0.0
+        for c in range(n_blocks):
+            base = sbound[c]
+            for q in range(tiles[c, b], tiles[c + 1, b]):
+                out[r0 + local[q]] += w[q] * x[base + src[q]]
+        a = np.int64(r0)
+        end = np.int64(brow[b + 1])
+        while a < end:
+            e = min(a + CHUNK_ROWS, end)
+            dz = 0.0
+            dd = 0.0
+            for i in range(a, e):
+                v = x[i] - out[i]
+                out[i] = v
+                if shadow:
+                    dz += shadow_value(i) * v
+                else:
+                    dz += x[i] * v
+                dd += v * v
+            partials[a // CHUNK_ROWS, 0] = dz
+            partials[a // CHUNK_ROWS, 1] = dd
+            a = e
+
+
+class BlockedOperator:
+    """:class:`~graphlabor.kernels.propagate.PullOperator` on a blocked layout: same methods, same bits."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.n = int(layout[5][-1]) if layout[5].shape[0] else 0
+
+    def step(self, x: F64, s: F64, out: F64, partials: F64) -> float:
+        return blocked_step(self.layout, x, s, out, partials)
+
+    def krylov(self, x: F64, out: F64, partials2: F64, shadow: bool) -> tuple[float, float]:
+        src, w, local, tiles, sbound, brow, _ = self.layout
+        _kstep(tiles, sbound, src, w, local, brow, x, out, bool(shadow), partials2)
+        return chunk_total(partials2[:, 0]), chunk_total(partials2[:, 1])
 
 
 def blocked_power_iteration(
     layout: Layout, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None
-) -> tuple[F64, int, float, bool]:
+) -> PowerIterationResult:
     """:func:`power_iteration` on a blocked layout; same results bit for bit.
 
     Parameters
@@ -390,14 +438,4 @@ def blocked_power_iteration(
     >>> bool(np.array_equal(a[0], b[0])), a[1] == b[1], a[2] == b[2]
     (True, True, True)
     """
-    s = np.ascontiguousarray(s, dtype=np.float64)
-    x = s.copy() if x0 is None else np.array(x0, dtype=np.float64)
-    out = np.empty_like(x)
-    partials = np.empty(n_chunks(x.shape[0]), dtype=np.float64)
-    residual = np.inf
-    for it in range(1, int(max_iter) + 1):
-        residual = blocked_step(layout, x, s, out, partials)
-        x, out = out, x
-        if residual < tol or residual == 0.0:  # an exact fixed point has converged, even when tol underflows to 0
-            return x, it, residual, True
-    return x, int(max_iter), float(residual), False
+    return iterate(BlockedOperator(layout), s, tol, max_iter, x0)

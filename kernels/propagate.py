@@ -12,6 +12,15 @@ chunk partials are added serially, so the residual, and therefore the number
 of iterations, does not depend on the thread count either, nor on how rows
 are split into blocks, as long as blocks start on a chunk boundary (the
 distributed engine's row blocks do).
+
+Every reduction of the solvers follows that rule: a per-chunk partial over
+the rows of one chunk, then :func:`chunk_total` adds the chunk-ordered
+partials (NumPy's sum of that array, the same function the distributed
+engine applies to its blocks' partials concatenated in chunk order). The step
+is wrapped as an operator (:class:`PullOperator`;
+:class:`graphlabor.kernels.layout.BlockedOperator` is the same operator on the
+blocked layout) that both solvers drive: the power iteration :func:`iterate`
+and BiCGSTAB (:func:`graphlabor.kernels.krylov.bicgstab`).
 """
 
 from __future__ import annotations
@@ -23,13 +32,52 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _check
-from ._jit import pnjit, prange
+from ._jit import njit, pnjit, prange
 from ._types import F64, U32, U64
 
 __all__ = ["CHUNK_ROWS", "PowerIterationResult", "csr_matvec", "n_chunks", "power_iteration", "propagate_step"]
 
 #: Rows per residual chunk; row blocks must start at a multiple of this.
 CHUNK_ROWS = 2048
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+
+
+@njit
+def shadow_value(i: int) -> float:
+    """BiCGSTAB's shadow residual at absolute row ``i``: a fixed pseudo-random number in [0.5, 1.5).
+
+    SplitMix64 of the row number, so any block of rows computes its own part
+    without being told the rest, at any thread count.
+
+    >>> shadow_value(0), shadow_value(0) == shadow_value(0)
+    (1.38331080821364..., True)
+    """
+    z = np.uint64(i) + _GOLDEN
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return np.float64(z >> _S11) * (1.0 / 9007199254740992.0) + 0.5
+
+
+def chunk_total(partials: ArrayLike) -> float:
+    """Add per-chunk partials, given in chunk order: the one way every reduction is finished.
+
+    ``float(np.sum(p))`` of the contiguous float64 array of the partials in
+    chunk order: a fixed function of that array (NumPy's pairwise sum), so a
+    row-partitioned engine that concatenates its blocks' partials in chunk
+    order and adds them the same way gets the same bits.
+
+    >>> chunk_total(np.array([0.1, 0.2, 0.3]))
+    0.6000000000000001
+    """
+    return float(np.ascontiguousarray(partials, dtype=np.float64).sum())
 
 
 @pnjit
@@ -48,6 +96,31 @@ def _step(indptr: U64, indices: U32, data: F64, x: F64, s: F64, out: F64, row0: 
             diff += abs(v - x[row0 + i])
             out[i] = v
         partials[c] = diff
+
+
+@pnjit
+def _kstep(indptr: U64, indices: U32, data: F64, x: F64, out: F64, shadow: bool, row0: int, partials: F64) -> None:
+    """``out = x - T x`` with per-chunk ``(z . out, out . out)``, ``z`` the shadow vector or ``x``."""
+    n_rows = indptr.shape[0] - 1
+    n_ch = partials.shape[0]
+    for c in prange(n_ch):
+        a = c * CHUNK_ROWS
+        b = min(a + CHUNK_ROWS, n_rows)
+        dz = 0.0
+        dd = 0.0
+        for i in range(a, b):
+            acc = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                acc += data[k] * x[indices[k]]
+            v = x[i] - acc
+            out[i] = v
+            if shadow:
+                dz += shadow_value(row0 + i) * v
+            else:
+                dz += x[i] * v
+            dd += v * v
+        partials[c, 0] = dz
+        partials[c, 1] = dd
 
 
 @pnjit
@@ -176,7 +249,57 @@ def propagate_step(
     else:
         partials = _check.out_floats(partials, "partials", length=n_chunks(n_rows))
     _step(indptr, indices, data, x, s, out, row0, partials)
-    return float(partials.sum())
+    return chunk_total(partials)
+
+
+class PullOperator:
+    """``T`` as a receiver-major CSR, applied by the pull loop: what the solvers drive.
+
+    The arrays are used as given (the public functions check them first).
+
+    Methods
+    -------
+    step(x, s, out, partials) -> float
+        ``out = s + T x``; returns ``||out - x||_1`` (a Jacobi step).
+    krylov(x, out, partials2, shadow) -> (float, float)
+        ``out = (I - T) x``; returns ``(z . out, out . out)`` with ``z`` the
+        shadow vector (:func:`shadow_value` by row) when ``shadow``, else ``x``.
+    """
+
+    def __init__(self, indptr: U64, indices: U32, data: F64) -> None:
+        self.indptr = indptr
+        self.indices = indices
+        self.data = data
+        self.n = int(indptr.shape[0]) - 1
+
+    def step(self, x: F64, s: F64, out: F64, partials: F64) -> float:
+        _step(self.indptr, self.indices, self.data, x, s, out, 0, partials)
+        return chunk_total(partials)
+
+    def krylov(self, x: F64, out: F64, partials2: F64, shadow: bool) -> tuple[float, float]:
+        _kstep(self.indptr, self.indices, self.data, x, out, bool(shadow), 0, partials2)
+        return chunk_total(partials2[:, 0]), chunk_total(partials2[:, 1])
+
+
+def iterate(op, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None) -> PowerIterationResult:
+    """The power iteration ``x_{k+1} = s + T x_k`` on any operator (pull or blocked): the one loop of both.
+
+    Stops after the first step whose L1 change is below ``tol``, or exactly
+    zero (an exact fixed point has converged even when ``tol`` underflows to
+    0). ``x0`` defaults to ``s``; the arguments are not checked here.
+    """
+    s = np.ascontiguousarray(s, dtype=np.float64)
+    x = s.copy() if x0 is None else np.array(x0, dtype=np.float64)
+    out = np.empty_like(x)
+    partials = np.empty(n_chunks(x.shape[0]), dtype=np.float64)
+    residual = np.inf
+    max_iter = int(max_iter)
+    for it in range(1, max_iter + 1):
+        residual = op.step(x, s, out, partials)
+        x, out = out, x
+        if residual < tol or residual == 0.0:
+            return PowerIterationResult(x, it, residual, True)
+    return PowerIterationResult(x, max_iter, float(residual), False)
 
 
 def power_iteration(
@@ -237,13 +360,4 @@ def power_iteration(
     max_iter = _check.count(max_iter, "max_iter", upper=np.iinfo(np.int64).max)
     if not float(tol) >= 0.0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
-    out = np.empty_like(x)
-    partials = np.empty(n_chunks(n), dtype=np.float64)
-    residual = np.inf
-    for it in range(1, max_iter + 1):
-        _step(indptr, indices, data, x, s, out, 0, partials)  # arguments checked above
-        residual = float(partials.sum())
-        x, out = out, x
-        if residual < tol or residual == 0.0:  # an exact fixed point has converged, even when tol underflows to 0
-            return PowerIterationResult(x, it, residual, True)
-    return PowerIterationResult(x, max_iter, float(residual), False)
+    return iterate(PullOperator(indptr, indices, data), s, tol, max_iter, x)
