@@ -92,6 +92,13 @@ def targets(res) -> list[tuple[str, str, str]]:
             other = sum(v for k, v in st.items() if k.startswith(("encode", "build", "write")))
             rows.append((f"end to end {_size(e2e['m'])}: encode + build + write <= solve", f"{_s(other)} vs {_s(solve)}",
                          _status(other <= solve) if other <= solve else f"**missed** by {other / max(solve, 1e-9):.2f}x"))
+        ours = _med([r["wall"] for r in runs])
+        for name, pe in (e2e.get("peers") or {}).items():
+            ok = [r for r in pe["runs"] if "error" not in r]
+            if ok:
+                r = _med([x["wall"] for x in ok]) / ours
+                rows.append((f"end to end {_size(e2e['m'])}: >= 4x {name} + scipy", f"{r:.2f}x",
+                             _status(r >= 4) if r >= 4 else f"**missed** by {4 / r:.2f}x"))
         peak = max(r.get("max_rss", 0) for r in runs)
         if e2e["m"] >= 10**8:
             rows.append((f"end to end {_size(e2e['m'])}: peak memory <= 12 GiB", _b(peak), _status(peak <= 12 * 2**30)))
@@ -208,6 +215,23 @@ def render(res, notes_path: Path | None = None) -> str:
             for nm, sec in st.items():
                 L.append(f"| {nm} | {_s(sec)} | {_b(peaks.get(nm))} | {peaks.get(nm, 0) / e2e['m']:.0f} |")
             L.append("")
+            peers = e2e.get("peers") or {}
+            if peers:
+                ours = _med([r["wall"] for r in runs])
+                L.append("Side by side, one run of each per round (peers written as a competent user would, "
+                         "`benchmarks/peers.py`; each checked against graphlabor's output before timing):\n")
+                L.append("| pipeline | check (L1 of `attributed`, relative) | wall (median) | peak memory | graphlabor faster by |\n|---|---|---|---|---|")
+                L.append(f"| graphlabor attribute | reference | {_s(ours)} | {_b(max(r['max_rss'] for r in runs))} | |")
+                for name, pe in peers.items():
+                    ok = [r for r in pe["runs"] if "error" not in r]
+                    chk = pe.get("check") or {}
+                    c = f"{chk['l1_rel']:.1e}" if "l1_rel" in chk else chk.get("status", "not run")
+                    if ok:
+                        w = _med([r["wall"] for r in ok])
+                        L.append(f"| {name} + scipy | {c} | {_s(w)} | {_b(max(r['max_rss'] for r in ok))} | {w / ours:.2f}x |")
+                    else:
+                        L.append(f"| {name} + scipy | {c} | not timed | | |")
+                L.append("")
 
     su = res.get("startup")
     if su:

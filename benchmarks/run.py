@@ -359,7 +359,32 @@ json.dump({"returncode": os.waitstatus_to_exitcode(status), "max_rss": ru.ru_max
 """
 
 
-def end_to_end(workdir: Path, m: int, reps: int, timeout: int) -> dict:
+def _launch(cmd, workdir: Path, tag: str, timeout: int) -> dict:
+    """Run ``cmd`` through the launcher: wall seconds, peak memory (``wait4``), return code, last error line."""
+    errf = workdir / f"{tag}.stderr"
+    usage = workdir / f"{tag}.usage.json"
+    usage.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    # A small launcher process starts the command and reads its peak memory with wait4: a child
+    # forked straight from this (large) process would report this process's peak as its own.
+    p = subprocess.run([sys.executable, "-c", _LAUNCHER, str(usage), str(errf), str(timeout), *map(str, cmd)], check=False)
+    wall = time.perf_counter() - t0
+    info = json.loads(usage.read_text()) if usage.exists() else {"returncode": p.returncode, "max_rss": None}
+    out = {"wall": wall, "max_rss": info["max_rss"], "returncode": info["returncode"]}
+    if info["returncode"] != 0:
+        err = errf.read_text().strip().splitlines() or ["?"]
+        out["error"] = err[-1]
+    return out
+
+
+#: Peer pipelines of the end-to-end comparison (benchmarks/peers.py).
+PEERS = ("duckdb", "polars")
+#: Largest L1 distance of ``attributed`` (relative to the total) for a peer to be timed.
+PEER_CHECK = 1e-9
+
+
+def end_to_end(workdir: Path, m: int, reps: int, timeout: int, peers=PEERS) -> dict:
+    """``graphlabor attribute`` and the peer pipelines, checked first, then timed alternately (one of each per round)."""
     edges = workdir / f"economy_{m}_s{SEED}.parquet"
     if not edges.exists():
         log(f"generating Parquet economy, {fmt_size(m)} edges (string ids)")
@@ -369,30 +394,51 @@ def end_to_end(workdir: Path, m: int, reps: int, timeout: int) -> dict:
     nodes = _nodes_path(edges)
     exe = shutil.which("graphlabor")
     base = [exe] if exe else [sys.executable, "-m", "graphlabor"]
-    runs = []
+    out = workdir / f"e2e_{m}.parquet"
+    js = workdir / f"e2e_{m}.json"
+    cmd = base + ["attribute", str(edges), "--nodes", str(nodes), "-o", str(out), "--summary-json", str(js), "-q"]
+    peer_cmd = {p: [sys.executable, str(HERE / "peers.py"), p, str(edges), str(nodes), str(workdir / f"e2e_{m}_{p}.parquet")]
+                for p in peers}
+
+    # correctness first: graphlabor's output is the reference for the peers
+    checks = {}
+    if peers:
+        log("  check the peer pipelines against graphlabor's output")
+        ref = workdir / f"e2e_{m}_reference.parquet"
+        r = _launch(base + ["attribute", str(edges), "--nodes", str(nodes), "-o", str(ref), "-q"], workdir, f"e2e_{m}", timeout)
+        for p in peers:
+            if "error" in r:
+                checks[p] = {"status": "graphlabor failed", "error": r["error"]}
+                continue
+            pr = _launch(peer_cmd[p], workdir, f"e2e_{m}_{p}", timeout)
+            if "error" in pr:
+                checks[p] = {"status": "error", "error": pr["error"]}
+                continue
+            import peers as P
+
+            d = P.check(peer_cmd[p][-1], ref)
+            checks[p] = {"status": "ok" if d <= PEER_CHECK else "MISMATCH", "l1_rel": d}
+        ref.unlink(missing_ok=True)
+
+    runs, peer_runs = [], {p: [] for p in peers}
+    timed = [p for p in peers if checks.get(p, {}).get("status") == "ok"]
     for _rep in range(reps):
-        out = workdir / f"e2e_{m}.parquet"
-        js = workdir / f"e2e_{m}.json"
-        cmd = base + ["attribute", str(edges), "--nodes", str(nodes), "-o", str(out), "--summary-json", str(js), "-q"]
-        errf = workdir / f"e2e_{m}.stderr"
-        usage = workdir / f"e2e_{m}.usage.json"
-        t0 = time.perf_counter()
-        # A small launcher process starts graphlabor and reads its peak memory with wait4: a child
-        # forked straight from this (large) process would report this process's peak as its own.
-        p = subprocess.run([sys.executable, "-c", _LAUNCHER, str(usage), str(errf), str(timeout), *cmd], check=False)
-        wall = time.perf_counter() - t0
-        info = json.loads(usage.read_text()) if usage.exists() else {"returncode": p.returncode, "max_rss": None}
-        code = info["returncode"]
-        if code != 0:
-            err = errf.read_text().strip().splitlines() or ["?"]
-            runs.append({"error": err[-1], "returncode": code, "wall": wall, "max_rss": info["max_rss"]})
+        r = _launch(cmd, workdir, f"e2e_{m}", timeout)
+        if "error" in r:
+            runs.append(r)
             break
-        usage_rss = info["max_rss"]
         doc = json.loads(js.read_text())
-        runs.append({"wall": wall, "max_rss": usage_rss, "stages": doc.get("stages", []), "iterations": doc.get("iterations"),
+        runs.append({"wall": r["wall"], "max_rss": r["max_rss"], "stages": doc.get("stages", []), "iterations": doc.get("iterations"),
                      "edges": doc.get("edges"), "nodes": doc.get("nodes"), "flow_edges": doc.get("flow_edges")})
         out.unlink(missing_ok=True)
+        for p in timed:
+            log(f"  time {p}")
+            peer_runs[p].append(_launch(peer_cmd[p], workdir, f"e2e_{m}_{p}", timeout))
+    for p in peers:
+        Path(peer_cmd[p][-1]).unlink(missing_ok=True)
     return {"m": m, "command": " ".join(["graphlabor"] + cmd[1:]), "runs": runs,
+            "peers": {p: {"command": "python benchmarks/peers.py " + " ".join(peer_cmd[p][2:]), "check": checks.get(p),
+                          "runs": peer_runs[p]} for p in peers},
             "edges_bytes": edges.stat().st_size}
 
 
@@ -439,6 +485,8 @@ def main(argv=None):
     ap.add_argument("--sizes", default="1e6,1e7,5e7", help="edge counts of the kernel/peer runs (default 1e6,1e7,5e7)")
     ap.add_argument("--e2e-sizes", default="1e7,1e8", help="edge counts of the end-to-end runs ('' for none)")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions (medians reported)")
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help="peer pipelines timed beside graphlabor end to end (benchmarks/peers.py; '' for none)")
     ap.add_argument("--quick", action="store_true", help="small sizes, one repetition: a development run")
     ap.add_argument("--tools", default="graphlabor,scipy,igraph,networkx,graphblas")
     ap.add_argument("--igraph-max", type=float, default=1e7, help="largest size igraph runs at (it did not finish 5x10^7 in 21 min)")
@@ -553,7 +601,8 @@ def main(argv=None):
         log(f"== end to end, {fmt_size(m)} edges")
         reps = 1 if m >= 10**8 else args.reps
         load = wait_idle(args.wait_idle)
-        results["e2e"].append(end_to_end(workdir, m, reps, args.timeout))
+        peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+        results["e2e"].append(end_to_end(workdir, m, reps, args.timeout, peers))
         results["e2e"][-1]["load"] = {"before": load, "after": os.getloadavg()[0]}
         results["e2e"].sort(key=lambda e: e["m"])
         _write(results, args)
