@@ -156,6 +156,7 @@ def sensitivity(
     pay_kinds: Any = DEFAULT_PAY_KINDS,
     tol: float = 1e-10,
     max_iter: int = 1000,
+    solver: str = "bicgstab",
     method: str = "propagate",
     half_life: str | float | None = None,
     as_of: Any = None,
@@ -191,7 +192,7 @@ def sensitivity(
     grid = check_grid(grid)
     if method not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    base_params = ModelParams(damping, platform_share, tol, max_iter, kind_weights or {})
+    base_params = ModelParams(damping, platform_share, tol, max_iter, kind_weights or {}, solver)
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     log = log if log is not None else StageLog(verbose=False)
     # prepared once, with every kind weight 1: each setting multiplies the contribution values by its own
@@ -218,7 +219,7 @@ def sensitivity(
             if name.startswith(KIND_PREFIX):
                 kw[name[len(KIND_PREFIX):]] = v
         return ModelParams(
-            setting.get("damping", damping), setting.get("platform_share", platform_share), tol, max_iter, kw,
+            setting.get("damping", damping), setting.get("platform_share", platform_share), tol, max_iter, kw, solver,
         )
 
     def run(params: ModelParams, x0: np.ndarray | None) -> tuple[Any, float]:
