@@ -45,14 +45,16 @@ def solve(n, snd, rcv, w, role_code, s):
     T = sp.csr_matrix((data, (rcv, snd)), shape=(n, n))
     S = s.sum()
     x = s.copy()
-    for it in range(1, 10_001):
+    iters = 0
+    while iters < 10_000:
+        iters += 1
         y = s + T @ x
         change = np.abs(y - x).sum()
         x = y
         if change < TOL * S:
             break
     held = s + T @ x
-    return (1.0 - p) * held, it
+    return (1.0 - p) * held, iters
 
 
 def _write(path, ids, roles, attributed, paid):

@@ -147,8 +147,11 @@ def propagate(
     """
     if solver not in ("bicgstab", "jacobi"):
         raise ValueError(f"solver must be 'bicgstab' or 'jacobi', got {solver!r}")
+    from .kernels.propagate import Operator
+
     n = int(indptr.shape[0]) - 1
     kernel = kernel or choose_kernel(n, int(indices.shape[0]))
+    op: Operator
     if kernel == "blocked":
         from .kernels import layout as L
 

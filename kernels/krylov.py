@@ -43,8 +43,11 @@ import math
 
 import numpy as np
 
+from numpy.typing import ArrayLike
+
 from ._jit import pnjit, prange
-from .propagate import CHUNK_ROWS, chunk_total, iterate, n_chunks, shadow_value
+from ._types import F64
+from .propagate import CHUNK_ROWS, Operator, PowerIterationResult, chunk_total, iterate, n_chunks, shadow_value
 
 #: The Krylov phase aims at ``SAFETY x tol`` on its recurrence residual, so
 #: that the true residual usually passes the final check at the first try.
@@ -55,7 +58,7 @@ MAX_RESTARTS = 3
 
 
 @pnjit
-def _update_p(p, r, v, beta, omega):
+def _update_p(p: F64, r: F64, v: F64, beta: float, omega: float) -> None:
     """``p = r + beta (p - omega v)``."""
     n = p.shape[0]
     for c in prange((n + CHUNK_ROWS - 1) // CHUNK_ROWS):
@@ -64,7 +67,7 @@ def _update_p(p, r, v, beta, omega):
 
 
 @pnjit
-def _update_s(r, v, alpha, partials):
+def _update_s(r: F64, v: F64, alpha: float, partials: F64) -> None:
     """``r = r - alpha v`` (BiCGSTAB's ``s``, kept in ``r``); per-chunk ``||r||_1``."""
     n = r.shape[0]
     for c in prange(partials.shape[0]):
@@ -77,7 +80,7 @@ def _update_s(r, v, alpha, partials):
 
 
 @pnjit
-def _update_xr(x, p, r, t, alpha, omega, row0, partials):
+def _update_xr(x: F64, p: F64, r: F64, t: F64, alpha: float, omega: float, row0: int, partials: F64) -> None:
     """``x += alpha p + omega r``; ``r = r - omega t``; per-chunk ``(r_hat . r, ||r||_1)``."""
     n = r.shape[0]
     for c in prange(partials.shape[0]):
@@ -94,11 +97,11 @@ def _update_xr(x, p, r, t, alpha, omega, row0, partials):
         partials[c, 1] = dn
 
 
-def _finite(*values) -> bool:
+def _finite(*values: float) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
-def _krylov_phase(op, x, r, target, budget, work):
+def _krylov_phase(op: Operator, x: F64, r: F64, target: float, budget: int, work: tuple[F64, F64, F64, F64, F64]) -> int:
     """BiCGSTAB from ``x`` with residual ``r`` (both updated in place) until ``||r||_1 <= target``.
 
     Returns the passes over ``T`` done. Stops early (leaving ``x``, ``r``
@@ -141,7 +144,7 @@ def _krylov_phase(op, x, r, target, budget, work):
     return passes
 
 
-def bicgstab(op, s, tol, max_iter, x0=None):
+def bicgstab(op: Operator, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None) -> PowerIterationResult:
     """Solve ``x = s + T x`` with BiCGSTAB, checked and finished as the module notes say.
 
     Parameters
@@ -198,7 +201,7 @@ def bicgstab(op, s, tol, max_iter, x0=None):
         res = op.step(x, s, out, check)  # out = s + T x0+: its residual, and a better start
         passes = 1
         if res < tol or res == 0.0 or passes >= max_iter:
-            return out, passes, res, bool(res < tol or res == 0.0)
+            return PowerIterationResult(out, passes, res, bool(res < tol or res == 0.0))
         best = res
         r = out - x
     while True:
@@ -210,12 +213,12 @@ def bicgstab(op, s, tol, max_iter, x0=None):
         res = op.step(x, s, out, check)  # out = s + T x+, res = its true residual
         passes += 1
         if res < tol or res == 0.0:
-            return out, passes, res, True
+            return PowerIterationResult(out, passes, res, True)
         if passes >= max_iter:
-            return out, passes, res, False
+            return PowerIterationResult(out, passes, res, False)
         if restarts >= MAX_RESTARTS or not res < 0.5 * best:
             y, k, res2, ok = iterate(op, s, tol, max_iter - passes, x0=out)
-            return y, passes + k, res2, ok
+            return PowerIterationResult(y, passes + k, res2, ok)
         best = res
         restarts += 1
         np.subtract(out, x, out=r)  # the exact residual of x+

@@ -25,7 +25,7 @@ and BiCGSTAB (:func:`graphlabor.kernels.krylov.bicgstab`).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -252,6 +252,16 @@ def propagate_step(
     return chunk_total(partials)
 
 
+class Operator(Protocol):
+    """What the solvers drive: :class:`PullOperator` or :class:`~graphlabor.kernels.layout.BlockedOperator`."""
+
+    n: int
+
+    def step(self, x: F64, s: F64, out: F64, partials: F64) -> float: ...
+
+    def krylov(self, x: F64, out: F64, partials2: F64, shadow: bool) -> tuple[float, float]: ...
+
+
 class PullOperator:
     """``T`` as a receiver-major CSR, applied by the pull loop: what the solvers drive.
 
@@ -281,7 +291,7 @@ class PullOperator:
         return chunk_total(partials2[:, 0]), chunk_total(partials2[:, 1])
 
 
-def iterate(op, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None) -> PowerIterationResult:
+def iterate(op: Operator, s: ArrayLike, tol: float, max_iter: int, x0: ArrayLike | None = None) -> PowerIterationResult:
     """The power iteration ``x_{k+1} = s + T x_k`` on any operator (pull or blocked): the one loop of both.
 
     Stops after the first step whose L1 change is below ``tol``, or exactly

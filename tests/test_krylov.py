@@ -8,7 +8,6 @@ rule, and fresh processes at 1 and 2 Numba threads for bit-identity.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -26,7 +25,7 @@ from graphlabor.errors import ConvergenceError
 from graphlabor.graph import build_flow_graph
 from graphlabor.kernels import krylov
 from graphlabor.kernels import layout as L
-from graphlabor.kernels.propagate import PullOperator, iterate
+from graphlabor.kernels.propagate import PullOperator
 from graphlabor.params import ModelParams
 from graphlabor.solve import propagate, solve
 
