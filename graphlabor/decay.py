@@ -24,9 +24,12 @@ def half_life_seconds(half_life: str | float) -> float:
     >>> half_life_seconds("1d"), half_life_seconds(60)
     (86400.0, 60.0)
     """
-    hl = parse_duration(half_life) if isinstance(half_life, str) else float(half_life)
+    try:
+        hl = parse_duration(half_life) if isinstance(half_life, str) else float(half_life)
+    except (ParameterError, TypeError, ValueError) as e:
+        raise ParameterError(f"half_life: {e}", param="half_life") from None
     if not hl > 0:
-        raise ParameterError(f"half_life must be positive, got {half_life!r}")
+        raise ParameterError(f"half_life must be positive, got {half_life!r}", param="half_life")
     return hl
 
 

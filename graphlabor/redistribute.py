@@ -294,7 +294,7 @@ def redistribute(result: Any, levy: float, schemes: Any = ("equal", "unpaid"), b
     if "floor" in schemes and not has_hours:
         raise ParameterError("scheme 'floor' needs an 'hours' column in the nodes file")
     if group_by is not None and group_by not in users.column_names:
-        raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
+        raise ParameterError(f"group_by {group_by!r}: no such column in the nodes file", param="group_by")
 
     plat = result.platforms
     bases = levy_base(plat["revenue"].to_numpy(), plat["paid_out"].to_numpy(), base)

@@ -49,7 +49,7 @@ def parse_grid(specs: Any) -> dict[str, list[float]]:
         name, sep, values = str(spec).partition("=")
         name = name.strip()
         if not sep or not name:
-            raise ParameterError(f"--grid {spec!r} is not NAME=V1,V2,... (for example damping=0.5,0.85)")
+            raise ParameterError(f"grid {spec!r} is not NAME=V1,V2,... (for example damping=0.5,0.85)", param="grid")
         vals = []
         for v in values.split(","):
             if not v.strip():
@@ -57,7 +57,7 @@ def parse_grid(specs: Any) -> dict[str, list[float]]:
             try:
                 vals.append(float(v))
             except ValueError:
-                raise ParameterError(f"--grid {spec!r}: {v.strip()!r} is not a number") from None
+                raise ParameterError(f"grid {spec!r}: {v.strip()!r} is not a number", param="grid") from None
         grid[name] = vals
     return check_grid(grid)
 
@@ -65,17 +65,17 @@ def parse_grid(specs: Any) -> dict[str, list[float]]:
 def check_grid(grid: dict[str, Any]) -> dict[str, list[float]]:
     """Check grid names and values; return ``{name: [floats]}`` in the given order."""
     if not grid:
-        raise ParameterError("give at least one --grid NAME=V1,V2,... (damping, platform_share, kind_weight.KIND)")
+        raise ParameterError("grid: give at least one NAME=V1,V2,... (damping, platform_share, kind_weight.KIND)", param="grid")
     out = {}
     for name, values in grid.items():
         if name not in ("damping", "platform_share") and not (name.startswith(KIND_PREFIX) and len(name) > len(KIND_PREFIX)):
-            raise ParameterError(f"--grid {name!r}: the grid varies damping, platform_share or kind_weight.KIND")
+            raise ParameterError(f"grid {name!r}: the grid varies damping, platform_share or kind_weight.KIND", param="grid")
         vals = [float(v) for v in ([values] if isinstance(values, (int, float)) else values)]
         if not vals:
-            raise ParameterError(f"--grid {name!r}: no values")
+            raise ParameterError(f"grid {name!r}: no values", param="grid")
         for v in vals:
             if not math.isfinite(v):
-                raise ParameterError(f"--grid {name!r}: {v!r} is not a finite number")
+                raise ParameterError(f"grid {name!r}: {v!r} is not a finite number", param="grid")
         out[name] = list(dict.fromkeys(vals))
     return out
 

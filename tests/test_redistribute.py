@@ -189,7 +189,7 @@ def test_bad_parameters(result):
         result.redistribute(0.1, schemes=["bogus"])
     with pytest.raises(ParameterError, match="--floor"):
         result.redistribute(0.1, schemes=["floor"])
-    with pytest.raises(ParameterError, match="group-by"):
+    with pytest.raises(ParameterError, match="group_by"):
         result.redistribute(0.1, group_by="nope")
     no_hours = graphlabor.attribute(EDGES)
     with pytest.raises(ParameterError, match="hours"):

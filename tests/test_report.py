@@ -183,7 +183,7 @@ def test_api_report_and_bad_group(tmp_path):
     out = tmp_path / "r.html"
     r.report(out)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    with pytest.raises(graphlabor.ParameterError, match="group-by"):
+    with pytest.raises(graphlabor.ParameterError, match="group_by"):
         r.report(tmp_path / "x.html", group_by="nope")
     assert not (tmp_path / "x.html").exists()
 

@@ -380,7 +380,7 @@ def _build(result: Any, *, redistribution: Any = None, sensitivity: Any = None, 
     if group_by is not None and group_by not in result.nodes.column_names:
         from ..errors import ParameterError
 
-        raise ParameterError(f"--group-by {group_by!r}: no such column in the nodes file")
+        raise ParameterError(f"group_by {group_by!r}: no such column in the nodes file", param="group_by")
     groups = result.groups
     if group_by is not None and (groups is None or group_by not in groups.column_names):
         from ..breakdowns import group_table
