@@ -58,6 +58,8 @@ def both(client, edges, nodes=None, **kw):
     {},
     {"breakdown": False},
     {"method": "direct"},
+    {"method": "shapley"},
+    {"method": "shapley", "breakdown": False, "damping": 0.6},
     {"damping": 0.5, "platform_share": 0.2, "kind_weights": {"click": 2.0, "view": 0.0}},
     {"group_by": "family", "min_wage": 15.0},
     {"half_life": "30d"},
@@ -107,7 +109,7 @@ def test_integer_ids(client, tmp_path):
     edges, nodes = generate_tables(edges=8_000, seed=3, ids="int")
     for i, (a, b) in enumerate([(0, 3_000), (3_000, edges.num_rows - 3_000)]):
         pq.write_table(edges.slice(a, b), tmp_path / f"e{i}.parquet")
-    both(client, [str(tmp_path / "e0.parquet"), str(tmp_path / "e1.parquet")], nodes)
+    both(client, [str(tmp_path / "e0.parquet"), str(tmp_path / "e1.parquet")], nodes, method="shapley")
 
 
 def test_in_memory_table(client):
@@ -160,7 +162,6 @@ def test_bad_value_names_file_and_row(client, tmp_path):
 
 @pytest.mark.parametrize("kw,name", [
     ({"period": "month"}, "--period"),
-    ({"method": "shapley"}, "--method shapley"),
 ])
 def test_unsupported_options_named(client, kw, name):
     with pytest.raises(ParameterError, match=name):
@@ -277,6 +278,7 @@ def test_more_blocks_than_workers(client, monkeypatch):
     edges, nodes, _, _ = _random_graph(9, 20_000, 60_000)
     _, dask = both(client, edges, nodes, damping=0.5)
     assert len(dask.block_stats) == 6 and all(b["reads"] > 0 for b in dask.block_stats)
+    both(client, edges, nodes, damping=0.5, method="shapley")  # engagement halves cross every block
 
 
 def test_explain_says_local_engine(client):

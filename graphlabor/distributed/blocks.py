@@ -95,7 +95,8 @@ def receiver_histogram(part: Classified, role: np.ndarray, n: int) -> np.ndarray
     return hist.astype(np.int64)
 
 
-def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, with_labels: bool) -> list[dict[str, Any]]:
+def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, with_labels: bool,
+                with_engagement: bool = False) -> list[dict[str, Any]]:
     """A partition's flow edges, revenue and pay, split by the block of the receiving row.
 
     ``part`` is the partition's :class:`graphlabor.classify.Classified`.
@@ -112,8 +113,19 @@ def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, with_lab
     rev = _split_by_block(rv.dst, bounds, rv.dst, rv.value)
     paid = _split_by_block(pay.dst, bounds, pay.dst, pay.value)
     paid_out = _split_by_block(pay.src, bounds, pay.src, pay.value)
+    engage: list[tuple[np.ndarray, ...] | None] = [None] * (bounds.shape[0] - 1)
+    if with_engagement:
+        from types import SimpleNamespace
+        from typing import cast
+
+        from ..methods import engagement_edges
+        from ..prepare import Prepared
+
+        # engagement_edges reads only the roles of what it is given
+        u, v, ew, ek = engagement_edges(cast(Prepared, SimpleNamespace(role=role)), c)
+        engage = list(_split_by_block(u, bounds, u, v, ew, ek))
     return [
-        {"flow": flow[b], "revenue": rev[b], "paid": paid[b], "paid_out": paid_out[b]}
+        {"flow": flow[b], "revenue": rev[b], "paid": paid[b], "paid_out": paid_out[b], "engage": engage[b]}
         for b in range(bounds.shape[0] - 1)
     ]
 
@@ -141,6 +153,7 @@ class Block:
     out_weight: np.ndarray | None = None
     keep: np.ndarray | None = None
     factor: np.ndarray | None = None  # passed / out_weight of own rows
+    engage: tuple[np.ndarray, ...] | None = None  # user-to-user engagement edges (u, v, w, kind) whose u is an own row (method shapley)
 
     @property
     def rows(self) -> int:
@@ -184,7 +197,11 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
 
     revenue_in = gsum("revenue")
     injected = revenue_in if node_value is None else revenue_in + node_value
-    return Block(b, lo, hi, indptr, indices, data, injected, revenue_in, gsum("paid"), gsum("paid_out"), by_label, n_flow)
+    engage = None
+    if pieces and pieces[0]["engage"] is not None:
+        engage = tuple(np.concatenate([p["engage"][k] for p in pieces]) for k in range(4))
+    return Block(b, lo, hi, indptr, indices, data, injected, revenue_in, gsum("paid"), gsum("paid_out"), by_label, n_flow,
+                 engage=engage)
 
 
 def column_pieces(block: Block, bounds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -250,6 +267,7 @@ def finish_block(block: Block, bounds: np.ndarray, weights: tuple[np.ndarray, np
     out = Block(
         block.b, lo, block.hi, block.indptr, local.astype(np.uint32), data, block.injected, block.revenue_in,
         block.paid, block.paid_out, label, block.n_flow, ext, offset, need, served, out_weight, keep, factor,
+        block.engage,
     )
     return out
 
@@ -333,3 +351,51 @@ def _global_senders(block: Block) -> np.ndarray:
     ext_pos = np.where(loc < block.offset, loc - (block.offset - below), loc - block.offset - block.rows + below)
     g[~own] = block.senders[ext_pos[~own]]
     return g
+
+
+def shapley_edges(block: Block, held: Any, role_own: np.ndarray, damping: float, bounds: np.ndarray) -> dict[str, Any]:
+    """The engagement edges' halves (``methods._shapley``) for edges whose acting user is an own row.
+
+    Returns ``engaged`` (own rows with an engagement edge) and, by the block
+    of each edge's end, ``(ends, halves, kinds)`` for both ends (``u`` here, ``v`` where it lives).
+    """
+    held = own_values(held)
+    nb, lo = block.rows, block.lo
+    assert block.engage is not None and block.keep is not None
+    u, v, w, kind = block.engage
+    ul = u.astype(np.int64) - lo
+    W = K.group_sum(ul, w, nb)
+    kept = block.keep * held
+    h = np.where(role_own == K.USER, kept, 0.0)
+    edge_value = damping * h[ul] * w / W[ul]
+    half = 0.5 * edge_value
+    out = {b: p for b, p in enumerate(_split_by_block(v, bounds, v, half, kind))}
+    return {"engaged": W > 0, "own": (u, half, kind), "out": out}
+
+
+def shapley_finish(block: Block, held: Any, via_direct: np.ndarray | None, role_own: np.ndarray, damping: float, nk: int,
+                   mine: dict[str, Any], *incoming: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Own rows' Shapley values and breakdown from the one-hop run (as ``methods._shapley``)."""
+    held = own_values(held)
+    nb, lo = block.rows, block.lo
+    one_hop = block.keep * held
+    users = role_own == K.USER
+    engaged = mine["engaged"]
+    h = np.where(users, one_hop, 0.0)
+    vs = [p[0] for p in incoming]
+    halves = [p[1] for p in incoming]
+    received = K.group_sum(np.concatenate(vs).astype(np.int64) - lo if vs else np.empty(0, np.int64),
+                           np.concatenate(halves) if halves else np.empty(0), nb)
+    self_factor = np.where(engaged, 1.0 - damping, 1.0)
+    kept = np.where(users, h * np.where(engaged, 1.0 - 0.5 * damping, 1.0) + received, one_hop)
+    via = None
+    if via_direct is not None:
+        via = via_direct.copy()
+        via[users] *= self_factor[users, None]
+        u, uhalf, ukind = mine["own"]
+        ends = np.concatenate([u.astype(np.int64) - lo] + [p[0].astype(np.int64) - lo for p in incoming])
+        kinds = np.concatenate([ukind] + [p[2] for p in incoming]).astype(np.int64)
+        vals = np.concatenate([uhalf] + halves)
+        via += K.group_sum(ends * (nk + 1) + kinds, vals, nb * (nk + 1)).reshape(nb, nk + 1)
+    return kept, via
+

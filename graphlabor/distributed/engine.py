@@ -49,7 +49,7 @@ from .solve import BlockVectors, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
 UNSUPPORTED = {"period": None}
-SUPPORTED_METHODS = ("propagate", "direct")
+SUPPORTED_METHODS = ("propagate", "direct", "shapley")
 
 
 def check_options(method: str = "propagate", **options: Any) -> None:
@@ -198,7 +198,8 @@ def attribute_dask(
         # blocks of about equal numbers of flow edges (rows cut on chunk boundaries)
         hist = _tree_reduce(client, np.add, [client.submit(B.receiver_histogram, p, role_future, n, pure=True) for p in cparts])
         bounds = B.block_bounds(n, n_blocks, hist.result() if n else None)
-        pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), pure=True) for p in cparts]
+        pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), method == "shapley", pure=True)
+                  for p in cparts]
         del cparts
         blocks = []
         for b in range(n_blocks):
@@ -253,6 +254,21 @@ def attribute_dask(
             yv = BlockVectors(client, finished, [client.submit(operator.getitem, y, 0, pure=True) for y in ys],
                               [client.submit(operator.getitem, y, 1, pure=True) for y in ys])
             via_f = exchange(client, finished, need_keys, yv, B.via)
+        kept_f = None
+        if method == "shapley":
+            # the one-hop run's kept value split over engagement edges (methods._shapley), by blocks
+            roles = [role[int(bounds[b]):int(bounds[b + 1])] for b in range(n_blocks)]
+            sh = [client.submit(B.shapley_edges, f, h, r, params.damping, bounds, pure=True)
+                  for f, h, r in zip(finished, held_f, roles)]
+            outs = [client.submit(operator.getitem, x, "out", pure=True) for x in sh]
+            fin = []
+            for b in range(n_blocks):
+                incoming = [client.submit(_get2, o, b, pure=True) for o in outs]
+                fin.append(client.submit(B.shapley_finish, finished[b], held_f[b], None if via_f is None else via_f[b],
+                                         roles[b], params.damping, nk, sh[b], *incoming, pure=True))
+            kept_f = [client.submit(operator.getitem, x, 0, pure=True) for x in fin]
+            if via_f is not None:
+                via_f = [client.submit(operator.getitem, x, 1, pure=True) for x in fin]
 
     with log.stage("gather results"):
         held = np.concatenate(client.gather(held_f)) if n else np.zeros(0)
@@ -269,7 +285,7 @@ def attribute_dask(
             raise ParameterError("--engine dask: too many (node, kind) pairs for the breakdown by kind; use --no-breakdown")
         contributors = _tree_reduce(client, np.add, [client.submit(B.contributors, f, n, pure=True) for f in finished]).result()
         del finished
-        kept = keep * held
+        kept = keep * held if kept_f is None else (np.concatenate(client.gather(kept_f)) if n else np.zeros(0))
 
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins)
@@ -323,6 +339,10 @@ def _take_factor(weights: tuple[np.ndarray, np.ndarray, np.ndarray], need: dict[
 def _block_info(block: B.Block) -> tuple[int, int, int, int, int]:
     """nnz, flow edges, and the exchange plan's sizes: rows, senders read from other blocks, values served."""
     return block.nnz, block.n_flow, block.rows, int(block.senders.shape[0]), int(sum(len(r) for r in block.serve.values()))
+
+
+def _get2(d: dict[int, Any], b: int) -> Any:
+    return d[b]
 
 
 def _identity(x: Any) -> Any:
