@@ -49,6 +49,9 @@ from .results import (
 from .timeaxis import PERIODS, parse_instant, period_starts
 from .timing import StageLog
 
+#: The solver the Dask engine runs (the power iteration, bit-identical to the local "jacobi").
+DASK_SOLVER = "jacobi"
+
 
 def attribute(
     edges: EdgesInput,
@@ -61,7 +64,7 @@ def attribute(
     pay_kinds: Iterable[str] = P.DEFAULT_PAY_KINDS,
     tol: float = P.TOL,
     max_iter: int = P.MAX_ITER,
-    solver: str = P.SOLVER,
+    solver: str | None = None,
     method: str = P.METHOD,
     half_life: str | float | None = None,
     as_of: Instant | None = None,
@@ -101,8 +104,10 @@ def attribute(
         conservation error) relative to the injected total.
     max_iter : int, default 1000
         Most passes over the flow matrix.
-    solver : {"bicgstab", "jacobi"}, default "bicgstab"
-        How ``x = s + T x`` is solved (see :mod:`graphlabor.solve`).
+    solver : {"bicgstab", "jacobi"}, optional
+        How ``x = s + T x`` is solved (see :mod:`graphlabor.solve`); default
+        ``"bicgstab"``, and ``"jacobi"`` (the only one there yet) with
+        ``engine="dask"``.
     method : {"propagate", "direct", "shapley"}
         See :mod:`graphlabor.methods`.
     half_life : str or float, optional
@@ -169,6 +174,8 @@ def attribute(
     2  ads  advertiser         0.0     0.0000    0.0000
     3    b        user        90.0    33.3333   56.6667
     """
+    if solver is None:  # the engine's default: BiCGSTAB on one machine, the power iteration on Dask
+        solver = DASK_SOLVER if engine == "dask" else P.SOLVER
     params = ModelParams(damping, platform_share, tol, max_iter, dict(kind_weights or {}), solver)
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)
@@ -252,10 +259,7 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
 
     from .distributed.engine import attribute_dask, check_options
 
-    check_options(method, half_life=half_life, as_of=as_of, period=period)
-    # The Dask engine runs the power iteration over its row blocks (BiCGSTAB
-    # over blocks is not there yet); the summary's params say so.
-    params = replace(params, solver="jacobi")
+    check_options(method, half_life=half_life, as_of=as_of, period=period, solver=params.solver)
     from .distributed.cluster import cluster_failure
 
     try:
@@ -276,7 +280,6 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
         table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
         platforms = platform_table(prep.index.ids, prep.role, run)
     groups = group_table(table, group_by) if group_by is not None else None
-    from dataclasses import replace
 
     if min_wage is not None:
         summary = replace(summary, below_min_wage=flagged)

@@ -162,6 +162,7 @@ def test_bad_value_names_file_and_row(client, tmp_path):
 
 @pytest.mark.parametrize("kw,name", [
     ({"period": "month"}, "--period"),
+    ({"solver": "bicgstab"}, "--solver bicgstab"),
 ])
 def test_unsupported_options_named(client, kw, name):
     with pytest.raises(ParameterError, match=name):
@@ -180,6 +181,8 @@ def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
     assert got.equals(pq.read_table(tmp_path / "local.parquet"))
     bad = cli("attribute", edges, "--engine", "dask", "--workers", "2", "--period", "month", check=False)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == ["Error: --period is not supported by --engine dask yet; run without it or with --engine local"]
+    bad = cli("attribute", edges, "--engine", "dask", "--solver", "bicgstab", check=False)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--solver bicgstab" in bad.stderr
 
 
 class _KillDuringSolve:

@@ -57,6 +57,12 @@ def check_options(method: str = "propagate", **options: Any) -> None:
     for name, unset in UNSUPPORTED.items():
         if options.get(name, unset) != unset:
             raise ParameterError(f"--{name.replace('_', '-')} is not supported by --engine dask yet; run without it or with --engine local")
+    solver = options.get("solver", "jacobi")
+    if solver != "jacobi":
+        raise ParameterError(
+            f"--solver {solver} is not supported by --engine dask yet; the Dask engine runs --solver jacobi "
+            "(its default), bit-identical to --solver jacobi on one machine"
+        )
     if method not in SUPPORTED_METHODS:
         raise ParameterError(f"--method {method} is not supported by --engine dask yet (supported: {', '.join(SUPPORTED_METHODS)})")
 
