@@ -32,6 +32,7 @@ def _peak_rss_of(cmd: list[str]) -> tuple[float, int]:
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err}")
@@ -100,7 +101,7 @@ def main(argv=None) -> None:
         summary = Path(tmp) / "local.json"
         times = []
         for _ in range(args.reps):
-            t, peak = _peak_rss_of([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
+            t, peak = _peak_rss_of([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes), "--solver", "jacobi",
                                     "-o", str(local_file), "--summary-json", str(summary), "-q"])
             times.append(t)
         out["local"] = {"seconds": float(np.median(times)), "peak_rss": peak,
