@@ -3,7 +3,7 @@
 The power iteration (Jacobi) needs about ``log(tol) / log(damping)`` passes
 over ``T`` (142 at ``tol = 1e-10``, ``damping = 0.85``). BiCGSTAB (van der
 Vorst 1992), unpreconditioned, two passes an iteration, reaches the same
-guarantee in 22-30 passes on the benchmark graphs (``docs/model.md``).
+guarantee in 23-30 passes on the benchmark graphs (``docs/model.md``).
 
 **The guarantee is the true residual, checked at the end.** The Krylov
 phase stops when its recurrence residual ``||r||_1`` is below
