@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
 from . import columns
+from . import kernels as K
 from .codes import Role
 
 if TYPE_CHECKING:
@@ -81,7 +82,17 @@ def platform_table(ids: pa.Array, role: np.ndarray, run: ModelRun) -> pa.Table:
     """
     plat = np.flatnonzero(role == Role.PLATFORM)
     g = run.graph
-    contributors = g.entries_per_sender()[plat] if g.nnz else np.zeros(plat.size, np.int64)
+    if run.pairs is not None and run.pairs.platform is not None and g.nnz:
+        # distinct users a platform passes value to, through its pool or any of its (platform, context) pairs
+        from .kernels.contexts import owner_contributors
+
+        n = role.shape[0]
+        owner = np.full(g.n, -1, dtype=np.int64)
+        owner[plat] = plat
+        owner[n:] = run.pairs.platform
+        contributors = owner_contributors(g.indptr, g.indices, owner, n)[plat]
+    else:
+        contributors = g.entries_per_sender()[plat] if g.nnz else np.zeros(plat.size, np.int64)
     revenue = run.revenue_in[plat]
     passed = run.held[plat] - run.kept[plat]
     paid_out = run.paid_out[plat]
@@ -166,3 +177,128 @@ def group_table(nodes: pa.Table, column: str) -> pa.Table:
     cols = {k: pa.array(v, type=users.schema.field(k).type) for k, v in rows.items()}
     cols.update({k: pa.array(v) for k, v in stats.items()})
     return pa.table(cols)
+
+
+def context_table(prep, run) -> pa.Table:
+    """One row per ``(platform, context)`` pair: what its revenue did.
+
+    Columns: ``platform``, ``context``, ``revenue`` (revenue edges with that
+    context into the platform), ``paid_out`` (pay edges with that context
+    from the platform), ``kept`` (the platform's share of the pair's
+    revenue), ``passed_to_users``, ``contributors`` (distinct users whose
+    contributions to the platform carry the context) and ``unmatched``
+    (revenue that no contribution matched: it went to the platform's pool,
+    or the platform kept it, as ``--unmatched`` says). Pairs with pay but no
+    revenue have a row too (revenue 0). Rows in order of platform, then
+    context.
+    """
+    pairs = prep.pairs
+    n, k = prep.n, len(pairs)
+    pr = run.pairs
+    p = prep.pay.take((run.rows or {}).get(2))
+    # pay with a context: by pair, or by (platform, context) when no revenue pair exists
+    pay_pair = pairs.match(p.src, p.context) if len(p) else np.empty(0, np.int32)
+    paid_out = K.group_sum(pay_pair[pay_pair >= 0], p.value[pay_pair >= 0], k) if k else np.zeros(0)
+    lone = (pay_pair < 0) & (p.context >= 0) if len(p) else np.zeros(0, bool)
+    keys = p.src[lone].astype(np.int64) * (1 << 32) + p.context[lone].astype(np.int64)
+    lone_keys, inverse = np.unique(keys, return_inverse=True)
+    lone_paid = K.group_sum(inverse, p.value[lone], lone_keys.size)
+    platform = np.concatenate([pairs.platform.astype(np.int64), lone_keys >> 32])
+    context = np.concatenate([pairs.context.astype(np.int64), lone_keys & 0xFFFFFFFF])
+    z = np.zeros(lone_keys.size)
+    if pr is not None:
+        held, kept = pr.held[n:], pr.kept[n:]
+        revenue, unmatched, contributors = pr.revenue, np.where(pr.unmatched, pr.revenue, 0.0), pr.contributors
+    else:
+        held = kept = revenue = unmatched = np.zeros(k)
+        contributors = np.zeros(k, np.int64)
+    order = np.lexsort((context, platform))
+    cols = {
+        "platform": prep.index.ids.take(pa.array(platform[order])),
+        "context": pairs.values.take(pa.array(context[order])),
+        "revenue": np.concatenate([revenue, z])[order],
+        "paid_out": np.concatenate([paid_out, lone_paid])[order],
+        "kept": np.concatenate([kept, z])[order],
+        "passed_to_users": np.concatenate([held - kept, z])[order],
+        "contributors": np.concatenate([contributors, np.zeros(lone_keys.size, np.int64)])[order],
+        "unmatched": np.concatenate([unmatched, z])[order],
+    }
+    return pa.table(cols)
+
+
+def roles_report(prep) -> pa.Table:
+    """Nodes whose edges give evidence for more than one role, with that evidence.
+
+    Columns: ``node``, ``role`` (what it got), ``declared`` (the nodes file
+    declared it), ``evidence`` (in words), then edge counts:
+    ``revenue_received``, ``revenue_sent``, ``pay_sent``, ``pay_received``,
+    ``contributions_sent``, ``contributions_received``.
+    """
+    from .roles import ROLE_NAMES, conflicting, evidence_names
+
+    n = prep.n
+    ev = prep.evidence if prep.evidence is not None else np.zeros(n, np.uint8)
+    bad = np.flatnonzero(conflicting(ev))
+
+    def count(a):
+        if bad.size == 0:
+            return np.zeros(0, np.int64)
+        return np.bincount(a, minlength=n)[bad].astype(np.int64)
+
+    c, r, p = prep.contribution, prep.revenue, prep.pay
+    declared = prep.declared[bad] if prep.declared is not None else np.zeros(bad.size, bool)
+    return pa.table({
+        "node": prep.index.ids.take(pa.array(bad, pa.int64())),
+        "role": pa.array([ROLE_NAMES[prep.role[i]] for i in bad.tolist()], pa.string()),
+        "declared": pa.array(declared, pa.bool_()),
+        "evidence": pa.array([evidence_names(int(ev[i])) for i in bad.tolist()], pa.string()),
+        "revenue_received": count(r.dst),
+        "revenue_sent": count(r.src),
+        "pay_sent": count(p.src),
+        "pay_received": count(p.dst),
+        "contributions_sent": count(c.src),
+        "contributions_received": count(c.dst),
+    })
+
+
+def model_choices(prep: Any, run: Any) -> dict[str, Any]:
+    """Summary counts of the choices a reader should see: roles, self-loops, contexts, idle platforms.
+
+    ``conflicting_roles`` (nodes with evidence for more than one role),
+    ``advertiser_contributions`` (contribution edges sent by advertisers,
+    which carry no value), ``self_loops`` and ``self_loop_value``,
+    ``kept_without_activity`` (revenue held by platforms or pairs with
+    nobody to pass it to in this run) and, with contexts, the number of
+    contexts, of pairs with revenue, of unmatched pairs and their revenue.
+    """
+    from .codes import ADVERTISER, CONTRIBUTION, PLATFORM
+    from .kernels.classify import SENDS_CONTRIBUTION
+    from .roles import conflicting
+
+    n = prep.n
+    role = prep.role
+    out: dict[str, Any] = {
+        "conflicting_roles": int(conflicting(prep.evidence).sum()) if prep.evidence is not None else 0,
+        "self_loops": prep.self_loops,
+        "self_loop_mode": prep.self_loop_mode,
+        "self_loop_value": run.self_loop_value,
+    }
+    adv = role == ADVERTISER
+    if prep.evidence is not None and (adv & ((prep.evidence & SENDS_CONTRIBUTION) != 0)).any():
+        c = prep.contribution.take((run.rows or {}).get(CONTRIBUTION))
+        out["advertiser_contributions"] = int(np.count_nonzero(adv[c.src]))
+    g = run.graph
+    idle = np.asarray(g.out_weight) == 0
+    idle[:n] &= role == PLATFORM
+    injected = run.injected_full
+    out["kept_without_activity"] = float(injected[idle].sum()) if injected.shape[0] == idle.shape[0] else 0.0
+    if prep.pairs is not None:
+        pr = run.pairs
+        out.update(
+            contexts=prep.pairs.n_contexts,
+            context_pairs=int((pr.revenue > 0).sum()) if pr is not None else 0,
+            unmatched_contexts=pr.n_unmatched if pr is not None else 0,
+            unmatched_revenue=pr.unmatched_revenue if pr is not None else 0.0,
+            unmatched_mode=prep.pairs.unmatched,
+        )
+    return out

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from .edges import KindClasses
 from .kernels.classify import node_evidence, split_by_class
+from .kernels.contexts import count_self_loops, of_class
 from .prepare import EdgeArrays
 from .codes import CONTRIBUTION, PAY, REVENUE
 
@@ -40,6 +41,9 @@ class Classified:
         edge, for messages that name a row.
     evidence : ndarray of uint8, shape (n,)
         :func:`graphlabor.kernels.classify.node_evidence` flags.
+    self_loops : int
+        Contribution edges ``a -> a`` among the rows (dropped from
+        ``contribution`` unless they were kept).
     """
 
     contribution: EdgeArrays
@@ -48,6 +52,7 @@ class Classified:
     revenue_rows: np.ndarray
     pay_rows: np.ndarray
     evidence: np.ndarray
+    self_loops: int = 0
 
 
 def kind_table(kind_names: Sequence[str], kinds: KindClasses, kind_weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +87,8 @@ def classify(
     n: int,
     seconds: np.ndarray | None = None,
     row_offset: int = 0,
+    context: np.ndarray | None = None,
+    self_loops: str = "drop",
 ) -> Classified:
     """Split one chunk of coded edges by class and read the role evidence off it.
 
@@ -103,6 +110,12 @@ def classify(
         Epoch seconds, carried along with each class.
     row_offset : int, default 0
         Row number of the chunk's first row in the whole input.
+    context : ndarray of int32, optional
+        Context code per row (``-1``: none), carried along with each class
+        (:attr:`EdgeArrays.context`).
+    self_loops : {"drop", "keep"}, default "drop"
+        Contribution edges ``a -> a`` are dropped (and counted) unless kept
+        (docs/model.md, section 2).
 
     Returns
     -------
@@ -119,7 +132,7 @@ def classify(
     >>> c.contribution.src.tolist(), c.contribution.value.tolist(), c.revenue.value.tolist(), c.revenue_rows.tolist()
     ([2], [2.0], [5.0], [0])
     >>> c.evidence.tolist()
-    [2, 5, 4]
+    [2, 33, 16]
     """
     edge_class = class_of_kind[kind] if len(kind) else np.empty(0, np.uint8)
     evidence = node_evidence(src, dst, edge_class, n)
@@ -127,10 +140,15 @@ def classify(
     parts = []
     for rows in (revenue_rows, pay_rows):
         value = pc.fill_null(amount.take(pa.array(rows)), np.nan).to_numpy() if len(rows) else np.empty(0)
-        parts.append(EdgeArrays(src[rows], dst[rows], kind[rows], value, None if seconds is None else seconds[rows]))
-    return Classified(
-        EdgeArrays(*contribution), parts[0], parts[1], revenue_rows + row_offset, pay_rows + row_offset, evidence
-    )
+        parts.append(EdgeArrays(src[rows], dst[rows], kind[rows], value, None if seconds is None else seconds[rows],
+                                context=None if context is None else context[rows]))
+    c = EdgeArrays(*contribution)
+    if context is not None:
+        c.context = of_class(edge_class, CONTRIBUTION, np.ascontiguousarray(context, dtype=np.int32))
+    n_loops = int(count_self_loops(c.src, c.dst)) if len(c) else 0
+    if n_loops and self_loops == "drop":
+        c = c.take(np.flatnonzero(c.src != c.dst))
+    return Classified(c, parts[0], parts[1], revenue_rows + row_offset, pay_rows + row_offset, evidence, n_loops)
 
 
 def combine(chunks: Sequence[Classified]) -> Classified:
@@ -144,21 +162,24 @@ def combine(chunks: Sequence[Classified]) -> Classified:
     ...              args[0], args[1][1:], args[2], pa.array([None], pa.float64()), 3, row_offset=1)
     >>> c = combine([a, b])
     >>> c.contribution.src.tolist(), c.revenue_rows.tolist(), c.evidence.tolist()
-    ([2], [0], [2, 5, 4])
+    ([2], [0], [2, 33, 16])
     """
     if len(chunks) == 1:
         return chunks[0]
 
     def cat(parts: list[EdgeArrays]) -> EdgeArrays:
-        timed = all(p.seconds is not None for p in parts)
+        def opt(name: str) -> np.ndarray | None:
+            arrays = [getattr(p, name) for p in parts]
+            return np.concatenate(arrays) if all(a is not None for a in arrays) else None
+
         return EdgeArrays(
             np.concatenate([p.src for p in parts]), np.concatenate([p.dst for p in parts]),
             np.concatenate([p.kind for p in parts]), np.concatenate([p.value for p in parts]),
-            np.concatenate([p.seconds for p in parts]) if timed else None,
+            opt("seconds"), opt("pair"), opt("context"),
         )
 
     return Classified(
         cat([c.contribution for c in chunks]), cat([c.revenue for c in chunks]), cat([c.pay for c in chunks]),
         np.concatenate([c.revenue_rows for c in chunks]), np.concatenate([c.pay_rows for c in chunks]),
-        np.bitwise_or.reduce([c.evidence for c in chunks]),
+        np.bitwise_or.reduce([c.evidence for c in chunks]), sum(c.self_loops for c in chunks),
     )

@@ -182,6 +182,10 @@ def _model_options(fn: _F) -> _F:
         click.option("--dst-col", help="Name of the target id column (default dst or target)."),
         click.option("--id-type", type=click.Choice(["text", "int"]), help="Force the ids' type (default: text if any file has text ids, else integers)."),
         click.option("--allow-empty", is_flag=True, help="Accept input with no edges or no injected value (the result is then all zeros)."),
+        click.option("--context-col", default="context", show_default=True, help="Edge column naming the campaign, task batch or ride an edge belongs to (read when present)."),
+        click.option("--unmatched", type=click.Choice(["pool", "keep"]), default="pool", show_default=True, help="Revenue of a (platform, context) that no contribution carries: to the platform's pool, or kept by it."),
+        click.option("--self-loops", type=click.Choice(["drop", "keep"]), default="drop", show_default=True, help="Contribution edges a -> a: dropped, or kept as ordinary edges (PageRank keeps them)."),
+        click.option("--roles", "roles_mode", type=click.Choice(["infer", "strict"]), default="infer", show_default=True, help="strict: every node's role must come from the nodes file."),
         click.option("--threads", type=click.IntRange(1), help="Numba threads (default: all cores)."),
     ]
     for option in reversed(options):
@@ -202,6 +206,7 @@ def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
         kind_weights=o["kind_weight"], revenue_kinds=o["revenue_kinds"], pay_kinds=o["pay_kinds"],
         half_life=o["half_life"], as_of=o["as_of"], tol=o["tol"], max_iter=o["max_iter"], solver=o["solver"],
         src_col=o["src_col"], dst_col=o["dst_col"], id_type=o["id_type"], allow_empty=o["allow_empty"],
+        context_col=o["context_col"], unmatched=o["unmatched"], self_loops=o["self_loops"], roles=o["roles_mode"],
     )
 
 
@@ -212,6 +217,8 @@ def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
 @click.option("--summary-json", type=click.Path(), help="Write the summary (and per-stage timings) as JSON.")
 @click.option("--period", type=click.Choice(["day", "week", "month", "quarter", "year"]), help="One attribution per calendar period (UTC), stacked with a period column.")
 @click.option("--platforms", "platforms_out", type=click.Path(), help="Write one row per platform: revenue, paid out, capture, contributors...")
+@click.option("--contexts", "contexts_out", type=click.Path(), help="Write one row per (platform, context): revenue, paid out, passed to users, contributors, unmatched.")
+@click.option("--roles-report", "roles_out", type=click.Path(), help="Write the nodes whose edges give evidence for more than one role, with that evidence.")
 @click.option("--group-by", help="A nodes-file column (family, country...): per-group statistics of users.")
 @click.option("--groups", "groups_out", type=click.Path(), help="Write the --group-by table to a file.")
 @click.option("--min-wage", type=float, help="With nodes-file hours: flag users whose value per hour reaches it while their pay does not.")
@@ -224,9 +231,9 @@ def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
 @click.option("--worker-memory", metavar="SIZE", help="With --engine dask: memory limit per local worker (e.g. 4GiB).")
 @_handle_errors
 def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | None, period: str | None,
-              platforms_out: str | None, group_by: str | None, groups_out: str | None, min_wage: float | None,
-              no_breakdown: bool, top: int, quiet: bool, engine: str, scheduler: str | None, workers: int | None,
-              worker_memory: str | None, **o: Any) -> None:
+              platforms_out: str | None, contexts_out: str | None, roles_out: str | None, group_by: str | None,
+              groups_out: str | None, min_wage: float | None, no_breakdown: bool, top: int, quiet: bool, engine: str,
+              scheduler: str | None, workers: int | None, worker_memory: str | None, **o: Any) -> None:
     """Attribute injected value along EDGES (Parquet, CSV, Arrow IPC files or Parquet directories).
 
     \b
@@ -235,7 +242,8 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
     """
     from .output import check_dataset_writable, check_writable, is_dataset_path
 
-    for path, is_table in ((output, True), (summary_json, False), (platforms_out, True), (groups_out, True)):
+    for path, is_table in ((output, True), (summary_json, False), (platforms_out, True), (groups_out, True),
+                           (contexts_out, True), (roles_out, True)):
         if path and path is output and is_dataset_path(path):
             check_dataset_writable(path)
         elif path:
@@ -267,8 +275,18 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
             result = run(list(edges), o["nodes"], engine="dask", client=client, **kwargs)
     else:
         result = run(list(edges), o["nodes"], **kwargs)
-    if output or platforms_out or groups_out:
+    if roles_out and result.roles_report is None:
+        raise click.UsageError("--roles-report is not available with --engine dask yet")
+    if contexts_out and result.contexts is None:
+        raise click.UsageError(f"--contexts: the edges have no {o['context_col']!r} column")
+    if output or platforms_out or groups_out or contexts_out or roles_out:
+        from .output import write_table
+
         with log.stage("write"):
+            if contexts_out:
+                write_table(result.contexts, contexts_out)
+            if roles_out:
+                write_table(result.roles_report, roles_out)
             if output:
                 result.write(output)
             if platforms_out:
@@ -287,6 +305,11 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
     if quiet:
         return
     click.echo(result.summary.format())
+    if result.periods is not None and any(p.kept_without_activity for p in result.periods):
+        click.echo("\nkept by platforms with no activity to pass it to, by period")
+        for p in result.periods:
+            if p.kept_without_activity:
+                click.echo(f"  {p.period}  {p.kept_without_activity:>16,.2f}")
     if group_by and not groups_out:
         _print_table(f"users by {group_by}", result.groups)
     if not output and top:
@@ -340,10 +363,11 @@ def explain(edges: tuple[str, ...], node: str, top: int, as_json: bool, **o: Any
 @click.option("--ids", type=click.Choice(["str", "int"]), default="str", show_default=True, help="String or integer node ids.")
 @click.option("--start", default="2024-01-01", show_default=True, help="First day of the timestamps (UTC).")
 @click.option("--span-days", type=click.IntRange(1), default=365, show_default=True, help="Days the timestamps cover.")
+@click.option("--contexts/--no-contexts", default=True, show_default=True, help="Write the context column (campaigns, task batches, rides).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
 def generate(out: str, nodes_out: str | None, n_edges: float, users: float | None, seed: int, families: str, ids: str,
-             start: str, span_days: int, quiet: bool) -> None:
+             start: str, span_days: int, contexts: bool, quiet: bool) -> None:
     """Write a synthetic platform economy (edges and nodes) as Parquet to OUT.
 
     Calibrated on published figures (see docs/generator.md); streamed in row
@@ -363,7 +387,7 @@ def generate(out: str, nodes_out: str | None, n_edges: float, users: float | Non
     fams = tuple(f.strip() for f in families.split(",") if f.strip())
     info = gen(
         out, nodes_out, edges=int(n_edges), users=int(users) if users else None, seed=seed,
-        families=fams, ids=ids, start=start, span_days=span_days,
+        families=fams, ids=ids, start=start, span_days=span_days, contexts=contexts,
     )
     if not quiet:
         click.echo(f"wrote {out} and {nodes_out}")

@@ -142,7 +142,8 @@ def _pick_id(names: Sequence[str], wanted: str | None, aliases: Sequence[str], s
 
 
 def match_columns(
-    names: Sequence[str], source: str, src_col: str | None = None, dst_col: str | None = None, need_time: bool = True
+    names: Sequence[str], source: str, src_col: str | None = None, dst_col: str | None = None, need_time: bool = True,
+    context_col: str | None = None,
 ) -> dict[str, str]:
     """Which column of a source plays which part: ``{"src": ..., "dst": ..., "kind": ...}``.
 
@@ -168,6 +169,8 @@ def match_columns(
             raise InputError(f"{source}: columns {' and '.join(repr(n) for n in found)} could both be the {role} column; rename or drop one")
         if found:
             out[role] = found[0]
+    if context_col is not None and context_col in names and context_col not in (s, d):
+        out["context"] = context_col  # the context column, by its exact name (``context`` unless named)
     return out
 
 
@@ -233,7 +236,23 @@ def _normalize(table: pa.Table, source: str, cols: dict[str, str], kinds: KindCl
     out = {"src": src, "dst": dst, "kind": kind, "weight": weight, "amount": amount}
     if "timestamp" in cols:
         out["timestamp"] = table[cols["timestamp"]]
+    if "context" in cols:
+        out["context"] = _context_column(table[cols["context"]], source, cols["context"])
     return pa.table(out)
+
+
+def _context_column(ctx: pa.ChunkedArray, source: str, name: str) -> pa.ChunkedArray:
+    """The context column as read: integers or text (whole-number floats, as pandas makes of ints with nulls, as int64)."""
+    t = ctx.type.value_type if pa.types.is_dictionary(ctx.type) else ctx.type
+    if pa.types.is_floating(t):
+        whole = pc.equal(pc.floor(ctx), ctx)
+        row = first_true(pc.invert(pc.fill_null(whole, True)))
+        if row is not None:
+            raise InputError(f"{where(source, name, row, ctx[row].as_py())}: a context id must be an integer or text")
+        return ctx.cast(pa.int64())
+    if not (pa.types.is_integer(t) or is_text(t) or pa.types.is_null(t)):
+        raise InputError(f"{source}: column {name!r} must hold integers or text (context ids), found {ctx.type}")
+    return ctx
 
 
 def _empty_edges(id_type: str = "str") -> pa.Table:
@@ -349,6 +368,7 @@ def load_edges(
     kinds: KindClasses = KindClasses(),
     need_time: bool = True,
     id_type: str | None = None,
+    context_col: str | None = None,
 ) -> EdgeTable:
     """Read and validate edges.
 
@@ -396,7 +416,7 @@ def load_edges(
                 # a CSV file without a header (no bytes, blank lines): no columns, no rows
                 origins.append((src.name, 0))
                 continue
-            cols = match_columns(src.schema.names, src.name, src_col, dst_col, need_time)
+            cols = match_columns(src.schema.names, src.name, src_col, dst_col, need_time, context_col)
             s, d = cols["src"], cols["dst"]
             if src.format == "csv":
                 # ids are read as text and typed once every source is read
@@ -405,7 +425,8 @@ def load_edges(
                     csv_types[cols["kind"]] = pa.string()
                 raw = readers.read_table(src, list(cols.values()), csv_types)
             else:
-                text = [c for c in dict.fromkeys((s, d, cols.get("kind"))) if c is not None and is_text(src.schema.field(c).type)]
+                text = [c for c in dict.fromkeys((s, d, cols.get("kind"), cols.get("context")))
+                        if c is not None and is_text(src.schema.field(c).type)]
                 raw = readers.read_table(src, list(cols.values()), dictionary=text)
             say = _ids_say(raw, list(dict.fromkeys((s, d))), src.name, src.format == "csv")
             parts.append(_Part(src.name, raw, cols, say, src.format == "csv"))
@@ -413,7 +434,7 @@ def load_edges(
     else:
         name = "<edges>"
         table = readers.from_memory(edges, name)
-        cols = match_columns(table.column_names, name, src_col, dst_col, need_time)
+        cols = match_columns(table.column_names, name, src_col, dst_col, need_time, context_col)
         raw = table.select(list(cols.values()))
         say = _ids_say(raw, list(dict.fromkeys((cols["src"], cols["dst"]))), name, False)
         parts.append(_Part(name, raw, cols, say, False))

@@ -42,6 +42,10 @@ class Explanation:
 
     Each of ``by_payer``, ``by_platform``, ``by_kind`` is a list of
     ``(label, value)`` pairs, largest first, that sums to ``attributed``;
+    ``by_context`` (with a context column) splits it by the
+    ``(platform, context)`` pair where the value entered, labelled
+    ``"platform / context"``, with ``"platform (no context)"`` for the
+    platform's pool and ``(node value)`` for nodes-file values;
     ``last_hop`` holds the top sources of the final step (all of them sum to
     ``attributed``; only the top ``k`` are listed).
     """
@@ -53,6 +57,7 @@ class Explanation:
     by_payer: list[tuple[Any, float]] = field(default_factory=list)
     by_platform: list[tuple[Any, float]] = field(default_factory=list)
     by_kind: list[tuple[Any, float]] = field(default_factory=list)
+    by_context: list[tuple[Any, float]] = field(default_factory=list)
     last_hop: list[tuple[Any, float]] = field(default_factory=list)
     last_hop_total: int = 0
     gap: float = 0.0
@@ -67,6 +72,7 @@ class Explanation:
             ("by payer", self.by_payer),
             ("by platform (where the value entered)", self.by_platform),
             ("by contribution kind of the last hop", self.by_kind),
+            *((("by context (where the value entered)", self.by_context),) if self.by_context else ()),
             (f"last hop: top {len(self.last_hop)} of {self.last_hop_total} sources", self.last_hop),
         ):
             lines.append(f"\n{title}")
@@ -96,12 +102,14 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
         raise InputError(f"node {node!r} is not in the graph")
     n = prep.n
     g = run.graph
+    n_all = g.n  # real nodes, then (platform, context) pairs
+    injected = run.injected_full
     kept_v = float(run.kept[code])
     role = ROLE_NAMES[prep.role[code]]
     ids = prep.index.ids
 
     # the weights c with kept_v = c . x, and the last-hop sources
-    c = np.zeros(n)
+    c = np.zeros(n_all)
     last_src, last_val = [], []
     row = slice(int(g.indptr[code]), int(g.indptr[code + 1]))
     senders = g.indices[row].astype(np.int64)
@@ -117,9 +125,9 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
         for j, f in zip(senders.tolist(), fractions.tolist()):
             last_src.append(j)
             last_val.append(alpha_v * f * state[j])
-        if run.injected[code] > 0:
+        if injected[code] > 0:
             last_src.append(code)
-            last_val.append(alpha_v * run.injected[code])
+            last_val.append(alpha_v * injected[code])
         for j, a in shap.items():
             if j != code:
                 last_src.append(j)
@@ -129,13 +137,20 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
         for j, f in zip(senders.tolist(), fractions.tolist()):
             last_src.append(j)
             last_val.append(g.keep[code] * f * state[j])
-        if run.injected[code] > 0:
+        if injected[code] > 0:
             last_src.append(code)
-            last_val.append(g.keep[code] * run.injected[code])
+            last_val.append(g.keep[code] * injected[code])
+        if n_all > n and prep.role[code] == K.PLATFORM:
+            # what the platform's (platform, context) pairs kept is the platform's
+            for q in np.flatnonzero(prep.pairs.platform == code).tolist():
+                c[n + q] = g.keep[n + q]
+                if injected[n + q] > 0:
+                    last_src.append(n + q)
+                    last_val.append(g.keep[n + q] * injected[n + q])
 
     # adjoint solve y = c + T^T y
     if c.any() and g.nnz:
-        t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, n)
+        t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, n_all)
         tol = 1e-13 * float(c.sum())
         # the same solver and kernels as the forward solve
         y, n_iter, residual, ok = propagate(t_indptr, t_indices, t_data, c, tol, max(run.params.max_iter, 10000),
@@ -144,25 +159,44 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
             raise ConvergenceError(n_iter, residual / float(c.sum()), 1e-13)
     else:
         y = c
-    reach = y * run.injected
+    reach = y * injected
     total = float(reach.sum())
     scale = kept_v / total if total > 0 else 0.0
     gap = abs(1.0 - scale) if total > 0 else 0.0
 
     # by payer: revenue edges' sources; node-file values under one label
     r = prep.revenue.take((run.rows or {}).get(REVENUE))
-    payer_part = K.group_sum(r.src, y[r.dst] * r.value * scale, n)
+    at = r.dst if run.pairs is None else run.pairs.revenue_node  # where each revenue edge was injected
+    payer_part = K.group_sum(r.src, y[at] * r.value * scale, n)
     payers = np.flatnonzero(payer_part)
     labels = [ids[int(j)].as_py() for j in payers]
     values = payer_part[payers].tolist()
-    other = float((reach - K.group_sum(r.dst, y[r.dst] * r.value, n)).sum()) * scale
+    other = float((reach - K.group_sum(at, y[at] * r.value, n_all)).sum()) * scale
     if abs(other) > 1e-15 * max(kept_v, 1e-300):
         labels.append(NODE_VALUE)
         values.append(other)
     by_payer = _ranked(labels, values)
 
-    entered = np.flatnonzero(reach)
-    by_platform = _ranked([ids[int(j)].as_py() for j in entered], (reach[entered] * scale).tolist())
+    entry = np.arange(n_all)
+    if n_all > n:
+        entry[n:] = prep.pairs.platform  # value entering at a pair entered at its platform
+    reach_by_node = K.group_sum(entry, reach, n)
+    entered = np.flatnonzero(reach_by_node)
+    by_platform = _ranked([ids[int(j)].as_py() for j in entered], (reach_by_node[entered] * scale).tolist())
+    by_context = []
+    if prep.pairs is not None:
+        from .contexts import context_labels
+
+        label = {}
+        for j in np.flatnonzero(reach[:n]).tolist():
+            label[j] = f"{ids[j].as_py()} (no context)"
+        qs = np.flatnonzero(reach[n:])
+        for q, ctx in zip(qs.tolist(), context_labels(prep.pairs, qs)):
+            label[n + q] = f"{ids[int(prep.pairs.platform[q])].as_py()} / {ctx}"
+        sums: dict = {}
+        for j, lab in label.items():
+            sums[lab] = sums.get(lab, 0.0) + float(reach[j]) * scale
+        by_context = _ranked(list(sums), list(sums.values()))
 
     by_kind = []
     if run.via is not None:
@@ -175,12 +209,23 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
     for j, v in zip(last_src, last_val):
         agg[j] = agg.get(j, 0.0) + v
     keys = list(agg)
-    last_hop = _ranked([ids[j].as_py() for j in keys], [agg[j] for j in keys], top)
+    last_hop = _ranked([_sender_label(prep, ids, j) for j in keys], [agg[j] for j in keys], top)
     return Explanation(
         node=ids[code].as_py(), role=role, method=method, attributed=kept_v,
-        by_payer=by_payer, by_platform=by_platform, by_kind=by_kind,
+        by_payer=by_payer, by_platform=by_platform, by_kind=by_kind, by_context=by_context,
         last_hop=last_hop, last_hop_total=sum(1 for j in keys if agg[j] != 0), gap=gap,
     )
+
+
+def _sender_label(prep: Prepared, ids: Any, j: int) -> Any:
+    """A node's id, or ``"platform / context"`` for a pair sender."""
+    n = prep.n
+    if j < n:
+        return ids[j].as_py()
+    from .contexts import context_labels
+
+    q = j - n
+    return f"{ids[int(prep.pairs.platform[q])].as_py()} / {context_labels(prep.pairs, np.array([q]))[0]}"
 
 
 def _shapley_weights(prep: Prepared, run: ModelRun, v: int) -> dict[int, float]:

@@ -145,6 +145,9 @@ def build_flow_graph(
     params: ModelParams,
     labels: np.ndarray | None = None,
     n_labels: int = 0,
+    pairs: np.ndarray | None = None,
+    first_pair: int = 0,
+    idle: np.ndarray | None = None,
 ) -> FlowGraph:
     """Build ``T`` from contribution edges (codes) and node roles.
 
@@ -162,6 +165,15 @@ def build_flow_graph(
         ``T`` itself does not depend on the labels: it is bit for bit the
         matrix built without them.
     n_labels : int
+    pairs : ndarray of int32, shape (m,), optional
+        Per edge, its ``(platform, context)`` pair (``-1``: none); pair ``q``
+        is the sender ``first_pair + q``, whose ``role`` entry is a platform
+        (see :func:`graphlabor.kernels.flow.flow_edges`).
+    first_pair : int
+        Node code of pair 0: the number of real nodes.
+    idle : ndarray of uint8, optional
+        Platforms whose pool holds nothing: their pool's flow edges are left
+        out (they would pass nothing; see :func:`graphlabor.kernels.flow.flow_edges`).
 
     Returns
     -------
@@ -187,7 +199,7 @@ def build_flow_graph(
     if labels is not None and n * width > K.MAX_NODES:
         labels = None  # too many (node, label) rows to number: no split (breakdowns fall back)
         width = 1
-    senders, receivers, w, lab = K.flow_edges(src, dst, weight, role, labels)
+    senders, receivers, w, lab = K.flow_edges(src, dst, weight, role, labels, pairs, first_pair, idle)
     n_flow = int(senders.shape[0])
     by_label = None
     if labels is None:

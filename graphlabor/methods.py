@@ -61,8 +61,17 @@ class ModelRun:
     params : ModelParams
     counts : tuple of int
         Contribution, revenue and pay edges used.
-    state : ndarray of float64, shape (n,)
-        The solver's last iterate ``x``, from which ``held`` was computed.
+    state : ndarray of float64, shape (n + k,)
+        The solver's last iterate ``x``, from which ``held`` was computed
+        (with contexts, the ``k`` pair senders come after the real nodes).
+    pairs : PairRun or None
+        With contexts: the arrays over real nodes and pair senders, and
+        what the pairs did (see :class:`PairRun`). ``kept``, ``held``,
+        ``injected`` and ``via`` above are then by real node, with what a
+        pair kept or held credited to its platform.
+    self_loop_value : float
+        Value kept that arrived through self-loops on the last hop (0 when
+        self-loops are dropped).
     """
 
     kept: np.ndarray
@@ -79,9 +88,67 @@ class ModelRun:
     params: ModelParams
     counts: tuple[int, int, int] = (0, 0, 0)
     state: np.ndarray | None = None
+    pairs: PairRun | None = None
+    self_loop_value: float = 0.0
+
+    @property
+    def injected_full(self) -> np.ndarray:
+        """Injections at every sender of the flow (real nodes, then pairs)."""
+        return self.injected if self.pairs is None else self.pairs.injected
+
+    @property
+    def held_full(self) -> np.ndarray:
+        return self.held if self.pairs is None else self.pairs.held
+
+    @property
+    def kept_full(self) -> np.ndarray:
+        return self.kept if self.pairs is None else self.pairs.kept
 
 
-def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected: np.ndarray, c: EdgeArrays) -> np.ndarray:
+@dataclass
+class PairRun:
+    """What the ``(platform, context)`` pairs did in one run.
+
+    Attributes
+    ----------
+    injected, held, kept : ndarray of float64, shape (n + k,)
+        Over real nodes and pair senders (pair ``q`` is node ``n + q``);
+        ``injected`` after unmatched revenue was moved to the pool.
+    revenue : ndarray of float64, shape (k,)
+        Revenue each pair received (before any move).
+    unmatched : ndarray of bool, shape (k,)
+        Pairs that received revenue but no contribution carries their
+        context (with ``unmatched="pool"`` their revenue went to the
+        platform's pool; with ``"keep"`` the platform kept it).
+    revenue_node : ndarray of int64
+        Node (real or pair) at which each revenue edge of the run was
+        injected.
+    contributors : ndarray of int64, shape (k,)
+        Distinct users each pair passes value to.
+    platform : ndarray of uint32, shape (k,)
+        The platform of each pair.
+    """
+
+    injected: np.ndarray
+    held: np.ndarray
+    kept: np.ndarray
+    revenue: np.ndarray
+    unmatched: np.ndarray
+    revenue_node: np.ndarray
+    contributors: np.ndarray
+    platform: np.ndarray | None = None
+
+    @property
+    def unmatched_revenue(self) -> float:
+        return float(self.revenue[self.unmatched].sum())
+
+    @property
+    def n_unmatched(self) -> int:
+        return int(self.unmatched.sum())
+
+
+def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected: np.ndarray, c: EdgeArrays,
+                   role: np.ndarray, pairs: np.ndarray | None = None, idle: np.ndarray | None = None) -> np.ndarray:
     """Split each node's kept value by the kind of its last hop.
 
     ``via[i, k] = keep[i] * sum of w * y[j]`` over the flow edges ``j -> i``
@@ -92,7 +159,7 @@ def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected:
     """
     from .kernels.propagate import csr_matvec
 
-    n, nk = prep.n, len(prep.kind_names)
+    n, nk = graph.n, len(prep.kind_names)
     width = nk + 1
     passed = 1.0 - graph.keep
     factor = np.divide(passed, graph.out_weight, out=np.zeros(n), where=graph.out_weight > 0)
@@ -101,7 +168,7 @@ def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected:
         kptr, kidx, kdat, _ = graph.by_label
         via = csr_matvec(kptr, kidx, kdat, y).reshape(n, width)
     else:  # more (receiver, kind) pairs than uint32 rows can number
-        snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, prep.role, c.kind)
+        snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, role, c.kind, pairs, prep.n, idle)
         assert kind is not None  # labels were given
         keys = rcv.astype(np.int64) * width + kind
         via = K.group_sum(keys, w * y[snd], n * width).reshape(n, width)
@@ -124,6 +191,23 @@ def check_sums(injected: np.ndarray, paid: np.ndarray, paid_out: np.ndarray) -> 
                              "(about 1.8e308); rescale them")
         if not (np.isfinite(paid.sum()) and np.isfinite(paid_out.sum())):
             raise InputError("amount: the pay amounts add up to more than the largest float64 (about 1.8e308); rescale them")
+def _fold(full: np.ndarray, n: int, platform: np.ndarray) -> np.ndarray:
+    """Values over real nodes and pairs -> over real nodes, each pair's credited to its platform."""
+    out = full[:n].copy()
+    out += K.group_sum(platform, full[n:], n)
+    return out
+
+
+def _pair_injections(k: int, r: EdgeArrays, n: int,
+                     node_value: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Injections over real nodes and the ``k`` pairs; the node each revenue edge injects at; each pair's revenue."""
+    assert r.pair is not None  # set by the match-contexts stage
+    at = np.where(r.pair >= 0, n + r.pair.astype(np.int64), r.dst.astype(np.int64))
+    injected = K.group_sum(at, r.value, n + k)
+    revenue = injected[n:].copy()
+    if node_value is not None:
+        injected[:n] += node_value
+    return injected, at, revenue
 
 
 def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", rows: dict[int, np.ndarray] | None = None,
@@ -152,39 +236,97 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
     p = prep.pay.take(rows.get(PAY))
     revenue_in = K.group_sum(r.dst, r.value, n)
     injected = revenue_in
-    if use_node_value and prep.node_value is not None:
-        injected = revenue_in + prep.node_value
+    node_value = prep.node_value if use_node_value else None
+    if node_value is not None:
+        injected = revenue_in + node_value
     paid = K.group_sum(p.dst, p.value, n)
     paid_out = K.group_sum(p.src, p.value, n)
     check_sums(injected, paid, paid_out)
 
+    pairs = prep.pairs if prep.pairs is not None and len(prep.pairs) > 0 else None
+    role = prep.role
+    pair_of_edge = idle = None
+    k = 0
+    if pairs is not None:
+        from .kernels.contexts import pair_weights
+
+        k = len(pairs)
+        role = np.concatenate([prep.role, np.full(k, K.PLATFORM, dtype=prep.role.dtype)])
+        pair_of_edge = c.pair
+        assert pair_of_edge is not None  # set by the match-contexts stage
+        injected_full, revenue_node, pair_revenue = _pair_injections(k, r, n, node_value)
+        # a pair no contribution can pass to is unmatched: by default its revenue joins the platform's pool
+        unmatched = (pair_weights(pair_of_edge, c.value, c.src, prep.role, k) == 0) & (pair_revenue > 0)
+        if pairs.unmatched == "pool" and unmatched.any():
+            q = np.flatnonzero(unmatched)
+            moved = injected_full[n + q]
+            injected_full[n + q] = 0.0
+            injected_full[:n] += K.group_sum(pairs.platform[q], moved, n)
+            pq = np.maximum(revenue_node - n, 0)
+            moved_edge = (revenue_node >= n) & unmatched[pq]
+            revenue_node = np.where(moved_edge, pairs.platform[pq].astype(np.int64), revenue_node)
+        # a platform whose pool receives nothing passes nothing: leave its pool's flow edges out
+        idle = ((prep.role == K.PLATFORM) & (injected_full[:n] == 0)).astype(np.uint8)
+
     flow_params = params if method == "propagate" else replace(params, damping=0.0)
     with log.stage("build graph"):
-        graph = build_flow_graph(c.src, c.dst, c.value, prep.role, flow_params,
-                                 labels=c.kind if breakdown else None, n_labels=len(prep.kind_names))
+        graph = build_flow_graph(c.src, c.dst, c.value, role, flow_params,
+                                 labels=c.kind if breakdown else None, n_labels=len(prep.kind_names),
+                                 pairs=pair_of_edge, first_pair=n, idle=idle)
+    pair_run = None
+    solve_injected = injected_full if pairs is not None else injected
     with log.stage("solve"):
-        sol = solve(graph, injected, flow_params, x0=x0)
+        sol = solve(graph, solve_injected, flow_params, x0=x0)
         # One more step from the solver's last state x: held = s + T x.
         # Attributed values and every breakdown are computed from this same
         # pair (x, held), so the parts add up to the whole exactly.
         state = sol.held
         held = np.empty_like(state)
         if graph.nnz:
-            K.propagate_step(graph.indptr, graph.indices, graph.data, state, injected, held)
+            K.propagate_step(graph.indptr, graph.indices, graph.data, state, solve_injected, held)
         else:
-            held[:] = injected
+            held[:] = solve_injected
         kept = graph.keep * held
     via = None
     if breakdown:
         with log.stage("breakdown by kind"):
-            via = _via_propagate(prep, graph, state, injected, c)
+            via = _via_propagate(prep, graph, state, solve_injected, c, role, pair_of_edge, idle)
     graph = replace(graph, by_label=None)  # the split by kind served the breakdown; results keep the graph, not it
+    if pairs is not None:
+        contributors = np.bincount(graph.indices, minlength=graph.n)[n:] if graph.nnz else np.zeros(k, np.int64)
+        pair_run = PairRun(solve_injected, held, kept, pair_revenue, unmatched, revenue_node,
+                           contributors.astype(np.int64), pairs.platform)
+        platform = pairs.platform
+        kept = _fold(kept, n, platform)
+        held = _fold(held, n, platform)
+        if via is not None:
+            nk = len(prep.kind_names)
+            folded = via[:n].copy()
+            folded[:, nk] += K.group_sum(platform, via[n:, nk], n)
+            via = folded
+    self_loop_value = _self_loop_value(prep, graph, state, c) if method == "propagate" else 0.0
     if method == "shapley":
         with log.stage("shapley"):
             kept, via = _shapley(prep, params, kept, via, c)
     counts = (len(c), len(r), len(p))
     return ModelRun(kept, held, injected, paid, paid_out, revenue_in, via, graph, sol.n_iter, sol.residual,
-                    rows or None, params, counts, state)
+                    rows or None, params, counts, state, pair_run, self_loop_value)
+
+
+def _self_loop_value(prep: Prepared, graph: FlowGraph, state: np.ndarray, c: EdgeArrays) -> float:
+    """Value kept by users that reached them through their own self-loops on the last hop."""
+    if not getattr(prep, "self_loops", 0) or getattr(prep, "self_loop_mode", "keep") != "keep":
+        return 0.0
+    role = prep.role
+    loop = (c.src == c.dst) & (c.value > 0)
+    loop &= role[c.src] == K.USER
+    if not loop.any():
+        return 0.0
+    u = c.src[loop]
+    w = c.value[loop]
+    keep = graph.keep[u]
+    passed = 1.0 - keep
+    return float(np.sum(keep * passed * w / graph.out_weight[u] * state[u]))
 
 
 def engagement_edges(prep: Prepared, c: EdgeArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

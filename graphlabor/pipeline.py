@@ -12,6 +12,7 @@ result tables. Each stage is timed under its own name in the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ import pyarrow as pa
 
 from . import columns
 from ._types import EdgesInput, Instant, NodesInput
-from .breakdowns import group_table, hours_columns, platform_table, via_columns
+from .breakdowns import context_table, group_table, hours_columns, model_choices, platform_table, roles_report, via_columns
 from .align import align_nodes
 from .classify import classify, kind_table
 from .codes import CONTRIBUTION, PAY, REVENUE
@@ -34,7 +35,8 @@ from . import params as P
 from .params import ModelParams
 from .prepare import Prepared
 from .readers import Source, is_paths, resolve
-from .roles import assign_roles, check_declared
+from .contexts import encode_contexts, match_contexts
+from .roles import assign_roles, check_declared, check_strict
 from .results import (
     AttributionResult,
     RunContext,
@@ -76,6 +78,10 @@ def attribute(
     dst_col: str | None = None,
     id_type: str | None = None,
     allow_empty: bool = False,
+    context_col: str | None = "context",
+    unmatched: str = "pool",
+    self_loops: str = "drop",
+    roles: str = "infer",
     log: StageLog | None = None,
     engine: str = "local",
     client: Any = None,
@@ -136,6 +142,19 @@ def attribute(
         Accept input with no edge rows, or with no injected value (no
         revenue edge and no node values); the result is then all zeros.
         Without it, both are an :class:`InputError`.
+    context_col : str, default "context"
+        The edge column naming the campaign, task batch, ride or item an
+        edge belongs to (integers or text; null: none), read when present.
+        Revenue with a context goes only to the users whose contributions
+        to the platform carry that context (docs/model.md, section 2).
+    unmatched : {"pool", "keep"}, default "pool"
+        Revenue of a ``(platform, context)`` pair that no contribution
+        matches: to the platform's pool, or kept by the platform.
+    self_loops : {"drop", "keep"}, default "drop"
+        Contribution edges ``a -> a``: dropped (self-engagement earns nothing
+        from others), or kept as ordinary edges (as PageRank counts them).
+    roles : {"infer", "strict"}, default "infer"
+        ``"strict"`` requires every node's role from the nodes file.
     log : StageLog, optional
         Receives the time and memory of each stage.
     engine : {"local", "dask"}, default "local"
@@ -180,12 +199,13 @@ def attribute(
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)
     _check_kind_weights(params, kinds)
+    choices = _Choices(context_col, unmatched, self_loops, roles)
     log = log if log is not None else StageLog(verbose=False)
     if engine == "dask":
         return _attribute_dask(
             edges, nodes, params, kinds, client=client, method=method, half_life=half_life, as_of=as_of,
             period=period, group_by=group_by, min_wage=min_wage, breakdown=breakdown, src_col=src_col,
-            dst_col=dst_col, log=log,
+            dst_col=dst_col, log=log, choices=choices,
         )
     if engine != "local":
         raise ParameterError(f"engine must be 'local' or 'dask', got {engine!r}")
@@ -196,7 +216,7 @@ def attribute(
     if is_paths(edges):
         edges = resolve(edges)  # format, schema, rows and row groups of each file: read once, here
     check_before_reading(edges)  # from file metadata: stop before reading what cannot fit
-    prep = _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log, id_type=id_type)
+    prep = _prepare(edges, nodes, params, kinds, hl, ref, need_time, src_col, dst_col, log, id_type=id_type, choices=choices)
     if breakdown:
         _check_via_names(prep)
     if not allow_empty:
@@ -209,7 +229,7 @@ def attribute(
         with log.stage("split periods"):
             slices = _period_rows(prep, period)
 
-    tables, platform_tables, summaries, runs = [], [], [], []
+    tables, platform_tables, context_tables, summaries, runs = [], [], [], [], []
     n_flagged = 0
     for start, rows in slices:
         if start is not None and log.verbose:
@@ -220,14 +240,19 @@ def attribute(
         with log.stage("results"):
             table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
             plat = platform_table(prep.index.ids, prep.role, run)
+            ctxt = context_table(prep, run) if prep.pairs is not None else None
             if start is not None:
                 day = pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32())
                 table = table.add_column(0, "period", day)
                 plat = plat.add_column(0, "period", pa.array(np.full(plat.num_rows, start, dtype=np.int32), pa.date32()))
                 summary = for_period(summary, start)
+                if ctxt is not None:
+                    ctxt = ctxt.add_column(0, "period", pa.array(np.full(ctxt.num_rows, start, dtype=np.int32), pa.date32()))
             n_flagged += flagged
             tables.append(table)
             platform_tables.append(plat)
+            if ctxt is not None:
+                context_tables.append(ctxt)
             summaries.append(summary)
             runs.append(run)
     nodes_table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
@@ -243,23 +268,33 @@ def attribute(
 
         summary = replace(summary, columns=dict(prep.columns))
     context = RunContext(prep, runs[0], method) if period is None else None
+    contexts = None
+    if context_tables:
+        contexts = context_tables[0] if len(context_tables) == 1 else pa.concat_tables(context_tables)
     return AttributionResult(
         nodes_table, summary, log.as_dicts(), platforms=platforms, groups=groups,
         periods=summaries if period is not None else None, context=context,
+        contexts=contexts, roles_report=roles_report(prep),
     )
 
 
 def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,
                     client: Any, method: str, half_life: str | float | None, as_of: Instant | None,
                     period: str | None, group_by: str | None, min_wage: float | None, breakdown: bool,
-                    src_col: str | None, dst_col: str | None, log: StageLog) -> AttributionResult:
+                    src_col: str | None, dst_col: str | None, log: StageLog,
+                    choices: _Choices | None = None) -> AttributionResult:
     """The Dask engine's stages (:mod:`graphlabor.distributed`), then the same result tables."""
     from .distributed.cluster import connect
     from dataclasses import replace
 
     from .distributed.engine import attribute_dask, check_options
 
-    check_options(method, half_life=half_life, as_of=as_of, period=period, solver=params.solver)
+    choices = choices or _Choices()
+    check_options(method, half_life=half_life, as_of=as_of, period=period, solver=params.solver,
+                  self_loops=choices.self_loops, unmatched=choices.unmatched, roles=choices.roles)
+    if choices.context_col is not None and choices.context_col in _column_names(edges):
+        raise ParameterError(f"contexts (column {choices.context_col!r}) are not supported by --engine dask yet; "
+                             "run with --engine local")
     from .distributed.cluster import cluster_failure
 
     try:
@@ -290,10 +325,43 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     return result
 
 
+@dataclass(frozen=True)
+class _Choices:
+    """The options of issue 10: context column, unmatched context revenue, self-loops, roles."""
+
+    context_col: str | None = "context"
+    unmatched: str = "pool"
+    self_loops: str = "drop"
+    roles: str = "infer"
+
+    def __post_init__(self) -> None:
+        from .contexts import UNMATCHED
+
+        for name, allowed in (("unmatched", UNMATCHED), ("self_loops", ("drop", "keep")), ("roles", ("infer", "strict"))):
+            if getattr(self, name) not in allowed:
+                raise ParameterError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}", param=name)
+
+
+def _column_names(edges: EdgesInput) -> list[str]:
+    """Column names of the edge input (the first file's schema for files)."""
+    import os
+
+    from . import readers
+
+    if isinstance(edges, (str, os.PathLike)) or (
+        isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
+    ):
+        srcs = readers.resolve(edges)
+        return list(readers.read_schema(srcs[0]).names) if srcs else []
+    names = getattr(edges, "column_names", None)
+    return list(names if names is not None else getattr(edges, "columns", []))
+
+
 def prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,
             src_col: str | None = None, dst_col: str | None = None, half_life: str | float | None = None,
             as_of: Instant | None = None, need_time: bool = False, id_type: str | None = None,
-            log: StageLog | None = None) -> Prepared:
+            log: StageLog | None = None, context_col: str | None = "context", unmatched: str = "pool",
+            self_loops: str = "drop", roles: str = "infer") -> Prepared:
     """The stages before the model, for callers that run the model themselves (:mod:`graphlabor.robustness`).
 
     Checks ``half_life`` and ``as_of``, then runs read, encode ids, classify
@@ -306,20 +374,25 @@ def prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: 
         edges = resolve(edges)
     check_before_reading(edges)
     return _prepare(edges, nodes, params, kinds, hl, ref, need_time or hl is not None, src_col, dst_col, log,
-                    id_type=id_type)
+                    id_type=id_type, choices=_Choices(context_col, unmatched, self_loops, roles))
 
 
 def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,
              hl: float | None, ref: int | None, need_time: bool, src_col: str | None, dst_col: str | None,
-             log: StageLog, id_type: str | None = None) -> Prepared:
+             log: StageLog, id_type: str | None = None, choices: _Choices | None = None) -> Prepared:
     """The stages before the model: read, encode ids, classify edges, infer roles, time decay, align nodes.
 
     Each stage is timed under its name; the edge table's id columns are
     dropped once encoded, so that the ids do not stay in memory while the
     graph is built and solved.
     """
+    choices = choices or _Choices()
     with log.stage("read edges"):
-        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
+        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
+                        context_col=choices.context_col)
+    if choices.context_col not in (None, "context") and et.num_rows and "context" not in et.table.column_names:
+        raise InputError(f"{', '.join(o for o, _ in et.origins)}: no column {choices.context_col!r} (given as --context-col)",
+                         param="context_col")
     nt = None
     if nodes is not None:
         with log.stage("read nodes"):
@@ -328,6 +401,12 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
         index, src, dst, node_codes = encode_ids(et.table["src"], et.table["dst"], None if nt is None else nt.ids)
         table, et.table = et.table.drop_columns(["src", "dst"]), None  # free the ids before the graph is built
         kind_names, kind = encode_kinds(table["kind"])
+    ctx_values = ctx = None
+    if "context" in table.column_names:
+        with log.stage("encode contexts"):
+            ctx_values, ctx = encode_contexts(table["context"], ", ".join(o for o, _ in et.origins),
+                                              choices.context_col or "context")
+            table = table.drop_columns(["context"])
     check_after_encoding(len(src), len(index), index.id_type)  # exact sizes, before the graph is built
     seconds = None
     if need_time:
@@ -336,11 +415,19 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
     with log.stage("classify edges"):
         class_of_kind, weight_of_kind = kind_table(kind_names, kinds, params.kind_weights)
         weight = table["weight"].to_numpy() if len(kind) else np.empty(0)
-        edges_ = classify(src, dst, kind, class_of_kind, weight, weight_of_kind, table["amount"], len(index), seconds)
-        del src, dst, kind, weight, table, seconds
+        edges_ = classify(src, dst, kind, class_of_kind, weight, weight_of_kind, table["amount"], len(index), seconds,
+                          context=ctx, self_loops=choices.self_loops)
+        del src, dst, kind, weight, table, seconds, ctx
     with log.stage("infer roles"):
         declared = None if nt is None or nt.role is None else nt.role.to_pylist()
         role = assign_roles(edges_.evidence, node_codes, declared)
+        declared_mask = None
+        if declared is not None:
+            assert node_codes is not None
+            declared_mask = np.zeros(len(index), dtype=bool)
+            declared_mask[node_codes[np.array([d is not None for d in declared], dtype=bool)]] = True
+        if choices.roles == "strict":
+            check_strict(declared_mask, index.ids, len(index), nt.source if nt is not None else None)
         if declared is not None:
             assert nt is not None
             check_declared(role, edges_.evidence, index.ids, edges_.revenue, edges_.revenue_rows, edges_.pay,
@@ -352,13 +439,18 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
             if ref is None:
                 ref = max((int(e.seconds.max()) for e in (c, edges_.revenue, edges_.pay) if len(e) and e.seconds is not None), default=0)
             c.value = decay(c.value, c.src, c.dst, c.seconds, role, hl, ref)
+    pairs = None
+    if ctx_values is not None:
+        with log.stage("match contexts"):
+            pairs = match_contexts(ctx_values, edges_.contribution, edges_.revenue, role, choices.unmatched)
     node_value = extra = None
     if nt is not None:
         with log.stage("align nodes"):
             assert node_codes is not None  # encoded with the nodes file's ids
             node_value, extra = align_nodes(node_codes, len(index), nt.value, nt.extra)
     return Prepared(index, edges_.contribution, edges_.revenue, edges_.pay, kind_names, class_of_kind,
-                    role, node_value, extra, et.origins, et.columns)
+                    role, node_value, extra, et.origins, et.columns, edges_.evidence, pairs, edges_.self_loops,
+                    choices.self_loops, declared_mask)
 
 
 def check_not_empty(prep: Prepared, kinds: KindClasses) -> None:
@@ -485,7 +577,10 @@ def _tables(prep: Prepared, run: ModelRun, params: ModelParams, kinds: KindClass
         "kind_weights": params.kind_weights,
         "revenue_kinds": sorted(kinds.revenue),
         "pay_kinds": sorted(kinds.pay),
+        "self_loops": prep.self_loop_mode,
+        "unmatched": prep.pairs.unmatched if prep.pairs is not None else None,
     })
+    summary = replace(summary, **model_choices(prep, run))
     return table, summary, flagged
 
 

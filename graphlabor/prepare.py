@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import InputError
+from .contexts import Pairs
 from .node_index import NodeIndex
 
 
@@ -34,6 +35,13 @@ class EdgeArrays:
         contribution edges; ``amount`` for revenue and pay edges.
     seconds : ndarray of int64 or None
         Timestamps as epoch seconds, when read.
+    pair : ndarray of int32 or None
+        With contexts, for contribution and revenue edges: the
+        ``(platform, context)`` pair the edge belongs to (``-1``: none; see
+        :mod:`graphlabor.contexts`).
+    context : ndarray of int32 or None
+        With contexts: the context code of each edge (``-1``: none); for
+        contribution edges it is replaced by ``pair`` once pairs are known.
     """
 
     src: np.ndarray
@@ -41,6 +49,8 @@ class EdgeArrays:
     kind: np.ndarray
     value: np.ndarray
     seconds: np.ndarray | None = None
+    pair: np.ndarray | None = None
+    context: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.src.shape[0])
@@ -49,9 +59,12 @@ class EdgeArrays:
         """The edges at ``rows`` (all of them for None)."""
         if rows is None:
             return self
+        def sub(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[rows]
+
         return EdgeArrays(
             self.src[rows], self.dst[rows], self.kind[rows], self.value[rows],
-            None if self.seconds is None else self.seconds[rows],
+            sub(self.seconds), sub(self.pair), sub(self.context),
         )
 
 
@@ -76,6 +89,17 @@ class Prepared:
         Edge sources and their row counts.
     columns : dict of str to str
         Which input column was used for what (see :class:`~graphlabor.edges.EdgeTable`).
+    evidence : ndarray of uint8, shape (n,) or None
+        Role evidence flags (:func:`graphlabor.kernels.classify.node_evidence`).
+    pairs : Pairs or None
+        With a context column: the ``(platform, context)`` pairs that
+        received revenue (:mod:`graphlabor.contexts`).
+    self_loops : int
+        Contribution edges ``a -> a`` in the input.
+    self_loop_mode : str
+        ``"drop"`` (they were removed) or ``"keep"``.
+    declared : ndarray of bool, shape (n,) or None
+        Nodes whose role the nodes file declared.
     """
 
     index: NodeIndex
@@ -89,6 +113,11 @@ class Prepared:
     extra: pa.Table | None
     origins: list[tuple[str, int]]
     columns: dict[str, str] = field(default_factory=dict)
+    evidence: np.ndarray | None = None
+    pairs: Pairs | None = None
+    self_loops: int = 0
+    self_loop_mode: str = "drop"
+    declared: np.ndarray | None = None
 
     @property
     def n(self) -> int:

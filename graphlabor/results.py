@@ -55,6 +55,17 @@ class Summary:
     period: str | None = None
     below_min_wage: int | None = None
     columns: dict[str, str] = field(default_factory=dict)
+    conflicting_roles: int = 0
+    advertiser_contributions: int = 0
+    self_loops: int = 0
+    self_loop_mode: str = "drop"
+    self_loop_value: float = 0.0
+    kept_without_activity: float = 0.0
+    contexts: int | None = None
+    context_pairs: int | None = None
+    unmatched_contexts: int | None = None
+    unmatched_revenue: float | None = None
+    unmatched_mode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +93,21 @@ class Summary:
             used = " ".join(f"{k}={v}" for k, v in self.columns.items())
             missing = [k for k in ("kind", "weight", "amount") if k not in self.columns]
             lines.append(f"columns read       {used}" + (f"   (none for {', '.join(missing)})" if missing else ""))
+        lines.insert(1, f"roles              {self.conflicting_roles:>16,}   nodes with conflicting evidence"
+                        + (f"; {self.advertiser_contributions:,} contribution edges from advertisers carry no value"
+                           if self.advertiser_contributions else ""))
+        if self.self_loops:
+            what = (f"kept; {self.self_loop_value:,.2f} of attributed value arrived through them" if self.self_loop_mode == "keep"
+                    else "dropped (--self-loops keep counts them)")
+            lines.append(f"self-loops         {self.self_loops:>16,}   {what}")
+        if self.kept_without_activity:
+            lines.append(f"kept, no activity  {self.kept_without_activity:>16,.2f}{pct(self.kept_without_activity)}"
+                         "   revenue of platforms with no activity to pass it to")
+        if self.contexts is not None:
+            where_ = "went to the platforms' pools" if self.unmatched_mode == "pool" else "kept by the platforms"
+            lines.append(f"contexts           {self.contexts:>16,}   {self.context_pairs:,} (platform, context) pairs with revenue")
+            lines.append(f"unmatched revenue  {self.unmatched_revenue:>16,.2f}{pct(self.unmatched_revenue)}"
+                         f"   on {self.unmatched_contexts:,} pairs no contribution matches ({where_})")
         if self.below_min_wage is not None:
             lines.append(f"below minimum wage {self.below_min_wage:>16,}   users whose value per hour reaches it while their pay does not")
         if self.period is not None:
@@ -162,6 +188,11 @@ def combine_summaries(summaries: list[Summary], period: str | None) -> Summary:
         iterations=max(s.iterations for s in summaries), residual=max(s.residual for s in summaries),
         conservation_error=abs(total - attributed) / total if total > 0 else 0.0,
         period=f"{len(summaries)} {period}s",
+        advertiser_contributions=add("advertiser_contributions"), self_loop_value=add("self_loop_value"),
+        kept_without_activity=add("kept_without_activity"),
+        **({} if first.contexts is None else dict(
+            context_pairs=add("context_pairs"), unmatched_contexts=add("unmatched_contexts"),
+            unmatched_revenue=add("unmatched_revenue"))),
     )
 
 
@@ -262,6 +293,14 @@ class AttributionResult:
         Per-group statistics of users (with ``group_by``).
     periods : list of Summary or None
         One summary per period (with ``period``).
+    contexts : pyarrow.Table or None
+        With a context column: one row per ``(platform, context)`` pair
+        (per period): revenue, paid out, kept, passed to users,
+        contributors, unmatched revenue.
+    roles_report : pyarrow.Table
+        One row per node whose edges give evidence for more than one role:
+        the role it got, whether the nodes file declared it, and its
+        evidence (edge counts by class and direction).
     timings : list of dict
         Seconds and peak memory of each stage.
     context : RunContext or None
@@ -271,7 +310,8 @@ class AttributionResult:
 
     def __init__(self, nodes: pa.Table, summary: Summary, timings: list[dict[str, Any]] | None = None, *,
                  platforms: pa.Table | None = None, groups: pa.Table | None = None,
-                 periods: list[Summary] | None = None, context: RunContext | None = None) -> None:
+                 periods: list[Summary] | None = None, context: RunContext | None = None,
+                 contexts: pa.Table | None = None, roles_report: pa.Table | None = None) -> None:
         self.nodes = nodes
         self.summary = summary
         self.timings = timings or []
@@ -284,6 +324,10 @@ class AttributionResult:
         self.row_bounds: list[int] | None = None
         #: The Dask engine's exchange plan, per row block (empty for the local engine)
         self.block_stats: list[Any] = []
+        #: With a context column: one row per (platform, context) pair (:func:`graphlabor.breakdowns.context_table`).
+        self.contexts = contexts
+        #: Nodes whose edges give evidence for more than one role (:func:`graphlabor.breakdowns.roles_report`).
+        self.roles_report = roles_report
 
     def __repr__(self) -> str:
         s = self.summary

@@ -164,6 +164,10 @@ def sensitivity(
     dst_col: str | None = None,
     id_type: str | None = None,
     allow_empty: bool = False,
+    context_col: str | None = "context",
+    unmatched: str = "pool",
+    self_loops: str = "drop",
+    roles: str = "infer",
     top_moves: int = 10,
     log: StageLog | None = None,
 ) -> SensitivityResult:
@@ -198,7 +202,8 @@ def sensitivity(
     # prepared once, with every kind weight 1: each setting multiplies the contribution values by its own
     prep = prepare(
         edges, nodes, ModelParams(damping, platform_share, tol, max_iter, {}), kinds,
-        src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, id_type=id_type, log=log,
+        src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, id_type=id_type, context_col=context_col,
+        unmatched=unmatched, self_loops=self_loops, roles=roles, log=log,
     )
     if not allow_empty:
         check_not_empty(prep, kinds)

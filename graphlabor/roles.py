@@ -1,10 +1,20 @@
 """Node roles: inferred from the edges, overridden by the nodes file.
 
-Inference: a node that receives a revenue edge or sends a pay edge is a
-``platform``; a node whose only edges are revenue edges it sends is an
-``advertiser``; every other node (nodes-file-only nodes included) is a
-``user``. A role declared in the nodes file wins, except that a declared
-``advertiser`` may not receive revenue or send pay.
+Rules, in order of precedence (the first that applies decides):
+
+1. a role declared in the nodes file wins (a declared ``advertiser`` may not
+   receive revenue or send pay);
+2. a node that receives a revenue edge is a ``platform``;
+3. a node that sends a pay edge is a ``platform``, unless it also sends a
+   contribution edge or receives pay: then it is a user who tips or
+   transfers, and stays a ``user``;
+4. a node that sends a revenue edge is an ``advertiser`` (any payer), even
+   if it also sends contribution edges (they then carry no value);
+5. every other node (nodes-file-only nodes included) is a ``user``.
+
+A node has *conflicting evidence* when its edges support more than one
+role: platform evidence (receives revenue, sends pay), advertiser evidence
+(sends revenue), user evidence (sends a contribution, receives pay).
 """
 
 from __future__ import annotations
@@ -16,17 +26,37 @@ import numpy as np
 
 from .errors import InputError, where
 from .codes import ADVERTISER, CONTRIBUTION, PAY, PLATFORM, REVENUE, ROLE_CODES, ROLE_NAMES, USER
-from .kernels.classify import OTHER_ENDPOINT, RECEIVES_REVENUE_OR_SENDS_PAY, SENDS_REVENUE, node_evidence
+from .kernels.classify import (
+    ADVERTISER_EVIDENCE,
+    PLATFORM_EVIDENCE,
+    RECEIVES_PAY,
+    RECEIVES_REVENUE,
+    SENDS_CONTRIBUTION,
+    SENDS_PAY,
+    SENDS_REVENUE,
+    USER_EVIDENCE,
+    node_evidence,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from .prepare import EdgeArrays
 
-__all__ = ["CONTRIBUTION", "PAY", "REVENUE", "ROLE_CODES", "ROLE_NAMES", "assign_roles", "check_declared", "infer_roles", "platform_evidence",
+__all__ = ["CONTRIBUTION", "PAY", "REVENUE", "ROLE_CODES", "ROLE_NAMES", "assign_roles", "check_declared", "check_strict", "conflicting",
+           "evidence_names", "infer_roles", "platform_evidence",
            "roles_from_evidence"]
 # CONTRIBUTION, REVENUE, PAY and the role codes are defined in graphlabor.codes (imported here for older callers)
 
+
+#: evidence flags and the words the roles report uses for them
+EVIDENCE = (
+    (RECEIVES_REVENUE, "receives revenue"),
+    (SENDS_PAY, "sends pay"),
+    (SENDS_REVENUE, "sends revenue"),
+    (SENDS_CONTRIBUTION, "sends contributions"),
+    (RECEIVES_PAY, "receives pay"),
+)
 
 
 def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray) -> np.ndarray:
@@ -51,6 +81,12 @@ def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray
     >>> infer_roles(3, np.array([0, 2], np.uint32), np.array([1, 1], np.uint32),
     ...             np.array([REVENUE, CONTRIBUTION], np.uint8)).tolist()
     [2, 1, 0]
+
+    A tip from a user who also posts keeps it a user:
+
+    >>> infer_roles(3, np.array([0, 0], np.uint32), np.array([2, 1], np.uint32),
+    ...             np.array([CONTRIBUTION, PAY], np.uint8)).tolist()
+    [0, 0, 0]
     """
     return roles_from_evidence(node_evidence(src, dst, edge_class, n))
 
@@ -58,9 +94,35 @@ def infer_roles(n: int, src: np.ndarray, dst: np.ndarray, edge_class: np.ndarray
 def roles_from_evidence(flags: np.ndarray) -> np.ndarray:
     """Roles from :func:`graphlabor.kernels.classify.node_evidence` flags."""
     role = np.full(flags.shape[0], USER, dtype=np.int8)
-    role[(flags & (SENDS_REVENUE | OTHER_ENDPOINT)) == SENDS_REVENUE] = ADVERTISER
-    role[platform_evidence(flags)] = PLATFORM
+    role[(flags & SENDS_REVENUE) != 0] = ADVERTISER
+    role[((flags & SENDS_PAY) != 0) & ((flags & USER_EVIDENCE) == 0)] = PLATFORM
+    role[(flags & RECEIVES_REVENUE) != 0] = PLATFORM
     return role
+
+
+def conflicting(flags: np.ndarray) -> np.ndarray:
+    """Nodes whose edges give evidence for more than one role.
+
+    >>> import numpy as np
+    >>> conflicting(np.array([RECEIVES_REVENUE | SENDS_PAY, SENDS_PAY | SENDS_CONTRIBUTION], np.uint8)).tolist()
+    [False, True]
+    """
+    count = (
+        ((flags & PLATFORM_EVIDENCE) != 0).astype(np.int8)
+        + ((flags & ADVERTISER_EVIDENCE) != 0)
+        + ((flags & USER_EVIDENCE) != 0)
+    )
+    found: np.ndarray = count > 1
+    return found
+
+
+def evidence_names(flag: int) -> str:
+    """The evidence a flag byte holds, in words.
+
+    >>> evidence_names(SENDS_PAY | SENDS_CONTRIBUTION)
+    'sends pay; sends contributions'
+    """
+    return "; ".join(name for bit, name in EVIDENCE if flag & bit)
 
 
 def apply_declared(role: np.ndarray, node_codes: np.ndarray, declared: list[str | None]) -> np.ndarray:
@@ -94,9 +156,9 @@ def assign_roles(
     Examples
     --------
     >>> import numpy as np
-    >>> assign_roles(np.array([2, 5, 4], np.uint8)).tolist()
+    >>> assign_roles(np.array([2, 33, 16], np.uint8)).tolist()
     [2, 1, 0]
-    >>> assign_roles(np.array([2, 5, 4], np.uint8), np.array([2], np.uint32), ["platform"]).tolist()
+    >>> assign_roles(np.array([2, 33, 16], np.uint8), np.array([2], np.uint32), ["platform"]).tolist()
     [2, 1, 1]
     """
     role = roles_from_evidence(evidence)
@@ -151,5 +213,26 @@ def check_declared(
 
 def platform_evidence(flags: np.ndarray) -> np.ndarray:
     """Nodes that receive a revenue edge or send a pay edge, from :func:`node_evidence` flags."""
-    found: np.ndarray = (flags & RECEIVES_REVENUE_OR_SENDS_PAY) != 0
+    found: np.ndarray = (flags & PLATFORM_EVIDENCE) != 0
     return found
+
+
+def check_strict(declared: np.ndarray | None, ids: pa.Array, n: int, source: str | None) -> None:
+    """``--roles strict``: every node needs a role from the nodes file; one line naming how many lack one.
+
+    >>> import numpy as np, pyarrow as pa
+    >>> check_strict(np.array([True, False, False]), pa.array(["a", "b", "c"]), 3, "nodes.csv")
+    Traceback (most recent call last):
+    ...
+    graphlabor.errors.InputError: nodes.csv: --roles strict: 2 of 3 nodes lack a declared role; first: 'b', 'c'
+    """
+    missing = np.flatnonzero(~declared) if declared is not None else np.arange(n)
+    if missing.size == 0:
+        return
+    first = ", ".join(repr(ids[int(i)].as_py()) for i in missing[:5])
+    if source is None:
+        head, why = "", " (no nodes file)"
+    else:
+        head, why = f"{source}: ", " (no 'role' column)" if declared is None else ""
+    raise InputError(f"{head}--roles strict: {missing.size} of {n} nodes lack a declared role{why}; first: {first}",
+                     param="roles")

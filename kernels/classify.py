@@ -18,10 +18,17 @@ CONTRIBUTION = 0
 REVENUE = 1
 PAY = 2
 
-#: :func:`node_evidence` flags
-RECEIVES_REVENUE_OR_SENDS_PAY = 1
+#: :func:`node_evidence` flags: one bit per (class, direction) of a node's edges
+RECEIVES_REVENUE = 1
 SENDS_REVENUE = 2
-OTHER_ENDPOINT = 4
+SENDS_PAY = 4
+RECEIVES_PAY = 8
+SENDS_CONTRIBUTION = 16
+RECEIVES_CONTRIBUTION = 32
+#: evidence of each role (see :mod:`graphlabor.roles` for the rules)
+PLATFORM_EVIDENCE = RECEIVES_REVENUE | SENDS_PAY
+ADVERTISER_EVIDENCE = SENDS_REVENUE
+USER_EVIDENCE = SENDS_CONTRIBUTION | RECEIVES_PAY
 
 
 @njit
@@ -37,30 +44,30 @@ def node_evidence(src: U32, dst: U32, edge_class: U8, n: int) -> U8:
     Returns
     -------
     flags : ndarray of uint8, shape (n,)
-        ``RECEIVES_REVENUE_OR_SENDS_PAY`` (1): the destination of a revenue
-        edge or the source of a pay edge; ``SENDS_REVENUE`` (2): the source
-        of a revenue edge; ``OTHER_ENDPOINT`` (4): any other endpoint (every
-        destination, the source of a contribution or pay edge).
+        ``RECEIVES_REVENUE`` (1), ``SENDS_REVENUE`` (2), ``SENDS_PAY`` (4),
+        ``RECEIVES_PAY`` (8), ``SENDS_CONTRIBUTION`` (16),
+        ``RECEIVES_CONTRIBUTION`` (32): the node is that end of at least one
+        edge of that class.
 
     Examples
     --------
     >>> import numpy as np
     >>> node_evidence(np.array([0, 2], np.uint32), np.array([1, 1], np.uint32),
     ...               np.array([REVENUE, CONTRIBUTION], np.uint8), 3).tolist()
-    [2, 5, 4]
+    [2, 33, 16]
     """
     flags = np.zeros(n, dtype=np.uint8)
     for k in range(src.shape[0]):
         c = edge_class[k]
         if c == REVENUE:
             flags[src[k]] |= SENDS_REVENUE
-            flags[dst[k]] |= RECEIVES_REVENUE_OR_SENDS_PAY | OTHER_ENDPOINT
+            flags[dst[k]] |= RECEIVES_REVENUE
         elif c == PAY:
-            flags[src[k]] |= RECEIVES_REVENUE_OR_SENDS_PAY | OTHER_ENDPOINT
-            flags[dst[k]] |= OTHER_ENDPOINT
+            flags[src[k]] |= SENDS_PAY
+            flags[dst[k]] |= RECEIVES_PAY
         else:
-            flags[src[k]] |= OTHER_ENDPOINT
-            flags[dst[k]] |= OTHER_ENDPOINT
+            flags[src[k]] |= SENDS_CONTRIBUTION
+            flags[dst[k]] |= RECEIVES_CONTRIBUTION
     return flags
 
 

@@ -72,21 +72,21 @@ class RefResult:
 
 def infer_roles(edges, node_ids, revenue_kinds, pay_kinds, declared=None):
     """Roles by the spec's rules; ``declared`` (id -> role or None) overrides."""
-    receives_rev, sends_pay, sends_rev, other = set(), set(), set(), set()
+    receives_rev, sends_pay, sends_rev, acts, is_paid = set(), set(), set(), set(), set()
     for e in edges:
         if e.kind in revenue_kinds:
             receives_rev.add(e.dst)
             sends_rev.add(e.src)
+        elif e.kind in pay_kinds:
+            sends_pay.add(e.src)
+            is_paid.add(e.dst)
         else:
-            other.add(e.src)
-            if e.kind in pay_kinds:
-                sends_pay.add(e.src)
-        other.add(e.dst)
+            acts.add(e.src)
     role = {}
     for v in node_ids:
-        if v in receives_rev or v in sends_pay:
+        if v in receives_rev or (v in sends_pay and v not in acts and v not in is_paid):
             role[v] = PLATFORM
-        elif v in sends_rev and v not in other:
+        elif v in sends_rev:
             role[v] = ADVERTISER
         else:
             role[v] = USER
@@ -333,7 +333,7 @@ class Oracle:
 
     @classmethod
     def run(cls, df, *, roles=None, value=None, damping=0.85, platform_share=0.0, kind_weights=None,
-            revenue=("spend", "fee"), pay=("pay",), weights=None):
+            revenue=("spend", "fee"), pay=("pay",), weights=None, self_loops="drop"):
         kw = kind_weights or {}
         value = value or {}
         role = roles_of_frame(df, list(value) + list(roles or {}), revenue, pay)
@@ -356,8 +356,8 @@ class Oracle:
                 paid_out[pos[a]] += amt
             else:
                 w = w * kw.get(k, 1.0)
-                if not w > 0:
-                    continue
+                if not w > 0 or (a == b and self_loops == "drop"):
+                    continue  # (self-loops are dropped unless kept: docs/model.md, section 2)
                 if role[a] == "user" and role[b] == "platform":
                     flows.append((pos[b], pos[a], w, k))
                 elif role[a] == "user" and role[b] == "user":
@@ -456,10 +456,12 @@ def shapley_bruteforce(players: list, v) -> dict:
     return {p: val / count for p, val in phi.items()}
 
 
-def shapley_oracle(df, *, damping=0.85, platform_share=0.0, kind_weights=None, roles=None, value=None) -> dict:
+def shapley_oracle(df, *, damping=0.85, platform_share=0.0, kind_weights=None, roles=None, value=None,
+                   self_loops="drop") -> dict:
     """Brute-force ``shapley`` attribution: users get their Shapley value of the
     induced-subgraph game; other nodes keep their one-hop value."""
-    orc = Oracle.run(df, damping=0.0, platform_share=platform_share, kind_weights=kind_weights, roles=roles, value=value)
+    orc = Oracle.run(df, damping=0.0, platform_share=platform_share, kind_weights=kind_weights, roles=roles, value=value,
+                     self_loops=self_loops)
     h_all = one_hop(orc, platform_share)
     users = orc.users()
     h = {u: h_all[u] for u in users}

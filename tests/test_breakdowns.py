@@ -110,7 +110,7 @@ def test_via_hand_worked():
     })
     df.loc[1, "weight"] = 2.0
     nodes = pd.DataFrame({"id": ["b"], "value": [10.0]})
-    r = graphlabor.attribute(df, nodes, damping=0.8, platform_share=0.1, **TIGHT)
+    r = graphlabor.attribute(df, nodes, damping=0.8, platform_share=0.1, self_loops="keep", **TIGHT)
     # P keeps 10 (via_injected) and passes 90: a 60, b 30.
     # a: x_a = 60 + 0.8 * 0.5 * x_a (its self-loop) -> x_a = 100; keeps 20:
     #    via_click 0.2 * 60 = 12, via_like 0.2 * 40 = 8; passes 40 to b.

@@ -48,20 +48,21 @@ def test_split_matches_masks(e, timed):
 
 
 def _roles_by_masks(n, src, dst, edge_class):
-    """The role rules of graphlabor.roles, written with boolean masks."""
-    revenue = edge_class == REVENUE
-    platform = np.zeros(n, bool)
-    platform[dst[revenue]] = True
-    platform[src[edge_class == PAY]] = True
-    sends_revenue = np.zeros(n, bool)
-    sends_revenue[src[revenue]] = True
-    other = np.zeros(n, bool)
-    other[src[~revenue]] = True
-    other[dst] = True
+    """The role rules of docs/model.md section 1, written with boolean masks."""
+    def ends(mask, col):
+        out = np.zeros(n, bool)
+        out[col[mask]] = True
+        return out
+
+    revenue, pay, contribution = edge_class == REVENUE, edge_class == PAY, edge_class == CONTRIBUTION
+    receives_revenue, sends_revenue = ends(revenue, dst), ends(revenue, src)
+    sends_pay, receives_pay = ends(pay, src), ends(pay, dst)
+    acts = ends(contribution, src)
     role = np.zeros(n, np.int8)
-    role[sends_revenue & ~other] = 2
-    role[platform] = 1
-    return role, platform
+    role[sends_revenue] = 2
+    role[sends_pay & ~acts & ~receives_pay] = 1
+    role[receives_revenue] = 1
+    return role, receives_revenue | sends_pay
 
 
 @settings(max_examples=300, deadline=None)
@@ -70,7 +71,7 @@ def test_roles_match_masks(e):
     n, src, dst, _, edge_class, *_ = e
     role, platform = _roles_by_masks(n, src, dst, edge_class)
     assert infer_roles(n, src, dst, edge_class).tolist() == role.tolist()
-    assert ((node_evidence(src, dst, edge_class, n) & 1) != 0).tolist() == platform.tolist()
+    assert ((node_evidence(src, dst, edge_class, n) & 5) != 0).tolist() == platform.tolist()
 
 
 @pytest.mark.parametrize("threads", [1, 2])

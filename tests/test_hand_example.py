@@ -88,19 +88,16 @@ def test_default_kind_weights_differ():
     assert rows["u2"]["attributed"] != pytest.approx(SHARE_025["u2"], abs=1e-3)
 
 
-def test_user_acting_on_a_revenue_payer_makes_it_a_user():
-    # add u1 -> A1 click (w1 * 2 = 2). A1 now has an edge other than a revenue edge it
-    # sends, so it is a user, and u1's engagement weights become u2 1, u3 1, A1 2.
-    # u1 holds 45 (P as before, share 0.25), keeps 9, passes 36: u2 9, u3 9, A1 18.
-    # A1 acts on no user (its spend edges are revenue): keeps 18.
-    # u3 holds 15 + 9 = 24, keeps 4.8, passes 19.2 to u2; u2 holds 45 + 9 + 19.2 = 73.2.
+def test_user_acting_on_a_revenue_payer_leaves_it_an_advertiser():
+    # add u1 -> A1 click (w1 * 2 = 2). A1 sends revenue, so it stays an advertiser
+    # (docs/model.md, section 1, rule 4; before issue 10 this one edge made it a user):
+    # the click carries nothing (value never flows to advertisers) and nothing changes.
     edges = EDGES + [("u1", "A1", "click", 1, None)]
     r = graphlabor.attribute(edges_table(edges), damping=DAMPING, platform_share=0.25, kind_weights=KIND_WEIGHTS, tol=1e-13)
     rows = by_node(r.nodes)
-    expected = SHARE_025 | {"A1": 18.0, "u3": 4.8, "u2": 73.2}
-    assert sum(expected.values()) == pytest.approx(TOTAL)
-    check_rows(rows, expected, roles=ROLES | {"A1": "user"})
-    assert r.summary.advertisers == 2
+    check_rows(rows, SHARE_025, roles=ROLES)
+    assert r.summary.advertisers == 3
+    assert r.summary.conflicting_roles == 0  # receiving a contribution is no evidence of a role
 
 
 def test_nodes_file_roles_values_and_extras(tmp_path):

@@ -35,7 +35,7 @@ def _edges(triples):
 
 
 def _graphlabor_share(triples, ids, value, damping):
-    r = graphlabor.attribute(_edges(triples), _nodes_table(ids, value), damping=damping, tol=TOL, max_iter=10_000)
+    r = graphlabor.attribute(_edges(triples), _nodes_table(ids, value), damping=damping, tol=TOL, max_iter=10_000, self_loops="keep")
     got = dict(zip(r.nodes["node"].to_pylist(), r.nodes["share"].to_pylist()))
     assert sorted(got) == sorted(ids)
     assert set(r.nodes["role"].to_pylist()) == {"user"}
@@ -114,7 +114,7 @@ def test_langville_meyer_closed_form():
     x4, x5, x6 = np.linalg.solve(A, b)
     kept = np.array([0.5 * x1, x2, 0.5 * x3, 0.5 * x4, 0.5 * x5, 0.5 * x6])
     assert kept.sum() == pytest.approx(6.0, abs=1e-12)
-    r = graphlabor.attribute(_edges([(a, b, 1.0) for a, b in LM_EDGES]), _nodes_table(LM_IDS, [1.0] * 6), damping=0.5, tol=1e-14)
+    r = graphlabor.attribute(_edges([(a, b, 1.0) for a, b in LM_EDGES]), _nodes_table(LM_IDS, [1.0] * 6), damping=0.5, tol=1e-14, self_loops="keep")
     np.testing.assert_allclose(r.nodes["attributed"].to_numpy(), kept, rtol=0, atol=1e-12)
     np.testing.assert_allclose(r.nodes["share"].to_numpy(), kept / 6, rtol=0, atol=1e-12)
 
@@ -138,7 +138,7 @@ def test_karate_club(damping, weighted):
             del H.edges[u, v]["weight"]
     edges, nodes = graphlabor.from_networkx(H)
     assert edges.num_rows == 2 * G.number_of_edges()
-    r = graphlabor.attribute(edges, nodes, damping=damping, tol=TOL)
+    r = graphlabor.attribute(edges, nodes, damping=damping, tol=TOL, self_loops="keep")
     got = dict(zip(r.nodes["node"].to_pylist(), r.nodes["share"].to_pylist()))
     assert sorted(got) == sorted(G)
     # karate club has no dangling node; the undirected graph is the oracle input
@@ -218,7 +218,7 @@ def test_string_ids_same_pagerank():
             "weight": [w for _, _, w in triples],
         }
     )
-    r = graphlabor.attribute(edges, pa.table({"id": [name[v] for v in ids], "role": ["user"] * len(ids), "value": value}), tol=TOL)
+    r = graphlabor.attribute(edges, pa.table({"id": [name[v] for v in ids], "role": ["user"] * len(ids), "value": value}), tol=TOL, self_loops="keep")
     got = dict(zip(r.nodes["node"].to_pylist(), r.nodes["share"].to_pylist()))
     pr = _nx_pagerank(triples, ids, value, 0.85)
     for v, p in zip(ids, pr):

@@ -48,7 +48,7 @@ from . import partitions as P
 from .solve import BlockVectors, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
-UNSUPPORTED = {"period": None}
+UNSUPPORTED = {"period": None, "self_loops": "drop", "unmatched": "pool", "roles": "infer"}
 SUPPORTED_METHODS = ("propagate", "direct", "shapley")
 
 
@@ -167,6 +167,7 @@ def attribute_dask(
         del gparts
         evidence = _tree_reduce(client, P.or_flags, [client.submit(P.evidence, p, pure=True) for p in cparts]).result()
         counts = np.array(client.gather([client.submit(P.counts, p, pure=True) for p in cparts]), dtype=np.int64).reshape(-1, 3).sum(axis=0)
+        n_loops = sum(client.gather([client.submit(P.self_loops, p, pure=True) for p in cparts]))
     with log.stage("infer roles"):
         declared = None if nt is None or nt.role is None else nt.role.to_pylist()
         role = assign_roles(evidence, node_codes, declared)
@@ -176,6 +177,7 @@ def attribute_dask(
             locate = EdgeTable(pa.table({}), id_type, origins).locate
             check_declared(role, evidence, ids, money.revenue, money.revenue_rows, money.pay, money.pay_rows,
                            locate, kind_names, nt.source, node_codes)
+        flags = evidence
         del evidence
     role_future = client.submit(_identity, role, pure=True)  # in the task, not scattered: rebuilt if its worker is lost
     if half_life is not None:
@@ -294,7 +296,8 @@ def attribute_dask(
         kept = keep * held if kept_f is None else (np.concatenate(client.gather(kept_f)) if n else np.zeros(0))
 
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
-    prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins)
+    prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins,
+                    evidence=flags, self_loops=int(n_loops))  # self-loops dropped by the classify stage
     # stands in for the FlowGraph (what the result tables read; the arrays stay on the workers)
     graph: Any = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
     graph.row_bounds = [int(v) for v in bounds]

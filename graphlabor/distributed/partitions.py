@@ -241,6 +241,11 @@ def counts(part: Classified) -> tuple[int, int, int]:
     return len(part.contribution), len(part.revenue), len(part.pay)
 
 
+def self_loops(part: Classified) -> int:
+    """Contribution self-loops the classify stage dropped from the partition."""
+    return part.self_loops
+
+
 def money_edges(part: Classified) -> Classified:
     """The revenue and pay edges only (for the message on a declared advertiser that receives revenue)."""
     empty = part.contribution.take(np.empty(0, np.int64))

@@ -269,8 +269,24 @@ class Plan:
             + [g.country for g, _ in user_groups]).astype(np.uint8)
         self.node_hours = np.full(self.n_nodes, np.nan)
         self.node_hours[self.user_base:] = np.concatenate([g.hours for g, _ in user_groups])
+        # contexts (campaigns, task batches, rides): each actor's first context unit on its platform
+        # (payers: spend, fee and fare edges; users: contributions, tasks, rides), numbered per platform
+        # and side in actor order; no random draw, so every other column is unchanged
+        is_user = np.arange(len(count)) >= n_pay
+        units = np.where(is_user & (a_type != MEMBER), split, np.where(is_user, contrib, count)).astype(np.int64)
+        key = a_plat.astype(np.int64) * 2 + is_user
+        korder = np.argsort(key, kind="stable")
+        csum = np.cumsum(units[korder]) - units[korder]
+        first = np.searchsorted(key[korder], key[korder], side="left")
+        base = np.empty(len(count), np.int64)
+        base[korder] = csum - csum[first]
+        self.plat_contexts = np.bincount(a_plat[:n_pay].astype(np.int64), weights=units[:n_pay],
+                                         minlength=n_plat).astype(np.int64)
+        self.plat_ctx_mul = np.array([_coprime_multiplier(int(m)) for m in self.plat_contexts], np.int64)
+        self.plat_ctx_add = np.array([(7919 * k) % max(int(m), 1) for k, m in enumerate(self.plat_contexts)], np.int64)
         # layout: actors (payers and users) in one random order, used by every round
         order = rng.permutation(len(count))
+        self.a_ctx_base = base[order]
         self.a_type = a_type[order]
         self.a_plat = a_plat[order]
         self.a_node = a_node[order]
@@ -325,12 +341,14 @@ class Plan:
 
     # -- edges ---------------------------------------------------------------
 
-    def block(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def block(self, b: int, with_contexts: bool = False) -> tuple[np.ndarray, ...]:
         """Edges of block ``b`` as numpy arrays.
 
         Returns ``src``, ``dst`` (int64 node ids), ``kind`` (uint8 codes into
         :data:`KINDS`), ``amount`` (float64, 0 where not money), ``is_money``
-        (bool) and ``timestamp`` (int64 epoch seconds).
+        (bool) and ``timestamp`` (int64 epoch seconds); with
+        ``with_contexts``, also ``context`` (int64, -1 for none; see
+        :meth:`_contexts`).
 
         Each actor (payer or user) has ``count`` slots numbered ``j = 0 ..
         count - 1``: contributions (for drivers: rides, then ratings), then
@@ -366,6 +384,11 @@ class Plan:
         code: np.ndarray = np.arange(0, 4 * m, 4, dtype=np.int32)[:, None] + np.arange(3, dtype=np.int32)
         code = np.repeat(code.ravel(), seg).take(self._shuffle(n))
         act = (code >> 2).astype(np.intp)
+        if with_contexts:
+            # the slot number j of every row (its k-th slot of round r: j = r + k ROUNDS), in the same shuffle
+            kstart = np.stack([k0, c0, c1], axis=1).ravel()
+            segstart = np.cumsum(seg) - seg
+            slot = (np.repeat(kstart - segstart, seg) + np.arange(n)).take(self._shuffle(n)) * ROUNDS + r
 
         raw = rng.bit_generator.random_raw(n)
         # kind: lookup by ((type * 3 + class) << 10) | 10 random bits
@@ -407,7 +430,47 @@ class Plan:
             z += self.a_mu[acts].take(am)
             val = np.rint(np.exp(z) * 100) / 100
             amount[money] = np.clip(val, 0.01, self.a_hi[acts].take(am))
-        return src, dst, kind, amount, is_money, ts
+        if not with_contexts:
+            return src, dst, kind, amount, is_money, ts
+        context = self._contexts(acts, act, slot, kind)
+        return src, dst, kind, amount, is_money, ts, context
+
+    def _contexts(self, acts: slice, act: np.ndarray, slot: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """The context of every row (-1: none): a campaign, task batch or ride, unique over platforms.
+
+        Payers: their i-th spend, fee or fare edge on platform ``P`` is ``P``'s
+        context ``base + i`` (one campaign per spend edge, one batch per fee,
+        one ride per fare). Drivers: ride ``i`` is ride ``base + i``; their
+        rating edges rate their rides in turn and their pay edge ``i`` pays
+        ride ``i``. Workers: task ``i`` (and the pay for it) belongs to batch
+        ``(base + i) * mul + add`` modulo the platform's batches, a
+        permutation that spreads every worker's tasks over batches and gives
+        every batch the same number of tasks (plus or minus one). Members:
+        their views and clicks of the platform go to campaigns the same way;
+        other kinds carry no context.
+        """
+        a_type = self.a_type[acts].take(act)
+        plat = self.a_plat[acts].take(act).astype(np.int64)
+        base = self.a_ctx_base[acts].take(act)
+        split = self.a_split[acts].take(act)
+        contrib = self.a_contrib[acts].take(act)
+        n_ctx = self.plat_contexts[plat]
+        unit = slot.astype(np.int64)
+        drv = a_type == DRIVER
+        rides = np.maximum(split, 1)
+        unit = np.where(drv & (slot >= split) & (slot < contrib), (slot - split) % rides, unit)
+        unit = np.where(drv & (slot >= contrib), slot - contrib, unit)
+        wk = a_type == WORKER
+        unit = np.where(wk & (slot >= contrib), slot - contrib, unit)
+        number = base + unit
+        spread = (a_type == WORKER) | (a_type == MEMBER)
+        number = np.where(spread, (number * self.plat_ctx_mul[plat] + self.plat_ctx_add[plat]) % np.maximum(n_ctx, 1),
+                          number)
+        ctx = (plat << 40) + number
+        none = (a_type == MEMBER) & (kind != K["view"]) & (kind != K["click"])
+        none |= n_ctx == 0
+        ctx[none] = -1
+        return ctx
 
     def _shuffle(self, n: int) -> np.ndarray:
         """Row order within a block of ``n`` rows: one fixed random permutation per block length."""

@@ -18,15 +18,18 @@ from .plan import Plan
 _TS = pa.timestamp("s", tz="UTC")
 
 
-def edge_schema(ids: str = "str") -> pa.Schema:
-    """Schema of the generated edges.
+def edge_schema(ids: str = "str", contexts: bool = False) -> pa.Schema:
+    """Schema of the generated edges (with ``context`` last when ``contexts``).
 
     >>> edge_schema("int").field("src").type
     DataType(int64)
     """
     idt = pa.string() if ids == "str" else pa.int64()
-    return pa.schema([("src", idt), ("dst", idt), ("kind", pa.string()), ("weight", pa.float64()),
-                      ("amount", pa.float64()), ("timestamp", _TS)])
+    fields = [("src", idt), ("dst", idt), ("kind", pa.string()), ("weight", pa.float64()),
+              ("amount", pa.float64()), ("timestamp", _TS)]
+    if contexts:
+        fields.append(("context", pa.int64()))
+    return pa.schema(fields)
 
 
 def node_schema(ids: str = "str") -> pa.Schema:
@@ -48,18 +51,20 @@ class Tables:
     schema, so it reads back as plain strings).
     """
 
-    def __init__(self, plan: Plan, ids: str, for_file: bool = False):
+    def __init__(self, plan: Plan, ids: str, for_file: bool = False, contexts: bool = False):
         self.plan = plan
         self.ids = ids
         self.for_file = for_file
-        self.schema = edge_schema(ids)
+        self.contexts = contexts
+        self.schema = edge_schema(ids, contexts)
         if for_file:
             self.schema = self.schema.set(2, pa.field("kind", pa.dictionary(pa.int8(), pa.string())))
         self._ones: pa.Array | None = None
         self.id_array = plan.id_strings() if ids == "str" else None
 
     def edges(self, b: int) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-        src, dst, kind, amount, is_money, ts = self.plan.block(b)
+        out = self.plan.block(b, with_contexts=self.contexts)
+        src, dst, kind, amount, is_money, ts = out[:6]
         n = len(src)
         if self._ones is None or len(self._ones) < n:
             self._ones = pa.array(np.ones(n))
@@ -76,6 +81,9 @@ class Tables:
             pa.array(amount, mask=~is_money),
             pa.array(ts, type=pa.int64()).view(_TS),
         ]
+        if self.contexts:
+            ctx = out[6]
+            cols.append(pa.array(ctx, mask=ctx < 0))
         return pa.Table.from_arrays(cols, schema=self.schema), kind, amount
 
     def nodes(self, lo: int, hi: int) -> pa.Table:

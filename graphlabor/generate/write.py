@@ -95,6 +95,7 @@ def generate(
     span_days: float = 365,
     row_group_size: int = 1_000_000,
     progress: Callable[[int, int], None] | None = None,
+    contexts: bool = True,
 ) -> GenerateInfo:
     """Write a synthetic platform economy: an edges file and a nodes file (Parquet).
 
@@ -106,8 +107,12 @@ def generate(
         platforms, ``u000123`` for users, or int64 with ``ids="int"``),
         ``kind`` (string), ``weight`` (float64, 1.0), ``amount`` (float64 on
         ``spend``, ``fee`` and ``pay`` edges, null on contribution edges) and
-        ``timestamp`` (timestamp[s, tz=UTC]). Written atomically: a temporary
-        file renamed into place when complete.
+        ``timestamp`` (timestamp[s, tz=UTC]) and, with ``contexts``,
+        ``context`` (int64, null for none: the campaign of a spend edge and of
+        a member's view or click of the platform, the task batch of a fee, a
+        task and its pay, the ride of a fare, a ride, its rating and its pay;
+        docs/generator.md). Written atomically: a temporary file renamed into
+        place when complete.
     nodes_path : path, optional
         The nodes file to write; by default ``edges_path`` with ``_nodes``
         inserted before the extension (:func:`default_nodes_path`). Columns
@@ -150,6 +155,9 @@ def generate(
         background writer) plus one block of ``BLOCK`` rows and the plan.
     progress : callable, optional
         Called as ``progress(edges_written, edges_total)`` after each block.
+    contexts : bool, default True
+        Write the ``context`` column (no other column depends on it: the
+        files without it are the same otherwise).
 
     Returns
     -------
@@ -185,7 +193,7 @@ def generate(
     if os.path.abspath(edges_path) == os.path.abspath(nodes_path):
         raise ParameterError(f"the edges and nodes files are the same path: {edges_path}")
     plan = Plan(edges, users, seed, families, start, span_days)
-    tabs = Tables(plan, ids, for_file=True)
+    tabs = Tables(plan, ids, for_file=True, contexts=bool(contexts))
     kinds = np.zeros(len(KINDS), np.int64)
     money = np.zeros(len(KINDS))
     row_groups = 0
@@ -260,6 +268,7 @@ def generate_tables(
     ids: str = "str",
     start: str | _dt.date = "2024-01-01",
     span_days: float = 365,
+    contexts: bool = True,
 ) -> tuple[pa.Table, pa.Table]:
     """The same economy as :func:`generate`, as in-memory ``(edges, nodes)`` tables.
 
@@ -272,6 +281,6 @@ def generate_tables(
     """
     ids = check_ids(ids)
     plan = Plan(edges, users, seed, families, start, span_days)
-    tabs = Tables(plan, ids)
+    tabs = Tables(plan, ids, contexts=bool(contexts))
     blocks = [tabs.edges(b)[0] for b in range(plan.n_blocks)]
     return pa.concat_tables(blocks).combine_chunks(), tabs.nodes(0, plan.n_nodes)

@@ -1,0 +1,130 @@
+"""Kernels that match edges to the ``(platform, context)`` pairs that received revenue.
+
+The pairs are numbered ``0 .. k-1`` in order of ``(context, platform)``;
+``ptr[c] .. ptr[c + 1]`` are the pairs of context ``c`` and ``platform[q]``
+the platform of pair ``q``. A context usually belongs to one platform, so a
+lookup scans a range of length one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit, pnjit, prange
+from ._types import F64, I8, I32, I64, U8, U32, U64, Arr
+
+
+@pnjit
+def match_pairs(dst: U32, context: I32, ptr: I64, platform: U32, out: I32) -> None:
+    """Per edge, the pair ``(dst, context)`` or ``-1`` (no context, or no such pair).
+
+    Parameters
+    ----------
+    dst : ndarray of uint32, shape (m,)
+    context : ndarray of int32, shape (m,)
+        Context code per edge, ``-1`` for none.
+    ptr : ndarray of int64, shape (n_contexts + 1,)
+    platform : ndarray of uint32, shape (k,)
+    out : ndarray of int32, shape (m,)
+        Receives the pair per edge (may be ``context`` itself: each element
+        is read before it is written).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ptr = np.array([0, 1, 1, 3])                  # context 0: pair 0; context 2: pairs 1, 2
+    >>> platform = np.array([5, 4, 5], np.uint32)
+    >>> out = np.empty(4, np.int32)
+    >>> match_pairs(np.array([5, 5, 4, 4], np.uint32), np.array([0, 2, 1, -1], np.int32), ptr, platform, out)
+    >>> out.tolist()
+    [0, 2, -1, -1]
+    """
+    for k in prange(dst.shape[0]):
+        c = context[k]
+        q = np.int32(-1)
+        if c >= 0:
+            d = dst[k]
+            for j in range(ptr[c], ptr[c + 1]):
+                if platform[j] == d:
+                    q = np.int32(j)
+                    break
+        out[k] = q
+
+
+@njit
+def of_class(edge_class: U8, cls: int, values: Arr) -> Arr:
+    """The ``values`` of the rows of class ``cls``, in row order (as :func:`split_by_class` orders them).
+
+    >>> import numpy as np
+    >>> of_class(np.array([0, 1, 0], np.uint8), 0, np.array([7, 8, 9], np.int32)).tolist()
+    [7, 9]
+    """
+    m = 0
+    for k in range(edge_class.shape[0]):
+        if edge_class[k] == cls:
+            m += 1
+    out = np.empty(m, dtype=values.dtype)
+    j = 0
+    for k in range(edge_class.shape[0]):
+        if edge_class[k] == cls:
+            out[j] = values[k]
+            j += 1
+    return out
+
+
+@pnjit
+def count_self_loops(src: U32, dst: U32) -> int:
+    """Number of edges ``a -> a``.
+
+    >>> import numpy as np
+    >>> count_self_loops(np.array([0, 1, 2], np.uint32), np.array([0, 2, 2], np.uint32))
+    2
+    """
+    n = 0
+    for k in prange(src.shape[0]):
+        if src[k] == dst[k]:
+            n += 1
+    return n
+
+
+@njit
+def pair_weights(pair: I32, value: F64, src: U32, role: I8, n_pairs: int) -> F64:
+    """Per pair, the total weight of the contribution edges that can carry its value.
+
+    An edge counts when it belongs to the pair, its weight is positive and its
+    source is a user (role 0); a pair whose total is 0 is *unmatched*.
+
+    >>> import numpy as np
+    >>> pair_weights(np.array([0, 0, 1, -1], np.int32), np.array([1.0, 2.0, 5.0, 1.0]),
+    ...              np.array([0, 1, 2, 0], np.uint32), np.array([0, 0, 2], np.int8), 2).tolist()
+    [3.0, 0.0]
+    """
+    out = np.zeros(n_pairs, dtype=np.float64)
+    for k in range(pair.shape[0]):
+        q = pair[k]
+        if q >= 0 and value[k] > 0.0 and role[src[k]] == 0:
+            out[q] += value[k]
+    return out
+
+
+@njit
+def owner_contributors(indptr: U64, indices: U32, owner: I64, n_owners: int) -> I64:
+    """Per owner, the distinct receivers (rows) of the columns it owns (``owner[j] < 0``: none).
+
+    With contexts, a platform owns its own column and its pairs' columns: this
+    counts the distinct users it passes value to, through its pool or any pair.
+
+    >>> import numpy as np
+    >>> owner_contributors(np.array([0, 2, 3], np.uint64), np.array([2, 3, 3], np.uint32),
+    ...                    np.array([-1, -1, 0, 0]), 1).tolist()
+    [2]
+    """
+    count = np.zeros(n_owners, dtype=np.int64)
+    last = np.full(n_owners, -1, dtype=np.int64)
+    for i in range(indptr.shape[0] - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            o = owner[indices[e]]
+            if o >= 0 and last[o] != i:
+                last[o] = i
+                count[o] += 1
+    return count
