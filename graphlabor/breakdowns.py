@@ -179,7 +179,7 @@ def group_table(nodes: pa.Table, column: str) -> pa.Table:
     return pa.table(cols)
 
 
-def context_table(prep, run) -> pa.Table:
+def context_table(prep: Any, run: Any) -> pa.Table:
     """One row per ``(platform, context)`` pair: what its revenue did.
 
     Columns: ``platform``, ``context``, ``revenue`` (revenue edges with that
@@ -226,7 +226,7 @@ def context_table(prep, run) -> pa.Table:
     return pa.table(cols)
 
 
-def roles_report(prep) -> pa.Table:
+def roles_report(prep: Any) -> pa.Table:
     """Nodes whose edges give evidence for more than one role, with that evidence.
 
     Columns: ``node``, ``role`` (what it got), ``declared`` (the nodes file
@@ -240,7 +240,7 @@ def roles_report(prep) -> pa.Table:
     ev = prep.evidence if prep.evidence is not None else np.zeros(n, np.uint8)
     bad = np.flatnonzero(conflicting(ev))
 
-    def count(a):
+    def count(a: np.ndarray) -> np.ndarray:
         if bad.size == 0:
             return np.zeros(0, np.int64)
         return np.bincount(a, minlength=n)[bad].astype(np.int64)

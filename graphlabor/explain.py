@@ -140,7 +140,7 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
         if injected[code] > 0:
             last_src.append(code)
             last_val.append(g.keep[code] * injected[code])
-        if n_all > n and prep.role[code] == K.PLATFORM:
+        if n_all > n and prep.pairs is not None and prep.role[code] == K.PLATFORM:
             # what the platform's (platform, context) pairs kept is the platform's
             for q in np.flatnonzero(prep.pairs.platform == code).tolist():
                 c[n + q] = g.keep[n + q]
@@ -178,7 +178,7 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
     by_payer = _ranked(labels, values)
 
     entry = np.arange(n_all)
-    if n_all > n:
+    if n_all > n and prep.pairs is not None:
         entry[n:] = prep.pairs.platform  # value entering at a pair entered at its platform
     reach_by_node = K.group_sum(entry, reach, n)
     entered = np.flatnonzero(reach_by_node)
@@ -187,13 +187,13 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
     if prep.pairs is not None:
         from .contexts import context_labels
 
-        label = {}
+        label: dict[int, str] = {}
         for j in np.flatnonzero(reach[:n]).tolist():
             label[j] = f"{ids[j].as_py()} (no context)"
         qs = np.flatnonzero(reach[n:])
         for q, ctx in zip(qs.tolist(), context_labels(prep.pairs, qs)):
             label[n + q] = f"{ids[int(prep.pairs.platform[q])].as_py()} / {ctx}"
-        sums: dict = {}
+        sums: dict[str, float] = {}
         for j, lab in label.items():
             sums[lab] = sums.get(lab, 0.0) + float(reach[j]) * scale
         by_context = _ranked(list(sums), list(sums.values()))
@@ -220,7 +220,7 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
 def _sender_label(prep: Prepared, ids: Any, j: int) -> Any:
     """A node's id, or ``"platform / context"`` for a pair sender."""
     n = prep.n
-    if j < n:
+    if j < n or prep.pairs is None:
         return ids[j].as_py()
     from .contexts import context_labels
 

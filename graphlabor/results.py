@@ -106,7 +106,8 @@ class Summary:
         if self.contexts is not None:
             where_ = "went to the platforms' pools" if self.unmatched_mode == "pool" else "kept by the platforms"
             lines.append(f"contexts           {self.contexts:>16,}   {self.context_pairs:,} (platform, context) pairs with revenue")
-            lines.append(f"unmatched revenue  {self.unmatched_revenue:>16,.2f}{pct(self.unmatched_revenue)}"
+            unmatched = self.unmatched_revenue or 0.0
+            lines.append(f"unmatched revenue  {unmatched:>16,.2f}{pct(unmatched)}"
                          f"   on {self.unmatched_contexts:,} pairs no contribution matches ({where_})")
         if self.below_min_wage is not None:
             lines.append(f"below minimum wage {self.below_min_wage:>16,}   users whose value per hour reaches it while their pay does not")
