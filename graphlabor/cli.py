@@ -182,7 +182,7 @@ def _model_options(fn: _F) -> _F:
         click.option("--dst-col", help="Name of the target id column (default dst or target)."),
         click.option("--id-type", type=click.Choice(["text", "int"]), help="Force the ids' type (default: text if any file has text ids, else integers)."),
         click.option("--allow-empty", is_flag=True, help="Accept input with no edges or no injected value (the result is then all zeros)."),
-        click.option("--context-col", default="context", show_default=True, help="Edge column naming the campaign, task batch or ride an edge belongs to (read when present)."),
+        click.option("--context-col", default="context", show_default=True, help="Edge column naming the campaign, task batch or ride an edge belongs to (read when present; '' ignores contexts)."),
         click.option("--unmatched", type=click.Choice(["pool", "keep"]), default="pool", show_default=True, help="Revenue of a (platform, context) that no contribution carries: to the platform's pool, or kept by it."),
         click.option("--self-loops", type=click.Choice(["drop", "keep"]), default="drop", show_default=True, help="Contribution edges a -> a: dropped, or kept as ordinary edges (PageRank keeps them)."),
         click.option("--roles", "roles_mode", type=click.Choice(["infer", "strict"]), default="infer", show_default=True, help="strict: every node's role must come from the nodes file."),

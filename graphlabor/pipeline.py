@@ -144,7 +144,8 @@ def attribute(
         Without it, both are an :class:`InputError`.
     context_col : str, default "context"
         The edge column naming the campaign, task batch, ride or item an
-        edge belongs to (integers or text; null: none), read when present.
+        edge belongs to (integers or text; null: none), read when present;
+        ``""`` or None ignores contexts.
         Revenue with a context goes only to the users whose contributions
         to the platform carry that context (docs/model.md, section 2).
     unmatched : {"pool", "keep"}, default "pool"
@@ -199,7 +200,7 @@ def attribute(
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)
     _check_kind_weights(params, kinds)
-    choices = _Choices(context_col, unmatched, self_loops, roles)
+    choices = _Choices(context_col or None, unmatched, self_loops, roles)
     log = log if log is not None else StageLog(verbose=False)
     if engine == "dask":
         return _attribute_dask(
@@ -374,7 +375,7 @@ def prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: 
         edges = resolve(edges)
     check_before_reading(edges)
     return _prepare(edges, nodes, params, kinds, hl, ref, need_time or hl is not None, src_col, dst_col, log,
-                    id_type=id_type, choices=_Choices(context_col, unmatched, self_loops, roles))
+                    id_type=id_type, choices=_Choices(context_col or None, unmatched, self_loops, roles))
 
 
 def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,

@@ -371,9 +371,9 @@ def test_cli_method_on_example(tmp_path):
     import json
 
     assert json.loads((tmp_path / "s.json").read_text())["params"]["method"] == "shapley"
-    # direct from the CLI: users get exactly the platforms' one-hop split
+    # direct from the CLI: users get exactly the platforms' one-hop split (the oracle has no contexts)
     out2 = tmp_path / "direct.csv"
-    cli("attribute", edges, "--nodes", nodes, "--method", "direct", "-o", out2, "-q")
+    cli("attribute", edges, "--nodes", nodes, "--method", "direct", "--context-col", "", "-o", out2, "-q")
     got = pd.read_csv(out2)
     orc = Oracle.run(df, damping=0.0, roles=roles, value=value)
     hand = one_hop(orc)
