@@ -295,15 +295,15 @@ def test_cli_contexts_table(tmp_path, run_cli):
 def test_generated_contexts_leave_other_columns_alone():
     from graphlabor.generate import generate_tables
 
-    e, _ = generate_tables(edges=20_000, seed=2)
-    e0, _ = generate_tables(edges=20_000, seed=2, contexts=False)
+    e, _ = generate_tables(edges=20_000, seed=2, contexts=True)
+    e0, _ = generate_tables(edges=20_000, seed=2)
     assert e.drop_columns(["context"]).equals(e0)
 
 
 def test_generated_rides_pay_their_own_driver():
     from graphlabor.generate import generate_tables
 
-    e, n = generate_tables(edges=20_000, seed=3, families="ondemand")
+    e, n = generate_tables(edges=20_000, seed=3, families="ondemand", contexts=True)
     df = e.to_pandas()
     per = df.groupby(["context", "kind"]).size().unstack(fill_value=0)
     assert (per[["fee", "ride", "pay"]] == 1).all().all()  # one fare, one ride, one pay per ride id
@@ -321,7 +321,7 @@ def test_generated_rides_pay_their_own_driver():
 def test_generated_campaigns_end_with_their_viewers_and_clickers():
     from graphlabor.generate import generate_tables
 
-    e, n = generate_tables(edges=30_000, seed=4, families="social")
+    e, n = generate_tables(edges=30_000, seed=4, families="social", contexts=True)
     df = e.to_pandas()
     spend = df[df["kind"] == "spend"].groupby("context")["amount"].sum()
     acts = df[df["kind"].isin(["view", "click"]) & df["context"].notna()]

@@ -95,7 +95,7 @@ def generate(
     span_days: float = 365,
     row_group_size: int = 1_000_000,
     progress: Callable[[int, int], None] | None = None,
-    contexts: bool = True,
+    contexts: bool = False,
 ) -> GenerateInfo:
     """Write a synthetic platform economy: an edges file and a nodes file (Parquet).
 
@@ -155,7 +155,7 @@ def generate(
         background writer) plus one block of ``BLOCK`` rows and the plan.
     progress : callable, optional
         Called as ``progress(edges_written, edges_total)`` after each block.
-    contexts : bool, default True
+    contexts : bool, default False
         Write the ``context`` column (no other column depends on it: the
         files without it are the same otherwise).
 
@@ -268,7 +268,7 @@ def generate_tables(
     ids: str = "str",
     start: str | _dt.date = "2024-01-01",
     span_days: float = 365,
-    contexts: bool = True,
+    contexts: bool = False,
 ) -> tuple[pa.Table, pa.Table]:
     """The same economy as :func:`generate`, as in-memory ``(edges, nodes)`` tables.
 
