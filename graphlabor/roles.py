@@ -189,7 +189,9 @@ def check_declared(
     row in file)``; ``node_codes`` (the code of each nodes-file row) lets the
     message name the first offending row of the nodes file.
     """
-    bad = (role == ADVERTISER) & platform_evidence(evidence)
+    # only a declaration can make an advertiser of a node with platform evidence;
+    # an inferred advertiser may send pay (rule 3 yields to rule 4 for a tipping payer)
+    bad = (role == ADVERTISER) & platform_evidence(evidence) & (roles_from_evidence(evidence) != ADVERTISER)
     if not bad.any():
         return
     nrow = None
