@@ -88,6 +88,7 @@ def _run(edges, nodes, damping, platform_share, kind_weights, string_ids):
         tol=1e-13,
         max_iter=10_000,
         allow_empty=True,  # random economies may inject nothing: the invariants hold there too
+        self_loops="keep",  # the dense reference treats a self-loop as an ordinary edge
     )
 
 
@@ -98,6 +99,9 @@ def _run(edges, nodes, damping, platform_share, kind_weights, string_ids):
           {2**41: {"role": "user", "value": None}}, 0.0, 0.0, {}))
 # nothing injected: every share is NaN
 @example(([(0, 0, "spend", 0.0, 0.0)], {}, 0.0, 0.0, {}))
+# a user's self-loop, kept as the reference keeps it
+@example(([(0, 0, "spend", 0.0, 1.0), (-1, -1, "click", 0.5, None), (-1, 0, "click", 0.5, None),
+           (-1, 1, "click", 0.5, None)], {}, 0.3, 0.0, {}))
 def test_agrees_with_dense_reference(g):
     edges, nodes, damping, platform_share, kind_weights = g
     assume(not _declared_advertiser_conflict(edges, nodes))
