@@ -262,12 +262,7 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
     log = StageLog()
     kwargs = dict(period=period, group_by=group_by, min_wage=min_wage, breakdown=not no_breakdown, log=log, **_model_kwargs(o))
     if engine == "dask":
-        from click.core import ParameterSource
-
         from .distributed.cluster import connect
-
-        if click.get_current_context().get_parameter_source("solver") == ParameterSource.DEFAULT:
-            kwargs["solver"] = "jacobi"  # the Dask engine's solver (docs/distributed.md)
         from .distributed.engine import check_options
 
         check_options(**kwargs)  # before a cluster starts

@@ -51,9 +51,6 @@ from .results import (
 from .timeaxis import PERIODS, parse_instant, period_starts
 from .timing import StageLog
 
-#: The solver the Dask engine runs (the power iteration, bit-identical to the local "jacobi").
-DASK_SOLVER = "jacobi"
-
 
 def attribute(
     edges: EdgesInput,
@@ -112,8 +109,7 @@ def attribute(
         Most passes over the flow matrix.
     solver : {"bicgstab", "jacobi"}, optional
         How ``x = s + T x`` is solved (see :mod:`graphlabor.solve`); default
-        ``"bicgstab"``, and ``"jacobi"`` (the only one there yet) with
-        ``engine="dask"``.
+        ``"bicgstab"``. Either runs on either engine, with the same bits.
     method : {"propagate", "direct", "shapley"}
         See :mod:`graphlabor.methods`.
     half_life : str or float, optional
@@ -194,8 +190,8 @@ def attribute(
     2  ads  advertiser         0.0     0.0000    0.0000
     3    b        user        90.0    33.3333   56.6667
     """
-    if solver is None:  # the engine's default: BiCGSTAB on one machine, the power iteration on Dask
-        solver = DASK_SOLVER if engine == "dask" else P.SOLVER
+    if solver is None:
+        solver = P.SOLVER
     params = ModelParams(damping, platform_share, tol, max_iter, dict(kind_weights or {}), solver)
     kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
     hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)

@@ -46,8 +46,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._jit import pnjit, prange
-from ._types import F64
-from .propagate import CHUNK_ROWS, Operator, PowerIterationResult, chunk_total, iterate, n_chunks, shadow_value
+from ._types import F64, U32, U64
+from .propagate import CHUNK_ROWS, Operator, PowerIterationResult, _kstep, chunk_total, iterate, n_chunks, shadow_value
 
 #: The Krylov phase aims at ``SAFETY x tol`` on its recurrence residual, so
 #: that the true residual usually passes the final check at the first try.
@@ -95,6 +95,28 @@ def _update_xr(x: F64, p: F64, r: F64, t: F64, alpha: float, omega: float, row0:
             dn += abs(v_)
         partials[c, 0] = dz
         partials[c, 1] = dn
+
+
+def krylov_rows(indptr: U64, indices: U32, data: F64, x: F64, out: F64, shadow: bool, row0: int, xoff: int,
+                partials2: F64) -> None:
+    """``out = x - T x`` on a block of rows: the kernel of :meth:`PullOperator.krylov`, for a row-partitioned engine.
+
+    Row ``i`` of the block is global row ``row0`` + ``i`` (a multiple of
+    ``CHUNK_ROWS``) and its own value is ``x[xoff + i]``; ``partials2``
+    (``n_chunks(rows)`` x 2) receives the per-chunk ``(z . out, out . out)``,
+    ``z`` the shadow vector (``shadow``) or ``x``'s own rows. The same
+    arithmetic as the whole-matrix step, so the partials are the whole
+    matrix's for these chunks, bit for bit. Arguments are not checked.
+    """
+    _kstep(indptr, indices, data, x, out, bool(shadow), int(row0), int(xoff), partials2)
+
+
+#: BiCGSTAB's row-wise updates, for a row-partitioned engine (each on one
+#: block's rows; ``update_xr`` takes the block's first global row for the
+#: shadow vector): the very kernels :func:`bicgstab` runs.
+update_p = _update_p
+update_s = _update_s
+update_xr = _update_xr
 
 
 def _finite(*values: float) -> bool:

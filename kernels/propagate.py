@@ -99,8 +99,13 @@ def _step(indptr: U64, indices: U32, data: F64, x: F64, s: F64, out: F64, row0: 
 
 
 @pnjit
-def _kstep(indptr: U64, indices: U32, data: F64, x: F64, out: F64, shadow: bool, row0: int, partials: F64) -> None:
-    """``out = x - T x`` with per-chunk ``(z . out, out . out)``, ``z`` the shadow vector or ``x``."""
+def _kstep(indptr: U64, indices: U32, data: F64, x: F64, out: F64, shadow: bool, row0: int, xoff: int,
+           partials: F64) -> None:
+    """``out = x - T x`` with per-chunk ``(z . out, out . out)``, ``z`` the shadow vector or ``x``.
+
+    Row ``i`` of the block is global row ``row0 + i`` (for the shadow vector)
+    and reads its own value at ``x[xoff + i]`` (0 and 0 for a whole matrix).
+    """
     n_rows = indptr.shape[0] - 1
     n_ch = partials.shape[0]
     for c in prange(n_ch):
@@ -112,12 +117,12 @@ def _kstep(indptr: U64, indices: U32, data: F64, x: F64, out: F64, shadow: bool,
             acc = 0.0
             for k in range(indptr[i], indptr[i + 1]):
                 acc += data[k] * x[indices[k]]
-            v = x[i] - acc
+            v = x[xoff + i] - acc
             out[i] = v
             if shadow:
                 dz += shadow_value(row0 + i) * v
             else:
-                dz += x[i] * v
+                dz += x[xoff + i] * v
             dd += v * v
         partials[c, 0] = dz
         partials[c, 1] = dd
@@ -287,7 +292,7 @@ class PullOperator:
         return chunk_total(partials)
 
     def krylov(self, x: F64, out: F64, partials2: F64, shadow: bool) -> tuple[float, float]:
-        _kstep(self.indptr, self.indices, self.data, x, out, bool(shadow), 0, partials2)
+        _kstep(self.indptr, self.indices, self.data, x, out, bool(shadow), 0, 0, partials2)
         return chunk_total(partials2[:, 0]), chunk_total(partials2[:, 1])
 
 

@@ -49,7 +49,7 @@ def assert_same(local, dask):
 
 
 def both(client, edges, nodes=None, **kw):
-    local = graphlabor.attribute(edges, nodes, solver="jacobi", **kw)  # the Dask engine runs the power iteration
+    local = graphlabor.attribute(edges, nodes, **kw)  # either solver (default BiCGSTAB) on either engine
     dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
     assert_same(local, dask)
     return local, dask
@@ -65,6 +65,8 @@ def both(client, edges, nodes=None, **kw):
     {"group_by": "family", "min_wage": 15.0},
     {"half_life": "30d"},
     {"half_life": "7d", "as_of": "2024-06-01"},
+    {"solver": "jacobi"},
+    {"solver": "jacobi", "method": "shapley", "half_life": "30d"},
 ])
 def test_bundled_example(client, kw):
     local, _ = both(client, EXAMPLE_EDGES, EXAMPLE_NODES, **kw)
@@ -88,9 +90,11 @@ def economy_dir(tmp_path_factory):
     return d
 
 
-def test_generated_economy_split_in_files(client, economy_dir):
-    local, dask = both(client, str(economy_dir / "edges"), str(economy_dir / "nodes.parquet"))
+@pytest.mark.parametrize("solver", ["bicgstab", "jacobi"])
+def test_generated_economy_split_in_files(client, economy_dir, solver):
+    local, dask = both(client, str(economy_dir / "edges"), str(economy_dir / "nodes.parquet"), solver=solver)
     assert local.summary.edges == 30_000 and local.summary.iterations > 3
+    assert dask.summary.params["solver"] == solver
 
 
 def test_generated_economy_csv_and_parquet_mixed(client, economy_dir, tmp_path):
@@ -132,12 +136,12 @@ def _random_graph(seed, n, m):
 
 
 @pytest.mark.parametrize("seed,n,m", [(0, 60, 240), (1, 5_000, 40_000)])
-@pytest.mark.parametrize("damping", [0.3, 0.85])
-def test_pagerank_graphs(client, seed, n, m, damping):
+@pytest.mark.parametrize("damping,solver", [(0.3, "bicgstab"), (0.85, "bicgstab"), (0.85, "jacobi")])
+def test_pagerank_graphs(client, seed, n, m, damping, solver):
     edges, nodes, ids, value = _random_graph(seed, n, m)
     # without self-loops: the Dask engine drops them (the default; networkx would count them)
     edges = edges.filter(pc.not_equal(edges["src"], edges["dst"]))
-    local, dask = both(client, edges, nodes, damping=damping, tol=1e-13, max_iter=10_000)
+    local, dask = both(client, edges, nodes, damping=damping, tol=1e-13, max_iter=10_000, solver=solver)
     G = nx.MultiDiGraph()
     G.add_nodes_from(ids)
     for u, v, w in zip(edges["src"].to_pylist(), edges["dst"].to_pylist(), edges["weight"].to_pylist()):
@@ -165,7 +169,6 @@ def test_bad_value_names_file_and_row(client, tmp_path):
 
 @pytest.mark.parametrize("kw,name", [
     ({"period": "month"}, "--period"),
-    ({"solver": "bicgstab"}, "--solver bicgstab"),
 ])
 def test_unsupported_options_named(client, kw, name):
     with pytest.raises(ParameterError, match=name):
@@ -176,7 +179,7 @@ def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
     from conftest import cli
 
     edges, nodes = EXAMPLE_EDGES, EXAMPLE_NODES
-    cli("attribute", edges, "--nodes", nodes, "--solver", "jacobi", "-o", tmp_path / "local.parquet", "-q")  # the Dask engine runs the power iteration
+    cli("attribute", edges, "--nodes", nodes, "-o", tmp_path / "local.parquet", "-q")
     cli("attribute", edges, "--nodes", nodes, "--engine", "dask", "--workers", "2", "-o", f"{tmp_path / 'out'}/", "-q")
     files = sorted(os.listdir(tmp_path / "out"))
     assert files == ["part-00000.parquet", "part-00001.parquet"]
@@ -184,8 +187,6 @@ def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
     assert got.equals(pq.read_table(tmp_path / "local.parquet"))
     bad = cli("attribute", edges, "--engine", "dask", "--workers", "2", "--period", "month", check=False)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == ["Error: --period is not supported by --engine dask yet; run without it or with --engine local"]
-    bad = cli("attribute", edges, "--engine", "dask", "--solver", "bicgstab", check=False)
-    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--solver bicgstab" in bad.stderr
 
 
 class _KillDuringSolve:
@@ -232,18 +233,77 @@ class _KillDuringSolve:
         return getattr(self.inner, name)
 
 
-def test_worker_killed_mid_solve_same_numbers(client, tmp_path):
+@pytest.mark.parametrize("solver", ["bicgstab", "jacobi"])
+def test_worker_killed_mid_solve_same_numbers(client, tmp_path, solver):
+    from graphlabor.timing import StageLog
+
     edges, nodes, _, _ = _random_graph(5, 4_000, 30_000)
     for i, (a, b) in enumerate([(0, 15_000), (15_000, 15_000)]):
         pq.write_table(edges.slice(a, b), tmp_path / f"e{i}.parquet")
-    kw = dict(damping=0.9, tol=1e-15, max_iter=10_000)
-    local = graphlabor.attribute(str(tmp_path), nodes, solver="jacobi", **kw)
-    assert local.summary.iterations > 50
-    log = _KillDuringSolve(client, delay=0.3)
-    dask = graphlabor.attribute(str(tmp_path), nodes, engine="dask", client=client, log=log, **kw)
-    assert log.killed_at is not None and log.killed_at < log.solve_ended_at  # killed in the middle of the solve
-    assert_same(local, dask)
+    kw = dict(damping=0.9, tol=1e-15, max_iter=10_000, solver=solver)
+    local = graphlabor.attribute(str(tmp_path), nodes, **kw)
+    assert local.summary.iterations > 20
+    # how long the solve takes on this cluster, to kill a worker 40% of the way through it (earlier if the
+    # solve, on a loaded machine, ended before the kill)
+    probe = StageLog(verbose=False)
+    graphlabor.attribute(str(tmp_path), nodes, engine="dask", client=client, log=probe, **kw)
+    solve_seconds = next(d["seconds"] for d in probe.as_dicts() if d["stage"] == "solve")
+    for fraction in (0.4, 0.2, 0.1, 0.05):
+        client.wait_for_workers(2, timeout=60)
+        log = _KillDuringSolve(client, delay=fraction * solve_seconds)
+        dask = graphlabor.attribute(str(tmp_path), nodes, engine="dask", client=client, log=log, **kw)
+        assert_same(local, dask)  # killed or not, the same numbers
+        if log.killed_at is not None and log.killed_at < log.solve_ended_at:
+            break  # killed in the middle of the solve
+    else:
+        pytest.fail("the solve always ended before the worker was killed")
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def test_bicgstab_restarts_and_fallback_as_locally(client, economy_dir, monkeypatch):
+    """Krylov phases stopped far too early: the true-residual check fails, BiCGSTAB restarts, then the power
+    iteration takes over; the Dask engine takes the same branches, at the same passes, with the same bits."""
+    from graphlabor.distributed import solve as dsolve
+    from graphlabor.kernels import krylov
+
+    calls = []
+
+    def spy(name, module, attr):
+        real = getattr(module, attr)
+
+        def wrapped(*a, **k):
+            calls.append(name)
+            return real(*a, **k)
+        monkeypatch.setattr(module, attr, wrapped)
+
+    spy("local phase", krylov, "_krylov_phase")
+    spy("dask phase", dsolve, "_krylov_phase")
+    spy("local power iteration", krylov, "iterate")
+    spy("dask power iteration", dsolve, "power_iteration")
+    edges, nodes = str(economy_dir / "edges"), str(economy_dir / "nodes.parquet")
+    plain, _ = both(client, edges, nodes, tol=1e-12)
+    assert calls == ["local phase", "dask phase"]
+    calls.clear()
+    monkeypatch.setattr(krylov, "SAFETY", 1e3)
+    restarted, _ = both(client, edges, nodes, tol=1e-12)
+    assert calls.count("local phase") == calls.count("dask phase") > 1  # restarted, the same number of times
+    assert restarted.summary.iterations != plain.summary.iterations
+    calls.clear()
+    monkeypatch.setattr(krylov, "MAX_RESTARTS", 0)  # straight to the power iteration after the first check
+    both(client, edges, nodes, tol=1e-12)
+    assert calls == ["local phase", "local power iteration", "dask phase", "dask power iteration"]
+
+
+@pytest.mark.parametrize("solver", ["bicgstab", "jacobi"])
+def test_convergence_error_as_locally(client, solver):
+    from graphlabor.errors import ConvergenceError
+
+    with pytest.raises(ConvergenceError) as local:
+        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, max_iter=3, solver=solver)
+    with pytest.raises(ConvergenceError) as dask:
+        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, max_iter=3, solver=solver, engine="dask", client=client)
+    assert str(dask.value) == str(local.value) and local.value.n_iter == 3
+    assert dask.value.residual == local.value.residual  # the same bits
 
 
 def test_row_groups_as_partitions(client, economy_dir, tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ def test_two_workers_each_with_half_the_local_peak(tmp_path):
     generate(edges, nodes, edges=10_000_000, seed=1)
     local_out = tmp_path / "local.parquet"
     proc = subprocess.Popen([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
-                             "--solver", "jacobi", "-o", str(local_out), "-q"])  # the Dask engine runs the power iteration
+                             "-o", str(local_out), "-q"])
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     assert proc.returncode == 0

@@ -35,6 +35,7 @@ import numpy as np
 from .. import kernels as K
 from ..graph import pass_fractions
 from ..kernels.bucket import build_csr_bucketed
+from ..kernels.krylov import krylov_rows, update_p, update_s, update_xr
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
 
 if TYPE_CHECKING:
@@ -269,15 +270,25 @@ def finish_block(block: Block, bounds: np.ndarray, weights: tuple[np.ndarray, np
         block.paid, block.paid_out, label, block.n_flow, ext, offset, need, served, out_weight, keep, factor,
         block.engage,
     )
+    if nb:
+        # the one checked step (CSR arrays, senders within the local vector): the solver's steps skip the checks
+        n_local = offset + nb + (ext.shape[0] - below)
+        propagate_step(out.indptr, out.indices, out.data, np.zeros(n_local), np.zeros(nb), np.empty(nb), offset, check=True)
     return out
 
 
-def local_vector(block: Block, own: np.ndarray, pieces: Sequence[np.ndarray]) -> np.ndarray:
-    """The values the block's entries read: its own rows at ``offset``, the senders it reads around them."""
+def local_vector(block: Block, own: np.ndarray, pieces: Sequence[np.ndarray | dict[int, np.ndarray]]) -> np.ndarray:
+    """The values the block's entries read: its own rows at ``offset``, the senders it reads around them.
+
+    A piece is the values of the senders read from one other block, in block
+    order, or that block's whole :func:`served` dict (when this block is its
+    only reader, the dict itself travels: one task fewer).
+    """
     n_ext = block.senders.shape[0]
     below = int(np.searchsorted(block.senders, block.lo))
     x = np.zeros(block.offset + block.rows + (n_ext - below))
-    ext = np.concatenate(pieces) if pieces else np.empty(0)
+    arrays = [p[block.b] if isinstance(p, dict) else p for p in pieces]
+    ext = np.concatenate(arrays) if arrays else np.empty(0)
     x[block.offset - below:block.offset] = ext[:below]
     x[block.offset:block.offset + block.rows] = own
     x[block.offset + block.rows:] = ext[below:]
@@ -308,8 +319,88 @@ def step(block: Block, x_own: np.ndarray | tuple[Any, ...],
     partials = np.empty(n_chunks(block.rows))
     if block.rows:
         x = local_vector(block, x_own, pieces)
-        propagate_step(block.indptr, block.indices, block.data, x, block.injected, out, block.offset, partials)
+        # checked once by finish_block
+        propagate_step(block.indptr, block.indices, block.data, x, block.injected, out, block.offset, partials, check=False)
     return out, partials, served(block, out)
+
+
+# BiCGSTAB over the blocks (graphlabor.distributed.solve.bicgstab). A block's state is the tuple
+# (x, r, p, v, t) of its own rows; each function returns a new state (inputs are never changed: a
+# task may be recomputed), then the per-chunk partials of its reduction, then what it serves. They
+# run the very kernels of graphlabor.kernels.krylov.bicgstab on the block's rows, with the block's
+# first row as the global row number: the partials are the whole vector's for these chunks.
+
+KState = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def k_start(block: Block, x_src: Any, out_src: Any) -> tuple[KState, np.ndarray]:
+    """Start a Krylov phase: ``x = 0, r = s`` (``x_src`` None) or ``x`` and ``r = out - x`` (a restart).
+
+    Returns the state and the partials of ``(r_hat . r, ||r||_1)``.
+    """
+    nb = block.rows
+    if x_src is None:
+        x, r = np.zeros(nb), block.injected.copy()
+    else:
+        x = own_values(x_src).copy()
+        r = np.subtract(own_values(out_src), x)
+    p, v, t = np.zeros(nb), np.zeros(nb), np.zeros(nb)
+    partials2 = np.empty((n_chunks(nb), 2))
+    update_xr(x, p, r, r, 0.0, 0.0, block.lo, partials2)
+    return (x, r, p, v, t), partials2
+
+
+def k_direction(block: Block, res: tuple[Any, ...], beta: float, omega: float) -> tuple[KState, dict[int, np.ndarray]]:
+    """``p = r + beta (p - omega v)``; returns the state and the values of ``p`` other blocks read."""
+    x, r, p, v, t = res[0]
+    p = p.copy()
+    update_p(p, r, v, beta, omega)
+    return (x, r, p, v, t), served(block, p)
+
+
+def k_apply(block: Block, res: tuple[Any, ...], which: int, shadow: bool,
+            *pieces: np.ndarray | dict[int, np.ndarray]) -> tuple[KState, np.ndarray]:
+    """``v = (I - T) p`` (``which`` 2, shadow partials) or ``t = (I - T) r`` (``which`` 1, ``(r . t, t . t)``)."""
+    state = list(res[0])
+    nb = block.rows
+    out = np.empty(nb)
+    partials2 = np.empty((n_chunks(nb), 2))
+    if nb:
+        y = local_vector(block, state[which], pieces)
+        krylov_rows(block.indptr, block.indices, block.data, y, out, shadow, block.lo, block.offset, partials2)
+    state[3 if which == 2 else 4] = out
+    x, r, p, v, t = state
+    return (x, r, p, v, t), partials2
+
+
+def k_residual(block: Block, res: tuple[Any, ...], alpha: float) -> tuple[KState, np.ndarray, dict[int, np.ndarray]]:
+    """``r = r - alpha v`` (BiCGSTAB's ``s``); its ``||.||_1`` partials and the values other blocks read."""
+    x, r, p, v, t = res[0]
+    r = r.copy()
+    partials = np.empty(n_chunks(block.rows))
+    update_s(r, v, alpha, partials)
+    return (x, r, p, v, t), partials, served(block, r)
+
+
+def k_update(block: Block, res: tuple[Any, ...], alpha: float, omega: float, with_t: bool) -> tuple[KState, np.ndarray]:
+    """``x += alpha p + omega r``, ``r -= omega t`` (``r`` for ``t`` unless ``with_t``); ``(r_hat . r, ||r||_1)`` partials."""
+    x, r, p, v, t = res[0]
+    x, r = x.copy(), r.copy()
+    partials2 = np.empty((n_chunks(block.rows), 2))
+    update_xr(x, p, r, t if with_t else r, alpha, omega, block.lo, partials2)
+    return (x, r, p, v, t), partials2
+
+
+def k_finite(res: tuple[Any, ...]) -> bool:
+    """Whether the block's ``x`` is finite."""
+    return bool(np.isfinite(res[0][0]).all())
+
+
+def k_clip(block: Block, res: tuple[Any, ...], finite: bool) -> np.ndarray:
+    """``max(x, 0)``, or ``max(s, 0)`` when some block's ``x`` went astray (the power iteration starts afresh)."""
+    x = res[0][0] if finite else block.injected
+    clipped: np.ndarray = np.maximum(x, 0.0)
+    return clipped
 
 
 def via(block: Block, state_own: np.ndarray, *pieces: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ from ..timeaxis import parse_instant
 from ..timing import StageLog
 from . import blocks as B
 from . import partitions as P
-from .solve import BlockVectors, exchange, power_iteration
+from .solve import BlockVectors, bicgstab, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
 UNSUPPORTED = {"period": None, "self_loops": "drop", "unmatched": "pool", "roles": "infer"}
@@ -57,12 +57,9 @@ def check_options(method: str = "propagate", **options: Any) -> None:
     for name, unset in UNSUPPORTED.items():
         if options.get(name, unset) != unset:
             raise ParameterError(f"--{name.replace('_', '-')} is not supported by --engine dask yet; run without it or with --engine local")
-    solver = options.get("solver", "jacobi")
-    if solver != "jacobi":
-        raise ParameterError(
-            f"--solver {solver} is not supported by --engine dask yet; the Dask engine runs --solver jacobi "
-            "(its default), bit-identical to --solver jacobi on one machine"
-        )
+    solver = options.get("solver", "bicgstab")
+    if solver not in ("bicgstab", "jacobi"):
+        raise ParameterError(f"solver must be 'bicgstab' or 'jacobi', got {solver!r}")
     if method not in SUPPORTED_METHODS:
         raise ParameterError(f"--method {method} is not supported by --engine dask yet (supported: {', '.join(SUPPORTED_METHODS)})")
 
@@ -247,7 +244,11 @@ def attribute_dask(
         if total == 0.0 or nnz == 0:
             state, n_iter, rel = x0, 0, 0.0
         else:
-            state, n_iter, residual, ok = power_iteration(client, finished, need_keys, x0, flow_params.tol * total, flow_params.max_iter)
+            tol = flow_params.tol * total
+            if flow_params.solver == "jacobi":
+                state, n_iter, residual, ok = power_iteration(client, finished, need_keys, x0, tol, flow_params.max_iter)
+            else:
+                state, n_iter, residual, ok = bicgstab(client, finished, need_keys, tol, flow_params.max_iter)
             rel = residual / total
             if not ok:
                 raise ConvergenceError(n_iter, rel, flow_params.tol)

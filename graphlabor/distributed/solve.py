@@ -1,4 +1,4 @@
-"""Power iteration over row blocks held by the workers.
+"""The solvers over row blocks held by the workers: the power iteration and BiCGSTAB.
 
 Each iteration submits one :func:`~graphlabor.distributed.blocks.step` per
 block; a step reads its own rows' values and the pieces of the other blocks'
@@ -16,12 +16,15 @@ inputs, so the scheduler can recompute whatever a lost worker held.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..kernels import krylov
+from ..kernels.propagate import chunk_total
 from . import blocks as B
 
 #: Iterations submitted ahead of the one whose residual is being checked.
@@ -38,14 +41,26 @@ class BlockVectors:
         self.serve = serve
 
 
+def pieces_for(client: Any, serve: Sequence[Any], needs: Sequence[Sequence[int]], b: int) -> list[Any]:
+    """Futures of what block ``b`` reads from each block it needs, from those blocks' :func:`~.blocks.served` dicts.
+
+    A dict read by ``b`` alone travels whole (it holds nothing else); otherwise a
+    task on its worker takes ``b``'s piece out, so that only that piece moves.
+    """
+    out = []
+    for q in needs[b]:
+        if all(c == b or q not in needs[c] for c in range(len(needs))):
+            out.append(serve[q])
+        else:
+            out.append(client.submit(operator.getitem, serve[q], b, pure=True))
+    return out
+
+
 def exchange(client: Any, finished: list[Any], needs: Sequence[Sequence[int]], vec: BlockVectors,
              fn: Callable[..., Any], *extra: Any) -> list[Any]:
     """Submit ``fn(block, own, *extra, *pieces)`` on every block; return its result futures."""
-    out = []
-    for b, f in enumerate(finished):
-        pieces = [client.submit(operator.getitem, vec.serve[q], b, pure=True) for q in needs[b]]
-        out.append(client.submit(fn, f, vec.own[b], *extra, *pieces, pure=True))
-    return out
+    return [client.submit(fn, f, vec.own[b], *extra, *pieces_for(client, vec.serve, needs, b), pure=True)
+            for b, f in enumerate(finished)]
 
 
 def _step_futures(client: Any, finished: list[Any], needs: Sequence[Sequence[int]],
@@ -82,10 +97,119 @@ def power_iteration(client: Any, finished: list[Any], needs: Sequence[Sequence[i
             break
         it, x, partials = inflight.pop(0)
         parts = client.gather(partials)
-        residual = float(np.concatenate(parts).sum()) if parts else 0.0
+        residual = chunk_total(np.concatenate(parts)) if parts else 0.0
         if residual < tol or residual == 0.0:
             inflight.clear()  # the steps beyond are released with their futures
             return x, it, residual, True
         if it == max_iter:
             return x, it, float(residual), False
     return x0, 0, float(residual), False
+
+
+def _items(client: Any, futures: Sequence[Any], i: int) -> list[Any]:
+    return [client.submit(operator.getitem, f, i, pure=True) for f in futures]
+
+
+def _total(client: Any, futures: Sequence[Any], i: int) -> float:
+    """The reduction of item ``i`` (per-chunk partials) of every block's result, added in chunk order."""
+    parts = client.gather(_items(client, futures, i))
+    return chunk_total(np.concatenate(parts))
+
+
+def _totals2(client: Any, futures: Sequence[Any], i: int) -> tuple[float, float]:
+    """The two reductions of item ``i`` (per-chunk pairs of partials), each added in chunk order."""
+    parts = np.concatenate(client.gather(_items(client, futures, i)))
+    return chunk_total(parts[:, 0]), chunk_total(parts[:, 1])
+
+
+def _krylov_phase(client: Any, finished: list[Any], needs: Sequence[Sequence[int]], start: list[Any], target: float,
+                  budget: int) -> tuple[list[Any], int]:
+    """``graphlabor.kernels.krylov._krylov_phase`` over the blocks: returns the states' futures and the passes done."""
+    sub = client.submit
+    nb = len(finished)
+    state = start
+    rho, rnorm = _totals2(client, state, 1)
+    alpha = omega = 1.0
+    rho_prev = 1.0
+    passes = 0
+    while rnorm > target and passes + 2 <= budget:
+        if rho == 0.0 or not math.isfinite(rho):
+            break
+        beta = (rho / rho_prev) * (alpha / omega)
+        pres = [sub(B.k_direction, f, st, beta, omega, pure=True) for f, st in zip(finished, state)]
+        pserve = _items(client, pres, 1)
+        vres = [sub(B.k_apply, finished[b], pres[b], 2, True, *pieces_for(client, pserve, needs, b), pure=True)
+                for b in range(nb)]
+        rv, _ = _totals2(client, vres, 1)  # v = (I - T) p
+        passes += 1
+        state = vres
+        if rv == 0.0 or not math.isfinite(rv):
+            break
+        alpha = rho / rv
+        sres = [sub(B.k_residual, f, st, alpha, pure=True) for f, st in zip(finished, vres)]
+        sserve = _items(client, sres, 2)
+        # t = (I - T) s, submitted before ||s|| is known (the workers need not wait for the client)
+        tres = [sub(B.k_apply, finished[b], sres[b], 1, False, *pieces_for(client, sserve, needs, b), pure=True)
+                for b in range(nb)]
+        snorm = _total(client, sres, 1)
+        if snorm <= target or not math.isfinite(snorm):
+            state = [sub(B.k_update, f, st, alpha, 0.0, False, pure=True) for f, st in zip(finished, sres)]
+            break
+        ts, tt = _totals2(client, tres, 1)
+        passes += 1
+        omega = ts / tt if tt > 0.0 else 0.0
+        if omega == 0.0 or not math.isfinite(omega):
+            state = [sub(B.k_update, f, st, alpha, 0.0, False, pure=True) for f, st in zip(finished, tres)]
+            break
+        rho_prev = rho
+        state = [sub(B.k_update, f, st, alpha, omega, True, pure=True) for f, st in zip(finished, tres)]
+        rho, rnorm = _totals2(client, state, 1)
+    return state, passes
+
+
+def bicgstab(client: Any, finished: list[Any], needs: Sequence[Sequence[int]], tol: float,
+             max_iter: int) -> tuple[BlockVectors, int, float, bool]:
+    """``x = s + T x`` from 0, as :func:`graphlabor.kernels.krylov.bicgstab`, bit for bit.
+
+    Every reduction is the blocks' per-chunk partials concatenated in block
+    (so chunk) order and added with the same sum; every row-wise update is the
+    same kernel on the block's rows. The Krylov phases, the check of the
+    true residual after clipping at zero, the restarts and the power
+    iteration that takes over after :data:`~graphlabor.kernels.krylov.MAX_RESTARTS`
+    restarts (or a restart that did not halve the residual) follow the local
+    code, branch for branch.
+
+    Returns
+    -------
+    x : BlockVectors
+        ``s + T x+`` for the last checked iterate ``x+`` (the check step's results).
+    n_iter : int
+        Passes over ``T``.
+    residual : float
+    converged : bool
+    """
+    sub = client.submit
+    max_iter = int(max_iter)
+    passes = 0
+    best = math.inf
+    restarts = 0
+    start = [sub(B.k_start, f, None, None, pure=True) for f in finished]
+    while True:
+        # keep one pass for the check
+        state, k = _krylov_phase(client, finished, needs, start, krylov.SAFETY * tol, max_iter - passes - 1)
+        passes += k
+        finite = all(client.gather([sub(B.k_finite, st, pure=True) for st in state]))
+        clipped = [sub(B.k_clip, f, st, finite, pure=True) for f, st in zip(finished, state)]
+        out, partials = _step_futures(client, finished, needs, BlockVectors(client, finished, clipped))
+        res = chunk_total(np.concatenate(client.gather(partials)))  # out = s + T x+, res its true residual
+        passes += 1
+        if res < tol or res == 0.0:
+            return out, passes, res, True
+        if passes >= max_iter:
+            return out, passes, res, False
+        if restarts >= krylov.MAX_RESTARTS or not res < 0.5 * best:
+            y, k, res2, ok = power_iteration(client, finished, needs, out, tol, max_iter - passes)
+            return y, passes + k, res2, ok
+        best = res
+        restarts += 1
+        start = [sub(B.k_start, f, x, o, pure=True) for f, x, o in zip(finished, clipped, out.own)]
