@@ -40,38 +40,71 @@ sys.path.insert(0, str(HERE))
 from run import SEED, PeakRSS, _generate_parquet, _nodes_path, _rss, fmt_size, parse_size  # noqa: E402
 
 
-def with_contexts(plain: Path, out: Path, max_contexts: int, seed: int = SEED) -> int:
-    """Write ``plain`` plus a ``context`` column to ``out``; return the number of contexts."""
+def with_contexts(plain: Path, out: Path, max_contexts: int | None = None, seed: int = SEED) -> int:
+    """Write ``plain`` plus an integer ``context`` column to ``out``; return the number of distinct contexts.
+
+    Every revenue edge gets a context (``i % n`` for the ``i``-th revenue
+    edge, ``n = min(revenue edges, max_contexts)``); every contribution edge
+    into a platform gets one of the contexts whose revenue went to that
+    platform, drawn at random (seed ``seed``), so that pairs receive revenue
+    and their contributors share it. When ``max_contexts`` exceeds the
+    revenue edges, the remaining contexts go, one each, to contribution edges
+    drawn at random (campaigns or batches with activity but no revenue in
+    the file): ``max_contexts`` distinct contexts in all. Reads only the
+    ``kind`` and ``dst`` columns (as dictionaries) and copies the rest row
+    group by row group, so that 10^8 edges fit in a few GiB.
+    """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    t = pq.read_table(plain)
-    kind = t["kind"]
-    dst = t["dst"]
-    is_rev = pc.is_in(kind, value_set=pa.array(["spend", "fee"])).to_numpy(zero_copy_only=False)
-    # platforms are the destinations of revenue edges
-    dst_codes = pc.dictionary_encode(dst.combine_chunks() if isinstance(dst, pa.ChunkedArray) else dst)
-    idx = dst_codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    n_dst = len(dst_codes.dictionary)
+    f = pq.ParquetFile(plain, read_dictionary=["kind", "dst"])
+    t = f.read(columns=["kind", "dst"]).unify_dictionaries()
+
+    def codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+        d = col.chunk(0).dictionary if col.num_chunks else pa.array([], pa.string())
+        idx = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in col.chunks]).astype(np.int64)
+        return idx, d.to_pylist()
+
+    kind_idx, kind_names = codes(t["kind"])
+    idx, dst_names = codes(t["dst"])
+    del t
+    n_dst = len(dst_names)
+    lut = np.array([k in ("spend", "fee") for k in kind_names], dtype=bool)
+    is_rev = lut[kind_idx] if kind_idx.size else np.zeros(0, bool)
+    money = np.array([k in ("spend", "fee", "pay") for k in kind_names], dtype=bool)
+    is_money = money[kind_idx] if kind_idx.size else np.zeros(0, bool)
+    del kind_idx
     rev_rows = np.flatnonzero(is_rev)
-    n_ctx = min(rev_rows.size, max_contexts)
-    ctx = np.full(t.num_rows, -1, dtype=np.int64)
-    ctx[rev_rows] = np.arange(rev_rows.size) % n_ctx
+    n_rev_ctx = min(rev_rows.size, max_contexts) if max_contexts is not None else rev_rows.size
+    ctx = np.full(idx.size, -1, dtype=np.int64)
+    ctx[rev_rows] = np.arange(rev_rows.size) % max(n_rev_ctx, 1)
     # the contexts of each platform (first revenue edge of each context decides)
-    first = np.unique(ctx[rev_rows][: n_ctx], return_index=True)[1]
+    first = np.unique(ctx[rev_rows][:n_rev_ctx], return_index=True)[1]
     c_plat = idx[rev_rows[first]]
     order = np.argsort(c_plat, kind="stable")
     counts = np.bincount(c_plat, minlength=n_dst)
     start = np.concatenate([[0], np.cumsum(counts)])
-    is_money = is_rev | pc.equal(kind, "pay").to_numpy(zero_copy_only=False)
     into_platform = ~is_money & (counts[idx] > 0)
     rows = np.flatnonzero(into_platform)
     rng = np.random.default_rng(seed)
     p = idx[rows]
     ctx[rows] = order[start[p] + (rng.random(rows.size) * counts[p]).astype(np.int64)]
-    arr = pa.array(ctx, mask=ctx < 0)
-    pq.write_table(t.append_column("context", arr), out, row_group_size=1 << 20)
+    del into_platform, p, idx
+    n_ctx = n_rev_ctx
+    if max_contexts is not None and max_contexts > n_rev_ctx:
+        contrib = np.flatnonzero(~is_money)
+        extra = min(max_contexts - n_rev_ctx, contrib.size)
+        ctx[rng.choice(contrib, size=extra, replace=False)] = n_rev_ctx + np.arange(extra)
+        n_ctx += extra
+    del is_rev, is_money
+    f = pq.ParquetFile(plain)
+    with pq.ParquetWriter(out, f.schema_arrow.append(pa.field("context", pa.int64()))) as w:
+        at = 0
+        for g in range(f.num_row_groups):
+            rg = f.read_row_group(g)
+            part = ctx[at:at + rg.num_rows]
+            at += rg.num_rows
+            w.write_table(rg.append_column("context", pa.array(part, mask=part < 0)), row_group_size=1 << 20)
     return int(n_ctx)
 
 

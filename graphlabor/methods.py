@@ -276,7 +276,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
     pair_run = None
     solve_injected = injected_full if pairs is not None else injected
     with log.stage("solve"):
-        sol = solve(graph, solve_injected, flow_params, x0=x0)
+        sol = solve(graph, solve_injected, flow_params, x0=x0, receivers=n if pairs is not None else None)
         # One more step from the solver's last state x: held = s + T x.
         # Attributed values and every breakdown are computed from this same
         # pair (x, held), so the parts add up to the whole exactly.

@@ -173,7 +173,8 @@ def propagate(
     return bicgstab(op, s, tol, max_iter, x0)
 
 
-def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.ndarray | None = None) -> Solution:
+def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.ndarray | None = None,
+          receivers: int | None = None) -> Solution:
     """Solve ``x = s + T x`` with ``params.solver`` to ``params.tol * sum(s)`` (``x0``: a warm start).
 
     With ``jacobi``, stops after the first step whose L1 change is below
@@ -187,6 +188,11 @@ def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.nd
     (``sum(s) - sum(keep x_{k+1}) = sum((1 - keep)(x_{k+1} - x_k))``). A start
     near the solution (the solution for nearby parameters) needs fewer passes.
 
+    ``receivers``: the nodes from ``receivers`` on receive nothing (the
+    ``(platform, context)`` pairs): their held value is their injection, and
+    the solve runs on the other nodes only, with the pairs' passes folded into
+    their injection (:func:`graphlabor.kernels.contexts.fold_sources`).
+
     Raises
     ------
     ConvergenceError
@@ -197,10 +203,23 @@ def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.nd
     if total == 0.0 or graph.nnz == 0:
         held = injected.astype(np.float64, copy=True)
         return Solution(held, graph.keep * held, 0, 0.0)
-    x, n_iter, residual, ok = propagate(
-        graph.indptr, graph.indices, graph.data, injected, params.tol * total, params.max_iter, x0=x0,
-        solver=params.solver,
-    )
+    indptr, indices, data, s = graph.indptr, graph.indices, graph.data, injected
+    folded = None
+    if receivers is not None and receivers < graph.n:
+        from .kernels.contexts import fold_sources
+
+        folded = fold_sources(indptr, indices, data, injected, receivers)
+    if folded is not None:
+        assert receivers is not None
+        indptr, indices, data, s = folded
+        x0 = None if x0 is None else x0[:receivers]
+    if indices.shape[0]:
+        x, n_iter, residual, ok = propagate(indptr, indices, data, s, params.tol * total, params.max_iter, x0=x0,
+                                            solver=params.solver)
+    else:
+        x, n_iter, residual, ok = s.copy(), 0, 0.0, True
+    if folded is not None:
+        x = np.concatenate([x, injected[receivers:]])
     rel = residual / total
     if not ok:
         raise ConvergenceError(n_iter, rel, params.tol)

@@ -128,3 +128,71 @@ def owner_contributors(indptr: U64, indices: U32, owner: I64, n_owners: int) -> 
                 last[o] = i
                 count[o] += 1
     return count
+
+
+@pnjit
+def _source_counts(indptr: U64, indices: U32, n: int, count: I64) -> bool:
+    """Per row ``< n``, its entries whose column is ``< n``; False if a row ``>= n`` holds an entry."""
+    rows = indptr.shape[0] - 1
+    bad = 0
+    for i in prange(rows):
+        if i >= n:
+            if indptr[i + 1] > indptr[i]:
+                bad += 1
+            continue
+        c = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            if indices[e] < n:
+                c += 1
+        count[i] = c
+    return bad == 0
+
+
+@pnjit
+def _source_fill(indptr: U64, indices: U32, data: F64, s: F64, n: int, ptr: I64, out_idx: U32, out_dat: F64,
+                 s_eff: F64) -> None:
+    for i in prange(n):
+        j = ptr[i]
+        acc = 0.0  # added in the row's (canonical) order
+        for e in range(indptr[i], indptr[i + 1]):
+            col = indices[e]
+            if col < n:
+                out_idx[j] = col
+                out_dat[j] = data[e]
+                j += 1
+            else:
+                acc += data[e] * s[col]
+        s_eff[i] = s[i] + acc
+
+
+def fold_sources(indptr: U64, indices: U32, data: F64, s: F64, n: int) -> tuple[U64, U32, F64, F64] | None:
+    """Fold the senders ``>= n``, which receive nothing, into the injection of the nodes ``< n``.
+
+    ``x = s + T x`` where rows ``>= n`` of ``T`` are empty has ``x[j] = s[j]``
+    for ``j >= n``, and ``x[:n]`` solves ``x' = s' + T' x'`` with ``T'`` the
+    block of rows and columns ``< n`` and ``s'[i] = s[i] + sum_j T[i, j] s[j]``
+    over the columns ``j >= n`` (added in the CSR's order, so the bits do not
+    depend on the thread count). Returns ``(indptr', indices', data', s')``,
+    or None when a row ``>= n`` holds an entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> indptr = np.array([0, 2, 3, 3], np.uint64)            # row 0: cols 1, 2; row 1: col 2; row 2 empty
+    >>> indices = np.array([1, 2, 2], np.uint32)
+    >>> data = np.array([0.5, 0.25, 0.5])
+    >>> ip, ix, dt, s2 = fold_sources(indptr, indices, data, np.array([1.0, 0.0, 4.0]), 2)
+    >>> ip.tolist(), ix.tolist(), dt.tolist(), s2.tolist()
+    ([0, 1, 1], [1], [0.5], [2.0, 2.0])
+    """
+    count = np.zeros(n, dtype=np.int64)
+    if not _source_counts(indptr, indices, n, count):
+        return None
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(count, out=ptr[1:])
+    m = int(ptr[-1])
+    out_idx = np.empty(m, dtype=np.uint32)
+    out_dat = np.empty(m, dtype=np.float64)
+    s_eff = np.empty(n, dtype=np.float64)
+    _source_fill(indptr, indices, data, np.ascontiguousarray(s, dtype=np.float64), n, ptr, out_idx, out_dat, s_eff)
+    return ptr.astype(np.uint64), out_idx, out_dat, s_eff
