@@ -40,6 +40,16 @@ def encode_contexts(col: pa.Array | pa.ChunkedArray, source: str = "edges",
                     name: str = "context") -> tuple[pa.Array, np.ndarray]:
     """Distinct context ids in sorted order, and each row's code (``-1`` for null).
 
+    Works on any part of the column (a row group, a partition, the whole
+    column): the codes depend only on the set of values of the part, never on
+    the order of its rows or chunks. :func:`merge_contexts` maps the codes of
+    several parts to the sorted union of their values.
+
+    Integers whose range is at most about the number of rows (the usual
+    campaign, batch or ride numbers) are encoded in three passes of Numba
+    kernels over the Arrow buffers (range, presence, rank); sparser integers
+    through ``np.unique``; text through :func:`graphlabor.dictarrays.sorted_codes`.
+
     Parameters
     ----------
     col : ChunkedArray or Array of integers or text (plain or dictionary)
@@ -56,6 +66,12 @@ def encode_contexts(col: pa.Array | pa.ChunkedArray, source: str = "edges",
     """
     col = col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col])
     typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    if pa.types.is_integer(typ) and not pa.types.is_dictionary(col.type):
+        got = _dense_int_contexts(col)
+        if got is not None:
+            values, codes = got
+            _check_count(values, source, name)
+            return values, codes
     m = len(col)
     codes = np.full(m, -1, dtype=np.int32)
     valid = None
@@ -75,13 +91,106 @@ def encode_contexts(col: pa.Array | pa.ChunkedArray, source: str = "edges",
         values, (c,) = sorted_codes([col], np.int64) if len(col) else (pa.array([], pa.string()), [np.empty(0, np.int64)])
     else:
         raise InputError(f"{source}: column {name!r} must hold integers or text (context ids), found {typ}")
-    if len(values) > MAX_CONTEXTS:
-        raise InputError(f"{source}: column {name!r}: {len(values)} distinct contexts, more than {MAX_CONTEXTS}")
+    _check_count(values, source, name)
     if valid is None:
         codes[:] = c
     else:
         codes[valid] = c
     return values, codes
+
+
+def _check_count(values: pa.Array, source: str, name: str) -> None:
+    if len(values) > MAX_CONTEXTS:
+        raise InputError(f"{source}: column {name!r}: {len(values)} distinct contexts, more than {MAX_CONTEXTS}")
+
+
+def _int_buffers(col: pa.ChunkedArray) -> list[tuple[np.ndarray, np.ndarray, int, int]]:
+    """Per non-empty chunk: its int64 values, validity bitmap (empty: no nulls), offset, and first row."""
+    out = []
+    at = 0
+    for ch in col.chunks:
+        n = len(ch)
+        if n:
+            if ch.type != pa.int64():
+                ch = ch.cast(pa.int64(), safe=False)  # as ``astype(np.int64)`` would
+            validity, data = ch.buffers()[:2]
+            vals = np.frombuffer(data, dtype=np.int64, count=ch.offset + n)[ch.offset:]
+            bitmap = (np.frombuffer(validity, dtype=np.uint8) if ch.null_count and validity is not None
+                      else np.empty(0, np.uint8))
+            out.append((vals, bitmap, ch.offset if bitmap.size else 0, at))
+        at += n
+    return out
+
+
+def _dense_int_contexts(col: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
+    """Integer contexts whose range is at most about the number of valid rows; None for sparser ones."""
+    from .kernels.contexts import dense_codes, int_range, mark_present
+
+    parts = _int_buffers(col)
+    ranges = [int_range(v, b, o) for v, b, o, _ in parts]
+    n_valid = sum(r[2] for r in ranges)
+    codes = np.empty(len(col), dtype=np.int32)
+    if n_valid == 0:
+        codes[:] = -1
+        return pa.array([], pa.int64()), codes
+    lo = min(r[0] for r in ranges if r[2])
+    hi = max(r[1] for r in ranges if r[2])
+    if hi - lo >= n_valid + (1 << 16):  # sparse (the rank table would outgrow the codes): np.unique
+        return None
+    present = np.zeros(hi - lo + 1, dtype=np.uint8)
+    for v, b, o, _ in parts:
+        mark_present(v, b, o, lo, present)
+    rank = np.cumsum(present, dtype=np.int32)
+    rank -= 1
+    for v, b, o, at in parts:
+        dense_codes(v, b, o, lo, rank, codes[at:at + v.shape[0]])
+    ids = np.flatnonzero(present).astype(np.int64)
+    ids += lo
+    return pa.array(ids, pa.int64()), codes
+
+
+def merge_contexts(parts: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, list[np.ndarray]]:
+    """Codes of several parts (each :func:`encode_contexts`' output) in the sorted union of their values.
+
+    Streaming and partitioned engines encode each row group or partition on
+    its own, then merge: the result is the same as encoding the whole column
+    at once, whatever the split.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> a, b = encode_contexts(pa.array([9, None, 4])), encode_contexts(pa.array([5, 9]))
+    >>> values, (ca, cb) = merge_contexts([a, b])
+    >>> values.to_pylist(), ca.tolist(), cb.tolist()
+    ([4, 5, 9], [2, -1, 0], [1, 2])
+    >>> encode_contexts(pa.array([9, None, 4, 5, 9]))[1].tolist()
+    [2, -1, 0, 1, 2]
+    """
+    vals = [v for v, _ in parts]
+    if not vals:
+        return pa.array([], pa.int64()), []
+    if any(pa.types.is_integer(v.type) for v in vals if len(v)):
+        if not all(pa.types.is_integer(v.type) for v in vals if len(v)):
+            raise InputError("context: some parts hold integers and others text")
+        values_np, inverse = np.unique(np.concatenate([v.to_numpy() for v in vals]).astype(np.int64),
+                                       return_inverse=True)
+        values: pa.Array = pa.array(values_np, pa.int64())
+        remap_all = inverse.astype(np.int32)
+    else:
+        both = pa.chunked_array([v.cast(pa.large_string()) for v in vals], pa.large_string())
+        values, (r,) = sorted_codes([both], np.int32) if len(both) else (pa.array([], pa.string()), [np.empty(0, np.int32)])
+        remap_all = r.astype(np.int32, copy=False)
+    out = []
+    at = 0
+    for v, codes in parts:
+        remap = remap_all[at:at + len(v)]
+        at += len(v)
+        c = np.full(codes.shape[0], -1, dtype=np.int32)
+        ok = codes >= 0
+        c[ok] = remap[codes[ok]]
+        out.append(c)
+    _check_count(values, "edges", "context")
+    return values, out
 
 
 @dataclass
@@ -141,7 +250,10 @@ def build_pairs(values: pa.Array, revenue_dst: np.ndarray, revenue_context: np.n
         raise ParameterError(f"unmatched must be one of {', '.join(UNMATCHED)}, got {unmatched!r}")
     n_ctx = len(values)
     sel = (revenue_context >= 0) & is_platform[revenue_dst]
-    keys = np.unique(revenue_context[sel].astype(np.int64) * (1 << 32) + revenue_dst[sel].astype(np.int64))
+    keys = revenue_context[sel].astype(np.int64) * (1 << 32) + revenue_dst[sel].astype(np.int64)
+    keys.sort()  # distinct keys by sort (NumPy 2's hashing np.unique is far slower on 10^6 keys)
+    if keys.size:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     context = (keys >> 32).astype(np.int32)
     platform = (keys & 0xFFFFFFFF).astype(np.uint32)
     ptr = np.zeros(n_ctx + 1, dtype=np.int64)
@@ -172,4 +284,5 @@ def context_labels(pairs: Pairs, q: np.ndarray) -> list[object]:
     return pairs.values.take(pa.array(pairs.context[q])).to_pylist() if len(q) else []
 
 
-__all__ = ["MAX_CONTEXTS", "UNMATCHED", "Pairs", "build_pairs", "context_labels", "encode_contexts", "match_contexts"]
+__all__ = ["MAX_CONTEXTS", "UNMATCHED", "Pairs", "build_pairs", "context_labels", "encode_contexts", "match_contexts",
+           "merge_contexts"]

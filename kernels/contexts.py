@@ -196,3 +196,78 @@ def fold_sources(indptr: U64, indices: U32, data: F64, s: F64, n: int) -> tuple[
     s_eff = np.empty(n, dtype=np.float64)
     _source_fill(indptr, indices, data, np.ascontiguousarray(s, dtype=np.float64), n, ptr, out_idx, out_dat, s_eff)
     return ptr.astype(np.uint64), out_idx, out_dat, s_eff
+
+
+@njit
+def _valid(bitmap: U8, offset: int, k: int) -> bool:
+    if bitmap.shape[0] == 0:
+        return True
+    j = offset + k
+    return (bitmap[j >> 3] >> (j & 7)) & 1 == 1
+
+
+@njit
+def int_range(values: I64, bitmap: U8, offset: int) -> tuple[int, int, int]:
+    """Smallest and largest valid value and the number of valid rows (Arrow validity ``bitmap``, bit ``offset + k``).
+
+    An empty ``bitmap`` means every row is valid; with no valid row the range is ``(0, -1)``.
+
+    >>> import numpy as np
+    >>> int_range(np.array([5, 9, 2], np.int64), np.array([0b011], np.uint8), 0)
+    (5, 9, 2)
+    """
+    m = values.shape[0]
+    chunk = 1 << 16
+    nc = (m + chunk - 1) // chunk
+    los = np.empty(nc, np.int64)
+    his = np.empty(nc, np.int64)
+    cnt = np.zeros(nc, np.int64)
+    for b in prange(nc):
+        lo = np.iinfo(np.int64).max
+        hi = np.iinfo(np.int64).min
+        c = 0
+        for k in range(b * chunk, min(m, (b + 1) * chunk)):
+            if _valid(bitmap, offset, k):
+                v = values[k]
+                c += 1
+                if v < lo:
+                    lo = v
+                if v > hi:
+                    hi = v
+        los[b] = lo
+        his[b] = hi
+        cnt[b] = c
+    n = 0
+    lo = np.iinfo(np.int64).max
+    hi = np.iinfo(np.int64).min
+    for b in range(nc):
+        n += cnt[b]
+        if cnt[b]:
+            lo = min(lo, los[b])
+            hi = max(hi, his[b])
+    if n == 0:
+        return 0, -1, 0
+    return lo, hi, n
+
+
+@njit
+def mark_present(values: I64, bitmap: U8, offset: int, lo: int, present: U8) -> None:
+    """``present[v - lo] = 1`` for every valid value ``v`` (racing writes all store 1)."""
+    for k in prange(values.shape[0]):
+        if _valid(bitmap, offset, k):
+            present[values[k] - lo] = 1
+
+
+@njit
+def dense_codes(values: I64, bitmap: U8, offset: int, lo: int, rank: I32, out: I32) -> None:
+    """``out[k] = rank[values[k] - lo]``, or ``-1`` for a null row.
+
+    >>> import numpy as np
+    >>> out = np.empty(3, np.int32)
+    >>> dense_codes(np.array([12, 0, 10], np.int64), np.array([0b101], np.uint8), 0, 10,
+    ...             np.array([0, -1, 1], np.int32), out)
+    >>> out.tolist()
+    [1, -1, 0]
+    """
+    for k in prange(values.shape[0]):
+        out[k] = rank[values[k] - lo] if _valid(bitmap, offset, k) else np.int32(-1)
