@@ -203,7 +203,7 @@ def _valid(bitmap: U8, offset: int, k: int) -> bool:
     if bitmap.shape[0] == 0:
         return True
     j = offset + k
-    return (bitmap[j >> 3] >> (j & 7)) & 1 == 1
+    return bool((bitmap[j >> 3] >> (j & 7)) & 1)
 
 
 @njit
