@@ -246,18 +246,18 @@ def roles_report(prep: Any) -> pa.Table:
         return np.bincount(a, minlength=n)[bad].astype(np.int64)
 
     c, r, p = prep.contribution, prep.revenue, prep.pay
+    names = ("revenue_received", "revenue_sent", "pay_sent", "pay_received", "contributions_sent", "contributions_received")
+    if getattr(prep, "role_counts", None) is not None:  # counted where the edges are (the Dask engine)
+        counts = dict(zip(names, prep.role_counts))
+    else:
+        counts = dict(zip(names, (count(a) for a in (r.dst, r.src, p.src, p.dst, c.src, c.dst))))
     declared = prep.declared[bad] if prep.declared is not None else np.zeros(bad.size, bool)
     return pa.table({
         "node": prep.index.ids.take(pa.array(bad, pa.int64())),
         "role": pa.array([ROLE_NAMES[prep.role[i]] for i in bad.tolist()], pa.string()),
         "declared": pa.array(declared, pa.bool_()),
         "evidence": pa.array([evidence_names(int(ev[i])) for i in bad.tolist()], pa.string()),
-        "revenue_received": count(r.dst),
-        "revenue_sent": count(r.src),
-        "pay_sent": count(p.src),
-        "pay_received": count(p.dst),
-        "contributions_sent": count(c.src),
-        "contributions_received": count(c.dst),
+        **{name: pa.array(col, pa.int64()) for name, col in counts.items()},
     })
 
 
@@ -285,8 +285,11 @@ def model_choices(prep: Any, run: Any) -> dict[str, Any]:
     }
     adv = role == ADVERTISER
     if prep.evidence is not None and (adv & ((prep.evidence & SENDS_CONTRIBUTION) != 0)).any():
-        c = prep.contribution.take((run.rows or {}).get(CONTRIBUTION))
-        out["advertiser_contributions"] = int(np.count_nonzero(adv[c.src]))
+        if getattr(prep, "advertiser_contributions", None) is not None:  # counted where the edges are (the Dask engine)
+            out["advertiser_contributions"] = prep.advertiser_contributions
+        else:
+            c = prep.contribution.take((run.rows or {}).get(CONTRIBUTION))
+            out["advertiser_contributions"] = int(np.count_nonzero(adv[c.src]))
     g = run.graph
     idle = np.asarray(g.out_weight) == 0
     idle[:n] &= role == PLATFORM

@@ -270,8 +270,6 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
             result = run(list(edges), o["nodes"], engine="dask", client=client, **kwargs)
     else:
         result = run(list(edges), o["nodes"], **kwargs)
-    if roles_out and result.roles_report is None:
-        raise click.UsageError("--roles-report is not available with --engine dask yet")
     if contexts_out and result.contexts is None:
         raise click.UsageError(f"--contexts: the edges have no {o['context_col']!r} column")
     if output or platforms_out or groups_out or contexts_out or roles_out:

@@ -202,7 +202,7 @@ def attribute(
         return _attribute_dask(
             edges, nodes, params, kinds, client=client, method=method, half_life=half_life, as_of=as_of,
             period=period, group_by=group_by, min_wage=min_wage, breakdown=breakdown, src_col=src_col,
-            dst_col=dst_col, log=log, choices=choices,
+            dst_col=dst_col, log=log, choices=choices, id_type=id_type, allow_empty=allow_empty,
         )
     if engine != "local":
         raise ParameterError(f"engine must be 'local' or 'dask', got {engine!r}")
@@ -279,7 +279,8 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
                     client: Any, method: str, half_life: str | float | None, as_of: Instant | None,
                     period: str | None, group_by: str | None, min_wage: float | None, breakdown: bool,
                     src_col: str | None, dst_col: str | None, log: StageLog,
-                    choices: _Choices | None = None) -> AttributionResult:
+                    choices: _Choices | None = None, id_type: str | None = None,
+                    allow_empty: bool = False) -> AttributionResult:
     """The Dask engine's stages (:mod:`graphlabor.distributed`), then the same result tables."""
     from .distributed.cluster import connect
     from dataclasses import replace
@@ -299,6 +300,7 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
             prep, run = attribute_dask(
                 edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
                 src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
+                id_type=id_type, allow_empty=allow_empty, self_loops=choices.self_loops, roles=choices.roles,
             )
     except Exception as e:
         failure = cluster_failure(e)
@@ -316,7 +318,8 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     if min_wage is not None:
         summary = replace(summary, below_min_wage=flagged)
     summary = replace(summary, columns=columns_used(edges, src_col, dst_col, need_time=half_life is not None))
-    result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None)
+    result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None,
+                               roles_report=roles_report(prep))
     result.row_bounds = run.graph.row_bounds  # one output file per row block
     result.block_stats = run.graph.block_stats
     return result
@@ -456,25 +459,33 @@ def check_not_empty(prep: Prepared, kinds: KindClasses) -> None:
     Such a run is almost always a mistake (an empty export, a wrong
     ``--revenue-kinds``, a lost ``kind`` column); ``allow_empty`` accepts it.
     """
-    names = [name for name, _ in prep.origins]
-    label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
     with np.errstate(over="ignore"):  # a sum that overflows is refused later, as such (methods.check_sums)
         revenue = float(prep.revenue.value.sum())
-    if prep.node_value is not None or revenue > 0:
+    refuse_empty([name for name, _ in prep.origins], prep.m, len(prep.revenue), prep.node_value is not None or revenue > 0,
+                 prep.kind_names, bool(prep.columns.get("kind")), kinds)
+
+
+def refuse_empty(names: list[str], m: int, n_revenue: int, injects: bool, seen: list[str], has_kind: bool,
+                 kinds: KindClasses) -> None:
+    """:func:`check_not_empty` from counts: ``m`` edge rows, ``n_revenue`` revenue edges, whether any value is injected.
+
+    (The Dask engine calls it with counts reduced over its partitions.)
+    """
+    label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
+    if injects:
         return  # node values are given (a run on them alone is a valid, if trivial, run), or revenue
-    if prep.m == 0:
+    if m == 0:
         raise InputError(f"{label}: no edges (the input holds no data rows); pass --allow-empty to accept empty input")
-    if len(prep.revenue):
+    if n_revenue:
         raise InputError(
-            f"{label}: no value injected: the {len(prep.revenue):,} revenue edges all have amount 0 and there are "
+            f"{label}: no value injected: the {n_revenue:,} revenue edges all have amount 0 and there are "
             "no node values; pass --allow-empty to accept a result of zeros"
         )
-    seen = prep.kind_names
     shown = ", ".join(repr(k) for k in seen[:10]) + (f" and {len(seen) - 10} more" if len(seen) > 10 else "")
     raise InputError(
         f"{label}: no value injected: no edge has a revenue kind ({', '.join(repr(k) for k in sorted(kinds.revenue))}; "
         f"set them with --revenue-kinds) and no node values are given; kinds seen: {shown}"
-        + ("" if prep.columns.get("kind") else " (there is no 'kind' column)")
+        + ("" if has_kind else " (there is no 'kind' column)")
         + "; pass --allow-empty to accept a result of zeros"
     )
 

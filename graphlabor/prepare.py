@@ -100,6 +100,12 @@ class Prepared:
         ``"drop"`` (they were removed) or ``"keep"``.
     declared : ndarray of bool, shape (n,) or None
         Nodes whose role the nodes file declared.
+    role_counts : ndarray of int64, shape (6, k) or None
+        Set by the Dask engine, whose edges stay on the workers: the edge
+        counts of :func:`graphlabor.breakdowns.roles_report` for the ``k``
+        nodes with conflicting evidence.
+    advertiser_contributions : int or None
+        Set by the Dask engine: contribution edges sent by advertisers.
     """
 
     index: NodeIndex
@@ -118,6 +124,8 @@ class Prepared:
     self_loops: int = 0
     self_loop_mode: str = "drop"
     declared: np.ndarray | None = None
+    role_counts: np.ndarray | None = None
+    advertiser_contributions: int | None = None
 
     @property
     def n(self) -> int:

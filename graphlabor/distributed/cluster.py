@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,6 +70,7 @@ def connect(client: Any = None, *, scheduler: str | None = None, workers: int | 
     cluster = distributed.LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         memory_limit=worker_memory if worker_memory is not None else "auto",
+        silence_logs=logging.ERROR,  # no shutdown warnings around the one-line error of a failed run
         env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"},
     )
     try:

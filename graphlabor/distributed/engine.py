@@ -40,7 +40,11 @@ from ..classify import combine, kind_table
 from ..decay import half_life_seconds
 from ..edges import EdgeTable
 from ..kernels import ADVERTISER
-from ..roles import assign_roles, check_declared, platform_evidence
+from ..edges import columns_used
+from ..graph import ORDINARY_WEIGHTS
+from ..kernels.classify import SENDS_CONTRIBUTION
+from ..methods import check_sums
+from ..roles import assign_roles, check_declared, check_strict, conflicting, platform_evidence
 from ..timeaxis import parse_instant
 from ..timing import StageLog
 from . import blocks as B
@@ -48,7 +52,7 @@ from . import partitions as P
 from .solve import BlockVectors, bicgstab, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
-UNSUPPORTED = {"period": None, "self_loops": "drop", "unmatched": "pool", "roles": "infer"}
+UNSUPPORTED: dict[str, Any] = {"period": None}
 SUPPORTED_METHODS = ("propagate", "direct", "shapley")
 
 
@@ -80,18 +84,30 @@ def _slice(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 def _sources(client: Any, edges: EdgesInput, kinds: KindClasses, src_col: str | None, dst_col: str | None,
-             n_slices: int, partition_rows: int | None) -> list[Any]:
+             n_slices: int, partition_rows: int | None, id_type: str | None = None) -> list[Any]:
     """Partitions: one per file; an in-memory table is validated here, then cut into slices and scattered."""
     if isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
     ):
         return list(P.plan(edges, partition_rows))
-    et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False)
+    et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False, id_type=id_type)
     table = et.table.combine_chunks()
     m = table.num_rows
     cuts = np.linspace(0, m, max(1, min(n_slices, m)) + 1).astype(np.int64)
     # on every worker: a lost worker must not take the only copy of a slice with it
     return [client.scatter(table.slice(a, b - a), broadcast=True, hash=False) for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def _gather_in_order(client: Any, futures: list[Any]) -> list[Any]:
+    """Gather ``futures``; if several failed, raise the first one's error in input order (as one machine would)."""
+    from distributed import wait
+
+    wait(futures)  # type: ignore[no-untyped-call]
+    for f in futures:
+        if f.status == "error":
+            exc = f.exception()
+            raise exc.with_traceback(None)
+    return list(client.gather(futures))
 
 
 def _workers(client: Any) -> list[str]:
@@ -103,11 +119,16 @@ def attribute_dask(
     method: str = "propagate", breakdown: bool = True, src_col: str | None = None, dst_col: str | None = None,
     half_life: str | float | None = None, as_of: Instant | None = None,
     n_blocks: int | None = None, partition_rows: int | None = None, log: StageLog | None = None,
+    id_type: str | None = None, allow_empty: bool = False, self_loops: str = "drop", roles: str = "infer",
 ) -> tuple[Prepared, Any]:
     """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
 
     ``prep`` holds the node index, roles and kinds (no edges); ``run`` the
-    per-node vectors. See :mod:`graphlabor.distributed.engine`.
+    per-node vectors. ``id_type``, ``allow_empty``, ``self_loops`` and
+    ``roles`` mean what they mean to :func:`graphlabor.attribute`;
+    ``prep.role_counts`` holds the edge counts of the nodes with conflicting
+    evidence (:func:`graphlabor.breakdowns.roles_report`).
+    See :mod:`graphlabor.distributed.engine`.
     """
     from ..methods import ModelRun
     from ..nodes import load_nodes
@@ -124,17 +145,20 @@ def attribute_dask(
 
     need_time = half_life is not None
     with log.stage("read edges"):
-        sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows)
+        forced = {"text": "str", "str": "str", "int": "int"}.get(id_type or "")
+        sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows, id_type)
         parts = [
-            client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, pure=False,
+            client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, forced, pure=False,
                           workers=[workers[i % len(workers)]], allow_other_workers=True)
             for i, s in enumerate(sources)
         ]
-        headers = client.gather([client.submit(P.part_header, p, pure=True) for p in parts])
-        types = {h[2] for h in headers if h[1]} or {h[2] for h in headers}
-        if len(types) > 1:
-            raise InputError("edge sources mix integer and string ids: " + ", ".join(h[0] for h in headers))
-        id_type = types.pop()
+        headers = _gather_in_order(client, [client.submit(P.part_header, p, pure=True) for p in parts])
+        # as one machine types ids across files: text if any partition with rows has text ids
+        says = {h[2] for h in headers if h[1]}
+        id_type = forced or ("str" if "str" in says else "int" if says else "str")
+        if id_type == "str" and "int" in says:
+            parts = [client.submit(P.as_text, p, pure=True) if h[2] == "int" and h[1] else p
+                     for p, h in zip(parts, headers)]
         origins = [(h[0], h[1]) for h in headers]
         row_offsets = np.concatenate([[0], np.cumsum([h[1] for h in headers])]).astype(np.int64)
     nt = None
@@ -159,8 +183,8 @@ def attribute_dask(
 
     with log.stage("classify edges"):
         class_of_kind, weight_of_kind = kind_table(kind_names, kinds, params.kind_weights)
-        cparts = [client.submit(P.classify_part, p, class_of_kind, weight_of_kind, n, int(row_offsets[i]), pure=True)
-                  for i, p in enumerate(gparts)]
+        cparts = [client.submit(P.classify_part, p, class_of_kind, weight_of_kind, n, int(row_offsets[i]), self_loops,
+                                pure=True) for i, p in enumerate(gparts)]
         del gparts
         evidence = _tree_reduce(client, P.or_flags, [client.submit(P.evidence, p, pure=True) for p in cparts]).result()
         counts = np.array(client.gather([client.submit(P.counts, p, pure=True) for p in cparts]), dtype=np.int64).reshape(-1, 3).sum(axis=0)
@@ -168,6 +192,13 @@ def attribute_dask(
     with log.stage("infer roles"):
         declared = None if nt is None or nt.role is None else nt.role.to_pylist()
         role = assign_roles(evidence, node_codes, declared)
+        declared_mask = None
+        if declared is not None:
+            assert node_codes is not None
+            declared_mask = np.zeros(n, dtype=bool)
+            declared_mask[node_codes[np.array([d is not None for d in declared], dtype=bool)]] = True
+        if roles == "strict":
+            check_strict(declared_mask, ids, n, nt.source if nt is not None else None)
         if declared is not None and nt is not None and ((role == ADVERTISER) & platform_evidence(evidence)).any():
             # the message names the edge: gather the (few) revenue and pay edges only
             money = combine(client.gather([client.submit(P.money_edges, p, pure=True) for p in cparts]))
@@ -176,6 +207,13 @@ def attribute_dask(
                            locate, kind_names, nt.source, node_codes)
         flags = evidence
         del evidence
+    if not allow_empty:
+        from ..pipeline import refuse_empty
+
+        positive = nt is not None and nt.value is not None or any(
+            client.gather([client.submit(P.revenue_positive, p, pure=True) for p in cparts]))
+        refuse_empty([name for name, _ in origins], int(row_offsets[-1]), int(counts[1]), positive, kind_names,
+                     "kind" in columns_used(edges, src_col, dst_col, need_time), kinds)
     role_future = client.submit(_identity, role, pure=True)  # in the task, not scattered: rebuilt if its worker is lost
     if half_life is not None:
         with log.stage("time decay"):
@@ -187,6 +225,30 @@ def attribute_dask(
             newest = _tree_reduce(client, np.maximum, [client.submit(P.newest_senders, p, role_future, pure=True) for p in cparts])
             cparts = [client.submit(P.decayed, p, role_future, hl, ref, newest, pure=True) for p in cparts]
             del newest
+    bad = np.flatnonzero(conflicting(flags)).astype(np.uint32)
+    report_counts = np.zeros((6, 0), np.int64)
+    if bad.size:
+        report_counts = _tree_reduce(client, np.add, [client.submit(P.role_counts, p, bad, pure=True) for p in cparts]).result()
+    n_adv = 0
+    if ((role == ADVERTISER) & ((flags & SENDS_CONTRIBUTION) != 0)).any():
+        n_adv = sum(client.gather([client.submit(P.advertiser_contributions, p, role_future, pure=True) for p in cparts]))
+    # extreme weights: divided by each sender's largest, as one machine does (graph.sender_scaled)
+    top, low, low_positive = _tree_reduce(client, _range, [client.submit(P.weight_range, p, pure=True) for p in cparts]).result()
+    if not np.isfinite(top) and top > 0:
+        raise InputError(
+            f"a contribution weight times its --kind-weight overflows ({top}): the largest number is about 1.8e308; "
+            "divide the weights (only their ratios per sender matter)"
+        )
+    lo_w, hi_w = ORDINARY_WEIGHTS
+    if low < lo_w and top <= hi_w:
+        low = low_positive if np.isfinite(low_positive) else lo_w
+    if counts[0] and not (lo_w <= low and top <= hi_w):
+        biggest = _tree_reduce(client, np.maximum, [client.submit(P.sender_max, p, role_future, pure=True) for p in cparts])
+        cparts = [client.submit(P.sender_scaled, p, role_future, biggest, pure=True) for p in cparts]
+        del biggest
+    loops = None
+    if n_loops and self_loops == "keep" and method == "propagate":
+        loops = [client.submit(P.loop_edges, p, role_future, pure=True) for p in cparts]
     node_value = extra = None
     if nt is not None:
         with log.stage("align nodes"):
@@ -239,6 +301,11 @@ def attribute_dask(
     with log.stage("solve"):
         injected_own = [client.submit(_attr, f, "injected", pure=True) for f in finished]
         injected = np.concatenate(client.gather(injected_own)) if n else np.zeros(0)
+        vecs = {
+            name: np.concatenate(client.gather([client.submit(_attr, f, name, pure=True) for f in finished])) if n else np.zeros(0)
+            for name in ("paid", "paid_out")
+        }
+        check_sums(injected, vecs["paid"], vecs["paid_out"])  # money that adds up past float64, as on one machine
         total = float(injected.sum())
         x0 = BlockVectors(client, finished, injected_own)
         if total == 0.0 or nnz == 0:
@@ -266,15 +333,15 @@ def attribute_dask(
         kept_f = None
         if method == "shapley":
             # the one-hop run's kept value split over engagement edges (methods._shapley), by blocks
-            roles = [role[int(bounds[b]):int(bounds[b + 1])] for b in range(n_blocks)]
+            block_roles = [role[int(bounds[b]):int(bounds[b + 1])] for b in range(n_blocks)]
             sh = [client.submit(B.shapley_edges, f, h, r, params.damping, bounds, pure=True)
-                  for f, h, r in zip(finished, held_f, roles)]
+                  for f, h, r in zip(finished, held_f, block_roles)]
             outs = [client.submit(operator.getitem, x, "out", pure=True) for x in sh]
             fin = []
             for b in range(n_blocks):
                 incoming = [client.submit(_get2, o, b, pure=True) for o in outs]
                 fin.append(client.submit(B.shapley_finish, finished[b], held_f[b], None if via_f is None else via_f[b],
-                                         roles[b], params.damping, nk, sh[b], *incoming, pure=True))
+                                         block_roles[b], params.damping, nk, sh[b], *incoming, pure=True))
             kept_f = [client.submit(operator.getitem, x, 0, pure=True) for x in fin]
             if via_f is not None:
                 via_f = [client.submit(operator.getitem, x, 1, pure=True) for x in fin]
@@ -283,10 +350,10 @@ def attribute_dask(
         held = np.concatenate(client.gather(held_f)) if n else np.zeros(0)
         x_state = np.concatenate(client.gather([client.submit(B.own_values, x, pure=True) for x in state.own])) if n else np.zeros(0)
         keep = np.concatenate(client.gather([client.submit(_attr, f, "keep", pure=True) for f in finished])) if n else np.zeros(0)
-        vecs = {
+        vecs.update({
             name: np.concatenate(client.gather([client.submit(_attr, f, name, pure=True) for f in finished])) if n else np.zeros(0)
-            for name in ("revenue_in", "paid", "paid_out", "out_weight")
-        }
+            for name in ("revenue_in", "out_weight")
+        })
         via_arr = None
         if via_f is not None:
             via_arr = np.concatenate(client.gather(via_f)) if n else np.zeros((0, width))
@@ -295,16 +362,26 @@ def attribute_dask(
         contributors = _tree_reduce(client, np.add, [client.submit(B.contributors, f, n, pure=True) for f in finished]).result()
         del finished
         kept = keep * held if kept_f is None else (np.concatenate(client.gather(kept_f)) if n else np.zeros(0))
+        loop_value = 0.0
+        if loops is not None:
+            got = client.gather(loops)
+            u = np.concatenate([g[0] for g in got])
+            if u.shape[0]:
+                w = np.concatenate([g[1] for g in got])
+                ku = keep[u]
+                # methods._self_loop_value, in the same order
+                loop_value = float(np.sum(ku * (1.0 - ku) * w / vecs["out_weight"][u] * x_state[u]))
 
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins,
-                    evidence=flags, self_loops=int(n_loops))  # self-loops dropped by the classify stage
+                    evidence=flags, self_loops=int(n_loops), self_loop_mode=self_loops, declared=declared_mask,
+                    role_counts=report_counts, advertiser_contributions=int(n_adv))
     # stands in for the FlowGraph (what the result tables read; the arrays stay on the workers)
     graph: Any = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
     graph.row_bounds = [int(v) for v in bounds]
     graph.block_stats = stats  # the exchange plan, per block (what one iteration moves)
     run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
-                   None, params, (int(counts[0]), int(counts[1]), int(counts[2])), x_state)
+                   None, params, (int(counts[0]), int(counts[1]), int(counts[2])), x_state, None, loop_value)
     return prep, run
 
 
@@ -353,6 +430,10 @@ def _block_info(block: B.Block) -> tuple[int, int, int, int, int]:
 
 def _get2(d: dict[int, Any], b: int) -> Any:
     return d[b]
+
+
+def _range(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+    return max(a[0], b[0]), min(a[1], b[1]), min(a[2], b[2])
 
 
 def _identity(x: Any) -> Any:

@@ -116,7 +116,7 @@ def plan(paths: PathLike | Sequence[PathLike], partition_rows: int | None = None
 
 
 def _read_row_groups(src: Source | str, groups: range, kinds: KindClasses, src_col: str | None, dst_col: str | None,
-                     need_time: bool) -> tuple[pa.Table, str, str]:
+                     need_time: bool, id_type: str | None = None) -> tuple[pa.Table, str, str]:
     """Read and validate row groups of a Parquet source as the local engine reads a file (:mod:`graphlabor.edges`)."""
     from .. import readers
 
@@ -124,35 +124,38 @@ def _read_row_groups(src: Source | str, groups: range, kinds: KindClasses, src_c
         src = readers.resolve(src)[0]
     part = src.row_group_part(groups[0], groups[-1] + 1)
     try:
-        et = load_edges([part], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time)
+        et = load_edges([part], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
     except InputError:
         if len(groups) == 1:
             raise
         for g in groups:  # name the row group (and the row in it) that fails
-            _read_row_groups(src, range(g, g + 1), kinds, src_col, dst_col, need_time)
+            _read_row_groups(src, range(g, g + 1), kinds, src_col, dst_col, need_time, id_type)
         raise
     return et.table, part.name, et.id_type
 
 
 def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: str | None = None,
-                   dst_col: str | None = None, need_time: bool = False) -> LocalPart:
+                   dst_col: str | None = None, need_time: bool = False, id_type: str | None = None) -> LocalPart:
     """Read and validate one partition, encode its ids and kinds locally.
 
     ``source`` is a file path, a ``(Parquet file, first row group, end row
     group)`` tuple (see :func:`plan`), or an in-memory table already
     validated by the client (:func:`graphlabor.edges.load_edges` on the
-    whole table).
+    whole table). ``id_type`` forces the ids' type (``--id-type``); without
+    it the partition's ids get their own type, and a run whose partitions
+    disagree makes the integer ones text (:func:`as_text`), as
+    :func:`graphlabor.edges.load_edges` does across files.
     """
     if isinstance(source, tuple):
         path, a, b = source
-        table, name, id_type = _read_row_groups(path, range(a, b), kinds, src_col, dst_col, need_time)
+        table, name, id_type = _read_row_groups(path, range(a, b), kinds, src_col, dst_col, need_time, id_type)
         origins = [(name, table.num_rows)]
     elif isinstance(source, pa.Table):
         table, name = source, "<edges>"
         id_type = "int" if pa.types.is_integer(source["src"].type) else "str"
         origins = [(name, table.num_rows)]
     else:
-        et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time)
+        et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
         table, name, id_type, origins = et.table, et.origins[0][0], et.id_type, et.origins
     index, src, dst, _ = encode_ids(table["src"], table["dst"])
     kind_names, kind = encode_kinds(table["kind"])
@@ -163,6 +166,28 @@ def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: st
             raise InputError(f"{name}: no 'timestamp' column, which half_life and period need", param=("half_life", "period"))
         seconds = epoch_seconds(table["timestamp"], name, lambda r: (origins[0][0], r))
     return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, table["amount"], seconds)
+
+
+def as_text(part: LocalPart) -> LocalPart:
+    """A partition of integer ids in a run whose ids are text: each id becomes its decimal text.
+
+    The local codes are re-ranked in the text order (what one machine does
+    when it reads files whose ids differ in type).
+
+    >>> import numpy as np, pyarrow as pa
+    >>> p = LocalPart("f", 2, "int", pa.array([2, 10]), np.array([0, 1], np.uint32), np.array([1, 1], np.uint32),
+    ...               [], np.zeros(2, np.uint16), np.ones(2), pa.chunked_array([[None, None]], pa.float64()))
+    >>> t = as_text(p)
+    >>> t.ids.to_pylist(), t.src.tolist(), t.dst.tolist(), t.id_type
+    (['10', '2'], [1, 0], [0, 0], 'str')
+    """
+    from dataclasses import replace
+
+    text = part.ids.cast(pa.string())
+    order = pc.sort_indices(text).to_numpy()
+    rank = np.empty(order.shape[0], dtype=INDEX_DTYPE)
+    rank[order] = np.arange(order.shape[0], dtype=INDEX_DTYPE)
+    return replace(part, id_type="str", ids=text.take(pa.array(order)), src=rank[part.src], dst=rank[part.dst])
 
 
 def part_header(part: LocalPart) -> tuple[str, int, str, list[str]]:
@@ -222,10 +247,10 @@ def globalize(part: LocalPart, ids: pa.Array, kind_names: list[str]) -> LocalPar
 
 
 def classify_part(part: LocalPart, class_of_kind: np.ndarray, weight_of_kind: np.ndarray, n: int,
-                  row_offset: int) -> Classified:
+                  row_offset: int, self_loops: str = "drop") -> Classified:
     """The classify stage on one partition (its rows numbered from ``row_offset`` in the whole input)."""
     return classify(part.src, part.dst, part.kind, class_of_kind, part.weight, weight_of_kind, part.amount, n,
-                    part.seconds, row_offset)
+                    part.seconds, row_offset, self_loops=self_loops)
 
 
 def evidence(part: Classified) -> np.ndarray:
@@ -244,6 +269,75 @@ def counts(part: Classified) -> tuple[int, int, int]:
 def self_loops(part: Classified) -> int:
     """Contribution self-loops the classify stage dropped from the partition."""
     return part.self_loops
+
+
+def revenue_positive(part: Classified) -> bool:
+    """Whether any revenue edge of the partition injects value (amounts are validated >= 0)."""
+    return bool((part.revenue.value > 0).any())
+
+
+def role_counts(part: Classified, nodes: np.ndarray) -> np.ndarray:
+    """Edges per node of ``nodes``, shape (6, len(nodes)): revenue received and sent, pay sent and received,
+    contributions sent and received (the counts of :func:`graphlabor.breakdowns.roles_report`)."""
+    c, r, p = part.contribution, part.revenue, part.pay
+    out = np.zeros((6, nodes.shape[0]), dtype=np.int64)
+    if nodes.shape[0]:
+        for i, a in enumerate((r.dst, r.src, p.src, p.dst, c.src, c.dst)):
+            where = np.searchsorted(nodes, a)
+            hit = (where < nodes.shape[0]) & (nodes[np.minimum(where, nodes.shape[0] - 1)] == a)
+            out[i] = np.bincount(where[hit], minlength=nodes.shape[0])
+    return out
+
+
+def advertiser_contributions(part: Classified, role: np.ndarray) -> int:
+    """Contribution edges the partition's advertisers send (they carry no value; the summary counts them)."""
+    from ..codes import ADVERTISER
+
+    return int(np.count_nonzero(role[part.contribution.src] == ADVERTISER))
+
+
+def loop_edges(part: Classified, role: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The users' kept self-loops with positive weight: ``(node, weight)`` in row order (``--self-loops keep``)."""
+    from ..codes import USER
+
+    c = part.contribution
+    loop = (c.src == c.dst) & (c.value > 0)
+    loop &= role[c.src] == USER
+    return c.src[loop], c.value[loop]
+
+
+def weight_range(part: Classified) -> tuple[float, float, float]:
+    """Largest, smallest and smallest positive contribution weight (``inf`` when there is none)."""
+    w = part.contribution.value
+    if w.shape[0] == 0:
+        return -np.inf, np.inf, np.inf
+    positive = w[w > 0]
+    return float(w.max()), float(w.min()), float(positive.min()) if positive.size else np.inf
+
+
+def _sender(part: Classified, role: np.ndarray) -> np.ndarray:
+    from ..codes import PLATFORM, USER
+
+    c = part.contribution
+    sender: np.ndarray = np.where((role[c.src] == USER) & (role[c.dst] == PLATFORM), c.dst, c.src)
+    return sender
+
+
+def sender_max(part: Classified, role: np.ndarray) -> np.ndarray:
+    """Largest weight of each sender among the partition's contribution edges (max-reduced over partitions)."""
+    biggest = np.zeros(role.shape[0], dtype=np.float64)
+    np.maximum.at(biggest, _sender(part, role), part.contribution.value)
+    return biggest
+
+
+def sender_scaled(part: Classified, role: np.ndarray, biggest: np.ndarray) -> Classified:
+    """:func:`graphlabor.graph.sender_scaled` on one partition, with the largest weight per sender over all."""
+    from dataclasses import replace
+
+    c = part.contribution
+    scale = biggest[_sender(part, role)]
+    value = np.divide(c.value, scale, out=np.zeros_like(c.value), where=scale > 0)
+    return replace(part, contribution=replace(c, value=value))
 
 
 def money_edges(part: Classified) -> Classified:

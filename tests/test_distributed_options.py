@@ -1,0 +1,181 @@
+"""Every ``attribute`` option on the Dask engine means what it means on one machine (2-process LocalCluster).
+
+Oracle: the local engine (itself tested against networkx, brute force and
+hand-worked examples), compared bit for bit: the node table, the platforms
+table, the summary (every count, incl. self-loops, conflicting roles and
+advertiser contributions) and the roles report; for bad input, the same
+one-line error. One cluster for the whole module.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import graphlabor
+from graphlabor.errors import InputError
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+        env={"NUMBA_NUM_THREADS": "1"},
+    )
+    c = distributed.Client(cluster)
+    c.wait_for_workers(2, timeout=120)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def same_bits(a: pa.Table, b: pa.Table) -> None:
+    """Equal schemas and every value bit for bit (a NaN equals the same NaN)."""
+    assert a.schema == b.schema
+    for name in a.column_names:
+        x, y = a[name], b[name]
+        if pa.types.is_floating(x.type):
+            assert x.is_null().equals(y.is_null()), name
+            x, y = (pa.compute.fill_null(c, 0.0).to_numpy() for c in (x, y))
+            assert np.array_equal(x.view(np.int64), y.view(np.int64)), name
+        else:
+            assert x.equals(y), name
+
+
+def both(client, edges, nodes=None, **kw):
+    local = graphlabor.attribute(edges, nodes, solver="jacobi", **kw)  # the Dask engine runs the power iteration
+    dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
+    same_bits(local.nodes, dask.nodes)
+    same_bits(local.platforms, dask.platforms)
+    assert str(dask.summary) == str(local.summary)  # a NaN share in an all-zero run: compared as text
+    assert dask.summary == local.summary or local.summary.total_injected == 0
+    assert dask.roles_report.equals(local.roles_report)
+    return local, dask
+
+
+def same_error(client, edges, nodes=None, **kw):
+    with pytest.raises(InputError) as local:
+        graphlabor.attribute(edges, nodes, **kw)
+    with pytest.raises(InputError) as dask:
+        graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
+    assert str(dask.value) == str(local.value) and "\n" not in str(dask.value)
+    return str(dask.value)
+
+
+def _files(tmp_path, table, cuts, name="e"):
+    """``table`` split into Parquet files at row ``cuts``; returns their directory."""
+    d = tmp_path / name
+    d.mkdir()
+    bounds = [0, *cuts, table.num_rows]
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        pq.write_table(table.slice(a, b - a), d / f"part-{i}.parquet")
+    return str(d)
+
+
+# a small economy with the cases of issue 10: a tip (user pays user), an advertiser that likes a post,
+# self-loops, a platform paying its users
+ECONOMY = pa.table({
+    "src": ["ads", "ads", "a", "b", "a", "a", "b", "P", "c", "c", "d", "b", "ads2", "d", "Q"],
+    "dst": ["P", "b", "P", "P", "b", "a", "c", "a", "P", "c", "Q", "b", "Q", "a", "d"],
+    "kind": ["spend", "like", "click", "click", "view", "like", "pay", "pay", "click", "like", "click", "view",
+             "spend", "view", "pay"],
+    "weight": [1.0, 1.0, 2.0, 1.0, 1.0, 3.0, 1.0, 1.0, 1.0, 2.0, 1.0, 0.5, 1.0, 1.0, 1.0],
+    "amount": [100.0, None, None, None, None, None, 5.0, 3.0, None, None, None, None, 40.0, None, 2.0],
+})
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"self_loops": "keep"},
+    {"self_loops": "keep", "method": "direct"},
+    {"self_loops": "keep", "method": "shapley"},
+    {"unmatched": "keep"},  # no context column: nothing to match, as on one machine
+])
+def test_self_loops_roles_report_advertiser_contributions(client, tmp_path, kw):
+    path = _files(tmp_path, ECONOMY, [5, 9])
+    local, _ = both(client, path, **kw)
+    s = local.summary
+    assert s.self_loops == 3 and s.conflicting_roles > 0 and s.advertiser_contributions == 1  # the cases are there
+    assert local.roles_report.num_rows > 0
+    if kw.get("self_loops") == "keep" and kw.get("method") is None:
+        assert s.self_loop_value > 0
+
+
+def test_roles_strict(client, tmp_path):
+    path = _files(tmp_path, ECONOMY, [7])
+    ids = sorted(set(ECONOMY["src"].to_pylist()) | set(ECONOMY["dst"].to_pylist()))
+    roles = {"ads": "advertiser", "ads2": "advertiser", "P": "platform", "Q": "platform"}
+    full = pa.table({"id": ids, "role": [roles.get(i, "user") for i in ids]})
+    both(client, path, full, roles="strict")
+    msg = same_error(client, path, full.slice(2), roles="strict")
+    assert "--roles strict: 2 of 8 nodes lack a declared role" in msg
+    same_error(client, path, None, roles="strict")
+
+
+def test_id_type_across_files(client, tmp_path):
+    text = pa.table({"src": ["a", "10", "b"], "dst": ["P", "P", "10"], "kind": ["click"] * 3, "weight": [1.0, 2.0, 1.0]})
+    ints = pa.table({"src": [2, 10, 9], "dst": [10, 77, 77], "kind": ["view", "spend", "click"], "weight": [1.0, 1.0, 1.0],
+                     "amount": [None, 50.0, None]})
+    money = pa.table({"src": ["ads"], "dst": ["P"], "kind": ["spend"], "weight": [1.0], "amount": [80.0]})
+    d = tmp_path / "mixed"
+    d.mkdir()
+    pq.write_table(ints, d / "a.parquet")
+    pq.write_table(text.append_column("amount", pa.array([None] * 3, pa.float64())), d / "b.parquet")
+    pq.write_table(money, d / "c.parquet")
+    local, _ = both(client, str(d))  # integer ids of one file become text, as on one machine
+    assert local.nodes.schema.field("node").type == pa.string() and "2" in local.nodes["node"].to_pylist()
+    ints_only = _files(tmp_path, ints, [1], "ints")
+    local, _ = both(client, ints_only, id_type="text")
+    assert local.nodes["node"].to_pylist() == sorted(local.nodes["node"].to_pylist())  # text order: "10" < "2"
+    both(client, ints_only, id_type="int")
+    msg = same_error(client, str(d), id_type="int")
+    assert "b.parquet" in msg
+
+
+def test_allow_empty(client, tmp_path):
+    empty = ECONOMY.slice(0, 0)
+    no_revenue = ECONOMY.filter(pa.compute.not_equal(ECONOMY["kind"], "spend"))
+    for name, table in (("empty", empty), ("norev", no_revenue)):
+        path = _files(tmp_path, table, [] if not table.num_rows else [4], name)
+        msg = same_error(client, path)
+        assert "--allow-empty" in msg
+        local, _ = both(client, path, allow_empty=True)
+        assert local.summary.total_injected == 0
+
+
+def test_overflow_and_extreme_weights(client, tmp_path):
+    huge = ECONOMY.set_column(4, "amount", pa.array([1e308, None, None, None, None, None, 5.0, 3.0, None, None,
+                                                     None, None, 1e308, None, 2.0]))
+    msg = same_error(client, _files(tmp_path, huge, [3], "huge"))
+    assert "largest float64" in msg
+    w = ECONOMY["weight"].to_numpy().copy()
+    w[[2, 3]] = [1e308, 1e308]  # a's and b's clicks on P: their sum overflows unless scaled per sender
+    w[4] = 1e-310  # a subnormal
+    extreme = ECONOMY.set_column(3, "weight", pa.array(w))
+    both(client, _files(tmp_path, extreme, [3, 8], "extreme"))
+    over = ECONOMY.set_column(3, "weight", pa.array(np.where(np.arange(len(w)) == 2, 1e300, 1.0)))
+    msg = same_error(client, _files(tmp_path, over, [6], "over"), kind_weights={"click": 1e10})
+    assert "overflows" in msg
+
+
+def test_cli_options_and_roles_report(tmp_path):
+    from conftest import cli
+
+    path = _files(tmp_path, ECONOMY, [5, 9])
+    common = ["--self-loops", "keep", "-q", "--solver", "jacobi"]
+    cli("attribute", path, *common, "-o", tmp_path / "local.parquet", "--roles-report", tmp_path / "local-roles.csv")
+    cli("attribute", path, *common, "--engine", "dask", "--workers", "2", "-o", tmp_path / "dask.parquet",
+        "--roles-report", tmp_path / "dask-roles.csv")
+    assert pq.read_table(tmp_path / "dask.parquet").equals(pq.read_table(tmp_path / "local.parquet"))
+    with open(tmp_path / "local-roles.csv") as f, open(tmp_path / "dask-roles.csv") as g:
+        assert f.read() == g.read()
+    bad = cli("attribute", path, "--engine", "dask", "--workers", "2", "--roles", "strict", "-o", tmp_path / "x.parquet",
+              check=False)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--roles strict" in bad.stderr
+    assert not os.path.exists(tmp_path / "x.parquet")
