@@ -49,7 +49,7 @@ def same_bits(a: pa.Table, b: pa.Table) -> None:
 
 
 def both(client, edges, nodes=None, **kw):
-    local = graphlabor.attribute(edges, nodes, solver="jacobi", **kw)  # the Dask engine runs the power iteration
+    local = graphlabor.attribute(edges, nodes, **kw)  # the default solver (BiCGSTAB) on both engines
     dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
     same_bits(local.nodes, dask.nodes)
     same_bits(local.platforms, dask.platforms)
@@ -93,6 +93,7 @@ ECONOMY = pa.table({
 @pytest.mark.parametrize("kw", [
     {},
     {"self_loops": "keep"},
+    {"self_loops": "keep", "solver": "jacobi"},
     {"self_loops": "keep", "method": "direct"},
     {"self_loops": "keep", "method": "shapley"},
     {"unmatched": "keep"},  # no context column: nothing to match, as on one machine
@@ -168,7 +169,7 @@ def test_cli_options_and_roles_report(tmp_path):
     from conftest import cli
 
     path = _files(tmp_path, ECONOMY, [5, 9])
-    common = ["--self-loops", "keep", "-q", "--solver", "jacobi"]
+    common = ["--self-loops", "keep", "-q"]
     cli("attribute", path, *common, "-o", tmp_path / "local.parquet", "--roles-report", tmp_path / "local-roles.csv")
     cli("attribute", path, *common, "--engine", "dask", "--workers", "2", "-o", tmp_path / "dask.parquet",
         "--roles-report", tmp_path / "dask-roles.csv")
