@@ -2,16 +2,19 @@
 
 Usage::
 
-    python benchmarks/dask_engine.py --edges 1e7                       # local vs LocalCluster(2)
+    python benchmarks/dask_engine.py --edges 1e7 --reps 3              # local vs LocalCluster(2), BiCGSTAB
+    python benchmarks/dask_engine.py --edges 1e7 --solver jacobi       # the power iteration on both
     python benchmarks/dask_engine.py --edges 1e7 --memory-fraction 0.5  # workers limited to half the local peak
 
 For each size: the local engine (``graphlabor attribute`` in a subprocess; its
 peak RSS from ``wait4``) and the Dask engine on a ``LocalCluster`` of
-``--workers`` processes (1 Numba thread each), the result compared bit for bit
-with the local one. Reported: wall seconds (median of ``--reps``), per-stage
-seconds, the exchange plan (bytes each block receives and sends per
-iteration), the bytes the workers actually sent (Dask's transfer counters),
-each worker's peak RSS, and the load average. Prints one JSON document.
+``--workers`` processes (1 Numba thread each), run alternately (local, Dask,
+local, Dask, ...), the result compared bit for bit with the local one.
+Reported: wall seconds (medians of ``--reps``) and their ratio, per-stage
+seconds, the exchange plan (bytes each block, and each worker, receives and
+sends per pass over ``T``), the bytes the workers actually sent (Dask's
+transfer counters), each worker's peak RSS, and the load average before each
+run. Prints one JSON document.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ def main(argv=None) -> None:
     ap.add_argument("--edges", default="1e7")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--solver", choices=["bicgstab", "jacobi"], default="bicgstab")
     ap.add_argument("--memory-fraction", type=float, default=None,
                     help="limit each worker to this fraction of the local engine's measured peak")
     ap.add_argument("--workdir", default="/tmp/graphlabor-bench/dask")
@@ -78,7 +82,7 @@ def main(argv=None) -> None:
         res = {"costs": partition_costs(edges, nodes)}
         with LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=":0",
                           env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:
-            res["seconds_per_iteration_floor"] = latency(client)
+            res["seconds_per_pass_floor"] = latency(client, solver=args.solver)
         res["load"] = os.getloadavg()[0]
         print(json.dumps(res, indent=1))
         return
@@ -94,19 +98,22 @@ def main(argv=None) -> None:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     edges, nodes = _economy(workdir, m)
-    out = {"edges": m, "workers": args.workers, "load_before": os.getloadavg()[0]}
+    out = {"edges": m, "workers": args.workers, "solver": args.solver, "load_before": os.getloadavg()[0]}
+    loads: list[tuple[str, float]] = []
 
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         local_file = Path(tmp) / "local.parquet"
         summary = Path(tmp) / "local.json"
-        times = []
-        for _ in range(args.reps):
-            t, peak = _peak_rss_of([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes), "--solver", "jacobi",
-                                    "-o", str(local_file), "--summary-json", str(summary), "-q"])
-            times.append(t)
-        out["local"] = {"seconds": float(np.median(times)), "peak_rss": peak,
-                        "stages": {s["stage"]: s["seconds"] for s in json.loads(summary.read_text())["stages"]}}
+
+        def run_local() -> tuple[float, int]:
+            loads.append(("local", os.getloadavg()[0]))
+            return _peak_rss_of([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
+                                 "--solver", args.solver, "-o", str(local_file), "--summary-json", str(summary), "-q"])
+
+        t, peak = run_local()
+        local_times = [t]
         local = pq.read_table(local_file)
+        local_iterations = json.loads(summary.read_text())["iterations"]
 
         limit = int(peak * args.memory_fraction) if args.memory_fraction else "auto"
         out["worker_memory_limit"] = limit
@@ -115,25 +122,44 @@ def main(argv=None) -> None:
         try:
             with Client(cluster) as client:
                 times, equal = [], True
-                for _ in range(args.reps):
+                for i in range(args.reps):
+                    if i:
+                        t, peak_i = run_local()  # alternating: local, Dask, local, Dask, ...
+                        local_times.append(t)
+                        peak = max(peak, peak_i)
                     sent0 = client.run(_worker_sent)
                     log = StageLog(verbose=False)
+                    loads.append(("dask", os.getloadavg()[0]))
                     t = time.perf_counter()
-                    r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client, log=log)
+                    r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client, log=log,
+                                             solver=args.solver)
                     times.append(time.perf_counter() - t)
                     sent1 = client.run(_worker_sent)
-                    equal = equal and r.nodes.equals(local)
+                    equal = equal and r.nodes.equals(local) and r.summary.iterations == local_iterations
+                workers = sorted(sent1)
+                per_worker = {w: {"blocks": [], "bytes_in_per_pass": 0, "bytes_out_per_pass": 0} for w in range(len(workers))}
+                for b in r.block_stats:  # block b is placed on worker b mod workers (the engine's preference)
+                    pw = per_worker[b["block"] % len(workers)]
+                    pw["blocks"].append(b["block"])
+                    pw["bytes_in_per_pass"] += b["bytes_in_per_iteration"]
+                    pw["bytes_out_per_pass"] += b["bytes_out_per_iteration"]
+                out["local"] = {"seconds": float(np.median(local_times)), "all_seconds": local_times, "peak_rss": peak,
+                                "iterations": local_iterations,
+                                "stages": {s["stage"]: s["seconds"] for s in json.loads(summary.read_text())["stages"]}}
                 out["dask"] = {
                     "seconds": float(np.median(times)),
+                    "all_seconds": times,
                     "equal_to_local": bool(equal),
                     "iterations": r.summary.iterations,
                     "stages": {d["stage"]: d["seconds"] for d in log.as_dicts()},
                     "blocks": r.block_stats,
+                    "per_worker_exchange": per_worker,
                     "worker_peak_rss": sorted(client.run(_worker_peak).values()),
-                    "worker_bytes_sent_last_run": sorted(sent1[w] - sent0.get(w, 0) for w in sent1),
+                    "worker_bytes_sent_last_run": [sent1[w] - sent0.get(w, 0) for w in workers],
                 }
         finally:
             cluster.close()
+    out["loads"] = loads
     out["load_after"] = os.getloadavg()[0]
     out["ratio_dask_over_local"] = out["dask"]["seconds"] / out["local"]["seconds"]
     print(json.dumps(out, indent=1))
@@ -201,11 +227,11 @@ def partition_costs(edges: Path, nodes: Path, reps: int = 3) -> dict:
     return out
 
 
-def latency(client, reps: int = 3) -> float:
-    """Seconds per iteration of the Dask solve on a graph too small to compute anything: the scheduling floor.
+def latency(client, reps: int = 3, solver: str = "bicgstab") -> float:
+    """Seconds per pass over ``T`` of the Dask solve on a graph too small to compute anything: the scheduling floor.
 
-    The difference between runs stopped after 70 and after 10 iterations
-    (``ConvergenceError``), divided by 60.
+    The difference between runs stopped after 70 and after 10 passes
+    (``ConvergenceError``), divided by 60 (BiCGSTAB: an iteration is two passes).
     """
     import numpy as np
     import pyarrow as pa
@@ -222,7 +248,7 @@ def latency(client, reps: int = 3) -> float:
         t = time.perf_counter()
         try:
             graphlabor.attribute(edges, nodes, engine="dask", client=client, damping=0.95, tol=1e-300, max_iter=k,
-                                 breakdown=False)
+                                 breakdown=False, solver=solver)
         except ConvergenceError:
             pass
         return time.perf_counter() - t

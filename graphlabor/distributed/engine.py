@@ -49,7 +49,7 @@ from ..timeaxis import parse_instant
 from ..timing import StageLog
 from . import blocks as B
 from . import partitions as P
-from .solve import BlockVectors, bicgstab, exchange, power_iteration
+from .solve import BlockVectors, ExchangePlan, bicgstab, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
 UNSUPPORTED: dict[str, Any] = {"period": None}
@@ -297,6 +297,7 @@ def attribute_dask(
         stats = [dict(block=b, rows=i[2], nnz=i[0], reads=i[3], serves=i[4],
                       bytes_in_per_iteration=8 * i[3], bytes_out_per_iteration=8 * i[4])
                  for b, i in enumerate(info)]
+        need_keys = ExchangePlan(need_keys, [8 * i[4] for i in info])
 
     with log.stage("solve"):
         injected_own = [client.submit(_attr, f, "injected", pure=True) for f in finished]

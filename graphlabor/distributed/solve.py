@@ -41,15 +41,40 @@ class BlockVectors:
         self.serve = serve
 
 
+#: A block's served dict travels whole to every block that reads it (Dask moves it once per worker,
+#: however many of that worker's blocks read it) when it holds at most this many bytes; a larger one
+#: is cut by a task per reader on its worker, so that each reader receives only its piece.
+WHOLE_BYTES = 8 << 20
+
+
+class ExchangePlan(list[list[int]]):
+    """``plan[b]``: the blocks block ``b`` reads values from (sorted); ``plan.whole[q]``: whether block ``q``'s
+    served dict travels whole (read by one block only, or at most :data:`WHOLE_BYTES`; see :func:`pieces_for`).
+
+    >>> plan = ExchangePlan([[1], [0], [0, 1]], [16, 8 * WHOLE_BYTES, 0])
+    >>> plan[2], plan.whole
+    ([0, 1], [True, False, True])
+    """
+
+    def __init__(self, needs: Sequence[Sequence[int]], serves_bytes: Sequence[int]) -> None:
+        super().__init__([sorted(q) for q in needs])
+        readers = [sum(q in nd for nd in self) for q in range(len(self))]
+        self.whole = [readers[q] <= 1 or serves_bytes[q] <= WHOLE_BYTES for q in range(len(self))]
+
+
 def pieces_for(client: Any, serve: Sequence[Any], needs: Sequence[Sequence[int]], b: int) -> list[Any]:
     """Futures of what block ``b`` reads from each block it needs, from those blocks' :func:`~.blocks.served` dicts.
 
-    A dict read by ``b`` alone travels whole (it holds nothing else); otherwise a
-    task on its worker takes ``b``'s piece out, so that only that piece moves.
+    A dict travels whole where the plan says so (the reading block picks its
+    piece out: no task, and Dask moves the dict once to each worker that
+    needs it); otherwise a task on its worker takes ``b``'s piece out, so
+    that only that piece moves. ``needs`` without a plan: only a dict read
+    by ``b`` alone travels whole.
     """
+    whole = getattr(needs, "whole", None)
     out = []
     for q in needs[b]:
-        if all(c == b or q not in needs[c] for c in range(len(needs))):
+        if whole[q] if whole is not None else all(c == b or q not in needs[c] for c in range(len(needs))):
             out.append(serve[q])
         else:
             out.append(client.submit(operator.getitem, serve[q], b, pure=True))
