@@ -1,25 +1,28 @@
-"""Row-blocked pull with sender-sorted blocks: the step of :func:`propagate_step`, with in-order memory access.
+"""Row-blocked pull in sender tiles: the step of :func:`propagate_step`, with cache-resident memory access.
 
 A pull step ``out[i] = s[i] + sum_j T[i, j] x[j]`` over a CSR matrix reads
 ``x`` at random: once ``x`` no longer fits in the core's cache every read
 waits for memory, and each row's additions wait for one another. Here the
 rows are cut into *bins* (consecutive row blocks whose slice of ``out``
 stays in the core's L2 cache, 512 KiB at most), and each bin's entries are
-stored sorted by sender. A step walks each bin's entries in that order:
+grouped into *tiles* by *sender block* (consecutive senders whose slice of
+``x`` stays in cache, a few thousand). A step walks each bin's tiles in
+sender-block order:
 
-``out[r0 + local[q]] += w[q] * x[src[q]]``
+``out[r0 + local[q]] += w[q] * x[base + src[q]]``
 
-so ``x`` is read in ascending order (a sweep the hardware prefetches), the
-entries are streamed (12 bytes each), and the scattered read-modify-writes
+so ``x`` is read a cache-resident slice at a time (the slices in ascending
+order), the entries are streamed (12 bytes each), and the read-modify-writes
 land in the cache-resident slice of ``out``. This is the cache-blocking
 layout of Beamer, Asanovic and Patterson ("Reducing PageRank communication
 via propagation blocking", IPDPS 2017) with one dimension of blocks, not
 their two-phase propagation blocking, which moves 36 bytes an entry against
 12 (measurements: benchmarks/NOTES.md, "Measurement history").
 
-Within a bin the entries sit in (sender, receiver) order, so every row's
-products are added in ascending sender order starting from ``0.0``: the very
-order of the pull loop over a canonical CSR row. The residual is added per
+Within a tile the entries keep their CSR order (receiver, then sender), and
+tiles follow the sender blocks in ascending order, so every row's products
+are added in ascending sender order starting from ``0.0``: the very order of
+the pull loop over a canonical CSR row. The residual is added per
 chunk of :data:`~graphlabor.kernels.propagate.CHUNK_ROWS` rows as
 :func:`propagate_step` adds it. The blocked step is therefore **bit-identical**
 to :func:`propagate_step` (and :func:`blocked_power_iteration` to
@@ -29,9 +32,12 @@ relabelled, nothing to undo on output).
 
 Bins are consecutive row ranges, so bin ``b`` occupies the same positions
 ``indptr[brow[b]]:indptr[brow[b + 1]]`` in the layout arrays as in the CSR;
-the layout is the CSR's entries re-sorted within each bin by sender, built
-bin by bin (in parallel) with a radix sort that stays in cache. Senders are
-stored relative to their *sender block* (at most 65536 senders) in 2 bytes.
+the layout is the CSR's entries grouped within each bin by sender block,
+built bin by bin (in parallel) with one stable counting sort (one pass over
+the entries; sorting each bin fully by sender, as an earlier version did,
+made the step up to 10% faster but the layout 2.8x slower: benchmarks/NOTES.md).
+Senders are stored relative to their sender block (at most 65536 senders)
+in 2 bytes.
 
 Layout arrays (returned by :func:`blocked_layout`):
 
@@ -62,9 +68,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._jit import njit, pnjit, prange
-from ._types import F64, I64, U16, U32, U64
+from ._types import F64, U16, U32, U64
 from .propagate import CHUNK_ROWS, PowerIterationResult, chunk_total, iterate, shadow_value
-from .sortmerge import RADIX_BITS, radix_pass
 
 #: ``(src, w, local, tiles, sbound, brow, bptr)`` from :func:`blocked_layout`
 Layout = tuple[U16, F64, U16, U64, U64, U64, U64]
@@ -107,73 +112,6 @@ def _bin_rows(indptr: U64, max_rows: int, target_nnz: int) -> U64:
 
 
 @njit
-def _radix_first(
-    indptr: U64, indices: U32, data: F64, r0: int, r1: int, k_out: U32, w_out: F64, r_out: U16, mask: int, cnt: I64
-) -> None:
-    """First radix pass, read straight from the CSR rows ``r0:r1`` (the row comes from the loop)."""
-    a = indptr[r0]
-    cnt[: mask + 2] = 0
-    for k in range(a, indptr[r1]):
-        cnt[(indices[k] & mask) + 1] += 1
-    for d in range(mask + 1):
-        cnt[d + 1] += cnt[d]
-    for i in range(r0, r1):
-        li = np.uint16(i - r0)
-        for k in range(indptr[i], indptr[i + 1]):
-            key = indices[k]
-            d = key & mask
-            p = cnt[d]
-            k_out[p] = key
-            w_out[p] = data[k]
-            r_out[p] = li
-            cnt[d] = p + 1
-
-
-@pnjit
-def _fill_bins(
-    indptr: U64, indices: U32, data: F64, brow: U64, bits: int, src: U32, w: F64, local: U16, sk: U32, sw: F64, sr: U16
-) -> None:
-    """Each bin's CSR entries, stably sorted by sender (receivers stay ascending).
-
-    An LSD radix sort with digits of at most :data:`RADIX_BITS` bits. Lane
-    ``l`` sorts bins ``l, l + L, ...`` in its own scratch rows ``sk[l]``,
-    ``sw[l]``, ``sr[l]`` (allocated once: fresh memory costs a page fault per
-    page); what a bin becomes does not depend on its lane.
-    """
-    nb = brow.shape[0] - 1
-    lanes = sk.shape[0]
-    n_pass = max(1, (bits + RADIX_BITS - 1) // RADIX_BITS)
-    digit = (bits + n_pass - 1) // n_pass
-    mask = (1 << digit) - 1
-    for lane in prange(lanes):
-        cnt = np.empty(mask + 2, dtype=np.int64)
-        for b in range(lane, nb, lanes):
-            r0 = brow[b]
-            r1 = brow[b + 1]
-            a = np.int64(indptr[r0])
-            e = np.int64(indptr[r1])
-            m = e - a
-            if m == 0:
-                continue
-            if n_pass == 1:
-                _radix_first(indptr, indices, data, r0, r1, src[a:e], w[a:e], local[a:e], mask, cnt)
-                continue
-            ka = sk[lane, 0, :m]
-            wa = sw[lane, 0, :m]
-            ra = sr[lane, 0, :m]
-            kb = sk[lane, 1, :m]
-            wb = sw[lane, 1, :m]
-            rb = sr[lane, 1, :m]
-            _radix_first(indptr, indices, data, r0, r1, ka, wa, ra, mask, cnt)
-            for p in range(1, n_pass - 1):
-                radix_pass(ka, wa, ra, kb, wb, rb, p * digit, mask, cnt)
-                ka, kb = kb, ka
-                wa, wb = wb, wa
-                ra, rb = rb, ra
-            radix_pass(ka, wa, ra, src[a:e], w[a:e], local[a:e], (n_pass - 1) * digit, mask, cnt)
-
-
-@njit
 def _coarse_out_degrees(indices: U32, shift: int, n_units: int) -> U64:
     """Entries per unit of ``2**shift`` consecutive senders (a small array: no cache misses)."""
     deg = np.zeros(n_units, dtype=np.uint64)
@@ -202,23 +140,55 @@ def _sender_blocks(deg: U64, unit: int, n: int, max_units: int, target: int) -> 
     return bounds[: c + 1].copy()
 
 
+@njit
+def _unit_blocks(sbound: U64, ushift: int, n_units: int) -> U32:
+    """Sender block of each unit of ``2**ushift`` senders (block bounds fall on unit multiples)."""
+    ublock = np.zeros(max(n_units, 1), dtype=np.uint32)
+    step = np.uint64(1 << ushift)
+    for c in range(sbound.shape[0] - 1):
+        u0 = sbound[c] // step
+        u1 = min((sbound[c + 1] + step - np.uint64(1)) // step, np.uint64(n_units))
+        for u in range(u0, u1):
+            ublock[u] = np.uint32(c)
+    return ublock
+
+
 @pnjit
-def _tile_bounds(brow: U64, indptr: U64, src: U32, sbound: U64, tiles: U64, rel: U16) -> None:
-    """Tile boundaries per bin, and each sender relative to its block's first sender."""
+def _fill_tiles(
+    indptr: U64, indices: U32, data: F64, brow: U64, sbound: U64, ublock: U32, ushift: int, rel: U16, w: F64, local: U16, tiles: U64
+) -> None:
+    """Each bin's CSR entries grouped by sender block: one stable counting sort per bin, in parallel.
+
+    Entries keep their CSR order within a tile (by receiver, then sender),
+    so each row's entries still come in ascending sender order. Senders are
+    stored relative to their block; ``tiles[:, b]`` gets the bin's tile bounds.
+    """
     nb = brow.shape[0] - 1
-    n_b = sbound.shape[0]
+    n_blocks = sbound.shape[0] - 1
     one = np.uint64(1)
+    sh = np.uint32(ushift)
     for b in prange(nb):
-        t = indptr[brow[b]]
-        e = indptr[brow[b + 1]]
-        base = sbound[0]
-        for c in range(n_b):
-            lim = sbound[c]
-            while t < e and src[t] < lim:
-                rel[t] = np.uint16(src[t] - base)
-                t += one
-            tiles[c, b] = t
-            base = lim
+        pos = np.zeros(n_blocks + 1, dtype=np.uint64)
+        r0 = brow[b]
+        r1 = brow[b + 1]
+        a = indptr[r0]
+        for k in range(a, indptr[r1]):
+            pos[ublock[indices[k] >> sh] + 1] += one
+        pos[0] = a
+        for c in range(n_blocks):
+            pos[c + 1] += pos[c]
+        for c in range(n_blocks + 1):
+            tiles[c, b] = pos[c]
+        for i in range(r0, r1):
+            li = np.uint16(i - r0)
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                c = ublock[j >> sh]
+                p = pos[c]
+                rel[p] = np.uint16(j - sbound[c])
+                w[p] = data[k]
+                local[p] = li
+                pos[c] = p + one
 
 
 def blocked_layout(
@@ -229,7 +199,7 @@ def blocked_layout(
     sender_rows: int | None = None,
     bin_nnz: int | None = None,
 ) -> Layout:
-    """Arrange a receiver-major CSR matrix in sender-sorted row blocks.
+    """Arrange a receiver-major CSR matrix in row blocks of sender tiles.
 
     Parameters
     ----------
@@ -261,13 +231,11 @@ def blocked_layout(
     >>> T = build_csr(np.array([1, 1, 0], np.uint32), np.array([2, 0, 1], np.uint32),
     ...               np.array([0.5, 0.25, 0.5]), 3)
     >>> src, w, local, tiles, sbound, brow, bptr = blocked_layout(*T)
-    >>> w.tolist(), local.tolist(), brow.tolist()    # one bin, by (sender, receiver)
-    ([0.25, 0.5, 0.5], [1, 0, 1], [0, 3])
+    >>> w.tolist(), local.tolist(), brow.tolist()    # one bin, one tile: CSR order
+    ([0.5, 0.25, 0.5], [0, 1, 1], [0, 3])
     >>> sbound.tolist(), src.tolist()                 # one sender block
-    ([0, 3], [0, 1, 2])
+    ([0, 3], [1, 0, 2])
     """
-    import numba
-
     indptr = np.ascontiguousarray(indptr, dtype=np.uint64)
     indices = np.ascontiguousarray(indices, dtype=np.uint32)
     data = np.ascontiguousarray(data, dtype=np.float64)
@@ -281,27 +249,18 @@ def blocked_layout(
         raise ValueError(f"sender_rows={senders} must be in [1, {MAX_SENDER_ROWS}]")
 
     brow = _bin_rows(indptr, rows, max(int(bin_nnz) if bin_nnz else nnz // PARTS, 1))
-    bits = max(1, int(n - 1).bit_length())
-    src = np.empty(nnz, dtype=np.uint32)
-    w = np.empty(nnz, dtype=np.float64)
-    local = np.empty(nnz, dtype=np.uint16)
-    lanes = max(1, min(numba.get_num_threads(), brow.shape[0] - 1))
-    biggest = int(np.diff(indptr[brow]).max()) if brow.shape[0] > 1 else 0
-    sk = np.empty((lanes, 2, biggest), dtype=np.uint32)
-    sw = np.empty((lanes, 2, biggest), dtype=np.float64)
-    sr = np.empty((lanes, 2, biggest), dtype=np.uint16)
-    _fill_bins(indptr, indices, data, brow, bits, src, w, local, sk, sw, sr)
-    del sk, sw, sr
-
     # sender blocks from entry counts per unit of up to 1024 senders
     ushift = min(10, max(senders.bit_length() - 1, 0))
     unit = 1 << ushift
-    deg = _coarse_out_degrees(indices, ushift, max((n + unit - 1) >> ushift, 1))
+    n_units = max((n + unit - 1) >> ushift, 1)
+    deg = _coarse_out_degrees(indices, ushift, n_units)
     sbound = _sender_blocks(deg, unit, n, max(senders >> ushift, 1), max(nnz // SENDER_PARTS, 1))
-    tiles = np.empty((sbound.shape[0], brow.shape[0] - 1), dtype=np.uint64)
+    ublock = _unit_blocks(sbound, ushift, n_units)
     rel = np.empty(nnz, dtype=np.uint16)
-    _tile_bounds(brow, indptr, src, sbound, tiles, rel)
-    del src
+    w = np.empty(nnz, dtype=np.float64)
+    local = np.empty(nnz, dtype=np.uint16)
+    tiles = np.empty((sbound.shape[0], brow.shape[0] - 1), dtype=np.uint64)
+    _fill_tiles(indptr, indices, data, brow, sbound, ublock, ushift, rel, w, local, tiles)
     bptr = indptr[brow].copy()
     return rel, w, local, tiles, sbound, brow, bptr
 

@@ -93,9 +93,10 @@ def test_layout_matches_brute_force_order():
     assert brow[0] == 0 and brow[-1] == n
     assert np.all(np.diff(brow) <= 4096) and np.all(brow[:-1] % K.CHUNK_ROWS == 0)
     assert np.array_equal(bptr, indptr[brow])
-    # bin arrays: by (bin, sender, receiver)
+    # bin arrays: by (bin, sender block, receiver, sender)
     b = np.searchsorted(brow, rows, side="right") - 1
-    q = np.lexsort((rows, indices, b))
+    blk = np.searchsorted(sbound, indices, side="right") - 1
+    q = np.lexsort((indices, rows, blk, b))
     assert np.array_equal(src, indices[q])
     assert np.array_equal(w, data[q])
     assert np.array_equal(local, (rows[q] - brow[b[q]]).astype(np.uint16))
