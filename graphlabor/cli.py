@@ -210,10 +210,30 @@ def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _write_outputs(result: Any, log: Any, output: str | None, platforms_out: str | None, groups_out: str | None,
+                   contexts_out: str | None, roles_out: str | None, context_col: str) -> None:
+    if contexts_out and result.contexts is None:
+        raise click.UsageError(f"--contexts: the edges have no {context_col!r} column")
+    if output or platforms_out or groups_out or contexts_out or roles_out:
+        from .output import write_table
+
+        with log.stage("write"):
+            if contexts_out:
+                write_table(result.contexts, contexts_out)
+            if roles_out:
+                write_table(result.roles_report, roles_out)
+            if output:
+                result.write(output)
+            if platforms_out:
+                result.write_platforms(platforms_out)
+            if groups_out:
+                result.write_groups(groups_out)
+
+
 @main.command()
 @click.argument("edges", nargs=-1, required=True, type=click.Path())
 @_model_options
-@click.option("-o", "--output", type=click.Path(), help="Write one row per node (.parquet, .csv, .json, .jsonl).")
+@click.option("-o", "--output", type=click.Path(), help="Write one row per node (.parquet, .csv, .json, .jsonl); a path ending in a slash, or a directory: a Parquet dataset (one file per row block; written by the workers with --engine dask).")
 @click.option("--summary-json", type=click.Path(), help="Write the summary (and per-stage timings) as JSON.")
 @click.option("--period", type=click.Choice(["day", "week", "month", "quarter", "year"]), help="One attribution per calendar period (UTC), stacked with a period column.")
 @click.option("--platforms", "platforms_out", type=click.Path(), help="Write one row per platform: revenue, paid out, capture, contributors...")
@@ -229,11 +249,13 @@ def _model_kwargs(o: dict[str, Any]) -> dict[str, Any]:
 @click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: a running Dask scheduler (tcp://host:8786) instead of a local cluster.")
 @click.option("--workers", type=click.IntRange(1), help="With --engine dask: worker processes of the local cluster (default: the cores).")
 @click.option("--worker-memory", metavar="SIZE", help="With --engine dask: memory limit per local worker (e.g. 4GiB).")
+@click.option("--single-file-limit", metavar="SIZE", help="With --engine dask: largest result a single-file -o gathers into this process (default 2GiB); above it, use -o DIR/.")
 @_handle_errors
 def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | None, period: str | None,
               platforms_out: str | None, contexts_out: str | None, roles_out: str | None, group_by: str | None,
               groups_out: str | None, min_wage: float | None, no_breakdown: bool, top: int, quiet: bool, engine: str,
-              scheduler: str | None, workers: int | None, worker_memory: str | None, **o: Any) -> None:
+              scheduler: str | None, workers: int | None, worker_memory: str | None, single_file_limit: str | None,
+              **o: Any) -> None:
     """Attribute injected value along EDGES (Parquet, CSV, Arrow IPC files or Parquet directories).
 
     \b
@@ -249,7 +271,8 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
         elif path:
             check_writable(path, table=is_table)
     if engine == "local":
-        for name, value in (("--scheduler", scheduler), ("--workers", workers), ("--worker-memory", worker_memory)):
+        for name, value in (("--scheduler", scheduler), ("--workers", workers), ("--worker-memory", worker_memory),
+                            ("--single-file-limit", single_file_limit)):
             if value is not None:
                 raise click.UsageError(f"{name} needs --engine dask")
     if groups_out and not group_by:
@@ -266,26 +289,22 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
         from .distributed.engine import check_options
 
         check_options(**kwargs)  # before a cluster starts
-        with connect(scheduler=scheduler, workers=workers, worker_memory=worker_memory) as client:
+        import dask
+        from dask.utils import parse_bytes
+
+        try:
+            limit = parse_bytes(single_file_limit) if single_file_limit is not None else None
+        except ValueError:
+            raise click.BadParameter(f"{single_file_limit!r} is not a size (e.g. 4GiB)", param_hint="--single-file-limit") from None
+        single = {} if not output or is_dataset_path(output) else {
+            "graphlabor.single-file-output": output, "graphlabor.single-file-limit": limit}
+        with connect(scheduler=scheduler, workers=workers, worker_memory=worker_memory, threads=o["threads"]) as client, \
+                dask.config.set(single):
             result = run(list(edges), o["nodes"], engine="dask", client=client, **kwargs)
+            _write_outputs(result, log, output, platforms_out, groups_out, contexts_out, roles_out, o["context_col"])  # a dataset: by the workers
     else:
         result = run(list(edges), o["nodes"], **kwargs)
-    if contexts_out and result.contexts is None:
-        raise click.UsageError(f"--contexts: the edges have no {o['context_col']!r} column")
-    if output or platforms_out or groups_out or contexts_out or roles_out:
-        from .output import write_table
-
-        with log.stage("write"):
-            if contexts_out:
-                write_table(result.contexts, contexts_out)
-            if roles_out:
-                write_table(result.roles_report, roles_out)
-            if output:
-                result.write(output)
-            if platforms_out:
-                result.write_platforms(platforms_out)
-            if groups_out:
-                result.write_groups(groups_out)
+        _write_outputs(result, log, output, platforms_out, groups_out, contexts_out, roles_out, o["context_col"])
     if summary_json:
         from .output import write_json
 

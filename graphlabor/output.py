@@ -13,7 +13,7 @@ import math
 import os
 import socket
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -315,7 +315,17 @@ def check_dataset_writable(path: str | os.PathLike[str]) -> None:
     check_writable(os.path.join(p, "part-00000.parquet"), table=True) if os.path.isdir(p) else check_writable(p + ".parquet")
 
 
-def write_dataset(table: pa.Table, path: str | os.PathLike[str], bounds: Sequence[int] | None = None) -> list[str]:
+def write_part(table: pa.Table, path: str) -> str:
+    """Write one file of a dataset (Parquet) and flush it to disk; returns ``path``."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+    _fsync(path)
+    return path
+
+
+def write_dataset(table: pa.Table, path: str | os.PathLike[str], bounds: Sequence[int] | None = None,
+                  writer: Callable[[list[tuple[pa.Table, str]]], None] | None = None) -> list[str]:
     """Write ``table`` as a Parquet dataset: one file per row range, atomically.
 
     The files (``part-00000.parquet``...) are written in a hidden temporary
@@ -329,6 +339,10 @@ def write_dataset(table: pa.Table, path: str | os.PathLike[str], bounds: Sequenc
     path : directory to write
     bounds : sequence of int, optional
         Row bounds of the files (default one file).
+    writer : callable, optional
+        Writes every ``(slice, file path)`` it is given with
+        :func:`write_part` (the Dask engine's writes them on its workers);
+        default here, one after the other.
 
     Returns
     -------
@@ -336,8 +350,6 @@ def write_dataset(table: pa.Table, path: str | os.PathLike[str], bounds: Sequenc
         The file names, in row order.
     """
     import shutil
-
-    import pyarrow.parquet as pq
 
     check_dataset_writable(path)
     p = os.fspath(path).rstrip("/" + os.sep)
@@ -347,11 +359,13 @@ def write_dataset(table: pa.Table, path: str | os.PathLike[str], bounds: Sequenc
     names = []
     try:
         try:
-            for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-                name = f"part-{i:05d}.parquet"
-                pq.write_table(table.slice(a, b - a), os.path.join(tmp, name))
-                _fsync(os.path.join(tmp, name))
-                names.append(name)
+            names = [f"part-{i:05d}.parquet" for i in range(len(bounds) - 1)]
+            parts = [(table.slice(a, b - a), os.path.join(tmp, name)) for (a, b), name in zip(zip(bounds[:-1], bounds[1:]), names)]
+            if writer is None:
+                for t, f in parts:
+                    write_part(t, f)
+            else:
+                writer(parts)
             if os.path.isdir(p):
                 old = tempfile.mkdtemp(prefix=_tmp_prefix(base), suffix=_TMP_SUFFIX, dir=d)
                 os.replace(p, os.path.join(old, "old"))

@@ -321,6 +321,9 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None,
                                roles_report=roles_report(prep))
     result.row_bounds = run.graph.row_bounds  # one output file per row block
+    from .distributed.engine import worker_writer
+
+    result.part_writer = worker_writer(client, run.graph.block_workers)  # written by the block's worker while the client is open
     result.block_stats = run.graph.block_stats
     return result
 

@@ -323,6 +323,8 @@ class AttributionResult:
         self.context = context
         #: Row bounds of the output files of ``write(DIR/)`` (the Dask engine's row blocks)
         self.row_bounds: list[int] | None = None
+        #: Writes a dataset's files (the Dask engine's writes them on its workers; see :func:`graphlabor.output.write_dataset`).
+        self.part_writer: Any = None
         #: The Dask engine's exchange plan, per row block (empty for the local engine)
         self.block_stats: list[Any] = []
         #: With a context column: one row per (platform, context) pair (:func:`graphlabor.breakdowns.context_table`).
@@ -432,7 +434,7 @@ class AttributionResult:
         from .output import is_dataset_path, write_dataset, write_table
 
         if is_dataset_path(path):
-            write_dataset(self.nodes, path, self.row_bounds)
+            write_dataset(self.nodes, path, self.row_bounds, self.part_writer)
         else:
             write_table(self.nodes, os.fspath(path))
 

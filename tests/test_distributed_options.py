@@ -173,10 +173,71 @@ def test_cli_options_and_roles_report(tmp_path):
     cli("attribute", path, *common, "-o", tmp_path / "local.parquet", "--roles-report", tmp_path / "local-roles.csv")
     cli("attribute", path, *common, "--engine", "dask", "--workers", "2", "-o", tmp_path / "dask.parquet",
         "--roles-report", tmp_path / "dask-roles.csv")
-    assert pq.read_table(tmp_path / "dask.parquet").equals(pq.read_table(tmp_path / "local.parquet"))
+    assert (tmp_path / "dask.parquet").read_bytes() == (tmp_path / "local.parquet").read_bytes()  # the same file
     with open(tmp_path / "local-roles.csv") as f, open(tmp_path / "dask-roles.csv") as g:
         assert f.read() == g.read()
     bad = cli("attribute", path, "--engine", "dask", "--workers", "2", "--roles", "strict", "-o", tmp_path / "x.parquet",
               check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--roles strict" in bad.stderr
     assert not os.path.exists(tmp_path / "x.parquet")
+
+
+def test_dataset_written_by_the_workers(client, tmp_path):
+    from graphlabor.generate import generate_tables
+
+    edges, nodes = generate_tables(edges=6_000, seed=11)
+    path = _files(tmp_path, edges, [2_000, 4_000])
+    local = graphlabor.attribute(path, nodes)
+    dask = graphlabor.attribute(path, nodes, engine="dask", client=client)
+    with distributed.get_task_stream(client) as ts:
+        dask.write(f"{tmp_path / 'out'}/")
+    written = [t for t in ts.data if t["key"].startswith("write_part")]
+    assert len(written) == len(dask.row_bounds) - 1 >= 2  # one task per row block, on the workers
+    files = sorted(os.listdir(tmp_path / "out"))
+    assert files == [f"part-{i:05d}.parquet" for i in range(len(written))]
+    same_bits(pa.concat_tables([pq.read_table(tmp_path / "out" / f) for f in files]), local.nodes)
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]  # no temporary directory left
+
+
+def test_single_file_limit_fails_before_the_solve(client, tmp_path):
+    import dask
+
+    from graphlabor.errors import ParameterError
+    from graphlabor.timing import StageLog
+
+    log = StageLog(verbose=False)
+    with dask.config.set({"graphlabor.single-file-output": "out.parquet", "graphlabor.single-file-limit": "100B"}):
+        with pytest.raises(ParameterError) as e:
+            graphlabor.attribute(_files(tmp_path, ECONOMY, [7]), engine="dask", client=client, log=log, breakdown=False)
+    assert "-o out/" in str(e.value) and "single-file limit" in str(e.value)
+    stages = [s["stage"] for s in log.as_dicts()]
+    assert "encode ids" in stages and "solve" not in stages and "build graph" not in stages
+    with dask.config.set({"graphlabor.single-file-output": "out.parquet", "graphlabor.single-file-limit": "1MiB"}):
+        both(client, _files(tmp_path, ECONOMY, [7], "small"))  # small enough: gathered, same result
+
+
+def test_dataset_writer_failure_leaves_nothing(tmp_path):
+    from graphlabor.output import write_dataset, write_part
+
+    table = ECONOMY
+
+    def failing(parts):
+        write_part(*parts[0])  # one file written, then the second fails
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(Exception, match="No space left"):
+        write_dataset(table, f"{tmp_path / 'out'}/", [0, 5, table.num_rows], writer=failing)
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_single_file_limit(tmp_path):
+    from conftest import cli
+
+    path = _files(tmp_path, ECONOMY, [7])
+    out = tmp_path / "attributed.parquet"
+    bad = cli("attribute", path, "--engine", "dask", "--workers", "2", "--single-file-limit", "100B", "-o", out, check=False)
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 2 and len(lines) == 1 and f"-o {tmp_path / 'attributed'}/" in lines[0]
+    assert os.listdir(tmp_path) == ["e"]  # no partial output
+    bad = cli("attribute", path, "--single-file-limit", "100B", "-o", out, check=False)
+    assert bad.returncode == 2 and "--single-file-limit needs --engine dask" in bad.stderr

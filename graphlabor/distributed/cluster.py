@@ -28,7 +28,7 @@ def _threads_per_worker(n_workers: int) -> int:
 
 @contextmanager
 def connect(client: Any = None, *, scheduler: str | None = None, workers: int | None = None,
-            worker_memory: str | int | None = None) -> Iterator[Any]:
+            worker_memory: str | int | None = None, threads: int | None = None) -> Iterator[Any]:
     """Yield a :class:`distributed.Client`.
 
     Parameters
@@ -43,6 +43,9 @@ def connect(client: Any = None, *, scheduler: str | None = None, workers: int | 
     worker_memory : str or int, optional
         Memory limit per local worker (``"2GiB"``; default: Dask's share of
         the machine's memory).
+    threads : int, optional
+        Numba threads of each local worker (default: the cores divided
+        among the workers); ``--threads`` of the CLI.
 
     The local cluster (and any client this function opened) is closed when
     the block ends, on errors and on Ctrl-C too.
@@ -54,6 +57,9 @@ def connect(client: Any = None, *, scheduler: str | None = None, workers: int | 
     if scheduler is not None:
         if workers is not None or worker_memory is not None:
             raise ParameterError("--workers and --worker-memory start a local cluster; they cannot be combined with --scheduler")
+        if threads is not None:
+            raise ParameterError("--threads sets the threads of a local cluster's workers; with --scheduler, start the "
+                                 "workers with NUMBA_NUM_THREADS set")
         try:
             c = distributed.Client(scheduler, timeout="30s")
         except OSError as e:
@@ -66,7 +72,7 @@ def connect(client: Any = None, *, scheduler: str | None = None, workers: int | 
     n = int(workers) if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise ParameterError(f"--workers must be at least 1, got {n}")
-    threads = _threads_per_worker(n)
+    threads = threads if threads is not None else _threads_per_worker(n)
     cluster = distributed.LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         memory_limit=worker_memory if worker_memory is not None else "auto",

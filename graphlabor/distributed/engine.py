@@ -68,6 +68,88 @@ def check_options(method: str = "propagate", **options: Any) -> None:
         raise ParameterError(f"--method {method} is not supported by --engine dask yet (supported: {', '.join(SUPPORTED_METHODS)})")
 
 
+#: A single-file ``-o`` gathers the node table into the client process; above this estimated size it is
+#: refused before the solve (``--single-file-limit``, or the Dask config key ``graphlabor.single-file-limit``).
+SINGLE_FILE_LIMIT = 2 << 30
+
+
+def table_bytes(ids: pa.Array, width: int, extra: pa.Table | None) -> int:
+    """Estimated in-memory size of the node table: ids, role, 5 numbers, the ``via_*`` columns, nodes-file columns.
+
+    >>> import pyarrow as pa
+    >>> table_bytes(pa.array(range(1000), pa.int64()), 3, None)
+    74000
+    """
+    n = len(ids)
+    return int(ids.nbytes + n * (2 + 5 * 8 + 8 * width) + (extra.nbytes if extra is not None else 0))
+
+
+def check_single_file(ids: pa.Array, width: int, extra: pa.Table | None) -> None:
+    """Refuse a single-file output that would gather more than the limit into the client (one line, exit code 2).
+
+    Active when the CLI (or a user) sets the Dask config key
+    ``graphlabor.single-file-output`` to the output's path; the limit is
+    ``graphlabor.single-file-limit`` (bytes or a size such as ``"4GiB"``;
+    default :data:`SINGLE_FILE_LIMIT`).
+    """
+    import dask
+    from dask.utils import format_bytes, parse_bytes
+
+    path = dask.config.get("graphlabor.single-file-output", None)
+    if path is None:
+        return
+    limit = dask.config.get("graphlabor.single-file-limit", None)
+    limit = SINGLE_FILE_LIMIT if limit is None else parse_bytes(limit)
+    size = table_bytes(ids, width, extra)
+    if size > limit:
+        raise ParameterError(
+            f"-o {path}: the result ({len(ids):,} nodes, about {format_bytes(size)}) is larger than the single-file limit "
+            f"({format_bytes(limit)}) of --engine dask; write a Parquet dataset with -o {_as_dir(str(path))} "
+            "(or raise --single-file-limit)"
+        )
+
+
+def _as_dir(path: str) -> str:
+    """``out.parquet`` -> ``out/``: the directory a dataset would go to."""
+    base = os.path.splitext(path.rstrip("/" + os.sep))[0]
+    return base + "/"
+
+
+def worker_writer(client: Any, block_workers: list[str]) -> Callable[[list[tuple[pa.Table, str]]], None]:
+    """A writer for :func:`graphlabor.output.write_dataset` that writes each file on a worker of the cluster.
+
+    File ``b`` (the rows of block ``b``) is written by the worker that held
+    block ``b``, into the dataset's temporary directory, which must be on
+    storage the workers see at the same path (as the input). While
+    ``client`` is closed (a local cluster shut down after the run), the
+    calling process writes them instead.
+    """
+    from ..output import write_part
+
+    def write(parts: list[tuple[pa.Table, str]]) -> None:
+        if getattr(client, "status", None) != "running":
+            for t, f in parts:
+                write_part(t, f)
+            return
+        futures = [client.submit(write_part, t, f, pure=False,
+                                 workers=[block_workers[i % len(block_workers)]] if block_workers else None,
+                                 allow_other_workers=True)
+                   for i, (t, f) in enumerate(parts)]
+        try:
+            _gather_in_order(client, futures)
+        except BaseException:
+            from distributed import wait
+
+            client.cancel(futures)  # none starts writing into the temporary directory it is about to lose
+            try:  # and those already writing finish before it is removed
+                wait(futures, timeout=30)  # type: ignore[no-untyped-call]
+            except Exception:
+                pass
+            raise
+
+    return write
+
+
 def _tree_reduce(client: Any, fn: Callable[[Any, Any], Any], futures: list[Any]) -> Any:
     """Reduce futures pairwise (a balanced tree) with ``fn(a, b)``; keeps the left-to-right order."""
     level = list(futures)
@@ -181,6 +263,7 @@ def attribute_dask(
         node_codes = NodeIndex(ids).lookup(nt.ids).astype(np.uint32) if nt is not None else None
         del parts, distinct
 
+    check_single_file(ids, len(kind_names) + 1 if breakdown else 0, nt.extra if nt is not None else None)
     with log.stage("classify edges"):
         class_of_kind, weight_of_kind = kind_table(kind_names, kinds, params.kind_weights)
         cparts = [client.submit(P.classify_part, p, class_of_kind, weight_of_kind, n, int(row_offsets[i]), self_loops,
@@ -381,6 +464,7 @@ def attribute_dask(
     graph: Any = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
     graph.row_bounds = [int(v) for v in bounds]
     graph.block_stats = stats  # the exchange plan, per block (what one iteration moves)
+    graph.block_workers = [workers[b % len(workers)] for b in range(n_blocks)]  # where each block's output file is written
     run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
                    None, params, (int(counts[0]), int(counts[1]), int(counts[2])), x_state, None, loop_value)
     return prep, run
@@ -399,6 +483,7 @@ class _GraphSummary:
         self.contributors = contributors
         self.row_bounds: list[int] | None = None
         self.block_stats: list[Any] = []
+        self.block_workers: list[str] = []
 
     @property
     def nnz(self) -> int:
