@@ -1,33 +1,40 @@
 """Contexts at scale: ``graphlabor.attribute`` with and without a context column, side by side.
 
-Usage::
+Usage (the tables of benchmarks/RESULTS.md, section "Contexts at scale")::
 
     python benchmarks/contexts.py --edges 1e7 --reps 3
+    flock /work/wt/bench-big.lock python benchmarks/contexts.py --edges 1e8 --contexts 1e7 --reps 2 --no-warmup
 
 What it does:
 
 1. generates (or reuses) a Parquet economy of ``--edges`` edges with string
    ids (``graphlabor.generate``, seed 1, the same file as the end-to-end
-   benchmark of ``run.py``);
+   benchmark of ``run.py``); if the generator wrote a ``context`` column, a
+   copy without it is the plain file;
 2. writes a copy with an integer ``context`` column (a Parquet file beside
-   it): every revenue edge gets a context of its own (so there are as many
-   contexts as revenue edges, capped by ``--contexts``), and every
-   contribution edge into a platform gets one of the contexts whose revenue
-   went to that platform, drawn at random (seed 1), so that pairs receive
-   revenue and their contributors share it. Rows, ids and every other
-   column are identical in both files;
-3. in this one process, interleaved (plain, contexts, plain, contexts...,
+   it, reused when present): every revenue edge gets a context (as many
+   contexts as revenue edges, or ``--contexts`` of them when fewer), and
+   every contribution edge into a platform gets one of the contexts whose
+   revenue went to that platform, drawn at random (seed 1), so that pairs
+   receive revenue and their contributors share it; with ``--contexts``
+   above the number of revenue edges, the rest go one each to contribution
+   edges drawn at random (activity on campaigns without revenue in the
+   file), for exactly ``--contexts`` distinct contexts. Rows, ids and every
+   other column are identical in both files;
+3. in this one process, interleaved (plain, contexts, contexts, plain...,
    the order alternating each repetition): ``graphlabor.attribute(file,
-   nodes)`` with default options, timing each call and sampling its peak
-   resident memory above the memory before the call;
-4. prints medians, the ratio contexts / plain and the summary's counts, as
-   Markdown (pasted into benchmarks/NOTES.md).
+   nodes)`` with default options, timing each call and its stages
+   (``AttributionResult.timings``) and sampling its peak resident memory;
+4. prints medians, the ratios contexts / plain, the summary's counts, the
+   load average and a stage table, as Markdown (pasted into
+   benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from pathlib import Path
@@ -98,14 +105,34 @@ def with_contexts(plain: Path, out: Path, max_contexts: int | None = None, seed:
         n_ctx += extra
     del is_rev, is_money
     f = pq.ParquetFile(plain)
-    with pq.ParquetWriter(out, f.schema_arrow.append(pa.field("context", pa.int64()))) as w:
+    schema = f.schema_arrow
+    if "context" in schema.names:
+        schema = schema.remove(schema.get_field_index("context"))
+    with pq.ParquetWriter(out, schema.append(pa.field("context", pa.int64()))) as w:
         at = 0
         for g in range(f.num_row_groups):
             rg = f.read_row_group(g)
+            rg = rg.drop_columns(["context"]) if "context" in rg.column_names else rg
             part = ctx[at:at + rg.num_rows]
             at += rg.num_rows
             w.write_table(rg.append_column("context", pa.array(part, mask=part < 0)), row_group_size=1 << 20)
     return int(n_ctx)
+
+
+def _without_context(path: Path) -> Path:
+    """``path``, or a copy of it without its ``context`` column when it has one (written once, row group by row group)."""
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path)
+    if "context" not in f.schema_arrow.names:
+        return path
+    out = path.with_name(path.stem + "_plain" + path.suffix)
+    if not out.exists():
+        schema = f.schema_arrow.remove(f.schema_arrow.get_field_index("context"))
+        with pq.ParquetWriter(out, schema) as w:
+            for g in range(f.num_row_groups):
+                w.write_table(f.read_row_group(g).drop_columns(["context"]))
+    return out
 
 
 def measure(path: Path, nodes: Path) -> dict:
@@ -118,9 +145,10 @@ def measure(path: Path, nodes: Path) -> dict:
         r = graphlabor.attribute(str(path), str(nodes))
         wall = time.perf_counter() - t0
     s = r.summary
-    out = {"wall": wall, "peak_above": peak.peak - base, "iterations": s.iterations, "flow_edges": s.flow_edges,
-           "contexts": s.contexts, "pairs": s.context_pairs, "unmatched_pairs": s.unmatched_contexts,
-           "unmatched_revenue": s.unmatched_revenue, "total": s.total_injected}
+    out = {"wall": wall, "peak_above": peak.peak - base, "peak": peak.peak, "iterations": s.iterations,
+           "flow_edges": s.flow_edges, "contexts": s.contexts, "pairs": s.context_pairs,
+           "unmatched_pairs": s.unmatched_contexts, "unmatched_revenue": s.unmatched_revenue,
+           "total": s.total_injected, "stages": {d["stage"]: d["seconds"] for d in r.timings}}
     del r
     gc.collect()
     return out
@@ -129,42 +157,67 @@ def measure(path: Path, nodes: Path) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--edges", default="1e7")
-    ap.add_argument("--contexts", default="1e7", help="most distinct contexts")
+    ap.add_argument("--contexts", default=None,
+                    help="distinct contexts (default: one per revenue edge; more go to contribution edges)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workdir", default="/tmp/graphlabor-bench")
+    ap.add_argument("--no-warmup", action="store_true", help="skip the warm-up run (Numba caches, file cache)")
     args = ap.parse_args(argv)
     m = parse_size(args.edges)
+    max_ctx = parse_size(args.contexts) if args.contexts else None
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     plain = work / f"economy_{m}_s{SEED}.parquet"
     if not plain.exists():
         _generate_parquet(plain, m)
     nodes = _nodes_path(plain)
-    ctx_path = work / f"economy_{m}_s{SEED}_contexts.parquet"
-    n_ctx = with_contexts(plain, ctx_path, parse_size(args.contexts))
-    measure(plain, nodes)  # warm-up: Numba caches, file cache
+    plain = _without_context(plain)
+    ctx_path = work / f"economy_{m}_s{SEED}_contexts{'' if max_ctx is None else f'_{max_ctx}'}.parquet"
+    n_ctx = with_contexts(plain, ctx_path, max_ctx) if not ctx_path.exists() else None
+    if not args.no_warmup:
+        measure(plain, nodes)
+    load = [os.getloadavg()]
     runs: dict[str, list] = {"plain": [], "contexts": []}
     for rep in range(args.reps):
         order = ("plain", "contexts") if rep % 2 == 0 else ("contexts", "plain")
         for name in order:
             runs[name].append(measure(plain if name == "plain" else ctx_path, nodes))
-    med = {k: {f: float(np.median([r[f] for r in v])) for f in ("wall", "peak_above")} for k, v in runs.items()}
+            load.append(os.getloadavg())
+    med = {k: {f: float(np.median([r[f] for r in v])) for f in ("wall", "peak_above", "peak")} for k, v in runs.items()}
     c = runs["contexts"][0]
+    ld = [x[0] for x in load]
+    cmd = f"python benchmarks/contexts.py --edges {args.edges} --reps {args.reps}"
+    cmd += f" --contexts {args.contexts}" if args.contexts else ""
+    cmd += " --no-warmup" if args.no_warmup else ""
     print(f"### Contexts, {fmt_size(m)} edges: with and without a context column, side by side\n")
-    print(f"`python benchmarks/contexts.py --edges {args.edges} --reps {args.reps}`: one process, {args.reps} runs "
-          "of each, interleaved; medians.\n")
+    print(f"`{cmd}`: one process, {args.reps} runs of each, interleaved (order alternating); medians; "
+          f"1-minute load average {min(ld):.1f}-{max(ld):.1f} on {os.cpu_count()} cores.\n")
     print(f"{c['contexts']:,} contexts, {c['pairs']:,} (platform, context) pairs with revenue "
           f"({c['unmatched_pairs']:,} unmatched, {c['unmatched_revenue']:,.0f} of {c['total']:,.0f} revenue); "
           f"flow edges {runs['plain'][0]['flow_edges']:,} without contexts, {c['flow_edges']:,} with; "
           f"iterations {runs['plain'][0]['iterations']} and {c['iterations']}.\n")
-    print("| run | wall (median) | peak memory above start (median) | runs (wall) |")
-    print("|---|---|---|---|")
+    print("| run | wall (median) | peak memory above start (median) | peak resident (median) | runs (wall) |")
+    print("|---|---|---|---|---|")
     for k in ("plain", "contexts"):
         walls = ", ".join(f"{r['wall']:.2f}" for r in runs[k])
-        print(f"| {k} | {med[k]['wall']:.2f} s | {med[k]['peak_above'] / 2**30:.2f} GiB | {walls} |")
-    print(f"| ratio contexts / plain | {med['contexts']['wall'] / med['plain']['wall']:.2f}x | "
-          f"{med['contexts']['peak_above'] / med['plain']['peak_above']:.2f}x | |")
-    print(f"\n(context column written for {n_ctx:,} contexts)")
+        print(f"| {k} | {med[k]['wall']:.2f} s | {med[k]['peak_above'] / 2**30:.2f} GiB | "
+              f"{med[k]['peak'] / 2**30:.2f} GiB | {walls} |")
+    print(f"| ratio contexts / plain | **{med['contexts']['wall'] / med['plain']['wall']:.2f}x** | "
+          f"{med['contexts']['peak_above'] / med['plain']['peak_above']:.2f}x | "
+          f"{med['contexts']['peak'] / med['plain']['peak']:.2f}x | |")
+    names: list[str] = []
+    for k in ("contexts", "plain"):
+        for r in runs[k]:
+            names += [n for n in r["stages"] if n not in names]
+    print("\n| stage | plain (median s) | contexts (median s) | difference |")
+    print("|---|---|---|---|")
+    for n in names:
+        a, b = (float(np.median([r["stages"].get(n, 0.0) for r in runs[k]])) for k in ("plain", "contexts"))
+        print(f"| {n} | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
+    a, b = med["plain"]["wall"], med["contexts"]["wall"]
+    print(f"| **wall** | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
+    if n_ctx is not None:
+        print(f"\n(context column written for {n_ctx:,} contexts)")
 
 
 if __name__ == "__main__":
