@@ -46,7 +46,8 @@ class FlowGraph:
         When built with labels: the flow weights ``W`` split by label, as a
         canonical CSR ``(indptr, indices, data, width)`` whose row
         ``i * width + k`` holds the weights of the flow edges into ``i``
-        with label ``k`` (unscaled: weights, not fractions). Its row groups
+        with label ``k`` (unscaled: weights, not fractions), for the nodes
+        that can receive (with contexts, the real nodes: not the pairs). Its row groups
         add up to ``T``'s weights before scaling (up to rounding: ``T`` adds
         all duplicates of a pair together, whatever their labels).
     """
@@ -216,7 +217,9 @@ def build_flow_graph(
         assert lab is not None  # labels were given
         rows += lab.astype(np.uint32)
         del receivers, lab
-        kptr, kidx, kdat = build_csr_bucketed(rows, senders, w, n * width)
+        # pairs receive nothing: the split has rows for the real nodes only
+        label_nodes = first_pair if pairs is not None and 0 < first_pair < n else n
+        kptr, kidx, kdat = build_csr_bucketed(rows, senders, w, label_nodes * width)
         del rows, senders, w
         by_label = (kptr, kidx, kdat, width)
     out_weight = K.column_sums(indptr, indices, data, n)

@@ -166,14 +166,16 @@ def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected:
     y = factor * held
     if graph.by_label is not None and graph.by_label[3] == width:
         kptr, kidx, kdat, _ = graph.by_label
-        via = csr_matvec(kptr, kidx, kdat, y).reshape(n, width)
+        rows = (int(kptr.shape[0]) - 1) // width  # the real nodes (pairs receive nothing: no rows)
+        via = csr_matvec(kptr, kidx, kdat, y).reshape(rows, width)
     else:  # more (receiver, kind) pairs than uint32 rows can number
         snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, role, c.kind, pairs, prep.n, idle)
         assert kind is not None  # labels were given
         keys = rcv.astype(np.int64) * width + kind
-        via = K.group_sum(keys, w * y[snd], n * width).reshape(n, width)
-    via[:, nk] = injected
-    via *= graph.keep[:, None]
+        rows = prep.n
+        via = K.group_sum(keys, w * y[snd], rows * width).reshape(rows, width)
+    via[:, nk] = injected[:rows]
+    via *= graph.keep[:rows, None]
     return via
 
 
@@ -299,11 +301,9 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
         platform = pairs.platform
         kept = _fold(kept, n, platform)
         held = _fold(held, n, platform)
-        if via is not None:
+        if via is not None:  # rows of the real nodes; a pair's is its injection kept, credited to its platform
             nk = len(prep.kind_names)
-            folded = via[:n].copy()
-            folded[:, nk] += K.group_sum(platform, via[n:, nk], n)
-            via = folded
+            via[:, nk] += K.group_sum(platform, solve_injected[n:] * graph.keep[n:], n)
     self_loop_value = _self_loop_value(prep, graph, state, c) if method == "propagate" else 0.0
     if method == "shapley":
         with log.stage("shapley"):
