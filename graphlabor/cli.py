@@ -193,6 +193,32 @@ def _model_options(fn: _F) -> _F:
     return fn
 
 
+def _fast_start(engine: str) -> None:
+    """Start-up choices of a local run: numba may skip its SciPy probe, pyarrow its pandas checks.
+
+    This process runs only graphlabor's kernels, so numba, when the run
+    loads it (in the background, from the first stage on:
+    :func:`graphlabor.kernels._jit.warm_up`), may skip importing
+    ``scipy.linalg`` (0.2 s). pyarrow imports pandas (0.3-0.5 s) the first
+    time it converts a NumPy array or Python object, only to ask whether that
+    is a pandas object (or ``pd.NA``); a local run from files never holds one,
+    so pyarrow is told pandas is absent, once, for those questions (it still
+    imports pandas when asked for a DataFrame). The Dask engine hands pandas
+    objects to pyarrow: it keeps pyarrow's checks, and numba its probe.
+    """
+    if engine != "local":
+        return
+    from .kernels import _jit
+
+    _jit.probe_scipy(False)
+    if "pandas" not in sys.modules:
+        import pyarrow as pa
+
+        with _jit.hidden("pandas"):  # pyarrow's two pandas checks (its Python shim, its C++ conversions) find none
+            pa.array([], pa.bool_())
+            pa.scalar(0)
+
+
 def _set_threads(threads: int | None) -> None:
     if threads:
         import numba
@@ -262,6 +288,7 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
     Example:
       graphlabor attribute edges.parquet --nodes nodes.parquet -o attributed.parquet
     """
+    _fast_start(engine)
     from .output import check_dataset_writable, check_writable, is_dataset_path
 
     for path, is_table in ((output, True), (summary_json, False), (platforms_out, True), (groups_out, True),
@@ -313,6 +340,7 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
         if result.periods is not None:
             doc["periods"] = [s.to_dict() for s in result.periods]
         doc["stages"] = log.as_dicts()
+        doc["startup"] = log.startup()
         write_json(doc, summary_json)
     if quiet:
         return

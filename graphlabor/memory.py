@@ -199,21 +199,24 @@ def estimate_bytes(
 def available_bytes() -> int | None:
     """Memory this process can still use without swapping, in bytes (None if unknown).
 
-    The smaller of the system's available memory (``psutil``, else
-    ``MemAvailable`` in ``/proc/meminfo``) and what the control group's
+    The smaller of the system's available memory (``MemAvailable`` in
+    ``/proc/meminfo``, what psutil reports on Linux, without importing it;
+    else ``psutil``) and what the control group's
     limit leaves (cgroup v2 ``memory.max - memory.current``, v1
     ``memory.limit_in_bytes - memory.usage_in_bytes``), since a container's
     limit is not visible in the system's numbers.
     """
     values = []
-    try:
-        import psutil
+    v = _meminfo_available()
+    if v is None:  # not Linux: ask psutil, when installed
+        try:
+            import psutil
 
-        values.append(int(psutil.virtual_memory().available))
-    except Exception:  # psutil missing or failing: read /proc
-        v = _meminfo_available()
-        if v is not None:
-            values.append(v)
+            v = int(psutil.virtual_memory().available)
+        except Exception:
+            v = None
+    if v is not None:
+        values.append(v)
     c = _cgroup_headroom()
     if c is not None:
         values.append(c)

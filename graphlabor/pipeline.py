@@ -36,6 +36,7 @@ from .params import ModelParams
 from .prepare import Prepared
 from .readers import Source, is_paths, resolve
 from .contexts import encode_contexts, match_contexts
+from .kernels._jit import warm_up
 from .roles import assign_roles, check_declared, check_strict
 from .results import (
     AttributionResult,
@@ -391,6 +392,7 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
     """
     choices = choices or _Choices()
     with log.stage("read edges"):
+        warm_up()  # numba loads in the background while the edges are read
         et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
                         context_col=choices.context_col)
     if choices.context_col not in (None, "context") and et.num_rows and "context" not in et.table.column_names:

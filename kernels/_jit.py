@@ -1,4 +1,4 @@
-"""Numba options for every kernel, in one place.
+"""Numba options for every kernel, in one place; numba itself loads on first use.
 
 All kernels are compiled with ``cache=True`` semantics so that a second
 process loads them from disk instead of compiling again. The cache lives
@@ -10,6 +10,15 @@ the source when that folder is writable; in site-packages those files survive
 shadows a later (editable) install. When no cache directory is writable the
 kernels still run, compiled in every process.
 
+Importing numba and setting up its compiler takes 0.5-1 s, most of a small
+run. So :func:`njit` and :func:`pnjit` return a :class:`Kernel`, a stand-in
+that imports numba and makes (or loads from the cache) the compiled kernel
+the first time it is called: importing a kernel module costs nothing, a run
+loads only the kernels it calls, and :func:`warm_up` can do the import in a
+background thread while a run reads its input. Inside a kernel, a call to
+another kernel compiles to a direct call, as with plain numba dispatchers,
+and ``prange`` is numba's own by the time a kernel is compiled.
+
 No ``fastmath`` flags are used: re-association would make results depend on
 the compiler's choices, and graphlabor promises bit-identical results at every
 thread count.
@@ -17,13 +26,14 @@ thread count.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import CodeType, ModuleType
 from typing import Any, TypeVar, cast
-
-import numba
-from numba.core import caching
-from numba.misc.appdirs import AppDirs
 
 _SERIAL: dict[str, Any] = dict(nogil=True)
 _PARALLEL: dict[str, Any] = dict(nogil=True, parallel=True)
@@ -32,6 +42,25 @@ _PARALLEL: dict[str, Any] = dict(nogil=True, parallel=True)
 # type checker the decorators return their argument's type (Numba ignores
 # the annotations).
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+_lock = threading.RLock()
+_warm_thread: threading.Thread | None = None
+_probe_scipy = True
+
+
+class prange:  # noqa: N801 (named as what it stands for)
+    """``range`` for a loop whose iterations may run in parallel: numba's ``prange`` once compiled.
+
+    A kernel module imports this stand-in (importing numba's would import
+    numba); :meth:`Kernel.dispatcher` puts ``numba.prange`` in its place in
+    the module before the first kernel of that module is compiled.
+
+    >>> list(prange(3))
+    [0, 1, 2]
+    """
+
+    def __new__(cls, *args: int) -> range:  # type: ignore[misc]
+        return range(*args)
 
 
 def cache_dir() -> str:
@@ -45,48 +74,212 @@ def cache_dir() -> str:
     env = os.environ.get("NUMBA_CACHE_DIR")
     if env:
         return env
+    from numba.misc.appdirs import AppDirs
+
     dirs = AppDirs("graphlabor", appauthor=False)  # type: ignore[no-untyped-call]
     return os.path.join(str(dirs.user_cache_dir), "numba")
 
 
-class _UserCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
-    """Cache a kernel under :func:`cache_dir`, never beside its source file."""
+class _Refuse:
+    """An import hook that makes importing the named top-level modules fail, as if not installed."""
 
-    def __init__(self, py_func: Callable[..., Any], py_file: str) -> None:
-        self._py_file = py_file
-        self._lineno = py_func.__code__.co_firstlineno
-        # a subfolder per source folder, so two installs never share entries
-        self._cache_path = os.path.join(cache_dir(), self.get_suitable_cache_subpath(py_file))  # type: ignore[no-untyped-call]
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
 
-    def get_cache_path(self) -> str:
-        return self._cache_path
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden while graphlabor starts)", name=name)
 
 
-class _CacheImpl(caching.CompileResultCacheImpl):
-    _locator_classes = [_UserCacheLocator]
+@contextlib.contextmanager
+def hidden(*names: str) -> Iterator[None]:
+    """While inside, importing the named modules (not yet imported) fails with ModuleNotFoundError.
+
+    For the optional probes of numba and pyarrow at start-up (see
+    :func:`_numba`); process-wide while it lasts, so only for a moment.
+
+    >>> import sys
+    >>> with hidden("no_such_module_either"):
+    ...     try:
+    ...         import no_such_module_either
+    ...     except ImportError as e:
+    ...         print(type(e).__name__)
+    ModuleNotFoundError
+    """
+    hook = _Refuse(tuple(n for n in names if n not in sys.modules))
+    sys.meta_path.insert(0, hook)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(hook)
 
 
-class _FunctionCache(caching.FunctionCache):
-    _impl_class = _CacheImpl
+def probe_scipy(enabled: bool) -> None:
+    """Whether numba, when it loads in this process, may import SciPy (default True).
+
+    With ``False``, SciPy is hidden while numba first loads: numba then skips
+    its SciPy version check and its BLAS probe (importing ``scipy.linalg``,
+    0.2 s), so that ``np.dot`` inside a kernel compiled in this process would
+    use a plain loop instead of BLAS; no graphlabor kernel calls ``np.dot``
+    or ``np.linalg``. Only the command line asks for this: in a library
+    user's process numba stays as numba would be.
+    """
+    global _probe_scipy
+    _probe_scipy = enabled
+
+
+def _numba() -> ModuleType:
+    """Import numba and set up its CPU compiler (once per process); return the module."""
+    hide = not _probe_scipy and "numba" not in sys.modules
+    with hidden("scipy") if hide else contextlib.nullcontext():
+        import numba
+        from numba.core.compiler_lock import global_compiler_lock
+        from numba.core.registry import cpu_target
+
+        with global_compiler_lock:  # what a first compile or cache load does, done here once
+            cpu_target.target_context.refresh()
+            cpu_target.typing_context.refresh()
+    return numba
+
+
+def warm_up() -> threading.Thread | None:
+    """Import numba and set up its compiler in a background thread; return the thread.
+
+    Called as a run starts reading its input, so that the import overlaps
+    the read (pyarrow releases the GIL while it decodes); a kernel called
+    before it is done waits for it (Python's import lock, then numba's
+    compiler lock). The thread is not a daemon: a process that ends early
+    waits for it rather than stop it inside an import. Returns None when
+    numba is already loaded or warming up.
+    """
+    global _warm_thread
+    with _lock:
+        if _warm_thread is not None or "numba.core.registry" in sys.modules:
+            return None
+        _warm_thread = threading.Thread(target=_numba, name="graphlabor-numba-warm-up")
+        _warm_thread.start()
+        return _warm_thread
+
+
+def _global_names(code: CodeType) -> Iterator[str]:
+    """Global names a function's code reads, nested code included."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _global_names(const)
+
+
+class Kernel:
+    """A numba kernel compiled (or loaded from the cache) the first time it is called.
+
+    Calls go to the compiled :attr:`dispatcher`; so do attribute lookups
+    (``signatures``, ``inspect_types``...). ``py_func`` is the Python
+    function. Inside another kernel a ``Kernel`` is typed as its dispatcher
+    (numba's ``_numba_type_`` protocol), so the call compiles as a direct
+    call.
+    """
+
+    def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
+        self.py_func = fn
+        self._options = options
+        self._dispatcher: Any = None
+        self.__name__ = fn.__name__
+        self.__qualname__ = fn.__qualname__
+        self.__module__ = fn.__module__
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    @property
+    def dispatcher(self) -> Any:
+        """The numba dispatcher (made on first use: numba is imported then)."""
+        d = self._dispatcher
+        if d is None:
+            d = self._make()
+        return d
+
+    def _make(self) -> Any:
+        numba = _numba()
+        with _lock:
+            if self._dispatcher is None:
+                g = self.py_func.__globals__
+                for name in set(_global_names(self.py_func.__code__)):
+                    if g.get(name) is prange:
+                        g[name] = numba.prange
+                self._dispatcher = _cached(numba.njit(**self._options)(self.py_func))
+            return self._dispatcher
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        d = self._dispatcher
+        if d is None:
+            d = self._make()
+        return d(*args, **kwargs)
+
+    @property
+    def _numba_type_(self) -> Any:
+        from numba.core import types
+
+        return types.Dispatcher(self.dispatcher)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.dispatcher, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled by reference, like the function it stands for
+        return (_by_name, (self.__module__, self.__qualname__))
+
+    def __repr__(self) -> str:
+        return f"<graphlabor kernel {self.__module__}.{self.__qualname__}>"
+
+
+def _by_name(module: str, qualname: str) -> Any:
+    obj: Any = __import__(module, fromlist=["_"])
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@functools.cache
+def _function_cache() -> type:
+    """numba's function cache with our locator (made once numba is imported)."""
+    from numba.core import caching
+
+    class _UserCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+        """Cache a kernel under :func:`cache_dir`, never beside its source file."""
+
+        def __init__(self, py_func: Callable[..., Any], py_file: str) -> None:
+            self._py_file = py_file
+            self._lineno = py_func.__code__.co_firstlineno
+            # a subfolder per source folder, so two installs never share entries
+            self._cache_path = os.path.join(cache_dir(), self.get_suitable_cache_subpath(py_file))  # type: ignore[no-untyped-call]
+
+        def get_cache_path(self) -> str:
+            return self._cache_path
+
+    class _CacheImpl(caching.CompileResultCacheImpl):
+        _locator_classes = [_UserCacheLocator]
+
+    class _FunctionCache(caching.FunctionCache):
+        _impl_class = _CacheImpl
+
+    return _FunctionCache
 
 
 def _cached(dispatcher: Any) -> Any:
     try:
         # what ``cache=True`` does (Dispatcher.enable_caching), with our locator
-        dispatcher._cache = _FunctionCache(dispatcher.py_func)  # type: ignore[no-untyped-call]
+        dispatcher._cache = _function_cache()(dispatcher.py_func)
     except RuntimeError:  # no writable cache directory: compile in each process
         pass
     return dispatcher
 
 
 def njit(fn: _F) -> _F:
-    """Compile ``fn`` as a serial, cached, nopython kernel."""
-    return cast(_F, _cached(numba.njit(**_SERIAL)(fn)))
+    """Compile ``fn`` as a serial, cached, nopython kernel (on its first call)."""
+    return cast(_F, Kernel(fn, _SERIAL))
 
 
 def pnjit(fn: _F) -> _F:
-    """Compile ``fn`` as a parallel (``prange``), cached, nopython kernel."""
-    return cast(_F, _cached(numba.njit(**_PARALLEL)(fn)))
-
-
-prange = numba.prange
+    """Compile ``fn`` as a parallel (``prange``), cached, nopython kernel (on its first call)."""
+    return cast(_F, Kernel(fn, _PARALLEL))
