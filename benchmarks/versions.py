@@ -7,11 +7,18 @@ Usage::
 Each revision (anything ``git`` names: a commit, a tag, ``HEAD``) is exported
 with ``git archive`` and installed into its own virtual environment that sees
 this interpreter's packages (numba, pyarrow... are shared, so only graphlabor
-differs). Both then run ``graphlabor attribute`` on the same generated
-economy (``benchmarks/run.py`` caches it in ``--workdir``), alternately, and
-the medians of wall time, peak memory and each stage's time are printed as a
-Markdown table with the ratio OLD / NEW. The first run of each revision
-compiles its kernels and is not counted.
+differs; run it with the project's venv python). Both then run ``graphlabor
+attribute`` on the same generated economy (``benchmarks/run.py`` caches it in
+``--workdir``), alternately, and the medians of wall time, CPU time (user +
+system, all threads: less sensitive to a loaded machine than the wall),
+peak memory, the time from process start to the first stage (revisions that
+report it in ``--summary-json``) and each stage's time are printed as a
+Markdown table with the ratio OLD / NEW, with the load average before and
+after. The first run of each revision compiles its kernels (and writes its
+bytecode: ``PYTHONDONTWRITEBYTECODE`` is unset, as after ``pip install``) and
+is not counted.
+
+For start-up: ``python benchmarks/versions.py OLD NEW --edges 1000 --reps 15``.
 """
 
 from __future__ import annotations
@@ -38,8 +45,27 @@ def install(rev: str, root: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     venv = root / f"venv-{rev}"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", str(src)], check=True)
+    # when run from a venv, --system-site-packages reaches only the base interpreter's packages: add this
+    # interpreter's site-packages as plain paths (their .pth files, such as an editable graphlabor, stay unread)
+    import site
+    import sysconfig
+
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    here = [p for p in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()])
+            if os.path.isdir(p)]
+    Path(purelib, "_parent_site.pth").write_text("\n".join(here) + "\n")
+    env = _env()
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", str(src)], check=True, env=env)
     return venv / "bin" / "graphlabor"
+
+
+def _env(**extra: str) -> dict:
+    """The environment of the timed processes: bytecode written and read, as after ``pip install``."""
+    env = dict(os.environ, **extra)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    return env
 
 
 def run_once(exe: Path, edges: Path, nodes: Path, out_dir: Path, env: dict) -> dict:
@@ -47,14 +73,18 @@ def run_once(exe: Path, edges: Path, nodes: Path, out_dir: Path, env: dict) -> d
     summary = out_dir / "summary.json"
     cmd = [str(exe), "attribute", str(edges), "--nodes", str(nodes), "-o", str(out_dir / "out.parquet"),
            "--summary-json", str(summary), "-q"]
+    launched = time.time()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed")
-    stages = {s["stage"]: s["seconds"] for s in json.loads(summary.read_text())["stages"]}
-    return {"wall": wall, "peak": usage.ru_maxrss * 1024, "stages": stages}
+    doc = json.loads(summary.read_text())
+    stages = {s["stage"]: s["seconds"] for s in doc["stages"]}
+    first = (doc.get("startup") or {}).get("first_stage_at")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024, "stages": stages,
+            "first_stage": None if first is None else first - launched}
 
 
 def main() -> None:
@@ -84,23 +114,25 @@ def main() -> None:
         root = Path(tmp)
         exes = {rev: install(rev, root) for rev in (args.old, args.new)}
         for rev, exe in exes.items():  # compile (and cache) each revision's kernels once
-            env = dict(os.environ, NUMBA_CACHE_DIR=str(root / f"numba-{rev}"))
-            run_once(exe, edges, nodes, root, env)
+            run_once(exe, edges, nodes, root, _env(NUMBA_CACHE_DIR=str(root / f"numba-{rev}")))
+        load_before = os.getloadavg()
         for _ in range(args.reps):
             for rev, exe in exes.items():
-                env = dict(os.environ, NUMBA_CACHE_DIR=str(root / f"numba-{rev}"))
-                results[rev].append(run_once(exe, edges, nodes, root, env))
+                results[rev].append(run_once(exe, edges, nodes, root, _env(NUMBA_CACHE_DIR=str(root / f"numba-{rev}"))))
+        load_after = os.getloadavg()
 
     def med(rev, key, stage=None):
-        vals = [r["stages"].get(stage) if stage else r[key] for r in results[rev]]
+        vals = [r["stages"].get(stage) if stage else r.get(key) for r in results[rev]]
         vals = [v for v in vals if v is not None]
         return statistics.median(vals) if vals else None
 
     stages = list(dict.fromkeys(s for rev in results for r in results[rev] for s in r["stages"]))
-    print(f"{int(args.edges):,} edges, {args.reps} alternating runs each, medians.\n")
+    print(f"{int(args.edges):,} edges, {args.reps} alternating runs each, medians; load average "
+          f"{' '.join(f'{v:.2f}' for v in load_before)} before, {' '.join(f'{v:.2f}' for v in load_after)} after.\n")
     print(f"| | {args.old} | {args.new} | {args.old} / {args.new} |\n|---|---|---|---|")
     for label, key, stage, unit in (
-        [("wall (process start included)", "wall", None, "s"), ("peak memory", "peak", None, "GiB")]
+        [("wall (process start included)", "wall", None, "s"), ("CPU time (user + system)", "cpu", None, "s"),
+         ("process start -> first stage", "first_stage", None, "s"), ("peak memory", "peak", None, "GiB")]
         + [(f"stage: {s}", None, s, "s") for s in stages]
     ):
         a, b = med(args.old, key, stage), med(args.new, key, stage)
