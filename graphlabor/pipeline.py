@@ -291,9 +291,7 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     choices = choices or _Choices()
     check_options(method, half_life=half_life, as_of=as_of, period=period, solver=params.solver,
                   self_loops=choices.self_loops, unmatched=choices.unmatched, roles=choices.roles)
-    if choices.context_col is not None and choices.context_col in _column_names(edges):
-        raise ParameterError(f"contexts (column {choices.context_col!r}) are not supported by --engine dask yet; "
-                             "run with --engine local")
+    refuse_contexts(edges, choices.context_col)
     from .distributed.cluster import cluster_failure
 
     try:
@@ -347,7 +345,7 @@ class _Choices:
 
 
 def _column_names(edges: EdgesInput) -> list[str]:
-    """Column names of the edge input (the first file's schema for files)."""
+    """Column names of the edge input (of every file's schema, for files)."""
     import os
 
     from . import readers
@@ -355,10 +353,16 @@ def _column_names(edges: EdgesInput) -> list[str]:
     if isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
     ):
-        srcs = readers.resolve(edges)
-        return list(readers.read_schema(srcs[0]).names) if srcs else []
+        return list(dict.fromkeys(name for src in readers.resolve(edges) for name in readers.read_schema(src).names))
     names = getattr(edges, "column_names", None)
     return list(names if names is not None else getattr(edges, "columns", []))
+
+
+def refuse_contexts(edges: EdgesInput, context_col: str | None) -> None:
+    """The Dask engine does not honour contexts yet: one line naming the column (read from the schemas only)."""
+    if context_col and context_col in _column_names(edges):
+        raise ParameterError(f"contexts (column {context_col!r}) are not supported by --engine dask yet; run with "
+                             "--engine local, or with --context-col '' to ignore them", param="context_col")
 
 
 def prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,

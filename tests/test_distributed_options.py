@@ -241,3 +241,17 @@ def test_cli_single_file_limit(tmp_path):
     assert os.listdir(tmp_path) == ["e"]  # no partial output
     bad = cli("attribute", path, "--single-file-limit", "100B", "-o", out, check=False)
     assert bad.returncode == 2 and "--single-file-limit needs --engine dask" in bad.stderr
+
+
+def test_context_column_refused_until_supported(client, tmp_path):
+    from graphlabor.errors import ParameterError
+
+    d = tmp_path / "ctx"
+    d.mkdir()
+    pq.write_table(ECONOMY.slice(0, 7), d / "a.parquet")
+    later = ECONOMY.slice(7).append_column("context", pa.array(["c1"] * (ECONOMY.num_rows - 7)))
+    pq.write_table(later, d / "b.parquet")  # only the second file has contexts
+    with pytest.raises(ParameterError) as e:
+        graphlabor.attribute(str(d), engine="dask", client=client)
+    assert "'context'" in str(e.value) and "--context-col ''" in str(e.value) and "\n" not in str(e.value)
+    both(client, str(d), context_col=None)  # ignored on both engines: the same result
