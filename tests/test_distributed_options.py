@@ -256,3 +256,14 @@ def test_context_column_refused_until_supported(client, tmp_path):
         graphlabor.attribute(str(d), engine="dask", client=client)
     assert "'context'" in str(e.value) and "--context-col ''" in str(e.value) and "\n" not in str(e.value)
     both(client, str(d), context_col=None)  # ignored on both engines: the same result
+
+
+def test_threads_set_local_workers_only():
+    from graphlabor.distributed.cluster import connect
+    from graphlabor.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="--threads"):
+        with connect(scheduler="tcp://127.0.0.1:9", threads=2):
+            pass
+    with connect(workers=1, threads=3) as c:
+        assert list(c.run(lambda: os.environ["NUMBA_NUM_THREADS"]).values()) == ["3"]
