@@ -286,7 +286,7 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     from .distributed.cluster import connect
     from dataclasses import replace
 
-    from .distributed.engine import attribute_dask, check_options
+    from .distributed.engine import attribute_dask_periods, check_options
 
     choices = choices or _Choices()
     check_options(method, half_life=half_life, as_of=as_of, period=period, solver=params.solver,
@@ -296,10 +296,11 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
 
     try:
         with connect(client) as c:
-            prep, run = attribute_dask(
+            prep, runs = attribute_dask_periods(
                 edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
                 src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
                 id_type=id_type, allow_empty=allow_empty, self_loops=choices.self_loops, roles=choices.roles,
+                period=period,
             )
     except Exception as e:
         failure = cluster_failure(e)
@@ -307,23 +308,40 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
             raise
         raise failure from e
     hours = prep.column("hours")  # group_by and min_wage were checked against the nodes file's schema
-    with log.stage("results"):
-        if breakdown:
-            _check_via_names(prep)
-        table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
-        platforms = platform_table(prep.index.ids, prep.role, run)
+    if breakdown:
+        _check_via_names(prep)
+    tables, platform_tables, summaries = [], [], []
+    n_flagged = 0
+    for start, run in runs:  # one run, or one per period (as the local engine's loop)
+        with log.stage("results"):
+            table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
+            plat = platform_table(prep.index.ids, prep.role, run)
+            if start is not None:
+                table = table.add_column(0, "period", pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32()))
+                plat = plat.add_column(0, "period", pa.array(np.full(plat.num_rows, start, dtype=np.int32), pa.date32()))
+                summary = for_period(summary, start)
+        n_flagged += flagged
+        tables.append(table)
+        platform_tables.append(plat)
+        summaries.append(summary)
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    platforms = platform_tables[0] if len(platform_tables) == 1 else pa.concat_tables(platform_tables)
+    summary = summaries[0] if len(summaries) == 1 else combine_summaries(summaries, period)
     groups = group_table(table, group_by) if group_by is not None else None
 
     if min_wage is not None:
-        summary = replace(summary, below_min_wage=flagged)
-    summary = replace(summary, columns=columns_used(edges, src_col, dst_col, need_time=half_life is not None))
+        summary = replace(summary, below_min_wage=n_flagged)
+    summary = replace(summary, columns=columns_used(edges, src_col, dst_col,
+                                                    need_time=half_life is not None or period is not None))
     result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None,
-                               roles_report=roles_report(prep))
-    result.row_bounds = run.graph.row_bounds  # one output file per row block
-    from .distributed.engine import worker_writer
+                               periods=summaries if period is not None else None, roles_report=roles_report(prep))
+    if period is None:
+        run = runs[0][1]
+        result.row_bounds = run.graph.row_bounds  # one output file per row block
+        from .distributed.engine import worker_writer
 
-    result.part_writer = worker_writer(client, run.graph.block_workers)  # written by the block's worker while the client is open
-    result.block_stats = run.graph.block_stats
+        result.part_writer = worker_writer(client, run.graph.block_workers)  # written by the block's worker while the client is open
+        result.block_stats = run.graph.block_stats
     return result
 
 

@@ -167,12 +167,21 @@ def test_bad_value_names_file_and_row(client, tmp_path):
     assert "b.parquet" in str(dask.value) and "-2" in str(dask.value)
 
 
-@pytest.mark.parametrize("kw,name", [
-    ({"period": "month"}, "--period"),
+@pytest.mark.parametrize("kw", [
+    {"period": "month"},
+    {"period": "week", "solver": "jacobi", "method": "shapley"},
+    {"period": "month", "half_life": "30d", "group_by": "family", "breakdown": False},
 ])
-def test_unsupported_options_named(client, kw, name):
-    with pytest.raises(ParameterError, match=name):
-        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client, **kw)
+def test_period_as_locally(client, kw):
+    local, dask = both(client, EXAMPLE_EDGES, EXAMPLE_NODES, **kw)
+    assert len(local.periods) > 1 and dask.periods == local.periods  # every period's summary, bit for bit
+    if "group_by" in kw:
+        assert dask.groups.to_pandas().equals(local.groups.to_pandas())  # NaN where NaN
+
+
+def test_period_generated_economy_split_in_files(client, economy_dir):
+    local, dask = both(client, str(economy_dir / "edges"), period="month", damping=0.7)
+    assert len(local.periods) > 1 and dask.periods == local.periods
 
 
 def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
@@ -185,8 +194,10 @@ def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
     assert files == ["part-00000.parquet", "part-00001.parquet"]
     got = pa.concat_tables([pq.read_table(tmp_path / "out" / f) for f in files])
     assert got.equals(pq.read_table(tmp_path / "local.parquet"))
-    bad = cli("attribute", edges, "--engine", "dask", "--workers", "2", "--period", "month", check=False)
-    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == ["Error: --period is not supported by --engine dask yet; run without it or with --engine local"]
+    cli("attribute", edges, "--nodes", nodes, "--period", "month", "-o", tmp_path / "local_periods.parquet", "-q")
+    cli("attribute", edges, "--nodes", nodes, "--period", "month", "--engine", "dask", "--workers", "2",
+        "-o", tmp_path / "dask_periods.parquet", "-q")
+    assert pq.read_table(tmp_path / "dask_periods.parquet").equals(pq.read_table(tmp_path / "local_periods.parquet"))
 
 
 class _KillDuringSolve:

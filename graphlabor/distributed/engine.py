@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -45,14 +45,14 @@ from ..graph import ORDINARY_WEIGHTS
 from ..kernels.classify import SENDS_CONTRIBUTION
 from ..methods import check_sums
 from ..roles import assign_roles, check_declared, check_strict, conflicting, platform_evidence
-from ..timeaxis import parse_instant
+from ..timeaxis import parse_instant, period_starts
 from ..timing import StageLog
 from . import blocks as B
 from . import partitions as P
 from .solve import BlockVectors, ExchangePlan, bicgstab, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
-UNSUPPORTED: dict[str, Any] = {"period": None}
+UNSUPPORTED: dict[str, Any] = {}
 SUPPORTED_METHODS = ("propagate", "direct", "shapley")
 
 
@@ -166,13 +166,13 @@ def _slice(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 def _sources(client: Any, edges: EdgesInput, kinds: KindClasses, src_col: str | None, dst_col: str | None,
-             n_slices: int, partition_rows: int | None, id_type: str | None = None) -> list[Any]:
+             n_slices: int, partition_rows: int | None, id_type: str | None = None, need_time: bool = False) -> list[Any]:
     """Partitions: one per file; an in-memory table is validated here, then cut into slices and scattered."""
     if isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
     ):
         return list(P.plan(edges, partition_rows))
-    et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=False, id_type=id_type)
+    et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
     table = et.table.combine_chunks()
     m = table.num_rows
     cuts = np.linspace(0, m, max(1, min(n_slices, m)) + 1).astype(np.int64)
@@ -196,14 +196,31 @@ def _workers(client: Any) -> list[str]:
     return sorted(client.scheduler_info()["workers"])
 
 
-def attribute_dask(
+def attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *, client: Any,
+                   **options: Any) -> tuple[Prepared, Any]:
+    """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
+
+    The options are :func:`attribute_dask_periods`'s, without ``period``.
+    """
+    prep, runs = attribute_dask_periods(edges, nodes, params, kinds, client=client, **options)
+    return prep, runs[0][1]
+
+
+def attribute_dask_periods(
     edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *, client: Any,
     method: str = "propagate", breakdown: bool = True, src_col: str | None = None, dst_col: str | None = None,
     half_life: str | float | None = None, as_of: Instant | None = None,
     n_blocks: int | None = None, partition_rows: int | None = None, log: StageLog | None = None,
     id_type: str | None = None, allow_empty: bool = False, self_loops: str = "drop", roles: str = "infer",
-) -> tuple[Prepared, Any]:
-    """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
+    period: str | None = None,
+) -> tuple[Prepared, list[tuple[int | None, Any]]]:
+    """Run the model on the cluster of ``client``: ``(prep, [(period start or None, run), ...])``.
+
+    Without ``period``, one run of every edge; with it, one run per calendar
+    period present (the first day, days since the epoch, ascending), each on
+    that period's edges only, as the local engine's ``period``: the input is
+    read, encoded and classified once, then each period's edges are picked
+    out on the workers and its graph built and solved.
 
     ``prep`` holds the node index, roles and kinds (no edges); ``run`` the
     per-node vectors. ``id_type``, ``allow_empty``, ``self_loops`` and
@@ -212,7 +229,6 @@ def attribute_dask(
     evidence (:func:`graphlabor.breakdowns.roles_report`).
     See :mod:`graphlabor.distributed.engine`.
     """
-    from ..methods import ModelRun
     from ..nodes import load_nodes
 
     log = log if log is not None else StageLog(verbose=False)
@@ -225,10 +241,10 @@ def attribute_dask(
         workers = _workers(client)
     flow_params = params if method == "propagate" else _replace(params, damping=0.0)
 
-    need_time = half_life is not None
+    need_time = half_life is not None or period is not None
     with log.stage("read edges"):
         forced = {"text": "str", "str": "str", "int": "int"}.get(id_type or "")
-        sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows, id_type)
+        sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows, id_type, need_time)
         parts = [
             client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, forced, pure=False,
                           workers=[workers[i % len(workers)]], allow_other_workers=True)
@@ -315,6 +331,83 @@ def attribute_dask(
     n_adv = 0
     if ((role == ADVERTISER) & ((flags & SENDS_CONTRIBUTION) != 0)).any():
         n_adv = sum(client.gather([client.submit(P.advertiser_contributions, p, role_future, pure=True) for p in cparts]))
+    node_value = extra = None
+    if nt is not None:
+        with log.stage("align nodes"):
+            assert node_codes is not None  # encoded with the nodes file's ids
+            node_value, extra = align_nodes(node_codes, n, nt.value, nt.extra)
+    empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
+    prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins,
+                    evidence=flags, self_loops=int(n_loops), self_loop_mode=self_loops, declared=declared_mask,
+                    role_counts=report_counts, advertiser_contributions=int(n_adv))
+    model = _Model(client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
+                   node_value, int(n_loops), self_loops)
+    if period is None:
+        return prep, [(None, _run_model(model, cparts, counts))]
+    with log.stage("split periods"):
+        days = sorted(set().union(*client.gather([client.submit(_period_days, p, period, pure=True) for p in cparts])))
+    runs: list[tuple[int | None, Any]] = []
+    for day in days:
+        if log.verbose:
+            import sys
+
+            print(f"graphlabor: period {np.datetime64(day, 'D')}", file=sys.stderr)
+        sel = [client.submit(_in_period, p, period, day, pure=True) for p in cparts]
+        day_counts = np.array(client.gather([client.submit(P.counts, p, pure=True) for p in sel]),
+                              dtype=np.int64).reshape(-1, 3).sum(axis=0)
+        runs.append((day, _run_model(model, sel, day_counts)))
+    return prep, runs
+
+
+class _Model(NamedTuple):
+    """What every run of the model (one per period) shares."""
+
+    client: Any
+    workers: list[str]
+    log: StageLog
+    params: ModelParams
+    flow_params: ModelParams
+    method: str
+    breakdown: bool
+    n_blocks: int | None
+    n: int
+    kind_names: list[str]
+    role: np.ndarray
+    role_future: Any
+    node_value: np.ndarray | None
+    n_loops: int
+    self_loops: str
+
+
+def _period_days(part: Any, period: str) -> set[int]:
+    """The calendar periods (first days) of a classified partition's edges."""
+    days: set[int] = set()
+    for e in (part.contribution, part.revenue, part.pay):
+        assert e.seconds is not None  # read with the timestamps
+        days.update(np.unique(period_starts(e.seconds, period)).tolist())
+    return days
+
+
+def _in_period(part: Any, period: str, day: int) -> Any:
+    """A classified partition's edges of one period (input order kept), as the local ``_period_rows``."""
+    from dataclasses import replace
+
+    rows = {}
+    for name in ("contribution", "revenue", "pay"):
+        e = getattr(part, name)
+        assert e.seconds is not None
+        rows[name] = np.flatnonzero(period_starts(e.seconds, period) == day)
+    return replace(part, contribution=part.contribution.take(rows["contribution"]),
+                   revenue=part.revenue.take(rows["revenue"]), pay=part.pay.take(rows["pay"]),
+                   revenue_rows=part.revenue_rows[rows["revenue"]], pay_rows=part.pay_rows[rows["pay"]])
+
+
+def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
+    """Build the graph from the classified partitions, solve, gather the per-node vectors: a ``ModelRun``."""
+    from ..methods import ModelRun
+
+    (client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
+     node_value, n_loops, self_loops) = model
     # extreme weights: divided by each sender's largest, as one machine does (graph.sender_scaled)
     top, low, low_positive = _tree_reduce(client, _range, [client.submit(P.weight_range, p, pure=True) for p in cparts]).result()
     if not np.isfinite(top) and top > 0:
@@ -332,11 +425,6 @@ def attribute_dask(
     loops = None
     if n_loops and self_loops == "keep" and method == "propagate":
         loops = [client.submit(P.loop_edges, p, role_future, pure=True) for p in cparts]
-    node_value = extra = None
-    if nt is not None:
-        with log.stage("align nodes"):
-            assert node_codes is not None  # encoded with the nodes file's ids
-            node_value, extra = align_nodes(node_codes, n, nt.value, nt.extra)
 
     with log.stage("build graph"):
         nk = len(kind_names)
@@ -456,10 +544,6 @@ def attribute_dask(
                 # methods._self_loop_value, in the same order
                 loop_value = float(np.sum(ku * (1.0 - ku) * w / vecs["out_weight"][u] * x_state[u]))
 
-    empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
-    prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins,
-                    evidence=flags, self_loops=int(n_loops), self_loop_mode=self_loops, declared=declared_mask,
-                    role_counts=report_counts, advertiser_contributions=int(n_adv))
     # stands in for the FlowGraph (what the result tables read; the arrays stay on the workers)
     graph: Any = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
     graph.row_bounds = [int(v) for v in bounds]
@@ -467,7 +551,7 @@ def attribute_dask(
     graph.block_workers = [workers[b % len(workers)] for b in range(n_blocks)]  # where each block's output file is written
     run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
                    None, params, (int(counts[0]), int(counts[1]), int(counts[2])), x_state, None, loop_value)
-    return prep, run
+    return run
 
 
 class _GraphSummary:
