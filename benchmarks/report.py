@@ -106,6 +106,13 @@ def targets(res) -> list[tuple[str, str, str]]:
     if su:
         h = _med(su["help"])
         rows.append(("`graphlabor --help` < 0.3 s", _s(h), _status(h < 0.3)))
+        sm = (su.get("small") or {}).get("runs")
+        first = [r["first_stage"] for r in sm or [] if r.get("first_stage") is not None]
+        if first:
+            f = _med(first)
+            rows.append((f"process start -> first stage <= 0.3 s (warm kernel cache, {su['small']['edges']:,} edges)",
+                         f"{_s(f)} (whole run {_s(_med([r['wall'] for r in sm]))})",
+                         _status(f <= 0.3) if f <= 0.3 else f"**missed** by {f / 0.3:.2f}x"))
         d = su["default"]
         rows.append(("second run loads compiled kernels (no compile)", f"first {_s(d['cold'])}, second {_s(d['warm'])}",
                      _status(d["warm"] < d["cold"])))
@@ -238,6 +245,19 @@ def render(res, notes_path: Path | None = None) -> str:
         L.append("## Start-up\n")
         h = su["help"]
         L.append(f"`graphlabor --help` in a fresh process: median {_s(_med(h))} (min {_s(min(h))}, {len(h)} runs).\n")
+        sm = su.get("small")
+        if sm and sm.get("runs"):
+            runs = sm["runs"]
+            first = [r["first_stage"] for r in runs if r.get("first_stage") is not None]
+            ld = " then ".join(" ".join(f"{v:.2f}" for v in la) for la in sm.get("load", []))
+            L.append(f"`{sm['command']}` on a {sm['edges']:,}-edge economy, kernel cache warm, bytecode compiled "
+                     f"(as after `pip install`), {len(runs)} runs, load average {ld}:\n")
+            L.append("| | median | min | max |\n|---|---|---|---|")
+            for label, vals in (("process start -> first stage", first), ("end to end (wall)", [r["wall"] for r in runs]),
+                                ("CPU time (user + system, all threads)", [r["cpu"] for r in runs])):
+                if vals:
+                    L.append(f"| {label} | {_s(_med(vals))} | {_s(min(vals))} | {_s(max(vals))} |")
+            L.append("")
         L.append("`graphlabor attribute` on a 20,000-edge economy with an empty `NUMBA_CACHE_DIR` (first run: compiles")
         L.append("every kernel it needs), then again with the cache it left (second run: loads them):\n")
         L.append("| kernels | first run | second run | compile time (difference) |\n|---|---|---|---|")
