@@ -136,9 +136,8 @@ def _numba() -> ModuleType:
         from numba.core.compiler_lock import global_compiler_lock
         from numba.core.registry import cpu_target
 
-        with global_compiler_lock:  # what a first compile or cache load does, done here once
+        with global_compiler_lock:  # what a first cache load does (a compile also sets up typing), done here once
             cpu_target.target_context.refresh()
-            cpu_target.typing_context.refresh()
     return numba
 
 
