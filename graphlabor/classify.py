@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from .edges import KindClasses
 from .kernels.classify import node_evidence, split_by_class
-from .kernels.contexts import count_self_loops, of_class
+from .kernels.contexts import of_class
 from .prepare import EdgeArrays
 from .codes import CONTRIBUTION, PAY, REVENUE
 
@@ -145,9 +145,12 @@ def classify(
     c = EdgeArrays(*contribution)
     if context is not None:
         c.context = of_class(edge_class, CONTRIBUTION, np.ascontiguousarray(context, dtype=np.int32))
-    n_loops = int(count_self_loops(c.src, c.dst)) if len(c) else 0
+    # numpy, not a parallel kernel: streamed ingestion calls this from two threads at once
+    loops = c.src == c.dst
+    n_loops = int(np.count_nonzero(loops))
     if n_loops and self_loops == "drop":
-        c = c.take(np.flatnonzero(c.src != c.dst))
+        c = c.take(np.flatnonzero(~loops))
+    del loops
     return Classified(c, parts[0], parts[1], revenue_rows + row_offset, pay_rows + row_offset, evidence, n_loops)
 
 

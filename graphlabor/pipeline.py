@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import columns
+from . import columns, stream
 from ._types import EdgesInput, Instant, NodesInput
 from .breakdowns import context_table, group_table, hours_columns, model_choices, platform_table, roles_report, via_columns
 from .align import align_nodes
-from .classify import classify, kind_table
+from .classify import Classified, classify, kind_table
 from .codes import CONTRIBUTION, PAY, REVENUE
 from .decay import decay, half_life_seconds
 from .edges import EdgeTable, KindClasses, columns_used, load_edges
@@ -30,7 +30,8 @@ from .encode import encode_ids, encode_kinds, epoch_seconds
 from .errors import InputError, ParameterError
 from .memory import check_after_encoding, check_before_reading
 from .methods import METHODS, ModelRun, run_model
-from .nodes import load_nodes, node_columns
+from .node_index import NodeIndex
+from .nodes import NodeTable, load_nodes, node_columns
 from . import params as P
 from .params import ModelParams
 from .prepare import Prepared
@@ -413,38 +414,14 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
     graph is built and solved.
     """
     choices = choices or _Choices()
-    with log.stage("read edges"):
-        warm_up()  # numba loads in the background while the edges are read
-        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
-                        context_col=choices.context_col)
-    if choices.context_col not in (None, "context") and et.num_rows and "context" not in et.table.column_names:
-        raise InputError(f"{', '.join(o for o, _ in et.origins)}: no column {choices.context_col!r} (given as --context-col)",
-                         param="context_col")
-    nt = None
-    if nodes is not None:
-        with log.stage("read nodes"):
-            nt = load_nodes(nodes, et.id_type if et.num_rows else None)
-    with log.stage("encode ids"):
-        index, src, dst, node_codes = encode_ids(et.table["src"], et.table["dst"], None if nt is None else nt.ids)
-        table, et.table = et.table.drop_columns(["src", "dst"]), None  # free the ids before the graph is built
-        kind_names, kind = encode_kinds(table["kind"])
-    ctx_values = ctx = None
-    if "context" in table.column_names:
-        with log.stage("encode contexts"):
-            ctx_values, ctx = encode_contexts(table["context"], ", ".join(o for o, _ in et.origins),
-                                              choices.context_col or "context")
-            table = table.drop_columns(["context"])
-    check_after_encoding(len(src), len(index), index.id_type)  # exact sizes, before the graph is built
-    seconds = None
-    if need_time:
-        with log.stage("encode times"):
-            seconds = _seconds(table, et)
-    with log.stage("classify edges"):
-        class_of_kind, weight_of_kind = kind_table(kind_names, kinds, params.kind_weights)
-        weight = table["weight"].to_numpy() if len(kind) else np.empty(0)
-        edges_ = classify(src, dst, kind, class_of_kind, weight, weight_of_kind, table["amount"], len(index), seconds,
-                          context=ctx, self_loops=choices.self_loops)
-        del src, dst, kind, weight, table, seconds, ctx
+    streamed = _stream(edges, nodes, params, kinds, need_time, src_col, dst_col, log, id_type, choices)
+    if streamed is not None:
+        et, nt, index, node_codes, kind_names, edges_ = streamed
+        class_of_kind, _ = kind_table(kind_names, kinds, params.kind_weights)
+        ctx_values = None
+    else:
+        et, nt, index, node_codes, kind_names, class_of_kind, ctx_values, edges_ = _whole_table(
+            edges, nodes, params, kinds, need_time, src_col, dst_col, log, id_type, choices)
     with log.stage("infer roles"):
         declared = None if nt is None or nt.role is None else nt.role.to_pylist()
         role = assign_roles(edges_.evidence, node_codes, declared)
@@ -478,6 +455,80 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
     return Prepared(index, edges_.contribution, edges_.revenue, edges_.pay, kind_names, class_of_kind,
                     role, node_value, extra, et.origins, et.columns, edges_.evidence, pairs, edges_.self_loops,
                     choices.self_loops, declared_mask)
+
+
+def _stream(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,
+            need_time: bool, src_col: str | None, dst_col: str | None, log: StageLog, id_type: str | None,
+            choices: _Choices) -> tuple[EdgeTable, NodeTable | None, NodeIndex, np.ndarray | None, list[str], Classified] | None:
+    """Read, encode and classify Parquet row groups streamed (:mod:`graphlabor.stream`); None where that does not apply.
+
+    The stages keep their names: "read edges" is the streamed pass (read,
+    check, local codes and classification of each row group, two at a time),
+    "encode ids" the merge of the row groups' dictionaries into the global
+    one and "classify edges" the remap of every row group's arrays to it.
+    """
+    if not (isinstance(edges, list) and edges and all(isinstance(e, Source) for e in edges)):
+        return None
+    work = stream.plan(edges, src_col=src_col, dst_col=dst_col, id_type=id_type, need_time=need_time,
+                       context_col=choices.context_col)
+    if work is None:
+        return None
+    with log.stage("read edges"):
+        warm_up()  # numba loads in the background while the edges are read
+        parts = stream.pieces(work, kinds=kinds, kind_weights=params.kind_weights, self_loops=choices.self_loops)
+    if parts is None:
+        return None  # a row group failed a check: the whole-table path names file, column, row and value
+    nt = None
+    if nodes is not None:
+        with log.stage("read nodes"):
+            nt = load_nodes(nodes, "str")
+    with log.stage("encode ids"):
+        merged = stream.merge(edges, work, parts, node_ids=None if nt is None else nt.ids)
+        del parts
+    check_after_encoding(merged.num_rows, len(merged.index), "str")
+    with log.stage("classify edges"):
+        edges_ = merged.classify()
+    return merged.edges, nt, merged.index, merged.node_codes, merged.kind_names, edges_
+
+
+def _whole_table(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,
+                 need_time: bool, src_col: str | None, dst_col: str | None, log: StageLog, id_type: str | None,
+                 choices: _Choices) -> tuple[EdgeTable, NodeTable | None, NodeIndex, np.ndarray | None, list[str],
+                                             np.ndarray, pa.Array | None, Classified]:
+    """Read, encode ids and contexts, classify: the whole edge table at once."""
+    with log.stage("read edges"):
+        warm_up()  # numba loads in the background while the edges are read
+        et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
+                        context_col=choices.context_col)
+    if choices.context_col not in (None, "context") and et.num_rows and "context" not in et.table.column_names:
+        raise InputError(f"{', '.join(o for o, _ in et.origins)}: no column {choices.context_col!r} (given as --context-col)",
+                         param="context_col")
+    nt = None
+    if nodes is not None:
+        with log.stage("read nodes"):
+            nt = load_nodes(nodes, et.id_type if et.num_rows else None)
+    with log.stage("encode ids"):
+        index, src, dst, node_codes = encode_ids(et.table["src"], et.table["dst"], None if nt is None else nt.ids)
+        table, et.table = et.table.drop_columns(["src", "dst"]), None  # free the ids before the graph is built
+        kind_names, kind = encode_kinds(table["kind"])
+    ctx_values = ctx = None
+    if "context" in table.column_names:
+        with log.stage("encode contexts"):
+            ctx_values, ctx = encode_contexts(table["context"], ", ".join(o for o, _ in et.origins),
+                                              choices.context_col or "context")
+            table = table.drop_columns(["context"])
+    check_after_encoding(len(src), len(index), index.id_type)  # exact sizes, before the graph is built
+    seconds = None
+    if need_time:
+        with log.stage("encode times"):
+            seconds = _seconds(table, et)
+    with log.stage("classify edges"):
+        class_of_kind, weight_of_kind = kind_table(kind_names, kinds, params.kind_weights)
+        weight = table["weight"].to_numpy() if len(kind) else np.empty(0)
+        edges_ = classify(src, dst, kind, class_of_kind, weight, weight_of_kind, table["amount"], len(index), seconds,
+                          context=ctx, self_loops=choices.self_loops)
+        del src, dst, kind, weight, table, seconds, ctx
+    return et, nt, index, node_codes, kind_names, class_of_kind, ctx_values, edges_
 
 
 def check_not_empty(prep: Prepared, kinds: KindClasses) -> None:

@@ -1,0 +1,289 @@
+"""Streamed ingestion: Parquet row groups through read -> validate -> encode -> classify, two at a time.
+
+The whole-table path (:func:`graphlabor.edges.load_edges`, then
+:func:`graphlabor.encode.encode_ids`, then :func:`graphlabor.classify.classify`)
+holds every column of every row at once. Here each row group goes through
+the same stage functions on its own, on a pool of threads (pyarrow's reads
+and compute functions and graphlabor's Numba kernels release the GIL, so two
+row groups are worked on at once on two cores):
+
+1. read the columns the run uses (text columns dictionary-encoded);
+2. check them (:func:`graphlabor.edges._normalize`, the checks of the whole-table path);
+3. number the row group's ids and kinds among its own distinct values
+   (:func:`graphlabor.dictarrays.sorted_codes`: local codes);
+4. classify its edges on those local codes (:func:`graphlabor.classify.classify`),
+   keeping only compact arrays (codes, kinds, weights; amounts of revenue and pay rows).
+
+Its Arrow buffers are then freed. Once every row group is in, the sorted
+local id dictionaries (and the nodes file's ids) are merged into the global
+sorted dictionary, the very one the whole-table path builds (codes are ranks
+among the distinct ids, which depend on the set of ids only), each row
+group's local codes are replaced by global codes with one gather, and the
+role evidence flags are OR-ed. The pieces are put together in row-group
+order whatever order the threads finished in, so the result is
+bit-identical to the whole-table path's for any thread count.
+
+Where it applies: every source a Parquet file (no partition folders) whose
+id columns hold text, ids not forced to integers, no timestamps needed and
+no context column (the other inputs take the whole-table path). A row group
+that fails a check stops the stream and the run falls back to the
+whole-table path, so the message (file, column, row in the file, value) is
+exactly the whole-table path's.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from . import readers
+from .classify import Classified, classify, kind_table
+from .dictarrays import sorted_codes
+from .edges import EdgeTable, KindClasses, _empty_edges, _normalize, match_columns
+from .errors import InputError, MemoryBudgetError
+from .kernels import INDEX_DTYPE
+from .node_index import NodeIndex, _check_size
+from .prepare import EdgeArrays
+from .validate import is_text
+
+__all__ = ["Merged", "Plan", "merge", "pieces", "plan"]
+
+#: Threads working on row groups (each holds at most ``WINDOW`` row groups in flight).
+THREADS = 2
+WINDOW = 2
+
+
+@dataclass
+class _Task:
+    """One row group to read: its source (restricted to the group), columns and first row in the whole input."""
+
+    source: readers.Source
+    cols: dict[str, str]
+    text: list[str]
+    row_offset: int
+
+
+@dataclass
+class Plan:
+    """The row groups to stream (with rows, in input order) and which column plays which part."""
+
+    tasks: list[_Task]
+    columns: dict[str, str]
+
+
+@dataclass
+class _Piece:
+    """One row group's result, in local codes."""
+
+    ids: pa.Array
+    kinds: list[str]
+    part: Classified
+
+
+def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_col: str | None = None,
+         id_type: str | None = None, need_time: bool = False, context_col: str | None = None) -> Plan | None:
+    """The row groups to stream, in input order, or None when the input takes the whole-table path."""
+    if id_type not in (None, "text", "str") or need_time:
+        return None
+    tasks: list[_Task] = []
+    columns: dict[str, list[str]] = {}
+    roles: set[str] | None = None
+    offset = 0
+    for src in sources:
+        if src.format != "parquet" or src.partitions or src.part is not None or len(src.schema) == 0:
+            return None
+        try:
+            cols = match_columns(src.schema.names, src.name, src_col, dst_col, need_time, context_col)
+        except InputError:
+            return None  # the whole-table path names the problem
+        if "context" in cols or "timestamp" in cols or (context_col not in (None, "context") and context_col not in cols.values()):
+            return None
+        if not all(is_text(src.schema.field(cols[r]).type, dictionary=True) for r in ("src", "dst")):
+            return None
+        if roles is not None and set(cols) != roles:
+            return None  # sources differ in their columns: the whole-table path says so
+        roles = set(cols)
+        text = [c for c in dict.fromkeys((cols["src"], cols["dst"], cols.get("kind")))
+                if c is not None and is_text(src.schema.field(c).type, dictionary=True)]
+        groups = _row_group_rows(src)
+        if groups is None:
+            return None
+        for role, name in cols.items():
+            if name not in columns.setdefault(role, []):
+                columns[role].append(name)
+        for g, n in enumerate(groups):
+            if n:
+                tasks.append(_Task(src.row_group_part(g, g + 1), cols, text, offset))
+            offset += n
+    return Plan(tasks, {r: "/".join(v) for r, v in columns.items()}) if tasks else None
+
+
+def _row_group_rows(src: readers.Source) -> list[int] | None:
+    """Rows of each row group of a Parquet source (from its footer)."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(src.path).metadata
+    except (pa.ArrowException, OSError):
+        return None
+    return [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+
+
+def _one(task: _Task, kinds: KindClasses, kind_weights: Mapping[str, float], self_loops: str) -> _Piece:
+    """Read, check, encode (locally) and classify one row group."""
+    raw = readers.read_table(task.source, list(task.cols.values()), dictionary=task.text)
+    table = _normalize(raw, task.source.name, task.cols, kinds)
+    del raw
+    ids, (s, d) = sorted_codes([table["src"], table["dst"]], INDEX_DTYPE)
+    knames, (k,) = sorted_codes([table["kind"]], np.uint16)
+    names = knames.to_pylist()
+    class_of_kind, weight_of_kind = kind_table(names, kinds, dict(kind_weights))
+    weight = table["weight"].to_numpy()
+    part = classify(s, d, k, class_of_kind, weight, weight_of_kind, table["amount"], len(ids),
+                    row_offset=task.row_offset, self_loops=self_loops)
+    return _Piece(ids, names, part)
+
+
+def _pieces(tasks: Sequence[_Task], kinds: KindClasses, kind_weights: Mapping[str, float], self_loops: str,
+            threads: int, order: Sequence[int] | None) -> list[_Piece]:
+    """Every row group's piece, in input order, worked on by ``threads`` threads (in ``order`` when given)."""
+    n = len(tasks)
+    todo = list(order) if order is not None else list(range(n))
+    out: list[_Piece | None] = [None] * n
+    if threads <= 1:
+        for i in todo:
+            out[i] = _one(tasks[i], kinds, kind_weights, self_loops)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            running: deque[tuple[int, Future[_Piece]]] = deque()
+            try:
+                for i in todo:
+                    running.append((i, pool.submit(_one, tasks[i], kinds, kind_weights, self_loops)))
+                    if len(running) >= threads * WINDOW:  # a bounded number of row groups in memory
+                        j, f = running.popleft()
+                        out[j] = f.result()
+                while running:
+                    j, f = running.popleft()
+                    out[j] = f.result()
+            finally:
+                for _, f in running:
+                    f.cancel()
+    assert all(p is not None for p in out)
+    return [p for p in out if p is not None]
+
+
+def pieces(work: Plan, *, kinds: KindClasses | None = None, kind_weights: Mapping[str, float] | None = None,
+           self_loops: str = "drop", threads: int = THREADS, order: Sequence[int] | None = None) -> list[_Piece] | None:
+    """Read, check, encode and classify every row group of ``work`` in local codes; None when one fails a check.
+
+    Parameters
+    ----------
+    work : Plan
+        From :func:`plan`.
+    threads : int, default 2
+    order : sequence of int, optional
+        The order row groups are worked on (the result does not depend on it).
+
+    Returns
+    -------
+    list of pieces (in input order) or None
+        None: some row group failed a check; the caller runs the whole-table
+        path, whose message names the file, column, row and value.
+    """
+    try:
+        return _pieces(work.tasks, kinds or KindClasses(), kind_weights or {}, self_loops, threads, order)
+    except MemoryBudgetError:
+        raise
+    except (InputError, OverflowError):
+        return None
+
+
+@dataclass
+class Merged:
+    """The row groups' pieces with the global dictionaries of ids and kinds (:func:`merge`).
+
+    Attributes
+    ----------
+    edges : EdgeTable
+        Origins, columns used and the id type (its ``table`` is empty: the
+        rows were never held as one table).
+    index : NodeIndex
+    node_codes : ndarray of uint32 or None
+        Code of each nodes-file row.
+    kind_names : list of str
+    num_rows : int
+    """
+
+    edges: EdgeTable
+    index: NodeIndex
+    node_codes: np.ndarray | None
+    kind_names: list[str]
+    num_rows: int
+    _pieces: list[_Piece]
+    _maps: list[np.ndarray]
+    _kmaps: list[np.ndarray]
+
+    def classify(self) -> Classified:
+        """The classification of all rows in global codes, as :func:`graphlabor.classify.classify` on the whole table.
+
+        Each piece's arrays are dropped once remapped.
+        """
+        parts = [p.part for p in self._pieces]
+        self._pieces = []
+        evidence = np.zeros(len(self.index), np.uint8)
+        for c, mp in zip(parts, self._maps):
+            evidence[mp] |= c.evidence  # a piece's ids are distinct: no code twice in mp
+        out = []
+        for cls in ("contribution", "revenue", "pay"):
+            out.append(_remap(parts, cls, self._maps, self._kmaps))
+        return Classified(
+            out[0], out[1], out[2],
+            np.concatenate([c.revenue_rows for c in parts]), np.concatenate([c.pay_rows for c in parts]),
+            evidence, sum(c.self_loops for c in parts),
+        )
+
+
+def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: list[np.ndarray]) -> EdgeArrays:
+    """One class's arrays of every piece, in global codes and input order (one gather per piece and column)."""
+    m = sum(len(getattr(c, cls)) for c in parts)
+    src = np.empty(m, INDEX_DTYPE)
+    dst = np.empty(m, INDEX_DTYPE)
+    kind = np.empty(m, np.uint16)
+    value = np.empty(m, np.float64)
+    a = 0
+    for c, mp, kmp in zip(parts, maps, kmaps):
+        p = getattr(c, cls)
+        b = a + len(p)
+        np.take(mp, p.src, out=src[a:b])
+        np.take(mp, p.dst, out=dst[a:b])
+        np.take(kmp, p.kind, out=kind[a:b])
+        value[a:b] = p.value
+        setattr(c, cls, None)  # free the piece's arrays as soon as they are copied
+        a = b
+    return EdgeArrays(src, dst, kind, value)
+
+
+def merge(sources: Sequence[readers.Source], work: Plan, parts: list[_Piece],
+          node_ids: pa.ChunkedArray | None = None) -> Merged:
+    """The global sorted dictionaries of ids (with the nodes file's) and kinds, and each piece's map to them.
+
+    Codes are ranks among the distinct ids, as :func:`graphlabor.encode.encode_ids`
+    gives on the whole table: the local dictionaries hold exactly the ids
+    some row uses, so their union is the whole table's set of ids.
+    """
+    cols = [p.ids for p in parts]
+    if node_ids is not None:
+        cols.append(node_ids)
+    values, maps = sorted_codes(cols, INDEX_DTYPE)
+    _check_size(len(values))
+    node_codes = maps.pop() if node_ids is not None else None
+    knames, kmaps = sorted_codes([pa.array(p.kinds, pa.string()) for p in parts], np.uint16)
+    origins = [(s.name, int(s.num_rows or 0)) for s in sources]
+    et = EdgeTable(_empty_edges("str"), "str", origins, dict(work.columns))
+    return Merged(et, NodeIndex(values), node_codes, knames.to_pylist(), sum(n for _, n in origins),
+                  parts, maps, kmaps)
