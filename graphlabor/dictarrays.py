@@ -62,7 +62,7 @@ def _identity(arr: pa.Array) -> tuple[Any, ...]:
 
 
 def sorted_codes(
-    columns: Sequence[pa.Array | pa.ChunkedArray], dtype: DTypeLike = np.uint32
+    columns: Sequence[pa.Array | pa.ChunkedArray], dtype: DTypeLike = np.uint32, *, sort: bool = True
 ) -> tuple[pa.Array, list[np.ndarray]]:
     """Distinct values of text columns in byte-wise order, and every row's rank among them.
 
@@ -79,6 +79,10 @@ def sorted_codes(
         without nulls.
     dtype : numpy integer type, default uint32
         Type of the codes.
+    sort : bool, default True
+        False leaves the distinct values in the order they were first met
+        (codes local to these columns, for a caller that merges several such
+        dictionaries and sorts once, as :mod:`graphlabor.stream` does).
 
     Raises
     ------
@@ -148,7 +152,7 @@ def sorted_codes(
     values = values.take(pa.array(kept))
     if kept.size > int(np.iinfo(dtype).max) + 1:
         raise OverflowError(f"{kept.size} distinct values do not fit codes of type {np.dtype(dtype).name}")
-    order = pc.sort_indices(values).to_numpy()
+    order = pc.sort_indices(values).to_numpy() if sort else np.arange(kept.size)
     rank = np.zeros(keep.size, dtype=dtype)  # unused values keep 0: no row maps to them
     rank[kept[order]] = np.arange(order.size, dtype=dtype)
     piece_rank = [rank[c] for c in piece_codes]
@@ -164,4 +168,4 @@ def sorted_codes(
                 np.take(piece_rank[k], idx, out=codes[start:start + size])
             start += size
         out.append(codes)
-    return values.take(pa.array(order)), out
+    return (values.take(pa.array(order)) if sort else values), out

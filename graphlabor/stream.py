@@ -9,13 +9,13 @@ row groups are worked on at once on two cores):
 
 1. read the columns the run uses (text columns dictionary-encoded);
 2. check them (:func:`graphlabor.edges._normalize`, the checks of the whole-table path);
-3. number the row group's ids and kinds among its own distinct values
-   (:func:`graphlabor.dictarrays.sorted_codes`: local codes);
+3. number the row group's ids among its own distinct values, unsorted, and
+   its kinds (:func:`graphlabor.dictarrays.sorted_codes`: local codes);
 4. classify its edges on those local codes (:func:`graphlabor.classify.classify`),
    keeping only compact arrays (codes, kinds, weights; amounts of revenue and pay rows).
 
-Its Arrow buffers are then freed. Once every row group is in, the sorted
-local id dictionaries (and the nodes file's ids) are merged into the global
+Its Arrow buffers are then freed. Once every row group is in, the local id
+dictionaries (and the nodes file's ids) are merged into the global
 sorted dictionary, the very one the whole-table path builds (codes are ranks
 among the distinct ids, which depend on the set of ids only), each row
 group's local codes are replaced by global codes with one gather, and the
@@ -139,7 +139,7 @@ def _one(task: _Task, kinds: KindClasses, kind_weights: Mapping[str, float], sel
     raw = readers.read_table(task.source, list(task.cols.values()), dictionary=task.text)
     table = _normalize(raw, task.source.name, task.cols, kinds)
     del raw
-    ids, (s, d) = sorted_codes([table["src"], table["dst"]], INDEX_DTYPE)
+    ids, (s, d) = sorted_codes([table["src"], table["dst"]], INDEX_DTYPE, sort=False)  # merge() sorts once
     knames, (k,) = sorted_codes([table["kind"]], np.uint16)
     names = knames.to_pylist()
     class_of_kind, weight_of_kind = kind_table(names, kinds, dict(kind_weights))
