@@ -24,8 +24,9 @@ order whatever order the threads finished in, so the result is
 bit-identical to the whole-table path's for any thread count.
 
 Where it applies: every source a Parquet file (no partition folders) whose
-id columns hold text, ids not forced to integers, no timestamps needed and
-no context column (the other inputs take the whole-table path). A row group
+id columns hold text, ids not forced to integers, no context column, and
+when timestamps are read, one timestamp type in every source (the other
+inputs take the whole-table path). A row group
 that fails a check stops the stream and the run falls back to the
 whole-table path, so the message (file, column, row in the file, value) is
 exactly the whole-table path's.
@@ -49,6 +50,7 @@ from .errors import InputError, MemoryBudgetError
 from .kernels import INDEX_DTYPE
 from .node_index import NodeIndex, _check_size
 from .prepare import EdgeArrays
+from .timeaxis import to_epoch_seconds
 from .validate import is_text
 
 __all__ = ["Merged", "Plan", "merge", "pieces", "plan"]
@@ -88,11 +90,12 @@ class _Piece:
 def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_col: str | None = None,
          id_type: str | None = None, need_time: bool = False, context_col: str | None = None) -> Plan | None:
     """The row groups to stream, in input order, or None when the input takes the whole-table path."""
-    if id_type not in (None, "text", "str") or need_time:
+    if id_type not in (None, "text", "str"):
         return None
     tasks: list[_Task] = []
     columns: dict[str, list[str]] = {}
     roles: set[str] | None = None
+    stamp: pa.DataType | None = None
     offset = 0
     for src in sources:
         if src.format != "parquet" or src.partitions or src.part is not None or len(src.schema) == 0:
@@ -101,8 +104,12 @@ def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_c
             cols = match_columns(src.schema.names, src.name, src_col, dst_col, need_time, context_col)
         except InputError:
             return None  # the whole-table path names the problem
-        if "context" in cols or "timestamp" in cols or (context_col not in (None, "context") and context_col not in cols.values()):
+        if "context" in cols or (context_col not in (None, "context") and context_col not in cols.values()):
             return None
+        if need_time:  # one timestamp type in every source (the whole-table path would promote them to one)
+            if "timestamp" not in cols or stamp not in (None, src.schema.field(cols["timestamp"]).type):
+                return None
+            stamp = src.schema.field(cols["timestamp"]).type
         if not all(is_text(src.schema.field(cols[r]).type, dictionary=True) for r in ("src", "dst")):
             return None
         if roles is not None and set(cols) != roles:
@@ -144,7 +151,12 @@ def _one(task: _Task, kinds: KindClasses, kind_weights: Mapping[str, float], sel
     names = knames.to_pylist()
     class_of_kind, weight_of_kind = kind_table(names, kinds, dict(kind_weights))
     weight = table["weight"].to_numpy()
-    part = classify(s, d, k, class_of_kind, weight, weight_of_kind, table["amount"], len(ids),
+    seconds = None
+    if "timestamp" in table.column_names:
+        if table["timestamp"].null_count:
+            raise InputError("missing timestamp")  # (the whole-table path words it, with the row)
+        seconds = to_epoch_seconds(table["timestamp"], task.source.name, lambda r: (task.source.name, r))
+    part = classify(s, d, k, class_of_kind, weight, weight_of_kind, table["amount"], len(ids), seconds,
                     row_offset=task.row_offset, self_loops=self_loops)
     return _Piece(ids, names, part)
 
@@ -255,6 +267,8 @@ def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: lis
     dst = np.empty(m, INDEX_DTYPE)
     kind = np.empty(m, np.uint16)
     value = np.empty(m, np.float64)
+    timed = bool(parts) and getattr(parts[0], cls).seconds is not None
+    seconds = np.empty(m, np.int64) if timed else None
     a = 0
     for c, mp, kmp in zip(parts, maps, kmaps):
         p = getattr(c, cls)
@@ -263,9 +277,11 @@ def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: lis
         np.take(mp, p.dst, out=dst[a:b])
         np.take(kmp, p.kind, out=kind[a:b])
         value[a:b] = p.value
+        if seconds is not None:
+            seconds[a:b] = p.seconds
         setattr(c, cls, None)  # free the piece's arrays as soon as they are copied
         a = b
-    return EdgeArrays(src, dst, kind, value)
+    return EdgeArrays(src, dst, kind, value, seconds)
 
 
 def merge(sources: Sequence[readers.Source], work: Plan, parts: list[_Piece],

@@ -61,10 +61,11 @@ def test_streamed_equals_whole_table(economy, monkeypatch):
     work = stream.plan(sources)
     assert work is not None and len(work.tasks) == 9  # the stream does apply here
     params = ModelParams(kind_weights={"like": 0.5})
-    for self_loops in ("drop", "keep"):
-        a = prepare([edges], nodes, params, KindClasses(), self_loops=self_loops)
-        b = _whole(monkeypatch, [edges], nodes, params, KindClasses(), self_loops=self_loops)
+    for self_loops, half_life in (("drop", None), ("keep", None), ("drop", "30d")):
+        a = prepare([edges], nodes, params, KindClasses(), self_loops=self_loops, half_life=half_life)
+        b = _whole(monkeypatch, [edges], nodes, params, KindClasses(), self_loops=self_loops, half_life=half_life)
         _same(a, b)
+        assert (a.contribution.seconds is not None) == (half_life is not None)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
@@ -145,5 +146,6 @@ def test_whole_table_where_the_stream_does_not_apply(economy, tmp_path):
     pacsv.write_csv(t.slice(0, 10), csv)
     assert stream.plan(readers.resolve([ints])) is None  # integer ids
     assert stream.plan(readers.resolve([csv])) is None  # CSV is read whole
-    assert stream.plan(readers.resolve([edges]), need_time=True) is None  # timestamps
+    assert stream.plan(readers.resolve([edges]), need_time=True) is not None  # timestamps are streamed
+    assert stream.plan(readers.resolve([ints]), need_time=True) is None
     assert stream.plan(readers.resolve([edges]), id_type="int") is None
