@@ -353,6 +353,39 @@ def check_memory(need: int | MemoryEstimate, what: str, *, available: int | None
     )
 
 
+def release_free_memory() -> None:
+    """Hand memory that was freed but kept by the allocators back to the system.
+
+    Ingestion frees many arrays of a few megabytes (one row group's worth);
+    glibc's ``malloc`` keeps such freed blocks in its heap and pyarrow's pool
+    keeps its own, so the process's resident memory stays at its ingestion
+    high-water mark while the graph is built on top of it. ``malloc_trim(0)``
+    (glibc only; a no-op elsewhere) and the Arrow pool's ``release_unused``
+    return them. Results do not depend on it.
+
+    >>> release_free_memory()
+    """
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):
+        pass
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import ctypes.util
+
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            trim = getattr(libc, "malloc_trim", None)
+            if trim is not None:
+                trim(0)
+        except OSError:
+            pass
+
+
 def check_before_reading(edges: EdgesInput | list[Source], *, available: int | None = None) -> MemoryEstimate | None:
     """Check, from file metadata only, that a run on ``edges`` can fit; call before reading.
 

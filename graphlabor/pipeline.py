@@ -28,7 +28,7 @@ from .decay import decay, half_life_seconds
 from .edges import EdgeTable, KindClasses, columns_used, load_edges
 from .encode import encode_ids, encode_kinds, epoch_seconds
 from .errors import InputError, ParameterError
-from .memory import check_after_encoding, check_before_reading
+from .memory import check_after_encoding, check_before_reading, release_free_memory
 from .methods import METHODS, ModelRun, run_model
 from .node_index import NodeIndex
 from .nodes import NodeTable, load_nodes, node_columns
@@ -422,6 +422,7 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
     else:
         et, nt, index, node_codes, kind_names, class_of_kind, ctx_values, edges_ = _whole_table(
             edges, nodes, params, kinds, need_time, src_col, dst_col, log, id_type, choices)
+    release_free_memory()  # the ingestion's freed blocks, before the graph is built on top of them
     with log.stage("infer roles"):
         declared = None if nt is None or nt.role is None else nt.role.to_pylist()
         role = assign_roles(edges_.evidence, node_codes, declared)
