@@ -107,11 +107,12 @@ def hidden(*names: str) -> Iterator[None]:
     ModuleNotFoundError
     """
     hook = _Refuse(tuple(n for n in names if n not in sys.modules))
-    sys.meta_path.insert(0, hook)
+    # a new list each time, never changed in place: another thread may be iterating the old one in an import
+    sys.meta_path = [hook, *sys.meta_path]
     try:
         yield
     finally:
-        sys.meta_path.remove(hook)
+        sys.meta_path = [f for f in sys.meta_path if f is not hook]
 
 
 def probe_scipy(enabled: bool) -> None:
