@@ -316,9 +316,6 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
         from .distributed.engine import check_options
 
         check_options(**kwargs)  # before a cluster starts
-        from .pipeline import refuse_contexts
-
-        refuse_contexts(list(edges), o["context_col"])
         import dask
         from dask.utils import parse_bytes
 

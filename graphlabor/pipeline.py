@@ -292,7 +292,6 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     choices = choices or _Choices()
     check_options(method, half_life=half_life, as_of=as_of, period=period, solver=params.solver,
                   self_loops=choices.self_loops, unmatched=choices.unmatched, roles=choices.roles)
-    refuse_contexts(edges, choices.context_col)
     from .distributed.cluster import cluster_failure
 
     try:
@@ -301,7 +300,7 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
                 edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
                 src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
                 id_type=id_type, allow_empty=allow_empty, self_loops=choices.self_loops, roles=choices.roles,
-                period=period,
+                period=period, context_col=choices.context_col, unmatched=choices.unmatched,
             )
     except Exception as e:
         failure = cluster_failure(e)
@@ -311,16 +310,22 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     hours = prep.column("hours")  # group_by and min_wage were checked against the nodes file's schema
     if breakdown:
         _check_via_names(prep)
-    tables, platform_tables, summaries = [], [], []
+    tables, platform_tables, context_tables, summaries = [], [], [], []
     n_flagged = 0
     for start, run in runs:  # one run, or one per period (as the local engine's loop)
         with log.stage("results"):
             table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
             plat = platform_table(prep.index.ids, prep.role, run)
+            # the run's pay edges with a context were gathered by the engine (the table reads them)
+            ctxt = context_table(replace(prep, pay=run.graph.context_pay), run) if prep.pairs is not None else None
             if start is not None:
                 table = table.add_column(0, "period", pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32()))
                 plat = plat.add_column(0, "period", pa.array(np.full(plat.num_rows, start, dtype=np.int32), pa.date32()))
                 summary = for_period(summary, start)
+                if ctxt is not None:
+                    ctxt = ctxt.add_column(0, "period", pa.array(np.full(ctxt.num_rows, start, dtype=np.int32), pa.date32()))
+            if ctxt is not None:
+                context_tables.append(ctxt)
         n_flagged += flagged
         tables.append(table)
         platform_tables.append(plat)
@@ -332,10 +337,16 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
 
     if min_wage is not None:
         summary = replace(summary, below_min_wage=n_flagged)
-    summary = replace(summary, columns=columns_used(edges, src_col, dst_col,
-                                                    need_time=half_life is not None or period is not None))
+    used = columns_used(edges, src_col, dst_col, need_time=half_life is not None or period is not None)
+    if prep.pairs is not None and choices.context_col:
+        used["context"] = choices.context_col  # read (as one machine reads it) when some file has it
+    summary = replace(summary, columns=used)
+    contexts = None
+    if context_tables:
+        contexts = context_tables[0] if len(context_tables) == 1 else pa.concat_tables(context_tables)
     result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None,
-                               periods=summaries if period is not None else None, roles_report=roles_report(prep))
+                               periods=summaries if period is not None else None, contexts=contexts,
+                               roles_report=roles_report(prep))
     if period is None:
         run = runs[0][1]
         result.row_bounds = run.graph.row_bounds  # one output file per row block
@@ -361,27 +372,6 @@ class _Choices:
         for name, allowed in (("unmatched", UNMATCHED), ("self_loops", ("drop", "keep")), ("roles", ("infer", "strict"))):
             if getattr(self, name) not in allowed:
                 raise ParameterError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}", param=name)
-
-
-def _column_names(edges: EdgesInput) -> list[str]:
-    """Column names of the edge input (of every file's schema, for files)."""
-    import os
-
-    from . import readers
-
-    if isinstance(edges, (str, os.PathLike)) or (
-        isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
-    ):
-        return list(dict.fromkeys(name for src in readers.resolve(edges) for name in readers.read_schema(src).names))
-    names = getattr(edges, "column_names", None)
-    return list(names if names is not None else getattr(edges, "columns", []))
-
-
-def refuse_contexts(edges: EdgesInput, context_col: str | None) -> None:
-    """The Dask engine does not honour contexts yet: one line naming the column (read from the schemas only)."""
-    if context_col and context_col in _column_names(edges):
-        raise ParameterError(f"contexts (column {context_col!r}) are not supported by --engine dask yet; run with "
-                             "--engine local, or with --context-col '' to ignore them", param="context_col")
 
 
 def prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,

@@ -53,6 +53,9 @@ def both(client, edges, nodes=None, **kw):
     dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
     same_bits(local.nodes, dask.nodes)
     same_bits(local.platforms, dask.platforms)
+    assert (local.contexts is None) == (dask.contexts is None)
+    if local.contexts is not None:
+        same_bits(local.contexts, dask.contexts)
     assert str(dask.summary) == str(local.summary)  # a NaN share in an all-zero run: compared as text
     assert dask.summary == local.summary or local.summary.total_injected == 0
     assert dask.roles_report.equals(local.roles_report)
@@ -185,11 +188,12 @@ def test_cli_options_and_roles_report(tmp_path):
 def test_dataset_written_by_the_workers(client, tmp_path):
     from graphlabor.generate import generate_tables
 
-    edges, nodes = generate_tables(edges=6_000, seed=11)
+    edges, nodes = generate_tables(edges=6_000, seed=11, contexts=True)
     path = _files(tmp_path, edges, [2_000, 4_000])
-    # the generator's contexts (if any) ignored on both sides until the Dask engine honours them
-    local = graphlabor.attribute(path, nodes, context_col=None)
-    dask = graphlabor.attribute(path, nodes, engine="dask", client=client, context_col=None)
+    local = graphlabor.attribute(path, nodes)  # full default behaviour: the generator's contexts honoured on both
+    dask = graphlabor.attribute(path, nodes, engine="dask", client=client)
+    assert local.contexts is not None and local.contexts.num_rows > 0
+    same_bits(local.contexts, dask.contexts)
     with distributed.get_task_stream(client) as ts:
         dask.write(f"{tmp_path / 'out'}/")
     written = [t for t in ts.data if t["key"].startswith("write_part")]
@@ -244,18 +248,97 @@ def test_cli_single_file_limit(tmp_path):
     assert bad.returncode == 2 and "--single-file-limit needs --engine dask" in bad.stderr
 
 
-def test_context_column_refused_until_supported(client, tmp_path):
-    from graphlabor.errors import ParameterError
+def _row(src, dst, kind, weight, amount, context):
+    return {"src": src, "dst": dst, "kind": kind, "weight": weight, "amount": amount, "context": context}
 
+
+# contexts (issue 10) in several files: revenue matched by contributions with its context (P/c1, with a
+# duplicate edge; Q/c1), unmatched (P/c2: nobody contributed with c2), without a context (Q's pool), a platform
+# whose pool gets nothing (R: only context revenue), pay with a pair's context and without a pair (Q/c7),
+# a user-to-user edge with a context (not a pair's), and a file whose contexts are all null
+CTX_FILES = [
+    [_row("ads", "P", "spend", 1.0, 100.0, "c1"), _row("ads", "P", "spend", 1.0, 30.0, "c2"),
+     _row("ads2", "Q", "spend", 1.0, 40.0, None), _row("a", "P", "click", 2.0, None, "c1")],
+    [_row("b", "P", "click", 1.0, None, "c1"), _row("a", "P", "click", 1.0, None, "c1"),
+     _row("c", "P", "click", 1.0, None, None), _row("ads2", "Q", "spend", 1.0, 10.0, "c1"),
+     _row("b", "c", "like", 1.0, None, "c1"), _row("d", "Q", "click", 1.0, None, "c1")],
+    [_row("P", "a", "pay", 1.0, 5.0, "c1"), _row("Q", "d", "pay", 1.0, 2.0, "c7"),
+     _row("ads3", "R", "spend", 1.0, 50.0, "c3"), _row("e", "R", "click", 1.0, None, "c3"),
+     _row("a", "b", "view", 1.0, None, None)],
+]
+NO_CONTEXT = pa.table({"src": ["c", "d", "e"], "dst": ["a", "a", "c"], "kind": ["view", "view", "like"],
+                       "weight": [1.0, 2.0, 1.0], "amount": pa.array([None] * 3, pa.float64()),
+                       "context": pa.array([None] * 3, pa.string())})
+
+
+def _ctx_dir(tmp_path):
     d = tmp_path / "ctx"
     d.mkdir()
-    pq.write_table(ECONOMY.slice(0, 7), d / "a.parquet")
-    later = ECONOMY.slice(7).append_column("context", pa.array(["c1"] * (ECONOMY.num_rows - 7)))
-    pq.write_table(later, d / "b.parquet")  # only the second file has contexts
-    with pytest.raises(ParameterError) as e:
-        graphlabor.attribute(str(d), engine="dask", client=client)
-    assert "'context'" in str(e.value) and "--context-col ''" in str(e.value) and "\n" not in str(e.value)
-    both(client, str(d), context_col=None)  # ignored on both engines: the same result
+    for i, rows in enumerate(CTX_FILES):
+        pq.write_table(pa.Table.from_pylist(rows), d / f"part-{i}.parquet")
+    pq.write_table(NO_CONTEXT, d / "part-3.parquet")
+    return str(d)
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"unmatched": "keep"},
+    {"solver": "jacobi", "platform_share": 0.2},
+    {"method": "direct"},
+    {"breakdown": False, "self_loops": "keep"},
+])
+def test_contexts_same_as_one_machine(client, tmp_path, kw):
+    local, dask = both(client, _ctx_dir(tmp_path), **kw)
+    s = dask.summary
+    # the cases are there (counted by hand): contexts c1, c2, c3, c7; P/c2's 30 unmatched
+    assert s.contexts == 4 and s.context_pairs == 4 and s.unmatched_contexts == 1 and s.unmatched_revenue == 30.0
+    t = dask.contexts.to_pydict()
+    assert list(zip(t["platform"], t["context"])) == [("P", "c1"), ("P", "c2"), ("Q", "c1"), ("Q", "c7"), ("R", "c3")]
+    assert t["contributors"] == [2, 0, 1, 0, 1] and t["paid_out"] == [5.0, 0.0, 0.0, 2.0, 0.0]
+    assert t["unmatched"] == [0.0, 30.0, 0.0, 0.0, 0.0]
+    assert abs(sum(dask.nodes["attributed"].to_pylist()) - 230.0) <= 230.0 * 1e-10  # conserved (within tol)
+    if not kw:  # a file without the column: the same one-line error as on one machine
+        pq.write_table(NO_CONTEXT.drop_columns(["context"]), tmp_path / "ctx" / "part-3.parquet")
+        assert "['context']" in same_error(client, str(tmp_path / "ctx"))
+
+
+def test_contexts_in_memory_table_and_integer_ids(client):
+    table = pa.concat_tables([pa.Table.from_pylist(rows) for rows in CTX_FILES])
+    codes = {"c1": 11, "c2": 2, "c3": 30, "c7": 7}
+    both(client, table)
+    both(client, table.set_column(5, "context", pa.array([codes.get(c) for c in table["context"].to_pylist()],
+                                                          pa.int64())))
+    both(client, table.rename_columns([*table.column_names[:5], "campaign"]), context_col="campaign")
+    same_error(client, table.drop_columns(["context"]), context_col="campaign")
+    from graphlabor.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="--method shapley with contexts"):
+        graphlabor.attribute(table, engine="dask", client=client, method="shapley")
+
+
+def test_contexts_by_period(client, tmp_path):
+    # two days: each day's pairs get that day's revenue, matched by that day's contributions, as on one machine
+    d = tmp_path / "ctx"
+    d.mkdir()
+    for i, rows in enumerate(CTX_FILES):
+        t = pa.Table.from_pylist(rows)
+        days = np.array(["2024-03-01", "2024-03-02"], "datetime64[s]")[np.arange(t.num_rows) % 2]
+        pq.write_table(t.append_column("timestamp", pa.array(days)), d / f"part-{i}.parquet")
+    local, dask = both(client, str(d), period="day")
+    assert dask.contexts.column_names[0] == "period" and len(set(dask.contexts["period"].to_pylist())) == 2
+
+
+def test_cli_contexts_multi_file(tmp_path):
+    from conftest import cli
+
+    path = _ctx_dir(tmp_path)
+    for engine in ("local", "dask"):
+        extra = ["--workers", "2"] if engine == "dask" else []
+        cli("attribute", path, "--engine", engine, *extra, "-o", tmp_path / f"{engine}.parquet",
+            "--contexts", tmp_path / f"{engine}-ctx.parquet", "--unmatched", "keep")
+    same_bits(pq.read_table(tmp_path / "local.parquet"), pq.read_table(tmp_path / "dask.parquet"))
+    same_bits(pq.read_table(tmp_path / "local-ctx.parquet"), pq.read_table(tmp_path / "dask-ctx.parquet"))
+    assert pq.read_table(tmp_path / "dask-ctx.parquet").num_rows == 5
 
 
 def test_threads_set_local_workers_only():

@@ -48,6 +48,7 @@ from ..roles import assign_roles, check_declared, check_strict, conflicting, pla
 from ..timeaxis import parse_instant, period_starts
 from ..timing import StageLog
 from . import blocks as B
+from . import pairs as CP
 from . import partitions as P
 from .solve import BlockVectors, ExchangePlan, bicgstab, exchange, power_iteration
 
@@ -166,13 +167,15 @@ def _slice(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 def _sources(client: Any, edges: EdgesInput, kinds: KindClasses, src_col: str | None, dst_col: str | None,
-             n_slices: int, partition_rows: int | None, id_type: str | None = None, need_time: bool = False) -> list[Any]:
+             n_slices: int, partition_rows: int | None, id_type: str | None = None, need_time: bool = False,
+             context_col: str | None = None) -> list[Any]:
     """Partitions: one per file; an in-memory table is validated here, then cut into slices and scattered."""
     if isinstance(edges, (str, os.PathLike)) or (
         isinstance(edges, (list, tuple)) and edges and all(isinstance(e, (str, os.PathLike)) for e in edges)
     ):
         return list(P.plan(edges, partition_rows))
-    et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
+    et = load_edges(edges, src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
+                    context_col=context_col)
     table = et.table.combine_chunks()
     m = table.num_rows
     cuts = np.linspace(0, m, max(1, min(n_slices, m)) + 1).astype(np.int64)
@@ -212,7 +215,7 @@ def attribute_dask_periods(
     half_life: str | float | None = None, as_of: Instant | None = None,
     n_blocks: int | None = None, partition_rows: int | None = None, log: StageLog | None = None,
     id_type: str | None = None, allow_empty: bool = False, self_loops: str = "drop", roles: str = "infer",
-    period: str | None = None,
+    period: str | None = None, context_col: str | None = None, unmatched: str = "pool",
 ) -> tuple[Prepared, list[tuple[int | None, Any]]]:
     """Run the model on the cluster of ``client``: ``(prep, [(period start or None, run), ...])``.
 
@@ -226,7 +229,11 @@ def attribute_dask_periods(
     per-node vectors. ``id_type``, ``allow_empty``, ``self_loops`` and
     ``roles`` mean what they mean to :func:`graphlabor.attribute`;
     ``prep.role_counts`` holds the edge counts of the nodes with conflicting
-    evidence (:func:`graphlabor.breakdowns.roles_report`).
+    evidence (:func:`graphlabor.breakdowns.roles_report`). ``context_col``
+    and ``unmatched`` too: with a context column, ``prep.pairs`` holds the
+    pairs, ``run.pairs`` what they did (:mod:`.pairs`) and
+    ``run.graph.context_pay`` the run's pay edges with a context (for the
+    contexts table).
     See :mod:`graphlabor.distributed.engine`.
     """
     from ..nodes import load_nodes
@@ -244,9 +251,10 @@ def attribute_dask_periods(
     need_time = half_life is not None or period is not None
     with log.stage("read edges"):
         forced = {"text": "str", "str": "str", "int": "int"}.get(id_type or "")
-        sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows, id_type, need_time)
+        sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows, id_type, need_time,
+                           context_col)
         parts = [
-            client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, forced, pure=False,
+            client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, forced, context_col, pure=False,
                           workers=[workers[i % len(workers)]], allow_other_workers=True)
             for i, s in enumerate(sources)
         ]
@@ -276,6 +284,17 @@ def attribute_dask_periods(
         if len(kind_names) > np.iinfo(np.uint16).max + 1:
             raise InputError(f"more than {np.iinfo(np.uint16).max + 1} distinct edge kinds are not supported")
         gparts = [client.submit(P.globalize, p, ids_future, kind_names, pure=True) for p in parts]
+        # the context dictionary: a pairwise reduction of the partitions' sorted distinct context ids
+        ctx_future = _tree_reduce(client, P.merge_context_ids, [client.submit(P.context_ids, p, pure=True) for p in parts])
+        ctx_values = ctx_future.result()
+        if ctx_values is not None and not all(client.gather([client.submit(P.has_contexts, p, pure=True) for p in parts])):
+            # as one machine reads files whose columns differ
+            raise InputError("edge sources differ in their columns: ['context'] present in some sources only")
+        if context_col not in (None, "context") and row_offsets[-1] and ctx_values is None:
+            names = ", ".join(dict.fromkeys(o for o, _ in origins))
+            raise InputError(f"{names}: no column {context_col!r} (given as --context-col)", param="context_col")
+        if ctx_values is not None:
+            gparts = [client.submit(P.globalize_contexts, p, ctx_future, pure=True) for p in gparts]
         node_codes = NodeIndex(ids).lookup(nt.ids).astype(np.uint32) if nt is not None else None
         del parts, distinct
 
@@ -336,12 +355,26 @@ def attribute_dask_periods(
         with log.stage("align nodes"):
             assert node_codes is not None  # encoded with the nodes file's ids
             node_value, extra = align_nodes(node_codes, n, nt.value, nt.extra)
+    pairs = pairs_future = None
+    if ctx_values is not None:
+        with log.stage("match contexts"):
+            from ..contexts import build_pairs
+
+            keys = _tree_reduce(client, CP.union_keys, [client.submit(CP.revenue_keys, p, role_future, pure=True)
+                                                         for p in cparts]).result()
+            pairs = build_pairs(ctx_values, (keys & 0xFFFFFFFF).astype(np.uint32), (keys >> 32).astype(np.int32),
+                                role == K.PLATFORM, unmatched)
+            pairs_future = client.submit(_identity, pairs, pure=True)
+            cparts = [client.submit(CP.match_part, p, pairs_future, pure=True) for p in cparts]
+        if len(pairs) and method == "shapley":
+            raise ParameterError("--method shapley with contexts is not supported by --engine dask yet; "
+                                 "run with --engine local")
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins,
-                    evidence=flags, self_loops=int(n_loops), self_loop_mode=self_loops, declared=declared_mask,
-                    role_counts=report_counts, advertiser_contributions=int(n_adv))
+                    evidence=flags, pairs=pairs, self_loops=int(n_loops), self_loop_mode=self_loops,
+                    declared=declared_mask, role_counts=report_counts, advertiser_contributions=int(n_adv))
     model = _Model(client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
-                   node_value, int(n_loops), self_loops)
+                   node_value, int(n_loops), self_loops, pairs)
     if period is None:
         return prep, [(None, _run_model(model, cparts, counts))]
     with log.stage("split periods"):
@@ -377,6 +410,7 @@ class _Model(NamedTuple):
     node_value: np.ndarray | None
     n_loops: int
     self_loops: str
+    pairs: Any = None  # the (platform, context) pairs (graphlabor.contexts.Pairs), with a context column
 
 
 def _period_days(part: Any, period: str) -> set[int]:
@@ -407,7 +441,16 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
     from ..methods import ModelRun
 
     (client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
-     node_value, n_loops, self_loops) = model
+     node_value, n_loops, self_loops, pairs) = model
+    k = len(pairs) if pairs is not None else 0
+    context_pay = None
+    if pairs is not None:  # the run's pay edges with a context (gathered: the contexts table reads them)
+        pay = client.gather([client.submit(CP.pay_with_context, p, pure=True) for p in cparts])
+        pay_src = np.concatenate([a[0] for a in pay]) if pay else np.empty(0, np.uint32)
+        context_pay = EdgeArrays(pay_src, np.zeros_like(pay_src), np.zeros(pay_src.shape[0], np.uint16),
+                                 np.concatenate([a[2] for a in pay]) if pay else np.empty(0),
+                                 context=np.concatenate([a[1] for a in pay]) if pay else np.empty(0, np.int32))
+        del pay
     # extreme weights: divided by each sender's largest, as one machine does (graph.sender_scaled)
     top, low, low_positive = _tree_reduce(client, _range, [client.submit(P.weight_range, p, pure=True) for p in cparts]).result()
     if not np.isfinite(top) and top > 0:
@@ -436,6 +479,9 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         # blocks of about equal numbers of flow edges (rows cut on chunk boundaries)
         hist = _tree_reduce(client, np.add, [client.submit(B.receiver_histogram, p, role_future, n, pure=True) for p in cparts])
         bounds = B.block_bounds(n, n_blocks, hist.result() if n else None)
+        if k:
+            ctx = _pair_stage(client, cparts, pairs, role, role_future, bounds, n_blocks, node_value, width, flow_params)
+            cparts = ctx.cparts
         pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), method == "shapley", pure=True)
                   for p in cparts]
         del cparts
@@ -465,6 +511,15 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         info = client.gather([client.submit(_block_info, f, pure=True) for f in finished])
         nnz = sum(i[0] for i in info)
         n_flow = sum(i[1] for i in info)
+        real_nnz = nnz
+        solving = finished
+        if k:
+            # the blocks with their pair entries and the folded injection (what the solve runs on)
+            solving = [client.submit(CP.with_pairs, f, pb, sr, ctx.s_pair_f, ctx.factor, ctx.y_pair, pure=True,
+                                     workers=[workers[b % len(workers)]], allow_other_workers=True)
+                       for b, (f, pb, sr) in enumerate(zip(finished, ctx.blocks, ctx.s_real_f))]
+            nnz += ctx.nnz
+            n_flow += ctx.n_flow
         stats = [dict(block=b, rows=i[2], nnz=i[0], reads=i[3], serves=i[4],
                       bytes_in_per_iteration=8 * i[3], bytes_out_per_iteration=8 * i[4])
                  for b, i in enumerate(info)]
@@ -479,29 +534,33 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         }
         check_sums(injected, vecs["paid"], vecs["paid_out"])  # money that adds up past float64, as on one machine
         total = float(injected.sum())
-        x0 = BlockVectors(client, finished, injected_own)
-        if total == 0.0 or nnz == 0:
+        if k:
+            injected_full = np.concatenate([ctx.s_real, ctx.s_pair])
+            total = float(injected_full.sum())  # as the local solve: over the real nodes and the pairs
+            injected_own = [client.submit(_attr, f, "injected", pure=True) for f in solving]  # folded
+        x0 = BlockVectors(client, solving, injected_own)
+        if total == 0.0 or nnz == 0 or real_nnz == 0:
             state, n_iter, rel = x0, 0, 0.0
         else:
             tol = flow_params.tol * total
             if flow_params.solver == "jacobi":
-                state, n_iter, residual, ok = power_iteration(client, finished, need_keys, x0, tol, flow_params.max_iter)
+                state, n_iter, residual, ok = power_iteration(client, solving, need_keys, x0, tol, flow_params.max_iter)
             else:
-                state, n_iter, residual, ok = bicgstab(client, finished, need_keys, tol, flow_params.max_iter)
+                state, n_iter, residual, ok = bicgstab(client, solving, need_keys, tol, flow_params.max_iter)
             rel = residual / total
             if not ok:
                 raise ConvergenceError(n_iter, rel, flow_params.tol)
         if nnz:
-            res = exchange(client, finished, need_keys, state, B.step)
+            res = exchange(client, solving, need_keys, state, CP.pair_step if k else B.step)
             held_f = [client.submit(operator.getitem, r, 0, pure=True) for r in res]
         else:
-            held_f = injected_own
+            held_f = ctx.s_real_f if k else injected_own
         via_f = None
         if width:
-            ys = [client.submit(B.scaled, f, x, pure=True) for f, x in zip(finished, state.own)]
-            yv = BlockVectors(client, finished, [client.submit(operator.getitem, y, 0, pure=True) for y in ys],
+            ys = [client.submit(B.scaled, f, x, pure=True) for f, x in zip(solving, state.own)]
+            yv = BlockVectors(client, solving, [client.submit(operator.getitem, y, 0, pure=True) for y in ys],
                               [client.submit(operator.getitem, y, 1, pure=True) for y in ys])
-            via_f = exchange(client, finished, need_keys, yv, B.via)
+            via_f = exchange(client, solving, need_keys, yv, CP.pair_via if k else B.via)
         kept_f = None
         if method == "shapley":
             # the one-hop run's kept value split over engagement edges (methods._shapley), by blocks
@@ -532,7 +591,17 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         elif breakdown:
             raise ParameterError("--engine dask: too many (node, kind) pairs for the breakdown by kind; use --no-breakdown")
         contributors = _tree_reduce(client, np.add, [client.submit(B.contributors, f, n, pure=True) for f in finished]).result()
-        del finished
+        if k and nnz:
+            # a platform passes value through its pool and its pairs: its distinct users over both
+            owner = np.full(n + k, -1, np.int64)
+            plat = np.flatnonzero(role == K.PLATFORM)
+            owner[plat] = plat
+            owner[n:] = pairs.platform
+            owner_f = client.submit(_identity, owner, pure=True)
+            oc = _tree_reduce(client, np.add, [client.submit(CP.owner_counts, f, n, owner_f, pure=True) for f in solving]).result()
+            contributors = contributors.copy()
+            contributors[plat] = oc[plat]
+        del finished, solving
         kept = keep * held if kept_f is None else (np.concatenate(client.gather(kept_f)) if n else np.zeros(0))
         loop_value = 0.0
         if loops is not None:
@@ -544,14 +613,110 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
                 # methods._self_loop_value, in the same order
                 loop_value = float(np.sum(ku * (1.0 - ku) * w / vecs["out_weight"][u] * x_state[u]))
 
+    pair_run = None
+    out_weight = vecs["out_weight"]
+    if k:
+        from ..methods import PairRun, _fold
+
+        # as run_model: the pairs hold their injection; what they keep and hold is credited to their platform
+        held_full = np.concatenate([held, ctx.s_pair])
+        kept_full = np.concatenate([keep, ctx.keep]) * held_full
+        pair_run = PairRun(injected_full, held_full, kept_full, ctx.revenue, ctx.unmatched, np.empty(0, np.int64),
+                           ctx.contributors, None)  # (no platform: the platforms' contributors are counted above)
+        kept = _fold(kept_full, n, pairs.platform)
+        held = _fold(held_full, n, pairs.platform)
+        if via_arr is not None:
+            via_arr[:, nk] += K.group_sum(pairs.platform, ctx.s_pair * ctx.keep, n)
+        x_state = np.concatenate([x_state, ctx.s_pair])
+        keep = np.concatenate([keep, ctx.keep])
+        out_weight = np.concatenate([out_weight, ctx.out_weight])
     # stands in for the FlowGraph (what the result tables read; the arrays stay on the workers)
-    graph: Any = _GraphSummary(n, nnz, n_flow, keep, vecs["out_weight"], contributors)
+    graph: Any = _GraphSummary(n + k, nnz, n_flow, keep, out_weight, contributors)
+    graph.context_pay = context_pay
     graph.row_bounds = [int(v) for v in bounds]
     graph.block_stats = stats  # the exchange plan, per block (what one iteration moves)
     graph.block_workers = [workers[b % len(workers)] for b in range(n_blocks)]  # where each block's output file is written
     run = ModelRun(kept, held, injected, vecs["paid"], vecs["paid_out"], vecs["revenue_in"], via_arr, graph, n_iter, rel,
-                   None, params, (int(counts[0]), int(counts[1]), int(counts[2])), x_state, None, loop_value)
+                   None, params, (int(counts[0]), int(counts[1]), int(counts[2])), x_state, pair_run, loop_value)
     return run
+
+
+class _PairStage:
+    """What the pair stage computed (:func:`_pair_stage`): per-pair vectors on the client, per-block futures."""
+
+    cparts: list[Any]
+    blocks: list[Any]
+    s_real_f: list[Any]
+    s_real: np.ndarray
+    s_pair: np.ndarray
+    revenue: np.ndarray
+    unmatched: np.ndarray
+    out_weight: np.ndarray
+    keep: np.ndarray
+    factor: Any
+    y_pair: Any
+    s_pair_f: Any
+    contributors: np.ndarray
+    nnz: int
+    n_flow: int
+
+
+def _pair_stage(client: Any, cparts: list[Any], pairs: Any, role: np.ndarray, role_future: Any, bounds: np.ndarray,
+                n_blocks: int, node_value: np.ndarray | None, width: int, flow_params: ModelParams) -> _PairStage:
+    """Injections at pairs and real nodes, the pairs' entries by block, their out-weights (``methods.run_model``'s order)."""
+    from ..graph import pass_fractions
+
+    n, k = role.shape[0], len(pairs)
+    st = _PairStage()
+    weight = _tree_reduce(client, np.add, [client.submit(CP.matched_weight, p, role_future, k, pure=True) for p in cparts])
+    st.revenue = client.submit(CP.pair_revenue, k, *[client.submit(CP.revenue_by_pair, p, pure=True) for p in cparts],
+                               pure=True).result()
+    # a pair no contribution can pass to is unmatched: by default its revenue joins the platform's pool
+    st.unmatched = (weight.result() == 0) & (st.revenue > 0)
+    s_pair = st.revenue.copy()
+    moved = None
+    if pairs.unmatched == "pool" and st.unmatched.any():
+        q = np.flatnonzero(st.unmatched)
+        gone = s_pair[q]
+        s_pair[q] = 0.0
+        moved = K.group_sum(pairs.platform[q], gone, n)
+    st.s_pair = s_pair
+    pool = [client.submit(CP.pool_pieces, p, bounds, pure=True) for p in cparts]
+    st.s_real_f = []
+    for b in range(n_blocks):
+        lo, hi = int(bounds[b]), int(bounds[b + 1])
+        mine = [client.submit(operator.getitem, p, b, pure=True) for p in pool]
+        st.s_real_f.append(client.submit(CP.real_injection, lo, hi, None if node_value is None else node_value[lo:hi],
+                                         None if moved is None else moved[lo:hi], *mine, pure=True))
+    st.s_real = np.concatenate(client.gather(st.s_real_f)) if n else np.zeros(0)
+    flow = [client.submit(CP.pair_flow, p, role_future, bounds, bool(width), pure=True) for p in cparts]
+    # a platform whose pool receives nothing passes nothing: leave its pool's flow edges out
+    idle = (role == K.PLATFORM) & (st.s_real == 0)
+    st.cparts = [client.submit(CP.drop_idle, p, role_future, idle, pure=True) for p in cparts] if idle.any() else cparts
+    st.blocks = []
+    for b in range(n_blocks):
+        lo, hi = int(bounds[b]), int(bounds[b + 1])
+        mine = [client.submit(operator.getitem, f, b, pure=True) for f in flow]
+        st.blocks.append(client.submit(CP.pair_block, lo, hi, width, *mine, pure=True))
+    entries = [client.submit(CP.pair_entries, pb, pure=True) for pb in st.blocks]
+    st.out_weight = client.submit(CP.pair_out_weight, k, *entries, pure=True).result()
+    st.contributors = client.submit(CP.pair_contributors, k, *entries, pure=True).result()
+    sizes = client.gather([client.submit(_pair_sizes, pb, pure=True) for pb in st.blocks])
+    st.nnz = sum(a for a, _ in sizes)
+    st.n_flow = sum(b for _, b in sizes)
+    passed = pass_fractions(np.full(k, K.PLATFORM, dtype=role.dtype), st.out_weight, flow_params)
+    st.keep = 1.0 - passed
+    factor = np.divide(passed, st.out_weight, out=np.zeros(k), where=st.out_weight > 0)
+    y_pair = np.divide(1.0 - st.keep, st.out_weight, out=np.zeros(k), where=st.out_weight > 0) * s_pair
+    st.factor = client.submit(_identity, factor, pure=True)
+    y_pair_f = client.submit(_identity, y_pair, pure=True)
+    st.y_pair = y_pair_f
+    st.s_pair_f = client.submit(_identity, s_pair, pure=True)
+    return st
+
+
+def _pair_sizes(pc: CP.PairCSR) -> tuple[int, int]:
+    return int(pc.indices.shape[0]), pc.n_flow
 
 
 class _GraphSummary:
@@ -568,6 +733,7 @@ class _GraphSummary:
         self.row_bounds: list[int] | None = None
         self.block_stats: list[Any] = []
         self.block_workers: list[str] = []
+        self.context_pay: EdgeArrays | None = None  # the run's pay edges with a context
 
     @property
     def nnz(self) -> int:

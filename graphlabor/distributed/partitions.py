@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from .._types import PathLike
 from ..classify import Classified, classify
+from ..contexts import encode_contexts, merge_contexts
 from ..decay import decay, newest_per_sender
 from ..edges import KindClasses, load_edges
 from ..encode import encode_ids, encode_kinds, epoch_seconds
@@ -59,6 +60,11 @@ class LocalPart:
     amount : pyarrow.ChunkedArray of float64
     seconds : ndarray of int64 or None
         Epoch seconds, when a time option needs them.
+    contexts : pyarrow.Array or None
+        With a context column: the partition's distinct context ids, sorted
+        (:func:`graphlabor.contexts.encode_contexts`), then the global ones.
+    context : ndarray of int32 or None
+        Each row's context code (``-1`` for none), local then global.
     """
 
     name: str
@@ -72,6 +78,8 @@ class LocalPart:
     weight: np.ndarray
     amount: pa.ChunkedArray
     seconds: np.ndarray | None = None
+    contexts: pa.Array | None = None
+    context: np.ndarray | None = None
 
 
 #: Row groups of a Parquet file are taken together into partitions of about this many rows
@@ -116,7 +124,8 @@ def plan(paths: PathLike | Sequence[PathLike], partition_rows: int | None = None
 
 
 def _read_row_groups(src: Source | str, groups: range, kinds: KindClasses, src_col: str | None, dst_col: str | None,
-                     need_time: bool, id_type: str | None = None) -> tuple[pa.Table, str, str]:
+                     need_time: bool, id_type: str | None = None,
+                     context_col: str | None = None) -> tuple[pa.Table, str, str]:
     """Read and validate row groups of a Parquet source as the local engine reads a file (:mod:`graphlabor.edges`)."""
     from .. import readers
 
@@ -124,18 +133,20 @@ def _read_row_groups(src: Source | str, groups: range, kinds: KindClasses, src_c
         src = readers.resolve(src)[0]
     part = src.row_group_part(groups[0], groups[-1] + 1)
     try:
-        et = load_edges([part], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
+        et = load_edges([part], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
+                        context_col=context_col)
     except InputError:
         if len(groups) == 1:
             raise
         for g in groups:  # name the row group (and the row in it) that fails
-            _read_row_groups(src, range(g, g + 1), kinds, src_col, dst_col, need_time, id_type)
+            _read_row_groups(src, range(g, g + 1), kinds, src_col, dst_col, need_time, id_type, context_col)
         raise
     return et.table, part.name, et.id_type
 
 
 def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: str | None = None,
-                   dst_col: str | None = None, need_time: bool = False, id_type: str | None = None) -> LocalPart:
+                   dst_col: str | None = None, need_time: bool = False, id_type: str | None = None,
+                   context_col: str | None = None) -> LocalPart:
     """Read and validate one partition, encode its ids and kinds locally.
 
     ``source`` is a file path, a ``(Parquet file, first row group, end row
@@ -144,18 +155,23 @@ def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: st
     whole table). ``id_type`` forces the ids' type (``--id-type``); without
     it the partition's ids get their own type, and a run whose partitions
     disagree makes the integer ones text (:func:`as_text`), as
-    :func:`graphlabor.edges.load_edges` does across files.
+    :func:`graphlabor.edges.load_edges` does across files. ``context_col``
+    names the context column (read when present); its ids are encoded
+    locally (:func:`graphlabor.contexts.encode_contexts`), then mapped to the
+    global dictionary (:func:`merge_context_ids`, :func:`globalize_contexts`).
     """
     if isinstance(source, tuple):
         path, a, b = source
-        table, name, id_type = _read_row_groups(path, range(a, b), kinds, src_col, dst_col, need_time, id_type)
+        table, name, id_type = _read_row_groups(path, range(a, b), kinds, src_col, dst_col, need_time, id_type,
+                                                context_col)
         origins = [(name, table.num_rows)]
     elif isinstance(source, pa.Table):
         table, name = source, "<edges>"
         id_type = "int" if pa.types.is_integer(source["src"].type) else "str"
         origins = [(name, table.num_rows)]
     else:
-        et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type)
+        et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
+                        context_col=context_col)
         table, name, id_type, origins = et.table, et.origins[0][0], et.id_type, et.origins
     index, src, dst, _ = encode_ids(table["src"], table["dst"])
     kind_names, kind = encode_kinds(table["kind"])
@@ -165,7 +181,11 @@ def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: st
         if "timestamp" not in table.column_names:
             raise InputError(f"{name}: no 'timestamp' column, which half_life and period need", param=("half_life", "period"))
         seconds = epoch_seconds(table["timestamp"], name, lambda r: (origins[0][0], r))
-    return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, table["amount"], seconds)
+    contexts = context = None
+    if "context" in table.column_names:
+        contexts, context = encode_contexts(table["context"], name, context_col or "context")
+    return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, table["amount"], seconds,
+                     contexts, context)
 
 
 def as_text(part: LocalPart) -> LocalPart:
@@ -243,14 +263,73 @@ def globalize(part: LocalPart, ids: pa.Array, kind_names: list[str]) -> LocalPar
     kmap = np.array([kind_names.index(k) for k in part.kind_names], dtype=np.uint16)
     kind = kmap[part.kind] if part.kind_names else part.kind
     return LocalPart(part.name, part.rows, part.id_type, ids[:0], src, dst, kind_names, kind, part.weight, part.amount,
-                     part.seconds)
+                     part.seconds, part.contexts, part.context)
+
+
+def context_ids(part: LocalPart) -> pa.Array | None:
+    """The partition's distinct context ids, sorted (None: the partition has no context column)."""
+    return part.contexts
+
+
+def has_contexts(part: LocalPart) -> bool:
+    return part.contexts is not None
+
+
+def merge_context_ids(a: pa.Array | None, b: pa.Array | None) -> pa.Array | None:
+    """Sorted union of two partitions' context ids (one step of the context dictionary's reduction).
+
+    The union is :func:`graphlabor.contexts.merge_contexts`' (the function
+    the local engine's streamed reading uses), so the global dictionary is
+    sorted exactly as one machine sorts it. None (no context column) is
+    the neutral element.
+
+    >>> import pyarrow as pa
+    >>> merge_context_ids(pa.array(["b", "d"]), pa.array(["a", "b"])).to_pylist()
+    ['a', 'b', 'd']
+    >>> merge_context_ids(None, pa.array([3, 7])).to_pylist()
+    [3, 7]
+    """
+    if a is None:
+        return b
+    if b is None:
+        return a
+    none = np.empty(0, np.int32)
+    merged = merge_contexts([(a, none), (b, none)])[0]
+    if pa.types.is_integer(merged.type):
+        return merged
+    return merged.cast(_text_type(a, b))  # the type one machine's dictionary has
+
+
+def globalize_contexts(part: LocalPart, contexts: pa.Array | None) -> LocalPart:
+    """The partition's context codes as ranks in the global context dictionary ``contexts``.
+
+    A partition without the column gets code ``-1`` (none) on every row,
+    as one machine gives the rows of a file without it.
+
+    >>> import numpy as np, pyarrow as pa
+    >>> p = LocalPart("f", 3, "int", pa.array([1]), np.zeros(3, np.uint32), np.zeros(3, np.uint32), [],
+    ...               np.zeros(3, np.uint16), np.ones(3), pa.chunked_array([[None] * 3], pa.float64()),
+    ...               contexts=pa.array(["b", "d"]), context=np.array([1, -1, 0], np.int32))
+    >>> globalize_contexts(p, pa.array(["a", "b", "c", "d"])).context.tolist()
+    [3, -1, 1]
+    """
+    from dataclasses import replace
+
+    if contexts is None:
+        return part
+    if part.context is None or part.contexts is None:
+        return replace(part, contexts=contexts[:0], context=np.full(part.rows, -1, np.int32))
+    # the part's ids are a subset of the dictionary: merging maps its codes and leaves the dictionary as it is
+    merged, (_, codes) = merge_contexts([(contexts, np.empty(0, np.int32)), (part.contexts, part.context)])
+    assert len(merged) == len(contexts)
+    return replace(part, contexts=contexts[:0], context=codes)
 
 
 def classify_part(part: LocalPart, class_of_kind: np.ndarray, weight_of_kind: np.ndarray, n: int,
                   row_offset: int, self_loops: str = "drop") -> Classified:
     """The classify stage on one partition (its rows numbered from ``row_offset`` in the whole input)."""
     return classify(part.src, part.dst, part.kind, class_of_kind, part.weight, weight_of_kind, part.amount, n,
-                    part.seconds, row_offset, self_loops=self_loops)
+                    part.seconds, row_offset, context=part.context, self_loops=self_loops)
 
 
 def evidence(part: Classified) -> np.ndarray:
