@@ -388,9 +388,10 @@ def _nodes_path(edges: Path) -> Path:
 
 
 def _generate_parquet(path: Path, m: int) -> None:
+    # without contexts: the recorded baselines (and benchmarks/contexts.py, which adds its own) are pooled runs
     code = (
         "import sys; from graphlabor.generate import generate; "
-        f"generate({str(path)!r}, edges={m}, seed={SEED}, ids='str')"
+        f"generate({str(path)!r}, edges={m}, seed={SEED}, ids='str', contexts=False)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

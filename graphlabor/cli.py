@@ -403,7 +403,7 @@ def explain(edges: tuple[str, ...], node: str, top: int, as_json: bool, **o: Any
 @click.option("--ids", type=click.Choice(["str", "int"]), default="str", show_default=True, help="String or integer node ids.")
 @click.option("--start", default="2024-01-01", show_default=True, help="First day of the timestamps (UTC).")
 @click.option("--span-days", type=click.IntRange(1), default=365, show_default=True, help="Days the timestamps cover.")
-@click.option("--contexts/--no-contexts", default=False, show_default=True, help="Write the context column (campaigns, task batches, rides).")
+@click.option("--contexts/--no-contexts", default=True, show_default=True, help="Write the context column (campaigns, task batches, rides); --no-contexts leaves it out.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @_handle_errors
 def generate(out: str, nodes_out: str | None, n_edges: float, users: float | None, seed: int, families: str, ids: str,

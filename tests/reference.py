@@ -250,11 +250,22 @@ def attribute_sparse(
     kind_weights=None,
     revenue_kinds=("spend", "fee"),
     pay_kinds=("pay",),
+    context=None,
+    unmatched="pool",
 ):
     """The same model, vectorized with numpy and solved by ``scipy.sparse.linalg.spsolve``.
 
     For graphs too large for :func:`attribute`. Roles are inferred (no nodes
     file). Returns ``(ids, role_names, attributed, paid)`` in ascending id order.
+
+    ``context`` (one value per edge, None or NaN for none) adds the contexts of
+    docs/model.md section 2: each (platform, context) of a revenue edge is an
+    extra sender that holds that revenue and passes it (minus
+    ``platform_share``) only to the users whose contribution edges into the
+    platform carry the context, in proportion to weight; the platform's pool
+    keeps every contributor. A pair that no contribution carries gives its
+    revenue to the pool (``unmatched="pool"``) or keeps it
+    (``unmatched="keep"``); what a pair keeps is its platform's.
     """
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
@@ -291,12 +302,36 @@ def attribute_sparse(
     sender = np.where(to_platform, b, a)[flow]
     receiver = np.where(to_platform, a, b)[flow]
     fw = w[flow]
-    out = np.bincount(sender, weights=fw, minlength=n)
+    # contexts: pairs (platform, context) of revenue edges become senders n, n + 1, ...
+    pair_of: dict = {}
+    if context is not None:
+        ctx = list(context)
+        has = np.array([c is not None and not (isinstance(c, float) and np.isnan(c)) for c in ctx], bool)
+        for i in np.flatnonzero(rev & has).tolist():
+            pair_of.setdefault((int(b[i]), ctx[i]), n + len(pair_of))
+        extra = [(pair_of[(int(b[i]), ctx[i])], int(a[i]), float(w[i]))
+                 for i in np.flatnonzero(flow & to_platform & has).tolist() if (int(b[i]), ctx[i]) in pair_of]
+        if extra:
+            es, er, ew = (np.array(v) for v in zip(*extra))
+            sender, receiver, fw = np.concatenate([sender, es]), np.concatenate([receiver, er]), np.concatenate([fw, ew])
+    N = n + len(pair_of)
+    out = np.bincount(sender, weights=fw, minlength=N)
+    target = b.copy()  # where each edge's revenue is injected
+    if pair_of:
+        for i in np.flatnonzero(rev & has).tolist():
+            j = pair_of[(int(b[i]), ctx[i])]
+            if out[j] > 0 or unmatched == "keep":
+                target[i] = j
+    s = np.bincount(target[rev], weights=amount[rev], minlength=N)
     frac = np.where(role == 0, damping, np.where(role == 1, 1.0 - platform_share, 0.0))
+    frac = np.concatenate([frac, np.full(len(pair_of), 1.0 - platform_share)])
     frac = np.where(out > 0, frac, 0.0)
-    T = sp.csr_matrix((frac[sender] * fw / out[sender], (receiver, sender)), shape=(n, n))
-    x = spla.spsolve((sp.identity(n, format="csc") - T.tocsc()), s)
-    kept = (1.0 - frac) * x
+    T = sp.csr_matrix((frac[sender] * fw / out[sender], (receiver, sender)), shape=(N, N))
+    x = spla.spsolve((sp.identity(N, format="csc") - T.tocsc()), s)
+    kept_all = (1.0 - frac) * x
+    kept = kept_all[:n].copy()
+    for (plat, _c), j in pair_of.items():
+        kept[plat] += kept_all[j]
     names = np.array(["user", "platform", "advertiser"])[role]
     return ids, names, kept, paid
 

@@ -295,8 +295,9 @@ def test_cli_contexts_table(tmp_path, run_cli):
 def test_generated_contexts_leave_other_columns_alone():
     from graphlabor.generate import generate_tables
 
-    e, _ = generate_tables(edges=20_000, seed=2, contexts=True)
-    e0, _ = generate_tables(edges=20_000, seed=2)
+    e, _ = generate_tables(edges=20_000, seed=2)  # contexts by default
+    e0, _ = generate_tables(edges=20_000, seed=2, contexts=False)
+    assert "context" not in e0.column_names
     assert e.drop_columns(["context"]).equals(e0)
 
 
@@ -332,6 +333,35 @@ def test_generated_campaigns_end_with_their_viewers_and_clickers():
     assert sum(got.values()) == pytest.approx(float(spend.sum()), rel=1e-9)
     for u, v in want.items():
         assert got[u] == pytest.approx(v, rel=1e-9, abs=1e-9)
+
+
+def test_generated_batches_hold_about_52_tasks_and_rides_pay_three_quarters_of_their_fare():
+    """The calibration of docs/generator.md, recounted from the rows with pandas.
+
+    Batches: one client fee per batch and 52 tasks a batch on average (Difallah et al. 2015),
+    the batches of a platform equal in size plus or minus one. Rides: a driver's pay for a ride
+    is 75% of that ride's fare, to the cent.
+    """
+    from graphlabor.generate import generate_tables
+
+    e, n = generate_tables(edges=200_000, seed=5, families="microwork,ondemand")
+    df, nodes = e.to_pandas(), n.to_pandas()
+    fees = df[(df.kind == "fee") & df.src.isin(nodes.id[nodes.type == "client"])]
+    tasks = df[df.kind.isin(["annotate", "train", "verify", "imitate"])]
+    assert fees.context.is_unique and tasks.context.notna().all()
+    per = tasks.groupby(["dst", "context"]).size()
+    assert set(per.index) == set(zip(fees.dst, fees.context))
+    assert 45 <= per.mean() <= 60, per.describe()
+    assert (per.groupby(level=0).agg(lambda s: s.max() - s.min()) <= 1).all()
+    workers = nodes.id[nodes.type == "worker"]
+    task_pay = df[(df.kind == "pay") & df.dst.isin(workers)]
+    assert task_pay.context.isin(fees.context).all()  # a task's pay carries its batch
+    fares = df[(df.kind == "fee") & df.src.isin(nodes.id[nodes.type == "rider"])].set_index("context").amount
+    ride_pay = df[(df.kind == "pay") & df.dst.isin(nodes.id[nodes.type == "driver"])].set_index("context").amount
+    assert fares.index.is_unique and ride_pay.index.is_unique and set(fares.index) == set(ride_pay.index)
+    gap = (ride_pay - 0.75 * fares.reindex(ride_pay.index)).abs()
+    assert gap.max() <= 0.005 + 1e-9
+    assert 10.5 <= fares.median() <= 13.5
 
 
 def test_float_contexts_from_pandas_are_read_as_integers():

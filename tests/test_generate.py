@@ -121,7 +121,8 @@ def test_schema_str_and_int(tmp_path):
     generate(tmp_path / "i.parquet", edges=3000, seed=1, ids="int")
     s = pq.read_schema(tmp_path / "s.parquet")
     i = pq.read_schema(tmp_path / "i.parquet")
-    assert s.names == ["src", "dst", "kind", "weight", "amount", "timestamp"]
+    assert s.names == ["src", "dst", "kind", "weight", "amount", "timestamp", "context"]
+    assert s.field("context").type == i.field("context").type == pa.int64()
     assert s.field("src").type == s.field("dst").type == pa.string()
     assert i.field("src").type == i.field("dst").type == pa.int64()
     for sch in (s, i):
@@ -131,6 +132,8 @@ def test_schema_str_and_int(tmp_path):
         assert pa.types.is_timestamp(ts) and ts.tz == "UTC"
     e, _ = generate_tables(edges=100, users=3)
     assert e.schema.field("timestamp").type == pa.timestamp("s", tz="UTC")
+    generate(tmp_path / "plain.parquet", edges=3000, seed=1, contexts=False)
+    assert pq.read_schema(tmp_path / "plain.parquet").names == s.names[:-1]
     ns = pq.read_schema(tmp_path / "s_nodes.parquet")
     assert ns.names == ["id", "role", "type", "family", "country", "hours"]
     assert ns.field("id").type == pa.string() and ns.field("hours").type == pa.float64()
@@ -346,7 +349,7 @@ def test_attribute_conserves_and_matches_reference(tmp_path):
     assert np.isclose(out.paid.sum(), edges.amount[edges.kind == "pay"].sum())
     ids, roles, attributed, paid = attribute_sparse(
         edges.src.to_numpy(), edges.dst.to_numpy(), edges.kind.to_numpy(),
-        edges.weight.to_numpy(), edges.amount.fillna(0).to_numpy())
+        edges.weight.to_numpy(), edges.amount.fillna(0).to_numpy(), context=edges.context.tolist())
     assert list(ids) == list(out.index)
     assert list(roles) == out.role.tolist()
     np.testing.assert_allclose(out.attributed.to_numpy(), attributed, rtol=1e-7, atol=1e-9 * injected)
@@ -365,6 +368,10 @@ def test_cli_generate_then_attribute(tmp_path, run_cli):
     run_cli("attribute", out, "--nodes", tmp_path / "economy_nodes.parquet", "--summary-json", tmp_path / "s.json", "-q")
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["conservation_error"] <= 1e-9
+    assert pq.read_schema(out).names[-1] == "context"  # contexts by default
+    run_cli("generate", tmp_path / "plain.parquet", "--edges", "5e3", "--seed", "3", "--ids", "int", "--no-contexts", "-q")
+    plain = pq.read_table(tmp_path / "plain.parquet")
+    assert "context" not in plain.column_names and plain.equals(pq.read_table(out).drop_columns(["context"]))
 
 
 # ---------------------------------------------------------------------------
@@ -484,17 +491,19 @@ def _fingerprint(table: pa.Table) -> str:
 
 @pytest.mark.parametrize("kw, edges_sha, nodes_sha", [
     (dict(edges=3000, seed=11),
-     "fa053d105e4ea0e5d1f799074d06e555c0eb19e0b2bb4df0788bdd425f047784",
-     "370d2da4eb5462adb4249f9418c14fc9811d4e2929fa5b3c08278cf5a90ad968"),
+     "555ab32346e338e544a460550bc6fa15ab4ce951abb164a84cf00a7cff8869ea",
+     "b03f2efcc1e57a602af492df434839ab75e6852ef1dffd7744603544150a859c"),
     (dict(edges=3000, seed=11, ids="int", families="microwork,ondemand"),
-     "d468084a2d6d4c0bf71160ab19f1b4a245417491092da3db0152f39dd1309658",
-     "7b3786efe8a528a6a27e80080657c834a8a40e37c8fbbf71f47f1877ec043133"),
+     "d3b60b3e6f0ca205b76bea39f8e935d3327541334c419e1de92d3b8a06affe61",
+     "d01e243ac5931bcd43094f9aae4b1976d71e0243686dbd170dddecddf00ff5ec"),
 ])
 def test_a_seed_gives_the_values_recorded_before_the_split(kw, edges_sha, nodes_sha):
-    """The same seed gives the same economy, value for value, as the single-module generator did.
+    """The same seed gives the same economy, value for value, as recorded.
 
-    The digests were recorded from ``graphlabor/generate.py`` (commit 8402f1c) before it became
-    the ``graphlabor.generate`` package; any change to the calibration, the plan or the tables
+    The digests were first recorded from ``graphlabor/generate.py`` (commit 8402f1c) before it
+    became the ``graphlabor.generate`` package, and re-pinned when contexts became the default
+    (the ``context`` column is fingerprinted too) and the task batches, batch fees and ride
+    fares were calibrated (issue 10); any change to the calibration, the plan or the tables
     changes them.
     """
     e, n = generate_tables(**kw)

@@ -42,7 +42,7 @@ Examples
 >>> info.edges, os.path.basename(info.nodes_path)
 (2000, 'e_nodes.parquet')
 >>> pq.read_schema(os.path.join(d, "e.parquet")).names
-['src', 'dst', 'kind', 'weight', 'amount', 'timestamp']
+['src', 'dst', 'kind', 'weight', 'amount', 'timestamp', 'context']
 """
 
 from __future__ import annotations

@@ -85,9 +85,11 @@ COUNTRY_MIX = {
 ARPU_QUARTER = {"US&Canada": 60.57, "Europe": 19.68, "Asia-Pacific": 4.89, "Rest of world": 3.43}
 DAYS_PER_MONTH = 365.25 / 12
 
-#: Social: one advertiser per 250 members; spend edges (payments) per
-#: advertiser lognormal (median 6); budgets Pareto with alpha = log(5)/log(4)
-#: (the 80/20 rule: a fifth of advertisers pay four fifths of the spend).
+#: Social: one advertiser per 250 members; spend edges per advertiser
+#: lognormal (median 6), each paying for one campaign, so 6 campaigns per
+#: advertiser is the median (illustrative: we found no published count of
+#: campaigns per advertiser); budgets Pareto with alpha = log(5)/log(4) (the
+#: 80/20 rule: a fifth of advertisers pay four fifths of the spend).
 MEMBERS_PER_ADVERTISER = 250
 SPEND_EDGES_MEDIAN, SPEND_EDGES_SIGMA = 6.0, 1.0
 PARETO_ALPHA = math.log(5) / math.log(4)
@@ -107,8 +109,17 @@ REWARD_MEDIAN, REWARD_WORKER_SIGMA, REWARD_TASK_SIGMA = 0.05, 0.6, 0.4
 WAGE_MEDIAN = 2.0
 WAGE_SIGMA = math.log(7.25 / 2.0) / 1.7507     # P(wage > 7.25) = 4%
 COMMISSION = 0.20
-WORKERS_PER_CLIENT = 20
-FEE_EDGES_MEDIAN, FEE_EDGES_SIGMA = 4.0, 1.0
+WORKERS_PER_CLIENT = 20                        # illustrative
+#: Task batches: a client's ``fee`` edge pays for one batch, and a platform's
+#: batches hold 52 tasks each on average: Difallah, Catasta, Demartini,
+#: Ipeirotis and Cudre-Mauroux (WWW 2015) tracked about 130 million HITs in
+#: 2.5 million batches on Amazon Mechanical Turk from 2009 to 2014 (130 / 2.5
+#: = 52). Their batch sizes are heavy-tailed (a "power law"); here every batch
+#: of a platform has the same size, plus or minus one (an assumption: only the
+#: mean is calibrated). How a client's batches compare with other clients'
+#: (lognormal, sigma 1) is illustrative.
+TASKS_PER_BATCH = 52.0
+FEE_EDGES_SIGMA = 1.0
 MICRO_MIX = {"annotate": .55, "train": .20, "verify": .17, "imitate": .08}
 
 #: Ride-hailing: fares lognormal (median $12, illustrative), a 25% service fee

@@ -21,11 +21,11 @@ from ..errors import ParameterError
 from .calibration import (
     ACTIVITY_CAP, ACTIVITY_MEAN, ACTIVITY_MEDIAN, ACTIVITY_SIGMA, ADVERTISER, ARPU_QUARTER, BLOCK, CLIENT,
     COMMISSION, COUNTRIES, COUNTRY_MIX, DAYS_PER_MONTH, DRIVER, DRIVER_SHARE, EPOCH, FAMILIES, FAMILY_OF_TYPE,
-    FARE_MEDIAN, FEE_EDGES_MEDIAN, FEE_EDGES_SIGMA, K, MEMBER, MEMBERS_PER_ADVERTISER, MICRO_MIX,
+    FARE_MEDIAN, FARE_SIGMA, FEE_EDGES_SIGMA, K, MEMBER, MEMBERS_PER_ADVERTISER, MICRO_MIX,
     MINUTES_PER_INTERACTION, MONEY_MAX, PARETO_ALPHA, PLATFORM, PLATFORMS, REGION_OF, REWARD_MAX,
     REWARD_MEDIAN, REWARD_MIN, REWARD_TASK_SIGMA, REWARD_WORKER_SIGMA, RIDE_HOURS, RIDER, RIDER_SIGMA,
     RIDERS_PER_DRIVER, ROUNDS, SHIFT_OF_TYPE, SIGMA_OF_TYPE, SOCIAL_MIX, SPEND_EDGES_MEDIAN,
-    SPEND_EDGES_SIGMA, TYPES, USER_SHARE, UTIL_A, UTIL_B, UU_HI, UU_LO, WAGE_MEDIAN, WAGE_SIGMA, WORKER,
+    SPEND_EDGES_SIGMA, TASKS_PER_BATCH, TYPES, USER_SHARE, UTIL_A, UTIL_B, UU_HI, UU_LO, WAGE_MEDIAN, WAGE_SIGMA, WORKER,
     WORKERS_PER_CLIENT,
 )
 
@@ -189,9 +189,16 @@ class Plan:
         n, n_plat = len(w), len(per_plat)
         n_cl = max(n_plat, int(round(n / WORKERS_PER_CLIENT)))
         cl_plat = np.repeat(np.arange(n_plat), _allocate(n_cl, share, 1))
-        fees = np.maximum(1, np.rint(_lognormal(rng, FEE_EDGES_MEDIAN, FEE_EDGES_SIGMA, n_cl))).astype(np.int64)
-        if budget - fees.sum() < 2 * n:
-            fees[:] = 1
+        # one fee edge per task batch: a platform's batches number its tasks / TASKS_PER_BATCH (tasks
+        # are about budget / 2 and are shared by platforms as the workers' weights are), at least one
+        # per client, shared among its clients in proportion to lognormal weights
+        cl_w = _lognormal(rng, 1.0, FEE_EDGES_SIGMA, n_cl)
+        n_clients = np.bincount(cl_plat, minlength=n_plat)
+        batches = np.maximum(n_clients, np.rint(np.bincount(user_plat, weights=w, minlength=n_plat) / w.sum()
+                                                * budget / (2.0 * TASKS_PER_BATCH + 1.0)).astype(np.int64))
+        if budget - int(batches.sum()) < 2 * n:
+            batches = n_clients
+        fees = np.concatenate([_allocate(int(batches[k]), cl_w[cl_plat == k], 1) for k in range(n_plat)])
         rest = budget - int(fees.sum())
         tasks = _allocate(rest - rest // 2, w, 1)
         pays = tasks.copy()
@@ -203,9 +210,10 @@ class Plan:
         wage = _lognormal(rng, WAGE_MEDIAN, WAGE_SIGMA, n)
         hours = expected_pay / wage
         revenue = (1.0 + COMMISSION) * np.bincount(user_plat, weights=expected_pay, minlength=n_plat)
-        budgets = _pareto(rng, PARETO_ALPHA, n_cl)
-        budgets *= revenue[cl_plat] / np.bincount(cl_plat, weights=budgets, minlength=n_plat)[cl_plat]
-        cl = _Group(CLIENT, cl_plat, fees, fees, fees, budgets / fees, _draw_countries(rng, "microwork", n_cl), None)
+        # every batch of a platform holds as many tasks (plus or minus one) drawn from all its workers, so
+        # its fee is the platform's revenue per batch; a client's spend is its batches times that fee
+        per_batch = revenue / np.maximum(np.bincount(cl_plat, weights=fees, minlength=n_plat), 1)
+        cl = _Group(CLIENT, cl_plat, fees, fees, fees, per_batch[cl_plat], _draw_countries(rng, "microwork", n_cl), None)
         wk = _Group(WORKER, user_plat, tasks + pays, tasks, tasks, reward, _draw_countries(rng, "microwork", n), hours)
         return cl, wk
 
@@ -384,11 +392,10 @@ class Plan:
         code: np.ndarray = np.arange(0, 4 * m, 4, dtype=np.int32)[:, None] + np.arange(3, dtype=np.int32)
         code = np.repeat(code.ravel(), seg).take(self._shuffle(n))
         act = (code >> 2).astype(np.intp)
-        if with_contexts:
-            # the slot number j of every row (its k-th slot of round r: j = r + k ROUNDS), in the same shuffle
-            kstart = np.stack([k0, c0, c1], axis=1).ravel()
-            segstart = np.cumsum(seg) - seg
-            slot = (np.repeat(kstart - segstart, seg) + np.arange(n)).take(self._shuffle(n)) * ROUNDS + r
+        # the slot number j of every row (its k-th slot of round r: j = r + k ROUNDS), in the same shuffle
+        kstart = np.stack([k0, c0, c1], axis=1).ravel()
+        segstart = np.cumsum(seg) - seg
+        slot = (np.repeat(kstart - segstart, seg) + np.arange(n)).take(self._shuffle(n)) * ROUNDS + r
 
         raw = rng.bit_generator.random_raw(n)
         # kind: lookup by ((type * 3 + class) << 10) | 10 random bits
@@ -430,10 +437,37 @@ class Plan:
             z += self.a_mu[acts].take(am)
             val = np.rint(np.exp(z) * 100) / 100
             amount[money] = np.clip(val, 0.01, self.a_hi[acts].take(am))
+            self._ride_amounts(acts, act, slot, kind, money, amount)
         if not with_contexts:
             return src, dst, kind, amount, is_money, ts
         context = self._contexts(acts, act, slot, kind)
         return src, dst, kind, amount, is_money, ts, context
+
+    def _ride_amounts(self, acts: slice, act: np.ndarray, slot: np.ndarray, kind: np.ndarray, money: np.ndarray,
+                      amount: np.ndarray) -> None:
+        """Fares and ride pay from the ride's number: the driver gets ``DRIVER_SHARE`` of that ride's fare.
+
+        A rider's i-th fare on platform ``P`` and a driver's pay edge for
+        ride ``i`` (numbered as in :meth:`_contexts`) are in different rows,
+        usually in different blocks; both take the fare from a hash of
+        ``(seed, P, ride)`` (lognormal: median ``FARE_MEDIAN``, sigma
+        ``FARE_SIGMA``), so the pay is exactly ``DRIVER_SHARE`` of the fare
+        (in cents), with or without the context column.
+        """
+        a_type = self.a_type[acts].take(act[money])
+        is_fare = a_type == RIDER
+        is_pay = (a_type == DRIVER) & (kind[money] == K["pay"])
+        sel = np.flatnonzero(is_fare | is_pay)
+        if not sel.size:
+            return
+        rows = money[sel]
+        aa = act[rows]
+        s = slot[rows].astype(np.int64)
+        unit = np.where(is_pay[sel], s - self.a_contrib[acts].take(aa), s)
+        number = self.a_ctx_base[acts].take(aa) + unit
+        key = (self.a_plat[acts].take(aa).astype(np.int64) << 40) + number
+        fare = np.clip(np.rint(FARE_MEDIAN * np.exp(FARE_SIGMA * _hash_normal(self.seed, key)) * 100) / 100, 0.01, None)
+        amount[rows] = np.where(is_pay[sel], np.rint(fare * (DRIVER_SHARE * 100)) / 100, fare)
 
     def _contexts(self, acts: slice, act: np.ndarray, slot: np.ndarray, kind: np.ndarray) -> np.ndarray:
         """The context of every row (-1: none): a campaign, task batch or ride, unique over platforms.
@@ -499,6 +533,33 @@ class Plan:
             self._ids = pa.Array.from_buffers(typ, len(lens), [None, pa.py_buffer(off), pa.py_buffer(data)])
         return self._ids
 
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser (a bijection of uint64), elementwise; wraps around like C."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: np.ndarray = x ^ (x >> np.uint64(31))
+    return out
+
+
+def _hash_normal(seed: int, key: np.ndarray) -> np.ndarray:
+    """A standard normal per key, a pure function of ``(seed, key)`` (Box-Muller on two hashed uniforms).
+
+    >>> z = _hash_normal(1, np.arange(100_000, dtype=np.int64))
+    >>> bool(abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02)
+    True
+    >>> bool((_hash_normal(1, np.array([5, 7])) == _hash_normal(1, np.array([7, 5]))[::-1]).all())
+    True
+    """
+    k = key.astype(np.int64).view(np.uint64) ^ _splitmix64(np.array([seed], np.uint64))
+    h1 = _splitmix64(k)
+    h2 = _splitmix64(h1 ^ np.uint64(0xD1B54A32D192ED03))
+    u1 = ((h1 >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0 ** -53     # (0, 1]
+    u2 = (h2 >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    z: np.ndarray = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return z
 
 
 def _mix_table(mix: dict[str, float]) -> np.ndarray:

@@ -18,8 +18,8 @@ from .plan import Plan
 _TS = pa.timestamp("s", tz="UTC")
 
 
-def edge_schema(ids: str = "str", contexts: bool = False) -> pa.Schema:
-    """Schema of the generated edges (with ``context`` last when ``contexts``).
+def edge_schema(ids: str = "str", contexts: bool = True) -> pa.Schema:
+    """Schema of the generated edges (with ``context`` last unless ``contexts=False``).
 
     >>> edge_schema("int").field("src").type
     DataType(int64)
@@ -51,7 +51,7 @@ class Tables:
     schema, so it reads back as plain strings).
     """
 
-    def __init__(self, plan: Plan, ids: str, for_file: bool = False, contexts: bool = False):
+    def __init__(self, plan: Plan, ids: str, for_file: bool = False, contexts: bool = True):
         self.plan = plan
         self.ids = ids
         self.for_file = for_file

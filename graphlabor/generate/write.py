@@ -95,7 +95,7 @@ def generate(
     span_days: float = 365,
     row_group_size: int = 1_000_000,
     progress: Callable[[int, int], None] | None = None,
-    contexts: bool = False,
+    contexts: bool = True,
 ) -> GenerateInfo:
     """Write a synthetic platform economy: an edges file and a nodes file (Parquet).
 
@@ -107,7 +107,7 @@ def generate(
         platforms, ``u000123`` for users, or int64 with ``ids="int"``),
         ``kind`` (string), ``weight`` (float64, 1.0), ``amount`` (float64 on
         ``spend``, ``fee`` and ``pay`` edges, null on contribution edges) and
-        ``timestamp`` (timestamp[s, tz=UTC]) and, with ``contexts``,
+        ``timestamp`` (timestamp[s, tz=UTC]) and, unless ``contexts=False``,
         ``context`` (int64, null for none: the campaign of a spend edge and of
         a member's view or click of the platform, the task batch of a fee, a
         task and its pay, the ride of a fare, a ride, its rating and its pay;
@@ -155,9 +155,9 @@ def generate(
         background writer) plus one block of ``BLOCK`` rows and the plan.
     progress : callable, optional
         Called as ``progress(edges_written, edges_total)`` after each block.
-    contexts : bool, default False
-        Write the ``context`` column (no other column depends on it: the
-        files without it are the same otherwise).
+    contexts : bool, default True
+        Write the ``context`` column; ``False`` leaves it out (no other
+        column depends on it: the files without it are the same otherwise).
 
     Returns
     -------
@@ -268,7 +268,7 @@ def generate_tables(
     ids: str = "str",
     start: str | _dt.date = "2024-01-01",
     span_days: float = 365,
-    contexts: bool = False,
+    contexts: bool = True,
 ) -> tuple[pa.Table, pa.Table]:
     """The same economy as :func:`generate`, as in-memory ``(edges, nodes)`` tables.
 
