@@ -340,7 +340,7 @@ def test_generated_batches_hold_about_52_tasks_and_rides_pay_three_quarters_of_t
 
     Batches: one client fee per batch and 52 tasks a batch on average (Difallah et al. 2015),
     the batches of a platform equal in size plus or minus one. Rides: a driver's pay for a ride
-    is 75% of that ride's fare, to the cent.
+    is 75% of that ride's fare, to the cent, and the ride's rows have one timestamp.
     """
     from graphlabor.generate import generate_tables
 
@@ -362,6 +362,12 @@ def test_generated_batches_hold_about_52_tasks_and_rides_pay_three_quarters_of_t
     gap = (ride_pay - 0.75 * fares.reindex(ride_pay.index)).abs()
     assert gap.max() <= 0.005 + 1e-9
     assert 10.5 <= fares.median() <= 13.5
+    # a ride's fare, ride, ratings and pay share one instant, so they fall in one --period
+    rides = df[df.context.isin(fares.index)]
+    assert (rides.groupby("context").timestamp.nunique() == 1).all()
+    assert set(rides.kind) == {"fee", "ride", "rate", "pay"}
+    days = (rides.timestamp - rides.timestamp.min()).dt.days
+    assert days.max() >= 360 and days.quantile(0.5) == pytest.approx(182, abs=20)  # spread over the year
 
 
 def test_float_contexts_from_pandas_are_read_as_integers():

@@ -437,37 +437,44 @@ class Plan:
             z += self.a_mu[acts].take(am)
             val = np.rint(np.exp(z) * 100) / 100
             amount[money] = np.clip(val, 0.01, self.a_hi[acts].take(am))
-            self._ride_amounts(acts, act, slot, kind, money, amount)
+        self._rides(acts, act, slot, amount, ts)
         if not with_contexts:
             return src, dst, kind, amount, is_money, ts
         context = self._contexts(acts, act, slot, kind)
         return src, dst, kind, amount, is_money, ts, context
 
-    def _ride_amounts(self, acts: slice, act: np.ndarray, slot: np.ndarray, kind: np.ndarray, money: np.ndarray,
-                      amount: np.ndarray) -> None:
-        """Fares and ride pay from the ride's number: the driver gets ``DRIVER_SHARE`` of that ride's fare.
+    def _rides(self, acts: slice, act: np.ndarray, slot: np.ndarray, amount: np.ndarray, ts: np.ndarray) -> None:
+        """Fares, ride pay and the time of every ride's rows, from the ride's number.
 
-        A rider's i-th fare on platform ``P`` and a driver's pay edge for
-        ride ``i`` (numbered as in :meth:`_contexts`) are in different rows,
-        usually in different blocks; both take the fare from a hash of
-        ``(seed, P, ride)`` (lognormal: median ``FARE_MEDIAN``, sigma
-        ``FARE_SIGMA``), so the pay is exactly ``DRIVER_SHARE`` of the fare
-        (in cents), with or without the context column.
+        A rider's i-th fare on platform ``P``, the driver's ``ride`` edge
+        for ride ``i``, its ``rate`` edge rating that ride and its ``pay``
+        edge for it (numbered as in :meth:`_contexts`) are in different rows,
+        usually in different blocks. All take what they share from a hash of
+        ``(seed, P, ride)``: the fare (lognormal: median ``FARE_MEDIAN``,
+        sigma ``FARE_SIGMA``; the pay is ``DRIVER_SHARE`` of it, in cents)
+        and the instant (uniform over the span, like every timestamp), so a
+        ride's four rows fall in the same period. Nothing depends on the
+        context column being written.
         """
-        a_type = self.a_type[acts].take(act[money])
-        is_fare = a_type == RIDER
-        is_pay = (a_type == DRIVER) & (kind[money] == K["pay"])
-        sel = np.flatnonzero(is_fare | is_pay)
-        if not sel.size:
+        a_type = self.a_type[acts].take(act)
+        rows = np.flatnonzero((a_type == RIDER) | (a_type == DRIVER))
+        if not rows.size:
             return
-        rows = money[sel]
         aa = act[rows]
         s = slot[rows].astype(np.int64)
-        unit = np.where(is_pay[sel], s - self.a_contrib[acts].take(aa), s)
-        number = self.a_ctx_base[acts].take(aa) + unit
-        key = (self.a_plat[acts].take(aa).astype(np.int64) << 40) + number
-        fare = np.clip(np.rint(FARE_MEDIAN * np.exp(FARE_SIGMA * _hash_normal(self.seed, key)) * 100) / 100, 0.01, None)
-        amount[rows] = np.where(is_pay[sel], np.rint(fare * (DRIVER_SHARE * 100)) / 100, fare)
+        split = self.a_split[acts].take(aa)
+        contrib = self.a_contrib[acts].take(aa)
+        drv = a_type[rows] == DRIVER
+        unit = np.where(drv & (s >= split) & (s < contrib), (s - split) % np.maximum(split, 1), s)
+        is_pay = drv & (s >= contrib)
+        unit = np.where(is_pay, s - contrib, unit)
+        key = (self.a_plat[acts].take(aa).astype(np.int64) << 40) + self.a_ctx_base[acts].take(aa) + unit
+        money = ~drv | is_pay
+        fare = np.clip(np.rint(FARE_MEDIAN * np.exp(FARE_SIGMA * _hash_normal(self.seed, key[money])) * 100) / 100,
+                       0.01, None)
+        amount[rows[money]] = np.where(is_pay[money], np.rint(fare * (DRIVER_SHARE * 100)) / 100, fare)
+        h = _splitmix64(key.view(np.uint64) ^ _splitmix64(np.array([self.seed ^ 0x5A5A5A5A], np.uint64)))
+        ts[rows] = (((h >> np.uint64(32)) * np.uint64(self.span_s)) >> np.uint64(32)).view(np.int64) + self.start_s
 
     def _contexts(self, acts: slice, act: np.ndarray, slot: np.ndarray, kind: np.ndarray) -> np.ndarray:
         """The context of every row (-1: none): a campaign, task batch or ride, unique over platforms.
