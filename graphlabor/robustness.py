@@ -30,7 +30,6 @@ from .errors import ParameterError
 from .methods import METHODS, run_model
 from .params import DEFAULT_PAY_KINDS, DEFAULT_REVENUE_KINDS, ModelParams
 from .pipeline import check_not_empty, prepare
-from .prepare import EdgeArrays
 from .rankstats import kendall_tau, spearman_rho
 from .results import check_balance, role_totals, user_ranks
 from .timing import StageLog
@@ -231,7 +230,7 @@ def sensitivity(
         mult = np.array([params.kind_weight(k) for k in prep.kind_names], dtype=np.float64)
         c = prep.contribution
         value = base_value if np.all(mult == 1.0) else base_value * mult[c.kind] if len(c) else base_value
-        p = replace(prep, contribution=EdgeArrays(c.src, c.dst, c.kind, value, c.seconds))
+        p = replace(prep, contribution=replace(c, value=value))  # keeps the edges' contexts (pairs)
         t0 = time.perf_counter()
         r = run_model(p, params, method, breakdown=False, log=log, x0=x0)
         check_balance(float(r.injected.sum()), role_totals(role, r.kept), params.tol)
