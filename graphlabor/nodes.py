@@ -52,9 +52,15 @@ class NodeTable:
 
 
 def _match(names: list[str], source: str) -> dict[str, str]:
-    """The columns read as ``id``, ``role`` and ``value``, in any letter case when unambiguous."""
+    """The columns read as ``id``, ``role``, ``value`` and ``hours``, in any letter case when unambiguous.
+
+    ``hours`` is carried to the output under that name (``Hours`` becomes ``hours``).
+
+    >>> _match(["ID", " Role", "Hours", "team"], "n.csv")
+    {'id': 'ID', 'role': ' Role', 'hours': 'Hours'}
+    """
     out = {}
-    for want in ("id", "role", "value"):
+    for want in ("id", "role", "value", "hours"):
         found = [n for n in names if n.strip().lower() == want]
         if len(found) > 1:
             raise InputError(f"{source}: columns {' and '.join(repr(n) for n in found)} could both be the {want} column; rename or drop one")

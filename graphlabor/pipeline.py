@@ -601,7 +601,7 @@ def _check_options(
     if period is not None and any(c.strip().lower() == "value" for c in columns):
         raise ParameterError("period cannot be combined with a nodes-file 'value' column (node values have no time)",
                              param="period")
-    if min_wage is not None and "hours" not in columns:
+    if min_wage is not None and not any(c.strip().lower() == "hours" for c in columns):
         raise ParameterError("min_wage needs an 'hours' column in the nodes file", param="min_wage")
     return hl, ref
 

@@ -395,6 +395,26 @@ def test_min_wage_flags_against_pandas(seed, wage):
     assert t.loc[~ok, "paid_per_hour"].isna().all()
 
 
+@pytest.mark.parametrize("name", ["Hours", " HOURS "])
+def test_hours_column_in_any_letter_case(tmp_path, run_cli, name):
+    """``hours`` is matched like the other optional columns (``role``, ``value``): any case, spaces trimmed."""
+    nodes = pd.DataFrame({"id": ["u1", "u2", "u3", "P"], name: [5.0, 13.5, 0.0, 2.0]})
+    t = graphlabor.attribute(WORKED_EDGES, nodes, min_wage=5.0).to_pandas().set_index("node")
+    # worked example by hand: u1 7.5 attributed over 5 h, paid 10; u2 67.5 over 13.5 h, paid nothing
+    assert t.loc["u1", "attributed_per_hour"] == pytest.approx(1.5) and t.loc["u2", "attributed_per_hour"] == pytest.approx(5.0)
+    assert t["below_min_wage"].to_dict() == {"A": False, "P": False, "u1": False, "u2": True, "u3": False}
+    assert "hours" in t.columns and name not in t.columns
+    path = tmp_path / "nodes.csv"
+    nodes.to_csv(path, index=False)
+    edges = tmp_path / "edges.parquet"
+    WORKED_EDGES.to_parquet(edges, index=False)
+    proc = run_cli("attribute", edges, "--nodes", path, "--min-wage", "5", "--summary-json", tmp_path / "s.json", "-q")
+    assert proc.returncode == 0 and '"below_min_wage": 1' in (tmp_path / "s.json").read_text()
+    both = nodes.assign(hours=1.0)
+    with pytest.raises(graphlabor.InputError, match="could both be the hours column"):
+        graphlabor.attribute(WORKED_EDGES, both)
+
+
 def test_min_wage_errors():
     with pytest.raises(ParameterError, match="hours"):
         graphlabor.attribute(WORKED_EDGES, min_wage=5.0)
