@@ -49,6 +49,9 @@ def assert_same(local, dask):
 
 
 def both(client, edges, nodes=None, **kw):
+    # the bundled example and generated economies carry a context column: both sides ignore it
+    # until the Dask engine honours contexts
+    kw.setdefault("context_col", None)
     local = graphlabor.attribute(edges, nodes, **kw)  # either solver (default BiCGSTAB) on either engine
     dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
     assert_same(local, dask)
@@ -188,8 +191,9 @@ def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
     from conftest import cli
 
     edges, nodes = EXAMPLE_EDGES, EXAMPLE_NODES
-    cli("attribute", edges, "--nodes", nodes, "-o", tmp_path / "local.parquet", "-q")
-    cli("attribute", edges, "--nodes", nodes, "--engine", "dask", "--workers", "2", "-o", f"{tmp_path / 'out'}/", "-q")
+    # --context-col '' on both sides until the Dask engine honours contexts (the example has them)
+    cli("attribute", edges, "--nodes", nodes, "--context-col", "", "-o", tmp_path / "local.parquet", "-q")
+    cli("attribute", edges, "--nodes", nodes, "--engine", "dask", "--workers", "2", "--context-col", "", "-o", f"{tmp_path / 'out'}/", "-q")
     files = sorted(os.listdir(tmp_path / "out"))
     assert files == ["part-00000.parquet", "part-00001.parquet"]
     got = pa.concat_tables([pq.read_table(tmp_path / "out" / f) for f in files])
@@ -332,7 +336,7 @@ def test_row_groups_as_partitions(client, economy_dir, tmp_path, monkeypatch):
     w[17_005] = -3.0
     pq.write_table(edges.set_column(edges.column_names.index("weight"), "weight", pa.array(w)), path, row_group_size=4_000)
     with pytest.raises(InputError, match=r"one\.parquet, row group 4: column 'weight', row 1005.*-3"):
-        graphlabor.attribute(str(path), engine="dask", client=client)
+        graphlabor.attribute(str(path), engine="dask", client=client, context_col=None)  # until the Dask engine honours contexts
 
 
 def test_declared_advertiser_receiving_revenue_same_message(client, tmp_path):
@@ -359,7 +363,8 @@ def test_more_blocks_than_workers(client, monkeypatch):
 
 
 def test_explain_says_local_engine(client):
-    r = graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client)
+    r = graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client,
+                             context_col=None)  # until the Dask engine honours contexts
     with pytest.raises(ParameterError, match="--engine dask"):
         r.explain(r.nodes["node"][0].as_py())
 
