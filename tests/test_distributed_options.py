@@ -328,6 +328,22 @@ def test_contexts_by_period(client, tmp_path):
     assert dask.contexts.column_names[0] == "period" and len(set(dask.contexts["period"].to_pylist())) == 2
 
 
+def test_contexts_row_group_partitions_several_blocks(client, tmp_path, monkeypatch):
+    # a generated economy with contexts in one Parquet file, read as runs of row groups, over several row blocks
+    from graphlabor.distributed import partitions
+    from graphlabor.generate import generate_tables
+
+    edges, nodes = generate_tables(edges=30_000, users=6_000, seed=3, contexts=True)  # > 2 chunks of rows
+    path = tmp_path / "edges.parquet"
+    pq.write_table(edges, path, row_group_size=4_000)
+    monkeypatch.setattr(partitions, "PARTITION_ROWS", 8_000)
+    assert len(partitions.plan(str(path))) >= 3
+    for kw in ({}, {"unmatched": "keep", "solver": "jacobi"}):
+        local, dask = both(client, str(path), nodes, **kw)
+        assert local.summary.contexts > 0 and local.contexts.num_rows > 0
+        assert sum(b > a for a, b in zip(dask.row_bounds[:-1], dask.row_bounds[1:])) >= 2  # rows in several blocks
+
+
 def test_cli_contexts_multi_file(tmp_path):
     from conftest import cli
 
