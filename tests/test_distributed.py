@@ -62,9 +62,10 @@ def assert_same(local, dask):
 
 
 def both(client, edges, nodes=None, **kw):
-    # the bundled example and generated economies carry a context column: both sides ignore it
-    # until the Dask engine honours contexts
-    kw.setdefault("context_col", None)
+    if kw.get("method") == "shapley":
+        # the example and generated economies carry contexts: both sides ignore them with shapley
+        # until the Dask engine honours contexts with --method shapley
+        kw.setdefault("context_col", None)
     local = graphlabor.attribute(edges, nodes, **kw)  # either solver (default BiCGSTAB) on either engine
     dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
     assert_same(local, dask)
@@ -204,15 +205,14 @@ def test_cli_dataset_output_equals_local_file(tmp_path, economy_dir):
     from conftest import cli
 
     edges, nodes = EXAMPLE_EDGES, EXAMPLE_NODES
-    # --context-col '' on both sides until the Dask engine honours contexts (the example has them)
-    cli("attribute", edges, "--nodes", nodes, "--context-col", "", "-o", tmp_path / "local.parquet", "-q")
-    cli("attribute", edges, "--nodes", nodes, "--engine", "dask", "--workers", "2", "--context-col", "", "-o", f"{tmp_path / 'out'}/", "-q")
+    cli("attribute", edges, "--nodes", nodes, "-o", tmp_path / "local.parquet", "-q")
+    cli("attribute", edges, "--nodes", nodes, "--engine", "dask", "--workers", "2", "-o", f"{tmp_path / 'out'}/", "-q")
     files = sorted(os.listdir(tmp_path / "out"))
     assert files == ["part-00000.parquet", "part-00001.parquet"]
     got = pa.concat_tables([pq.read_table(tmp_path / "out" / f) for f in files])
     assert got.equals(pq.read_table(tmp_path / "local.parquet"))
-    cli("attribute", edges, "--nodes", nodes, "--period", "month", "--context-col", "", "-o", tmp_path / "local_periods.parquet", "-q")
-    cli("attribute", edges, "--nodes", nodes, "--period", "month", "--engine", "dask", "--workers", "2", "--context-col", "",
+    cli("attribute", edges, "--nodes", nodes, "--period", "month", "-o", tmp_path / "local_periods.parquet", "-q")
+    cli("attribute", edges, "--nodes", nodes, "--period", "month", "--engine", "dask", "--workers", "2",
         "-o", tmp_path / "dask_periods.parquet", "-q")
     assert pq.read_table(tmp_path / "dask_periods.parquet").equals(pq.read_table(tmp_path / "local_periods.parquet"))
 
@@ -326,11 +326,10 @@ def test_bicgstab_restarts_and_fallback_as_locally(client, economy_dir, monkeypa
 def test_convergence_error_as_locally(client, solver):
     from graphlabor.errors import ConvergenceError
 
-    no_ctx = dict(context_col=None)  # both sides, until the Dask engine honours contexts
     with pytest.raises(ConvergenceError) as local:
-        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, max_iter=3, solver=solver, **no_ctx)
+        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, max_iter=3, solver=solver)
     with pytest.raises(ConvergenceError) as dask:
-        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, max_iter=3, solver=solver, engine="dask", client=client, **no_ctx)
+        graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, max_iter=3, solver=solver, engine="dask", client=client)
     assert str(dask.value) == str(local.value) and local.value.n_iter == 3
     assert dask.value.residual == local.value.residual  # the same bits
 
@@ -350,7 +349,7 @@ def test_row_groups_as_partitions(client, economy_dir, tmp_path, monkeypatch):
     w[17_005] = -3.0
     pq.write_table(edges.set_column(edges.column_names.index("weight"), "weight", pa.array(w)), path, row_group_size=4_000)
     with pytest.raises(InputError, match=r"one\.parquet, row group 4: column 'weight', row 1005.*-3"):
-        graphlabor.attribute(str(path), engine="dask", client=client, context_col=None)  # until the Dask engine honours contexts
+        graphlabor.attribute(str(path), engine="dask", client=client)
 
 
 def test_declared_advertiser_receiving_revenue_same_message(client, tmp_path):
@@ -377,8 +376,7 @@ def test_more_blocks_than_workers(client, monkeypatch):
 
 
 def test_explain_says_local_engine(client):
-    r = graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client,
-                             context_col=None)  # until the Dask engine honours contexts
+    r = graphlabor.attribute(EXAMPLE_EDGES, EXAMPLE_NODES, engine="dask", client=client)
     with pytest.raises(ParameterError, match="--engine dask"):
         r.explain(r.nodes["node"][0].as_py())
 

@@ -28,7 +28,6 @@ def test_two_workers_each_with_half_the_local_peak(tmp_path):
     generate(edges, nodes, edges=10_000_000, seed=1)
     local_out = tmp_path / "local.parquet"
     proc = subprocess.Popen([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
-                             "--context-col", "",  # until the Dask engine honours contexts
                              "-o", str(local_out), "-q"])
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
@@ -42,8 +41,7 @@ def test_two_workers_each_with_half_the_local_peak(tmp_path):
             restarts = []
             client.wait_for_workers(2, timeout=120)
             before = set(client.run(os.getpid).values())
-            r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client,
-                                     context_col=None)  # until the Dask engine honours contexts
+            r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client)
             after = set(client.run(os.getpid).values())
             restarts = before ^ after
             peaks = client.run(lambda: __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss * 1024)
