@@ -58,14 +58,13 @@ def _same_bits(a: pa.Table, b: pa.Table) -> None:
 def assert_same(local, dask):
     _same_bits(local.nodes, dask.nodes)  # bit for bit, every column
     _same_bits(local.platforms, dask.platforms)
+    assert (local.contexts is None) == (dask.contexts is None)
+    if local.contexts is not None:
+        _same_bits(local.contexts, dask.contexts)  # the (platform, context) table
     assert dask.summary == local.summary  # every count and total, bit for bit
 
 
 def both(client, edges, nodes=None, **kw):
-    if kw.get("method") == "shapley":
-        # the example and generated economies carry contexts: both sides ignore them with shapley
-        # until the Dask engine honours contexts with --method shapley
-        kw.setdefault("context_col", None)
     local = graphlabor.attribute(edges, nodes, **kw)  # either solver (default BiCGSTAB) on either engine
     dask = graphlabor.attribute(edges, nodes, engine="dask", client=client, **kw)
     assert_same(local, dask)

@@ -286,6 +286,7 @@ def _ctx_dir(tmp_path):
     {"solver": "jacobi", "platform_share": 0.2},
     {"method": "direct"},
     {"breakdown": False, "self_loops": "keep"},
+    {"method": "shapley", "damping": 0.6},
 ])
 def test_contexts_same_as_one_machine(client, tmp_path, kw):
     local, dask = both(client, _ctx_dir(tmp_path), **kw)
@@ -310,10 +311,7 @@ def test_contexts_in_memory_table_and_integer_ids(client):
                                                           pa.int64())))
     both(client, table.rename_columns([*table.column_names[:5], "campaign"]), context_col="campaign")
     same_error(client, table.drop_columns(["context"]), context_col="campaign")
-    from graphlabor.errors import ParameterError
-
-    with pytest.raises(ParameterError, match="--method shapley with contexts"):
-        graphlabor.attribute(table, engine="dask", client=client, method="shapley")
+    both(client, table, method="shapley")
 
 
 def test_contexts_by_period(client, tmp_path):

@@ -366,9 +366,6 @@ def attribute_dask_periods(
                                 role == K.PLATFORM, unmatched)
             pairs_future = client.submit(_identity, pairs, pure=True)
             cparts = [client.submit(CP.match_part, p, pairs_future, pure=True) for p in cparts]
-        if len(pairs) and method == "shapley":
-            raise ParameterError("--method shapley with contexts is not supported by --engine dask yet; "
-                                 "run with --engine local")
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins,
                     evidence=flags, pairs=pairs, self_loops=int(n_loops), self_loop_mode=self_loops,
@@ -623,7 +620,9 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         kept_full = np.concatenate([keep, ctx.keep]) * held_full
         pair_run = PairRun(injected_full, held_full, kept_full, ctx.revenue, ctx.unmatched, np.empty(0, np.int64),
                            ctx.contributors, None)  # (no platform: the platforms' contributors are counted above)
-        kept = _fold(kept_full, n, pairs.platform)
+        folded = _fold(kept_full, n, pairs.platform)
+        # shapley (methods._shapley) changes the users' rows only, which the pairs' credit leaves alone
+        kept = folded if kept_f is None else np.where(role == K.USER, kept, folded)
         held = _fold(held_full, n, pairs.platform)
         if via_arr is not None:
             via_arr[:, nk] += K.group_sum(pairs.platform, ctx.s_pair * ctx.keep, n)
