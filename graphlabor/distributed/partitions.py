@@ -249,13 +249,41 @@ def check_dictionary(ids: pa.Array) -> pa.Array:
     return ids
 
 
+def _text_layout(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int64, rebased to 0) and data bytes of a text array without nulls."""
+    wide = pa.types.is_large_string(a.type)
+    off = np.frombuffer(a.buffers()[1], np.int64 if wide else np.int32)[a.offset:a.offset + len(a) + 1].astype(np.int64)
+    data = a.buffers()[2]
+    raw = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
+    return off - off[0], raw[off[0]:off[-1]]
+
+
+def _text_positions(sub: pa.Array, ids: pa.Array) -> np.ndarray:
+    """Index in ``ids`` of each value of ``sub`` (both sorted byte-wise and distinct, ``sub`` within ``ids``).
+
+    One merge walk (:func:`graphlabor.kernels.textmerge.sorted_positions`),
+    not a hash of the whole dictionary for every partition.
+
+    >>> _text_positions(pa.array(["b", "d"]), pa.array(["a", "b", "c", "d"])).tolist()
+    [1, 3]
+    """
+    from ..kernels.textmerge import sorted_positions
+
+    if sub.null_count == 0 and ids.null_count == 0:
+        where = sorted_positions(*_text_layout(sub), *_text_layout(ids))
+        if where is not None:
+            return where
+    out: np.ndarray = pc.index_in(sub, value_set=ids).to_numpy(zero_copy_only=False)
+    return out
+
+
 def globalize(part: LocalPart, ids: pa.Array, kind_names: list[str]) -> LocalPart:
     """Replace the partition's local codes by global ones (ranks in the global dictionary)."""
     if len(part.ids):
         if pa.types.is_integer(ids.type):
             where = np.searchsorted(ids.to_numpy(), part.ids.to_numpy())
         else:
-            where = pc.index_in(part.ids.cast(ids.type), value_set=ids).to_numpy(zero_copy_only=False)
+            where = _text_positions(part.ids.cast(ids.type), ids)
         where = where.astype(INDEX_DTYPE)
         src, dst = where[part.src], where[part.dst]
     else:

@@ -1,0 +1,66 @@
+"""Positions of a sorted subset of text values in a sorted superset, by one merge walk.
+
+Both sides are the Arrow layout of a text array (``offsets``, ``data`` bytes),
+sorted ascending byte-wise and distinct. A hash lookup
+(``pyarrow.compute.index_in``) would hash the whole superset for every
+subset; the walk reads each side once, with no allocation but the output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit
+
+
+@njit
+def _compare(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> int:
+    """-1, 0 or 1 as ``a[a0:a1]`` is below, equal to or above ``b[b0:b1]`` (byte-wise)."""
+    la = a1 - a0
+    lb = b1 - b0
+    m = la if la < lb else lb
+    for k in range(m):
+        x = a[a0 + k]
+        y = b[b0 + k]
+        if x != y:
+            return -1 if x < y else 1
+    if la == lb:
+        return 0
+    return -1 if la < lb else 1
+
+
+@njit
+def _positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, all_data: np.ndarray,
+               out: np.ndarray) -> int:
+    j = 0
+    n_all = all_off.shape[0] - 1
+    for i in range(sub_off.shape[0] - 1):
+        while j < n_all:
+            c = _compare(all_data, all_off[j], all_off[j + 1], sub_data, sub_off[i], sub_off[i + 1])
+            if c >= 0:
+                break
+            j += 1
+        if j == n_all or _compare(all_data, all_off[j], all_off[j + 1], sub_data, sub_off[i], sub_off[i + 1]) != 0:
+            return i  # not found: the caller falls back
+        out[i] = j
+    return out.shape[0]
+
+
+def sorted_positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, all_data: np.ndarray) -> np.ndarray | None:
+    """Index in the superset of every value of the subset, or None if one is missing.
+
+    Offsets are int64 (one more than the values), data uint8.
+
+    >>> import numpy as np
+    >>> def arrow(words):
+    ...     b = [w.encode() for w in words]
+    ...     return np.cumsum([0] + [len(x) for x in b]).astype(np.int64), np.frombuffer(b"".join(b), np.uint8)
+    >>> sorted_positions(*arrow(["b", "bb", "d"]), *arrow(["a", "b", "bb", "c", "d"])).tolist()
+    [1, 2, 4]
+    >>> sorted_positions(*arrow(["x"]), *arrow(["a"])) is None
+    True
+    """
+    out = np.empty(sub_off.shape[0] - 1, dtype=np.int64)
+    if _positions(sub_off, sub_data, all_off, all_data, out) != out.shape[0]:
+        return None
+    return out
