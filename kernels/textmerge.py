@@ -43,7 +43,8 @@ def _positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, a
         if j == n_all or _compare(all_data, all_off[j], all_off[j + 1], sub_data, sub_off[i], sub_off[i + 1]) != 0:
             return i  # not found: the caller falls back
         out[i] = j
-    return out.shape[0]
+    n: int = out.shape[0]
+    return n
 
 
 def sorted_positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, all_data: np.ndarray) -> np.ndarray | None:
