@@ -1,4 +1,4 @@
-"""Positions of a sorted subset of text values in a sorted superset, by one merge walk.
+"""Sorted text arrays merged by one walk: positions of a subset in a superset, and the union.
 
 Both sides are the Arrow layout of a text array (``offsets``, ``data`` bytes),
 sorted ascending byte-wise and distinct. A hash lookup
@@ -45,6 +45,51 @@ def _positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, a
         out[i] = j
     n: int = out.shape[0]
     return n
+
+
+@njit
+def _union(a_off: np.ndarray, a_data: np.ndarray, b_off: np.ndarray, b_data: np.ndarray, take: np.ndarray) -> int:
+    na = a_off.shape[0] - 1
+    nb = b_off.shape[0] - 1
+    i = 0
+    j = 0
+    k = 0
+    while i < na and j < nb:
+        c = _compare(a_data, a_off[i], a_off[i + 1], b_data, b_off[j], b_off[j + 1])
+        if c <= 0:
+            take[k] = i
+            i += 1
+            if c == 0:
+                j += 1
+        else:
+            take[k] = na + j
+            j += 1
+        k += 1
+    while i < na:
+        take[k] = i
+        i += 1
+        k += 1
+    while j < nb:
+        take[k] = na + j
+        j += 1
+        k += 1
+    return k
+
+
+def sorted_union(a_off: np.ndarray, a_data: np.ndarray, b_off: np.ndarray, b_data: np.ndarray) -> np.ndarray:
+    """Where each value of the sorted union of two sorted distinct text arrays is in their concatenation.
+
+    A value in both is taken from the first.
+
+    >>> import numpy as np
+    >>> def arrow(words):
+    ...     b = [w.encode() for w in words]
+    ...     return np.cumsum([0] + [len(x) for x in b]).astype(np.int64), np.frombuffer(b"".join(b), np.uint8)
+    >>> sorted_union(*arrow(["a", "c"]), *arrow(["b", "c", "d"])).tolist()
+    [0, 2, 1, 4]
+    """
+    take = np.empty(a_off.shape[0] + b_off.shape[0] - 2, dtype=np.int64)
+    return take[: _union(a_off, a_data, b_off, b_data, take)]
 
 
 def sorted_positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, all_data: np.ndarray) -> np.ndarray | None:

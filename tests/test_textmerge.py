@@ -34,3 +34,17 @@ def test_missing_value_is_reported() -> None:
 
     assert sorted_positions(*_text_layout(pa.array(["b", "q"])), *_text_layout(pa.array(["a", "b", "c"]))) is None
     assert sorted_positions(*_text_layout(pa.array(["b", "c"])), *_text_layout(pa.array(["a", "b", "c"]))).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("typ", [pa.string(), pa.large_string()])
+def test_merge_ids_is_the_bytewise_sorted_union(typ: pa.DataType) -> None:
+    from graphlabor.distributed.partitions import merge_ids
+
+    rng = np.random.default_rng(3)
+    alphabet = ["a", "B", "é", "z", "\u4e2d", "0"]
+    words = ["".join(rng.choice(alphabet, rng.integers(0, 7))) for _ in range(4000)]
+    a = _sorted_distinct(words[:2500], typ).slice(1)
+    b = _sorted_distinct(words[1500:], pa.string())
+    got = merge_ids(a, b).to_pylist()
+    want = sorted(set(a.to_pylist()) | set(b.to_pylist()), key=lambda s: s.encode())
+    assert got == want

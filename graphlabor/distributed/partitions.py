@@ -238,9 +238,16 @@ def merge_ids(a: pa.Array, b: pa.Array) -> pa.Array:
         return a
     if pa.types.is_integer(a.type):
         return pa.array(np.union1d(a.to_numpy(), b.to_numpy()).astype(np.int64), pa.int64())
+    from ..kernels.textmerge import sorted_union
+
     t = _text_type(a, b)
-    u = pc.unique(pa.concat_arrays([a.cast(t), b.cast(t)]))
-    return u.take(pc.sort_indices(u))
+    a, b = a.cast(t), b.cast(t)
+    both = pa.concat_arrays([a, b])
+    if a.null_count or b.null_count:
+        u = pc.unique(both)
+        return u.take(pc.sort_indices(u))
+    # one merge walk over the two sorted inputs (no hash, no sort)
+    return both.take(pa.array(sorted_union(*_text_layout(a), *_text_layout(b))))
 
 
 def check_dictionary(ids: pa.Array) -> pa.Array:
