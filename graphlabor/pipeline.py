@@ -12,7 +12,7 @@ result tables. Each stage is timed under its own name in the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -228,8 +228,8 @@ def attribute(
         with log.stage("split periods"):
             slices = _period_rows(prep, period)
 
-    tables, platform_tables, context_tables, summaries, runs = [], [], [], [], []
-    n_flagged = 0
+    out = _RunTables()
+    runs: list[ModelRun] = []
     for start, rows in slices:
         if start is not None and log.verbose:
             import sys
@@ -237,42 +237,15 @@ def attribute(
             print(f"graphlabor: period {np.datetime64(start, 'D')}", file=sys.stderr)
         run = run_model(prep, params, method, rows=rows, breakdown=breakdown, log=log)
         with log.stage("results"):
-            table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
-            plat = platform_table(prep.index.ids, prep.role, run)
-            ctxt = context_table(prep, run) if prep.pairs is not None else None
-            if start is not None:
-                day = pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32())
-                table = table.add_column(0, "period", day)
-                plat = plat.add_column(0, "period", pa.array(np.full(plat.num_rows, start, dtype=np.int32), pa.date32()))
-                summary = for_period(summary, start)
-                if ctxt is not None:
-                    ctxt = ctxt.add_column(0, "period", pa.array(np.full(ctxt.num_rows, start, dtype=np.int32), pa.date32()))
-            n_flagged += flagged
-            tables.append(table)
-            platform_tables.append(plat)
-            if ctxt is not None:
-                context_tables.append(ctxt)
-            summaries.append(summary)
+            out.add(prep, run, start, params, kinds, method, hours, min_wage, breakdown)
             runs.append(run)
-    nodes_table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-    platforms = platform_tables[0] if len(platform_tables) == 1 else pa.concat_tables(platform_tables)
-    summary = summaries[0] if len(summaries) == 1 else combine_summaries(summaries, period)
-    groups = group_table(nodes_table, group_by) if group_by is not None else None
-    if min_wage is not None:
-        from dataclasses import replace
-
-        summary = replace(summary, below_min_wage=n_flagged)
+    nodes_table, platforms, contexts, summary, groups = out.combined(period, group_by, min_wage)
     if prep.columns:
-        from dataclasses import replace
-
         summary = replace(summary, columns=dict(prep.columns))
     context = RunContext(prep, runs[0], method) if period is None else None
-    contexts = None
-    if context_tables:
-        contexts = context_tables[0] if len(context_tables) == 1 else pa.concat_tables(context_tables)
     return AttributionResult(
         nodes_table, summary, log.as_dicts(), platforms=platforms, groups=groups,
-        periods=summaries if period is not None else None, context=context,
+        periods=out.summaries if period is not None else None, context=context,
         contexts=contexts, roles_report=roles_report(prep),
     )
 
@@ -285,8 +258,6 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
                     allow_empty: bool = False) -> AttributionResult:
     """The Dask engine's stages (:mod:`graphlabor.distributed`), then the same result tables."""
     from .distributed.cluster import connect
-    from dataclasses import replace
-
     from .distributed.engine import attribute_dask_periods, check_options
 
     choices = choices or _Choices()
@@ -310,42 +281,19 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     hours = prep.column("hours")  # group_by and min_wage were checked against the nodes file's schema
     if breakdown:
         _check_via_names(prep)
-    tables, platform_tables, context_tables, summaries = [], [], [], []
-    n_flagged = 0
+    out = _RunTables()
     for start, run in runs:  # one run, or one per period (as the local engine's loop)
         with log.stage("results"):
-            table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
-            plat = platform_table(prep.index.ids, prep.role, run)
             # the run's pay edges with a context were gathered by the engine (the table reads them)
-            ctxt = context_table(replace(prep, pay=run.graph.context_pay), run) if prep.pairs is not None else None
-            if start is not None:
-                table = table.add_column(0, "period", pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32()))
-                plat = plat.add_column(0, "period", pa.array(np.full(plat.num_rows, start, dtype=np.int32), pa.date32()))
-                summary = for_period(summary, start)
-                if ctxt is not None:
-                    ctxt = ctxt.add_column(0, "period", pa.array(np.full(ctxt.num_rows, start, dtype=np.int32), pa.date32()))
-            if ctxt is not None:
-                context_tables.append(ctxt)
-        n_flagged += flagged
-        tables.append(table)
-        platform_tables.append(plat)
-        summaries.append(summary)
-    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-    platforms = platform_tables[0] if len(platform_tables) == 1 else pa.concat_tables(platform_tables)
-    summary = summaries[0] if len(summaries) == 1 else combine_summaries(summaries, period)
-    groups = group_table(table, group_by) if group_by is not None else None
-
-    if min_wage is not None:
-        summary = replace(summary, below_min_wage=n_flagged)
+            out.add(prep, run, start, params, kinds, method, hours, min_wage, breakdown,
+                    pay=run.graph.context_pay if prep.pairs is not None else None)
+    table, platforms, contexts, summary, groups = out.combined(period, group_by, min_wage)
     used = columns_used(edges, src_col, dst_col, need_time=half_life is not None or period is not None)
     if prep.pairs is not None and choices.context_col:
         used["context"] = choices.context_col  # read (as one machine reads it) when some file has it
     summary = replace(summary, columns=used)
-    contexts = None
-    if context_tables:
-        contexts = context_tables[0] if len(context_tables) == 1 else pa.concat_tables(context_tables)
     result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None,
-                               periods=summaries if period is not None else None, contexts=contexts,
+                               periods=out.summaries if period is not None else None, contexts=contexts,
                                roles_report=roles_report(prep))
     if period is None:
         run = runs[0][1]
@@ -660,6 +608,56 @@ def _tables(prep: Prepared, run: ModelRun, params: ModelParams, kinds: KindClass
     summary = replace(summary, **model_choices(prep, run))
     return table, summary, flagged
 
+
+
+def _dated(table: pa.Table, start: int) -> pa.Table:
+    """``table`` with a first column ``period``: the day ``start`` (days since the epoch) on every row."""
+    return table.add_column(0, "period", pa.array(np.full(table.num_rows, start, dtype=np.int32), pa.date32()))
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+@dataclass
+class _RunTables:
+    """The result tables of one run, or of one run per period, collected in order (both engines)."""
+
+    nodes: list[pa.Table] = field(default_factory=list)
+    platforms: list[pa.Table] = field(default_factory=list)
+    contexts: list[pa.Table] = field(default_factory=list)
+    summaries: list[Summary] = field(default_factory=list)
+    flagged: int = 0
+
+    def add(self, prep: Prepared, run: ModelRun, start: int | None, params: ModelParams, kinds: KindClasses,
+            method: str, hours: np.ndarray | None, min_wage: float | None, breakdown: bool,
+            pay: Any = None) -> None:
+        """Add one run's tables (dated when ``start`` is a period's first day); ``pay`` replaces
+        ``prep.pay`` for the contexts table (the Dask engine gathers the pay edges with a context)."""
+        table, summary, flagged = _tables(prep, run, params, kinds, method, hours, min_wage, breakdown)
+        plat = platform_table(prep.index.ids, prep.role, run)
+        ctxt = None
+        if prep.pairs is not None:
+            ctxt = context_table(prep if pay is None else replace(prep, pay=pay), run)
+        if start is not None:
+            table, plat, summary = _dated(table, start), _dated(plat, start), for_period(summary, start)
+            ctxt = None if ctxt is None else _dated(ctxt, start)
+        self.flagged += flagged
+        self.nodes.append(table)
+        self.platforms.append(plat)
+        if ctxt is not None:
+            self.contexts.append(ctxt)
+        self.summaries.append(summary)
+
+    def combined(self, period: str | None, group_by: str | None, min_wage: float | None
+                 ) -> tuple[pa.Table, pa.Table, pa.Table | None, Summary, pa.Table | None]:
+        """Nodes, platforms, contexts (None without pairs), the summary and the groups over every run."""
+        nodes = _concat(self.nodes)
+        summary = self.summaries[0] if len(self.summaries) == 1 else combine_summaries(self.summaries, period)
+        if min_wage is not None:
+            summary = replace(summary, below_min_wage=self.flagged)
+        groups = group_table(nodes, group_by) if group_by is not None else None
+        return nodes, _concat(self.platforms), _concat(self.contexts) if self.contexts else None, summary, groups
 
 def _period_rows(prep: Prepared, period: str) -> list[tuple[int, dict[int, np.ndarray]]]:
     """For each calendar period present: its first day and the rows of each edge class in it."""

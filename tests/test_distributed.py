@@ -23,44 +23,21 @@ from graphlabor.generate import generate_tables
 
 distributed = pytest.importorskip("distributed")
 
+from dask_cluster import local_client, same_bits  # noqa: E402
+
+client = pytest.fixture(scope="module")(local_client)  # one real LocalCluster for the module
+
 DATA = os.path.join(os.path.dirname(graphlabor.__file__), "data")
 EXAMPLE_EDGES = os.path.join(DATA, "example_edges.parquet")
 EXAMPLE_NODES = os.path.join(DATA, "example_nodes.parquet")
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-        env={"NUMBA_NUM_THREADS": "1"},
-    )
-    c = distributed.Client(cluster)
-    c.wait_for_workers(2, timeout=120)
-    yield c
-    c.close()
-    cluster.close()
-
-
-def _same_bits(a: pa.Table, b: pa.Table) -> None:
-    """Every column bit for bit; a float NaN equals the same NaN (``Table.equals`` says NaN != NaN,
-    and a period in which nothing is injected has NaN shares)."""
-    assert a.schema == b.schema
-    for name in a.column_names:
-        x, y = a[name], b[name]
-        if pa.types.is_floating(x.type):
-            assert x.is_null().equals(y.is_null()), name
-            x, y = (pc.fill_null(c, 0.0).to_numpy() for c in (x, y))
-            assert np.array_equal(x.view(np.int64), y.view(np.int64)), name
-        else:
-            assert x.equals(y), name
-
-
 def assert_same(local, dask):
-    _same_bits(local.nodes, dask.nodes)  # bit for bit, every column
-    _same_bits(local.platforms, dask.platforms)
+    same_bits(local.nodes, dask.nodes)  # bit for bit, every column
+    same_bits(local.platforms, dask.platforms)
     assert (local.contexts is None) == (dask.contexts is None)
     if local.contexts is not None:
-        _same_bits(local.contexts, dask.contexts)  # the (platform, context) table
+        same_bits(local.contexts, dask.contexts)  # the (platform, context) table
     assert dask.summary == local.summary  # every count and total, bit for bit
 
 

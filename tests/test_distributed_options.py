@@ -21,31 +21,9 @@ from graphlabor.errors import InputError
 
 distributed = pytest.importorskip("distributed")
 
+from dask_cluster import local_client, same_bits  # noqa: E402
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-        env={"NUMBA_NUM_THREADS": "1"},
-    )
-    c = distributed.Client(cluster)
-    c.wait_for_workers(2, timeout=120)
-    yield c
-    c.close()
-    cluster.close()
-
-
-def same_bits(a: pa.Table, b: pa.Table) -> None:
-    """Equal schemas and every value bit for bit (a NaN equals the same NaN)."""
-    assert a.schema == b.schema
-    for name in a.column_names:
-        x, y = a[name], b[name]
-        if pa.types.is_floating(x.type):
-            assert x.is_null().equals(y.is_null()), name
-            x, y = (pa.compute.fill_null(c, 0.0).to_numpy() for c in (x, y))
-            assert np.array_equal(x.view(np.int64), y.view(np.int64)), name
-        else:
-            assert x.equals(y), name
+client = pytest.fixture(scope="module")(local_client)  # one real LocalCluster for the module
 
 
 def both(client, edges, nodes=None, **kw):

@@ -1,0 +1,38 @@
+"""What the Dask test modules share: one real LocalCluster of 2 worker processes per module, and
+the bit-for-bit table comparison used against the local engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+
+def local_client():
+    """A ``distributed.Client`` on a LocalCluster of 2 worker processes, 1 thread each: a test module
+    makes it its fixture with ``client = pytest.fixture(scope="module")(local_client)`` (one cluster a module)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+        env={"NUMBA_NUM_THREADS": "1"},
+    )
+    c = distributed.Client(cluster)
+    c.wait_for_workers(2, timeout=120)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def same_bits(a: pa.Table, b: pa.Table) -> None:
+    """Equal schemas and every column bit for bit; a float NaN equals the same NaN (``Table.equals``
+    says NaN != NaN, and a period in which nothing is injected has NaN shares)."""
+    assert a.schema == b.schema
+    for name in a.column_names:
+        x, y = a[name], b[name]
+        if pa.types.is_floating(x.type):
+            assert x.is_null().equals(y.is_null()), name
+            x, y = (pc.fill_null(c, 0.0).to_numpy() for c in (x, y))
+            assert np.array_equal(x.view(np.int64), y.view(np.int64)), name
+        else:
+            assert x.equals(y), name
