@@ -231,3 +231,17 @@ def nodes_roles_values(nd: pd.DataFrame) -> tuple[dict, dict]:
     roles = {k: v for k, v in zip(nd["id"], nd["role"]) if isinstance(v, str)} if "role" in nd.columns else {}
     value = {k: float(v) for k, v in zip(nd["id"], nd["value"]) if pd.notna(v)} if "value" in nd.columns else {}
     return roles, value
+
+
+def doc_table(title: str, strip: str = "") -> pd.DataFrame:
+    """The markdown table that follows ``<!-- worked: title -->`` in docs/model.md, as text cells
+    (each trimmed, then stripped of the characters in ``strip``, e.g. "`")."""
+    import re
+
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"<!-- worked: " + re.escape(title) + r" -->\s*\n((?:\|.*\n)+)", text)
+    assert m, f"docs/model.md has no table marked 'worked: {title}'"
+    lines = [ln.strip().strip("|").split("|") for ln in m.group(1).strip().splitlines()]
+    head = [c.strip() for c in lines[0]]
+    return pd.DataFrame([[c.strip().strip(strip) for c in ln] for ln in lines[2:]], columns=head)

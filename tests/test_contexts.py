@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.sparse.linalg import spsolve
-from examples import DOC, HYPO, PAY, REVENUE, TIGHT, as_dict, random_economy
+from examples import HYPO, PAY, REVENUE, TIGHT, as_dict, doc_table, random_economy
 from reference import roles_of_frame as infer_roles
 
 import graphlabor
@@ -35,19 +35,6 @@ CTX_EDGES = pd.DataFrame(
     ],
     columns=["src", "dst", "kind", "weight", "amount", "context"],
 )
-
-
-def _doc_table(title: str) -> pd.DataFrame:
-    """The markdown table that follows ``<!-- worked: title -->`` in docs/model.md."""
-    import re
-
-    with open(DOC, encoding="utf-8") as f:
-        text = f.read()
-    m = re.search(r"<!-- worked: " + re.escape(title) + r" -->\s*\n((?:\|.*\n)+)", text)
-    assert m, f"docs/model.md has no table marked 'worked: {title}'"
-    lines = [ln.strip().strip("|").split("|") for ln in m.group(1).strip().splitlines()]
-    head = [c.strip() for c in lines[0]]
-    return pd.DataFrame([[c.strip() for c in ln] for ln in lines[2:]], columns=head)
 
 
 def _num(v):
@@ -122,7 +109,7 @@ def with_contexts(df: pd.DataFrame, seed: int, n_ctx: int = 3, p_ctx: float = 0.
 
 
 def test_worked_context_example_numbers_in_docs():
-    doc = _doc_table("contexts nodes")
+    doc = doc_table("contexts nodes")
     r = graphlabor.attribute(CTX_EDGES).to_pandas().set_index("node")
     for _, row in doc.iterrows():
         got = r.loc[row["node"]]
@@ -138,7 +125,7 @@ def test_worked_context_example_numbers_in_docs():
 
 
 def test_worked_context_table_in_docs():
-    doc = _doc_table("contexts")
+    doc = doc_table("contexts")
     got = graphlabor.attribute(CTX_EDGES).contexts.to_pylist()
     assert [(g["platform"], g["context"]) for g in got] == list(zip(doc["platform"], doc["context"]))
     for g, (_, row) in zip(got, doc.iterrows()):

@@ -15,7 +15,6 @@ are written from the specification (docs/model.md):
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from scipy.sparse.linalg import spsolve
 
 import graphlabor
 from conftest import cli
-from examples import DOC, HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, assert_close, example_paths, nodes_roles_values, random_economy
+from examples import HYPO, REVENUE, TIGHT, WORKED_EDGES, as_dict, assert_close, doc_table, example_paths, nodes_roles_values, random_economy
 from reference import Oracle, one_hop, shapley_oracle
 
 # --------------------------------------------------------------------------
@@ -269,18 +268,6 @@ def test_unknown_method_is_a_parameter_error():
 
 
 
-def _doc_table(title: str) -> pd.DataFrame:
-    """The markdown table that follows ``<!-- worked: title -->`` in docs/model.md."""
-    with open(DOC, encoding="utf-8") as f:
-        text = f.read()
-    m = re.search(r"<!-- worked: " + re.escape(title) + r" -->\s*\n((?:\|.*\n)+)", text)
-    assert m, f"docs/model.md has no table marked 'worked: {title}'"
-    lines = [ln.strip().strip("|").split("|") for ln in m.group(1).strip().splitlines()]
-    head = [c.strip() for c in lines[0]]
-    rows = [[c.strip().strip("`") for c in ln] for ln in lines[2:]]
-    return pd.DataFrame(rows, columns=head)
-
-
 def _num(v):
     v = v.replace(",", "").replace("**", "").strip()
     if v in ("", "-", "null"):
@@ -291,7 +278,7 @@ def _num(v):
 @pytest.mark.parametrize("method", ["propagate", "direct", "shapley"])
 def test_worked_example_numbers_in_docs(method):
     """Every number of the worked example's node table is what graphlabor gives."""
-    doc = _doc_table(f"nodes {method}")
+    doc = doc_table(f"nodes {method}", strip="`")
     r = graphlabor.attribute(WORKED_EDGES, method=method).to_pandas().set_index("node")
     cols = [c for c in doc.columns if c not in ("node", "role")]
     assert cols, doc.columns
@@ -307,7 +294,7 @@ def test_worked_example_numbers_in_docs(method):
 
 
 def test_worked_example_platform_table_in_docs():
-    doc = _doc_table("platforms")
+    doc = doc_table("platforms", strip="`")
     got = graphlabor.attribute(WORKED_EDGES).platforms.to_pandas().set_index("platform")
     assert list(doc["platform"]) == list(got.index)
     for _, row in doc.iterrows():
