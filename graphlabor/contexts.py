@@ -26,6 +26,7 @@ from .dictarrays import sorted_codes
 from .errors import InputError
 from .kernels.contexts import match_pairs
 from .node_index import _dense_int_path
+from .validate import is_text
 
 if TYPE_CHECKING:
     from .prepare import EdgeArrays
@@ -194,6 +195,165 @@ def merge_contexts(parts: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, 
 
 
 @dataclass
+class LocalContexts:
+    """One row group's context ids, as :func:`local_contexts` numbers them.
+
+    Attributes
+    ----------
+    lo, hi : int or None
+        Integers in a range narrower than ``2**31``: a row's code is its
+        value minus ``lo``, and ``hi`` the largest value (no distinct
+        values are listed).
+    values : pyarrow.Array or None
+        Otherwise the distinct values in the order first met; a row's code
+        is its position here.
+    text : bool
+        Text context ids (else integers).
+    """
+
+    lo: int | None = None
+    hi: int | None = None
+    values: pa.Array | None = None
+    text: bool = False
+
+
+def local_contexts(col: pa.Array | pa.ChunkedArray) -> tuple[LocalContexts, np.ndarray]:
+    """Number one row group's contexts locally (``-1`` for null); :func:`merge_local` ranks them globally.
+
+    Integers whose range in the row group fits in an ``int32`` get their
+    offset from the smallest (two Numba passes over the Arrow buffers, no
+    hashing or sorting); wider integers and text get a local dictionary, by
+    hashing (text through its Parquet dictionaries).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> local, codes = local_contexts(pa.array([7, None, 3]))
+    >>> local.lo, codes.tolist()
+    (3, [4, -1, 0])
+    >>> local, codes = local_contexts(pa.array(["b", None, "a", "b"]))
+    >>> local.values.to_pylist(), codes.tolist()
+    (['b', 'a'], [0, -1, 1, 0])
+    """
+    from .kernels.contexts import int_range, offset_codes
+
+    col = col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col])
+    typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    m = len(col)
+    codes = np.empty(m, dtype=np.int32)
+    if pa.types.is_integer(typ) and not pa.types.is_dictionary(col.type):
+        parts = _int_buffers(col)
+        ranges = [int_range(v, b, o) for v, b, o, _ in parts]
+        if not any(r[2] for r in ranges):
+            codes[:] = -1
+            return LocalContexts(values=pa.array([], pa.int64())), codes
+        lo = min(r[0] for r in ranges if r[2])
+        hi = max(r[1] for r in ranges if r[2])
+        if hi - lo < MAX_CONTEXTS:
+            for v, b, o, at in parts:
+                offset_codes(v, b, o, lo, codes[at:at + v.shape[0]])
+            return LocalContexts(lo=lo, hi=hi), codes
+        enc = pc.dictionary_encode(col.cast(pa.int64(), safe=False).combine_chunks())
+        codes[:] = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
+        return LocalContexts(values=enc.dictionary), codes
+    if not is_text(typ):
+        raise InputError(f"context ids must be integers or text, found {typ}")
+    codes[:] = -1
+    valid = pc.is_valid(col).to_numpy(zero_copy_only=False) if col.null_count else None
+    col = pc.drop_null(col) if col.null_count else col
+    values, (c,) = sorted_codes([col], np.int32, sort=False) if len(col) else (pa.array([], pa.string()),
+                                                                               [np.empty(0, np.int32)])
+    if valid is None:
+        codes[:] = c
+    else:
+        codes[valid] = c
+    return LocalContexts(values=values, text=True), codes
+
+
+def merge_local(parts: list[LocalContexts], codes: list[list[np.ndarray]], source: str = "edges",
+                name: str = "context") -> tuple[pa.Array, list[tuple[np.ndarray, int]]]:
+    """The global sorted context ids of row groups numbered by :func:`local_contexts`, and how to map each one's codes.
+
+    ``codes[i]`` are the arrays that hold row group ``i``'s codes (any
+    subset or reordering of its rows that keeps every code used, such as
+    its edges of each class and the codes of the rows it dropped). The global ids are those
+    :func:`encode_contexts` finds on all rows at once; row group ``i``'s
+    code ``c`` becomes ``table[c + shift]`` for its ``(table, shift)``
+    (:func:`graphlabor.kernels.contexts.remap_codes`). An offset-coded row
+    group may have its codes renumbered in place.
+
+    Integers in a range about as narrow as the number of rows are ranked
+    through one presence table (no sort); others through one sort of the
+    row groups' distinct ids.
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> from graphlabor.kernels.contexts import remap_codes
+    >>> a, ca = local_contexts(pa.array([9, None, 4]))
+    >>> b, cb = local_contexts(pa.array([5, 9]))
+    >>> values, maps = merge_local([a, b], [[ca], [cb]])
+    >>> values.to_pylist()
+    [4, 5, 9]
+    >>> for c, (table, shift) in zip((ca, cb), maps):
+    ...     remap_codes(c, table, shift, c)
+    >>> ca.tolist(), cb.tolist()
+    ([2, -1, 0], [1, 2])
+    """
+    from .kernels.contexts import mark_offsets
+
+    if any(p.text for p in parts):
+        if not all(p.text for p in parts):
+            raise InputError(f"{source}: column {name!r}: some row groups hold integers and others text")
+        vals = [p.values for p in parts if p.values is not None]
+        if not sum(len(v) for v in vals):
+            return pa.array([], pa.string()), [(np.empty(0, np.int32), 0) for _ in parts]
+        text, maps = sorted_codes(vals, np.int32)
+        _check_count(text, source, name)
+        return text, [(mp, 0) for mp in maps]
+    ends = [(p.lo, p.hi) for p in parts if p.lo is not None and p.hi is not None]
+    ends += [(int(pc.min(p.values).as_py()), int(pc.max(p.values).as_py())) for p in parts
+             if p.values is not None and len(p.values)]
+    if not ends:
+        return pa.array([], pa.int64()), [(np.empty(0, np.int32), 0) for _ in parts]
+    lo = min(e[0] for e in ends)
+    hi = max(e[1] for e in ends)
+    rows = sum(c.shape[0] for cs in codes for c in cs)
+    if hi - lo < rows + (1 << 16):  # a presence table over the range: no sort
+        present = np.zeros(hi - lo + 1, dtype=np.uint8)
+        for p, cs in zip(parts, codes):
+            if p.lo is not None:
+                for c in cs:
+                    mark_offsets(c, p.lo - lo, present)
+            elif p.values is not None and len(p.values):
+                present[p.values.to_numpy() - lo] = 1
+        rank = np.cumsum(present, dtype=np.int32)
+        rank -= 1
+        ids = np.flatnonzero(present).astype(np.int64)
+        ids += lo
+        del present
+        values: pa.Array = pa.array(ids, pa.int64())
+        _check_count(values, source, name)
+        return values, [(rank, p.lo - lo) if p.lo is not None else
+                        (rank[p.values.to_numpy() - lo] if p.values is not None and len(p.values)
+                         else np.empty(0, np.int32), 0) for p in parts]
+    locals_ = []  # sparse: each row group's distinct ids, then one sort of them all
+    for p, cs in zip(parts, codes):
+        if p.lo is not None:
+            used = np.unique(np.concatenate([c[c >= 0] for c in cs])) if cs else np.empty(0, np.int32)
+            for c in cs:
+                ok = c >= 0
+                c[ok] = np.searchsorted(used, c[ok])
+            locals_.append(used.astype(np.int64) + p.lo)
+        else:
+            locals_.append(p.values.to_numpy() if p.values is not None and len(p.values) else np.empty(0, np.int64))
+    ids = np.unique(np.concatenate(locals_))
+    values = pa.array(ids, pa.int64())
+    _check_count(values, source, name)
+    return values, [(np.searchsorted(ids, v).astype(np.int32), 0) for v in locals_]
+
+
+@dataclass
 class Pairs:
     """The ``(platform, context)`` pairs that received revenue.
 
@@ -284,5 +444,5 @@ def context_labels(pairs: Pairs, q: np.ndarray) -> list[object]:
     return pairs.values.take(pa.array(pairs.context[q])).to_pylist() if len(q) else []
 
 
-__all__ = ["MAX_CONTEXTS", "UNMATCHED", "Pairs", "build_pairs", "context_labels", "encode_contexts", "match_contexts",
-           "merge_contexts"]
+__all__ = ["MAX_CONTEXTS", "UNMATCHED", "LocalContexts", "Pairs", "build_pairs", "context_labels", "encode_contexts",
+           "local_contexts", "match_contexts", "merge_contexts", "merge_local"]

@@ -354,9 +354,8 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
     choices = choices or _Choices()
     streamed = _stream(edges, nodes, params, kinds, need_time, src_col, dst_col, log, id_type, choices)
     if streamed is not None:
-        et, nt, index, node_codes, kind_names, edges_ = streamed
+        et, nt, index, node_codes, kind_names, ctx_values, edges_ = streamed
         class_of_kind, _ = kind_table(kind_names, kinds, params.kind_weights)
-        ctx_values = None
     else:
         et, nt, index, node_codes, kind_names, class_of_kind, ctx_values, edges_ = _whole_table(
             edges, nodes, params, kinds, need_time, src_col, dst_col, log, id_type, choices)
@@ -398,13 +397,15 @@ def _prepare(edges: EdgesInput | list[Source], nodes: NodesInput | None, params:
 
 def _stream(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,
             need_time: bool, src_col: str | None, dst_col: str | None, log: StageLog, id_type: str | None,
-            choices: _Choices) -> tuple[EdgeTable, NodeTable | None, NodeIndex, np.ndarray | None, list[str], Classified] | None:
+            choices: _Choices) -> tuple[EdgeTable, NodeTable | None, NodeIndex, np.ndarray | None, list[str],
+                                        pa.Array | None, Classified] | None:
     """Read, encode and classify Parquet row groups streamed (:mod:`graphlabor.stream`); None where that does not apply.
 
     The stages keep their names: "read edges" is the streamed pass (read,
     check, local codes and classification of each row group, two at a time),
     "encode ids" the merge of the row groups' dictionaries into the global
-    one and "classify edges" the remap of every row group's arrays to it.
+    one, "encode contexts" that of their context ids (with a context
+    column) and "classify edges" the remap of every row group's arrays to them.
     """
     if not (isinstance(edges, list) and edges and all(isinstance(e, Source) for e in edges)):
         return None
@@ -424,10 +425,14 @@ def _stream(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: 
     with log.stage("encode ids"):
         merged = stream.merge(edges, work, parts, node_ids=None if nt is None else nt.ids)
         del parts
+    ctx_values = None
+    if "context" in work.columns:
+        with log.stage("encode contexts"):
+            ctx_values = merged.contexts(", ".join(e.name for e in edges), choices.context_col or "context")
     check_after_encoding(merged.num_rows, len(merged.index), "str")
     with log.stage("classify edges"):
         edges_ = merged.classify()
-    return merged.edges, nt, merged.index, merged.node_codes, merged.kind_names, edges_
+    return merged.edges, nt, merged.index, merged.node_codes, merged.kind_names, ctx_values, edges_
 
 
 def _whole_table(edges: EdgesInput | list[Source], nodes: NodesInput | None, params: ModelParams, kinds: KindClasses,

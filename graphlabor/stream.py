@@ -23,10 +23,19 @@ role evidence flags are OR-ed. The pieces are put together in row-group
 order whatever order the threads finished in, so the result is
 bit-identical to the whole-table path's for any thread count.
 
+A context column (integers or text) goes the same way: each row group's
+context ids get local codes while it is read
+(:func:`graphlabor.contexts.local_contexts`: integers their offset from the
+row group's smallest, text a local dictionary), carried with each class
+of edges, and are ranked in the global sorted dictionary once every row
+group is in (:func:`graphlabor.contexts.merge_local`), the very codes
+:func:`graphlabor.contexts.encode_contexts` gives on the whole column.
+
 Where it applies: every source a Parquet file (no partition folders) whose
-id columns hold text, ids not forced to integers, no context column, and
-when timestamps are read, one timestamp type in every source (the other
-inputs take the whole-table path). A row group
+id columns hold text, ids not forced to integers, the context column (when
+read) of one type in every source (text, one integer type, or whole-number
+floats), and when timestamps are read, one timestamp type in every source
+(the other inputs take the whole-table path). A row group
 that fails a check stops the stream and the run falls back to the
 whole-table path, so the message (file, column, row in the file, value) is
 exactly the whole-table path's.
@@ -44,10 +53,12 @@ import pyarrow as pa
 
 from . import readers
 from .classify import Classified, classify, kind_table
+from .contexts import LocalContexts, local_contexts, merge_local
 from .dictarrays import sorted_codes
 from .edges import EdgeTable, KindClasses, _empty_edges, _normalize, match_columns
 from .errors import InputError, MemoryBudgetError
 from .kernels import INDEX_DTYPE
+from .kernels.contexts import remap_codes
 from .node_index import NodeIndex, _check_size
 from .prepare import EdgeArrays
 from .timeaxis import to_epoch_seconds
@@ -85,6 +96,8 @@ class _Piece:
     ids: pa.Array
     kinds: list[str]
     part: Classified
+    contexts: LocalContexts | None = None
+    dropped: np.ndarray | None = None  # context codes of the self-loops classify dropped
 
 
 def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_col: str | None = None,
@@ -96,6 +109,7 @@ def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_c
     columns: dict[str, list[str]] = {}
     roles: set[str] | None = None
     stamp: pa.DataType | None = None
+    context: str | None = None
     offset = 0
     for src in sources:
         if src.format != "parquet" or src.partitions or src.part is not None or len(src.schema) == 0:
@@ -104,8 +118,13 @@ def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_c
             cols = match_columns(src.schema.names, src.name, src_col, dst_col, need_time, context_col)
         except InputError:
             return None  # the whole-table path names the problem
-        if "context" in cols or (context_col not in (None, "context") and context_col not in cols.values()):
-            return None
+        if context_col not in (None, "context") and context_col not in cols.values():
+            return None  # the whole-table path says the named column is missing
+        if "context" in cols:  # one type of context ids in every source (else the whole-table path unifies them)
+            typ = _context_type(src.schema.field(cols["context"]).type)
+            if typ is None or context not in (None, typ):
+                return None
+            context = typ
         if need_time:  # one timestamp type in every source (the whole-table path would promote them to one)
             if "timestamp" not in cols or stamp not in (None, src.schema.field(cols["timestamp"]).type):
                 return None
@@ -115,7 +134,7 @@ def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_c
         if roles is not None and set(cols) != roles:
             return None  # sources differ in their columns: the whole-table path says so
         roles = set(cols)
-        text = [c for c in dict.fromkeys((cols["src"], cols["dst"], cols.get("kind")))
+        text = [c for c in dict.fromkeys((cols["src"], cols["dst"], cols.get("kind"), cols.get("context")))
                 if c is not None and is_text(src.schema.field(c).type, dictionary=True)]
         groups = _row_group_rows(src)
         if groups is None:
@@ -128,6 +147,17 @@ def plan(sources: Sequence[readers.Source], *, src_col: str | None = None, dst_c
                 tasks.append(_Task(src.row_group_part(g, g + 1), cols, text, offset))
             offset += n
     return Plan(tasks, {r: "/".join(v) for r, v in columns.items()}) if tasks else None
+
+
+def _context_type(typ: pa.DataType) -> str | None:
+    """What a context column becomes once checked: ``"text"``, an integer type's name, or None (not streamed)."""
+    if is_text(typ, dictionary=True):
+        return "text"
+    if pa.types.is_integer(typ):
+        return str(typ)
+    if pa.types.is_floating(typ):
+        return "int64"  # whole numbers (pandas' integers with nulls), checked and cast row group by row group
+    return None
 
 
 def _row_group_rows(src: readers.Source) -> list[int] | None:
@@ -156,9 +186,14 @@ def _one(task: _Task, kinds: KindClasses, kind_weights: Mapping[str, float], sel
         if table["timestamp"].null_count:
             raise InputError("missing timestamp")  # (the whole-table path words it, with the row)
         seconds = to_epoch_seconds(table["timestamp"], task.source.name, lambda r: (task.source.name, r))
+    local = codes = dropped = None
+    if "context" in table.column_names:
+        local, codes = local_contexts(table["context"])
     part = classify(s, d, k, class_of_kind, weight, weight_of_kind, table["amount"], len(ids), seconds,
-                    row_offset=task.row_offset, self_loops=self_loops)
-    return _Piece(ids, names, part)
+                    row_offset=task.row_offset, context=codes, self_loops=self_loops)
+    if codes is not None and part.self_loops and self_loops == "drop":
+        dropped = codes[(s == d) & (codes >= 0)]  # their contexts are ids of the column all the same
+    return _Piece(ids, names, part, local, dropped)
 
 
 def _pieces(tasks: Sequence[_Task], kinds: KindClasses, kind_weights: Mapping[str, float], self_loops: str,
@@ -239,6 +274,25 @@ class Merged:
     _pieces: list[_Piece]
     _maps: list[np.ndarray]
     _kmaps: list[np.ndarray]
+    _cmaps: list[tuple[np.ndarray, int]] | None = None
+
+    def contexts(self, source: str = "edges", name: str = "context") -> pa.Array | None:
+        """The global sorted context ids (None without a context column), as :func:`graphlabor.contexts.encode_contexts` gives on all rows.
+
+        Call before :meth:`classify`, which then gives every edge its global context code.
+        """
+        if not self._pieces or self._pieces[0].contexts is None:
+            return None
+        local: list[LocalContexts] = []
+        codes: list[list[np.ndarray]] = []
+        for p in self._pieces:
+            assert p.contexts is not None
+            local.append(p.contexts)
+            cs = [getattr(p.part, cls).context for cls in ("contribution", "revenue", "pay")]
+            codes.append([c for c in cs if c is not None] + ([] if p.dropped is None else [p.dropped]))
+            p.dropped = None
+        values, self._cmaps = merge_local(local, codes, source, name)
+        return values
 
     def classify(self) -> Classified:
         """The classification of all rows in global codes, as :func:`graphlabor.classify.classify` on the whole table.
@@ -252,7 +306,7 @@ class Merged:
             evidence[mp] |= c.evidence  # a piece's ids are distinct: no code twice in mp
         out = []
         for cls in ("contribution", "revenue", "pay"):
-            out.append(_remap(parts, cls, self._maps, self._kmaps))
+            out.append(_remap(parts, cls, self._maps, self._kmaps, self._cmaps))
         return Classified(
             out[0], out[1], out[2],
             np.concatenate([c.revenue_rows for c in parts]), np.concatenate([c.pay_rows for c in parts]),
@@ -260,7 +314,8 @@ class Merged:
         )
 
 
-def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: list[np.ndarray]) -> EdgeArrays:
+def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: list[np.ndarray],
+           cmaps: list[tuple[np.ndarray, int]] | None = None) -> EdgeArrays:
     """One class's arrays of every piece, in global codes and input order (one gather per piece and column)."""
     m = sum(len(getattr(c, cls)) for c in parts)
     src = np.empty(m, INDEX_DTYPE)
@@ -269,8 +324,9 @@ def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: lis
     value = np.empty(m, np.float64)
     timed = bool(parts) and getattr(parts[0], cls).seconds is not None
     seconds = np.empty(m, np.int64) if timed else None
+    context = np.empty(m, np.int32) if cmaps is not None else None
     a = 0
-    for c, mp, kmp in zip(parts, maps, kmaps):
+    for i, (c, mp, kmp) in enumerate(zip(parts, maps, kmaps)):
         p = getattr(c, cls)
         b = a + len(p)
         np.take(mp, p.src, out=src[a:b])
@@ -279,9 +335,14 @@ def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: lis
         value[a:b] = p.value
         if seconds is not None:
             seconds[a:b] = p.seconds
+        if context is not None:
+            assert cmaps is not None and p.context is not None
+            table, shift = cmaps[i]
+            if b > a:
+                remap_codes(p.context, table, shift, context[a:b])
         setattr(c, cls, None)  # free the piece's arrays as soon as they are copied
         a = b
-    return EdgeArrays(src, dst, kind, value, seconds)
+    return EdgeArrays(src, dst, kind, value, seconds, context=context)
 
 
 def merge(sources: Sequence[readers.Source], work: Plan, parts: list[_Piece],

@@ -271,3 +271,53 @@ def dense_codes(values: I64, bitmap: U8, offset: int, lo: int, rank: I32, out: I
     """
     for k in prange(values.shape[0]):
         out[k] = rank[values[k] - lo] if _valid(bitmap, offset, k) else np.int32(-1)
+
+
+@njit
+def offset_codes(values: I64, bitmap: U8, offset: int, lo: int, out: I32) -> None:
+    """``out[k] = values[k] - lo``, or ``-1`` for a null row (every valid value in ``lo .. lo + 2**31 - 2``).
+
+    A row group's integer contexts in a narrow range get these codes while
+    it is read; the global ranks come once every row group is in
+    (:func:`mark_offsets`, :func:`remap_codes`). Serial: streamed reading
+    calls it from two threads at once.
+
+    >>> import numpy as np
+    >>> out = np.empty(3, np.int32)
+    >>> offset_codes(np.array([12, 0, 10], np.int64), np.array([0b101], np.uint8), 0, 10, out)
+    >>> out.tolist()
+    [2, -1, 0]
+    """
+    for k in range(values.shape[0]):
+        out[k] = np.int32(values[k] - lo) if _valid(bitmap, offset, k) else np.int32(-1)
+
+
+@njit
+def mark_offsets(codes: I32, shift: int, present: U8) -> None:
+    """``present[c + shift] = 1`` for every code ``c >= 0``.
+
+    >>> import numpy as np
+    >>> present = np.zeros(5, np.uint8)
+    >>> mark_offsets(np.array([0, -1, 2], np.int32), 1, present)
+    >>> present.tolist()
+    [0, 1, 0, 1, 0]
+    """
+    for k in range(codes.shape[0]):
+        c = codes[k]
+        if c >= 0:
+            present[c + shift] = 1
+
+
+@pnjit
+def remap_codes(codes: I32, table: I32, shift: int, out: I32) -> None:
+    """``out[k] = table[codes[k] + shift]``, and ``-1`` where ``codes[k] < 0`` (``out`` may be ``codes``).
+
+    >>> import numpy as np
+    >>> out = np.empty(3, np.int32)
+    >>> remap_codes(np.array([1, -1, 0], np.int32), np.array([7, 8, 9], np.int32), 1, out)
+    >>> out.tolist()
+    [9, -1, 8]
+    """
+    for k in prange(codes.shape[0]):
+        c = codes[k]
+        out[k] = table[c + shift] if c >= 0 else np.int32(-1)
