@@ -308,9 +308,12 @@ def mark_offsets(codes: I32, shift: int, present: U8) -> None:
             present[c + shift] = 1
 
 
-@pnjit
+@njit
 def remap_codes(codes: I32, table: I32, shift: int, out: I32) -> None:
     """``out[k] = table[codes[k] + shift]``, and ``-1`` where ``codes[k] < 0`` (``out`` may be ``codes``).
+
+    Serial, as the gathers of the other columns beside it (a gather a row
+    group and class: a parallel loop's start-up would cost more than it saves).
 
     >>> import numpy as np
     >>> out = np.empty(3, np.int32)
@@ -318,6 +321,6 @@ def remap_codes(codes: I32, table: I32, shift: int, out: I32) -> None:
     >>> out.tolist()
     [9, -1, 8]
     """
-    for k in prange(codes.shape[0]):
+    for k in range(codes.shape[0]):
         c = codes[k]
         out[k] = table[c + shift] if c >= 0 else np.int32(-1)
