@@ -42,7 +42,7 @@ from ._check import INDEX_DTYPE, INDPTR_DTYPE
 from ._jit import njit, pnjit, prange
 from ._types import CSR, F64, I64, U16, U32, U64
 
-__all__ = ["COUNT_DTYPE", "Multiset", "build_csr_counted", "collapse"]
+__all__ = ["COUNT_DTYPE", "Multiset", "build_csr_counted", "collapse", "collapse_with_csr"]
 
 #: dtype of the counts
 COUNT_DTYPE = np.uint32
@@ -459,7 +459,33 @@ def collapse(
     >>> again.counts.tolist()
     [2, 2, 4]
     """
+    return _compacted(_blocks(rows, cols, weights, n_rows, counts, n_parts))
+
+
+def collapse_with_csr(
+    rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int, counts: ArrayLike | None = None,
+    n_parts: int | None = None,
+) -> tuple[CSR, Multiset]:
+    """:func:`build_csr_counted` and :func:`collapse` of the same input, from one pass of bucketing and sorting.
+
+    For a CSR whose rows are later merged into coarser ones (the flow split
+    by kind, whose rows ``node * width + kind`` add up to ``T``'s rows): the
+    multiset builds the coarser CSR with ``rows // width``, far smaller than
+    the input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> (indptr, indices, data), ms = collapse_with_csr(
+    ...     np.array([1, 0, 1, 1], np.uint32), np.array([2, 1, 2, 2], np.uint32), np.array([0.5, 3.0, 0.5, 1.0]), 2)
+    >>> indptr.tolist(), indices.tolist(), data.tolist(), ms.counts.tolist()
+    ([0, 1, 2], [1, 2], [3.0, 2.0], [1, 2, 1])
+    """
     blk = _blocks(rows, cols, weights, n_rows, counts, n_parts)
+    return _finish(blk), _compacted(blk)
+
+
+def _compacted(blk: _Blocks) -> Multiset:
     nb = blk.block_u.shape[0]
     ustart = np.zeros(nb + 1, dtype=np.uint64)
     np.cumsum(blk.block_u, out=ustart[1:])
