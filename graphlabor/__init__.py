@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time the names load on first
     from .explain import Explanation
     from .generate import generate
     from .interop import from_igraph, from_networkx
-    from .pipeline import attribute
+    from .pipeline import attribute, explain
     from .results import AttributionResult, Summary
     from .robustness import sensitivity
 
@@ -41,6 +41,7 @@ _LAZY = {
     "AttributionResult": ("results", "AttributionResult"),
     "Summary": ("results", "Summary"),
     "Explanation": ("explain", "Explanation"),
+    "explain": ("explain", None),  # the module is callable (it calls pipeline.explain)
     "generate": ("generate", None),
     "sensitivity": ("robustness", "sensitivity"),
     "from_networkx": ("interop", "from_networkx"),
@@ -98,6 +99,7 @@ __all__ = [
     "__version__",
     "attribute",
     "example_path",
+    "explain",
     "from_igraph",
     "from_networkx",
     "generate",

@@ -193,6 +193,27 @@ def _model_options(fn: _F) -> _F:
     return fn
 
 
+def _engine_options(fn: _F) -> _F:
+    """Where a command runs: this process, or a Dask cluster (``attribute`` and ``explain``)."""
+    options = [
+        click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Where to run: this process, or a Dask cluster (pip install 'graphlabor[distributed]'; see docs/distributed.md)."),
+        click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: a running Dask scheduler (tcp://host:8786) instead of a local cluster."),
+        click.option("--workers", type=click.IntRange(1), help="With --engine dask: worker processes of the local cluster (default: the cores)."),
+        click.option("--worker-memory", metavar="SIZE", help="With --engine dask: memory limit per local worker (e.g. 4GiB)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _local_only(engine: str, **options: Any) -> None:
+    """Refuse the Dask-only options (``--scheduler``...) with ``--engine local``."""
+    if engine == "local":
+        for name, value in options.items():
+            if value is not None:
+                raise click.UsageError(f"--{name.replace('_', '-')} needs --engine dask")
+
+
 def _fast_start(engine: str) -> None:
     """Start-up choices of a local run: numba may skip its SciPy probe, pyarrow its pandas checks.
 
@@ -271,10 +292,7 @@ def _write_outputs(result: Any, log: Any, output: str | None, platforms_out: str
 @click.option("--no-breakdown", is_flag=True, help="Skip the per-kind via_* columns (the flow graph is then built without its split by kind).")
 @click.option("--top", type=click.IntRange(0), default=10, show_default=True, help="Top users to print when no -o is given.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Where to run: this process, or a Dask cluster (pip install 'graphlabor[distributed]'; see docs/distributed.md).")
-@click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: a running Dask scheduler (tcp://host:8786) instead of a local cluster.")
-@click.option("--workers", type=click.IntRange(1), help="With --engine dask: worker processes of the local cluster (default: the cores).")
-@click.option("--worker-memory", metavar="SIZE", help="With --engine dask: memory limit per local worker (e.g. 4GiB).")
+@_engine_options
 @click.option("--single-file-limit", metavar="SIZE", help="With --engine dask: largest result a single-file -o gathers into this process (default 2GiB); above it, use -o DIR/.")
 @_handle_errors
 def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | None, period: str | None,
@@ -297,11 +315,7 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
             check_dataset_writable(path)
         elif path:
             check_writable(path, table=is_table)
-    if engine == "local":
-        for name, value in (("--scheduler", scheduler), ("--workers", workers), ("--worker-memory", worker_memory),
-                            ("--single-file-limit", single_file_limit)):
-            if value is not None:
-                raise click.UsageError(f"{name} needs --engine dask")
+    _local_only(engine, scheduler=scheduler, workers=workers, worker_memory=worker_memory, single_file_limit=single_file_limit)
     if groups_out and not group_by:
         raise click.UsageError("--groups needs --group-by")
     _set_threads(o["threads"])
@@ -362,29 +376,36 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
 @_model_options
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Sources of the last hop to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@_engine_options
 @_handle_errors
-def explain(edges: tuple[str, ...], node: str, top: int, as_json: bool, **o: Any) -> None:
+def explain(edges: tuple[str, ...], node: str, top: int, as_json: bool, engine: str, scheduler: str | None,
+            workers: int | None, worker_memory: str | None, **o: Any) -> None:
     """Decompose NODE's attributed value: by payer, platform, contribution kind and last hop.
 
     The parts of each decomposition add up to the node's attributed value.
-    NODE is read as an integer when the edge ids are integers.
+    NODE is read as an integer when the edge ids are integers. With
+    --engine dask, the attribution and the adjoint solve run on the cluster
+    (the same numbers).
 
     \b
     Example:
       graphlabor explain edges.parquet u000042 --nodes nodes.parquet
     """
+    _fast_start(engine)
+    _local_only(engine, scheduler=scheduler, workers=workers, worker_memory=worker_memory)
     _set_threads(o["threads"])
-    from .pipeline import attribute as run
+    from .pipeline import explain as run
 
-    result = run(list(edges), o["nodes"], **_model_kwargs(o))
-    ids = result.nodes["node"]
-    key: str | int = node
-    if ids.type in ("int64",) or str(ids.type).startswith("int"):
-        try:
-            key = int(node)
-        except ValueError:
-            raise click.BadParameter(f"{node!r}: the node ids are integers", param_hint="NODE") from None
-    exp = result.explain(key, top=top)
+    kwargs = _model_kwargs(o)
+    if engine == "dask":
+        from .distributed.cluster import connect
+        from .distributed.engine import check_options
+
+        check_options(**kwargs)  # before a cluster starts
+        with connect(scheduler=scheduler, workers=workers, worker_memory=worker_memory, threads=o["threads"]) as client:
+            exp = run(list(edges), node, o["nodes"], top=top, engine="dask", client=client, **kwargs)
+    else:
+        exp = run(list(edges), node, o["nodes"], top=top, **kwargs)
     if as_json:
         import json
 

@@ -18,9 +18,11 @@ as ``gap``) so that each decomposition sums to the node's attributed value.
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -94,12 +96,87 @@ def _ranked(labels: Sequence[Any], values: Sequence[float] | np.ndarray, k: int 
     return pairs if k is None else pairs[:k]
 
 
-def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int = 10) -> Explanation:
-    """Explain ``node``'s attributed value in ``run`` (see module docs)."""
+class GraphAccess(Protocol):
+    """What an explanation reads of the run's flow graph and edges beyond the per-node vectors.
 
-    code = int(prep.index.lookup([node])[0]) if not isinstance(node, np.integer) else int(node)
+    :class:`LocalGraph` reads them from the arrays in memory; the Dask engine's
+    :class:`graphlabor.distributed.adjoint.DaskGraph` from the row blocks left
+    on the cluster (the adjoint solve distributed as the forward one).
+    """
+
+    def row(self, code: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row ``code`` of ``T``: its senders (int64; a pair is ``n + q``) and fractions, in CSR entry order."""
+
+    def shapley_weights(self, code: int) -> dict[int, float]:
+        """Weights ``a_j`` with ``shapley_v = sum_j a_j h_j`` (``h`` the one-hop values)."""
+
+    def adjoint(self, c: np.ndarray, tol: float, max_iter: int, solver: str) -> tuple[np.ndarray, int, float, bool]:
+        """Solve ``y = c + T^T y``: ``(y, n_iter, residual, converged)`` as :func:`graphlabor.solve.propagate`."""
+
+    def revenue_sums(self, y: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """Over the run's revenue edges ``e`` (injected at ``at_e``): ``y[at] * value * scale`` summed by
+        payer (``n`` nodes) and ``y[at] * value`` summed by ``at`` (``n + k`` nodes)."""
+
+
+class LocalGraph:
+    """:class:`GraphAccess` on one machine: the run's flow graph and the prepared edges."""
+
+    def __init__(self, prep: Prepared, run: ModelRun) -> None:
+        self.prep, self.run = prep, run
+
+    def row(self, code: int) -> tuple[np.ndarray, np.ndarray]:
+        g = self.run.graph
+        row = slice(int(g.indptr[code]), int(g.indptr[code + 1]))
+        return g.indices[row].astype(np.int64), g.data[row]
+
+    def shapley_weights(self, code: int) -> dict[int, float]:
+        return _shapley_weights(self.prep, self.run, code)
+
+    def adjoint(self, c: np.ndarray, tol: float, max_iter: int, solver: str) -> tuple[np.ndarray, int, float, bool]:
+        g = self.run.graph
+        t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, g.n)
+        # the same solver and kernels as the forward solve
+        return propagate(t_indptr, t_indices, t_data, c, tol, max_iter, solver=solver)
+
+    def revenue_sums(self, y: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        prep, run = self.prep, self.run
+        r = prep.revenue.take((run.rows or {}).get(REVENUE))
+        at = r.dst if run.pairs is None else run.pairs.revenue_node  # where each revenue edge was injected
+        return K.group_sum(r.src, y[at] * r.value * scale, prep.n), K.group_sum(at, y[at] * r.value, run.graph.n)
+
+
+def node_code(prep: Prepared, node: Any) -> int:
+    """The code of ``node``; text that reads as an integer names an integer id (as the command line's NODE).
+
+    >>> import pyarrow as pa
+    >>> from types import SimpleNamespace
+    >>> from graphlabor.node_index import NodeIndex
+    >>> node_code(SimpleNamespace(index=NodeIndex(pa.array([3, 12]))), "12")
+    1
+    """
+    if isinstance(node, np.integer):
+        return int(node)
+    if isinstance(node, str) and prep.index.id_type == "int":
+        try:
+            node = int(node)
+        except ValueError:
+            raise InputError(f"node {node!r} is not in the graph (its ids are integers)") from None
+    code = int(prep.index.lookup([node])[0])
     if code < 0:
         raise InputError(f"node {node!r} is not in the graph")
+    return code
+
+
+def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int = 10,
+                 graph: GraphAccess | None = None) -> Explanation:
+    """Explain ``node``'s attributed value in ``run`` (see module docs).
+
+    ``graph`` reads the flow graph and the edges (default :class:`LocalGraph`:
+    the arrays of ``prep`` and ``run``).
+    """
+
+    access = graph if graph is not None else LocalGraph(prep, run)
+    code = node_code(prep, node)
     n = prep.n
     g = run.graph
     n_all = g.n  # real nodes, then (platform, context) pairs
@@ -111,13 +188,11 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
     # the weights c with kept_v = c . x, and the last-hop sources
     c = np.zeros(n_all)
     last_src, last_val = [], []
-    row = slice(int(g.indptr[code]), int(g.indptr[code + 1]))
-    senders = g.indices[row].astype(np.int64)
-    fractions = g.data[row]
+    senders, fractions = access.row(code)
     state = run.state
     assert state is not None  # every method keeps the solver's last iterate
     if method == "shapley" and prep.role[code] == Role.USER:
-        shap = _shapley_weights(prep, run, code)
+        shap = access.shapley_weights(code)
         for j, a in shap.items():
             c[j] += a * g.keep[j]
         # last hop: platforms through v's own one-hop value, engaged users' halves
@@ -150,11 +225,8 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
 
     # adjoint solve y = c + T^T y
     if c.any() and g.nnz:
-        t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, n_all)
         tol = 1e-13 * float(c.sum())
-        # the same solver and kernels as the forward solve
-        y, n_iter, residual, ok = propagate(t_indptr, t_indices, t_data, c, tol, max(run.params.max_iter, 10000),
-                                            solver=run.params.solver)
+        y, n_iter, residual, ok = access.adjoint(c, tol, max(run.params.max_iter, 10000), run.params.solver)
         if not ok:
             raise ConvergenceError(n_iter, residual / float(c.sum()), 1e-13)
     else:
@@ -165,13 +237,11 @@ def explain_node(prep: Prepared, run: ModelRun, method: str, node: Any, top: int
     gap = abs(1.0 - scale) if total > 0 else 0.0
 
     # by payer: revenue edges' sources; node-file values under one label
-    r = prep.revenue.take((run.rows or {}).get(REVENUE))
-    at = r.dst if run.pairs is None else run.pairs.revenue_node  # where each revenue edge was injected
-    payer_part = K.group_sum(r.src, y[at] * r.value * scale, n)
+    payer_part, at_sum = access.revenue_sums(y, scale)
     payers = np.flatnonzero(payer_part)
     labels = [ids[int(j)].as_py() for j in payers]
     values = payer_part[payers].tolist()
-    other = float((reach - K.group_sum(at, y[at] * r.value, n_all)).sum()) * scale
+    other = float((reach - at_sum).sum()) * scale
     if abs(other) > 1e-15 * max(kept_v, 1e-300):
         labels.append(NODE_VALUE)
         values.append(other)
@@ -242,3 +312,21 @@ def _shapley_weights(prep: Prepared, run: ModelRun, v: int) -> dict[int, float]:
         j = int(u[e])
         weights[j] = weights.get(j, 0.0) + 0.5 * d * ww[e] / W[j]
     return weights
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``graphlabor.explain(edges, node, ...)`` runs :func:`graphlabor.pipeline.explain`.
+
+    ``graphlabor.explain`` is both this module (``Explanation``,
+    :func:`explain_node`) and the function that runs an attribution and
+    explains a node; whichever of the two the name is bound to, calling it
+    runs the function.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Explanation:
+        from .pipeline import explain
+
+        return explain(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +52,9 @@ from .results import (
 )
 from .timeaxis import PERIODS, parse_instant, period_starts
 from .timing import StageLog
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 
 def attribute(
@@ -192,20 +195,13 @@ def attribute(
     2  ads  advertiser         0.0     0.0000    0.0000
     3    b        user        90.0    33.3333   56.6667
     """
-    if solver is None:
-        solver = P.SOLVER
-    params = ModelParams(damping, platform_share, tol, max_iter, dict(kind_weights or {}), solver)
-    kinds = KindClasses(frozenset(revenue_kinds), frozenset(pay_kinds))
-    hl, ref = _check_options(nodes, method, half_life, as_of, period, group_by, min_wage)
-    _check_kind_weights(params, kinds)
-    choices = _Choices(context_col or None, unmatched, self_loops, roles)
-    log = log if log is not None else StageLog(verbose=False)
+    params, kinds, choices, log, hl, ref = _setup(locals())
     if engine == "dask":
         return _attribute_dask(
             edges, nodes, params, kinds, client=client, method=method, half_life=half_life, as_of=as_of,
             period=period, group_by=group_by, min_wage=min_wage, breakdown=breakdown, src_col=src_col,
             dst_col=dst_col, log=log, choices=choices, id_type=id_type, allow_empty=allow_empty,
-        )
+        )[0]
     if engine != "local":
         raise ParameterError(f"engine must be 'local' or 'dask', got {engine!r}")
     if client is not None:
@@ -250,13 +246,84 @@ def attribute(
     )
 
 
+def _setup(a: Mapping[str, Any]) -> tuple[ModelParams, KindClasses, _Choices, StageLog, float | None, int | None]:
+    """:func:`attribute`'s arguments checked: model parameters, kinds, choices, the log, the decay options."""
+    solver = a["solver"] if a["solver"] is not None else P.SOLVER
+    params = ModelParams(a["damping"], a["platform_share"], a["tol"], a["max_iter"], dict(a["kind_weights"] or {}), solver)
+    kinds = KindClasses(frozenset(a["revenue_kinds"]), frozenset(a["pay_kinds"]))
+    hl, ref = _check_options(a["nodes"], a["method"], a["half_life"], a["as_of"], a["period"], a["group_by"], a["min_wage"])
+    _check_kind_weights(params, kinds)
+    choices = _Choices(a["context_col"] or None, a["unmatched"], a["self_loops"], a["roles"])
+    log = a["log"] if a["log"] is not None else StageLog(verbose=False)
+    return params, kinds, choices, log, hl, ref
+
+
+def explain(edges: EdgesInput, node: Any, nodes: NodesInput | None = None, *, top: int = 10, engine: str = "local",
+            client: Any = None, **options: Any) -> Explanation:
+    """Run the attribution and decompose ``node``'s attributed value (:mod:`graphlabor.explain`).
+
+    Parameters
+    ----------
+    edges, nodes
+        As :func:`attribute`.
+    node
+        The node's id (text that reads as an integer names an integer id).
+    top : int, default 10
+        Sources of the last hop to list.
+    engine : {"local", "dask"}, default "local"
+        ``"dask"``: the attribution and the adjoint solve run on a Dask
+        cluster, the transposed flow matrix by row blocks as the forward one
+        (:mod:`graphlabor.distributed.adjoint`), with the local engine's
+        numbers bit for bit.
+    client : distributed.Client, optional
+        As :func:`attribute`.
+    **options
+        Any other option of :func:`attribute` but ``period``, ``group_by``
+        and ``min_wage`` (an explanation is of one run's value).
+
+    Returns
+    -------
+    Explanation
+
+    Examples
+    --------
+    >>> import graphlabor
+    >>> e = graphlabor.explain(graphlabor.example_path("edges"), "u000000", top=3)
+    >>> abs(sum(v for _, v in e.by_payer) - e.attributed) <= 1e-9 * max(e.attributed, 1.0)
+    True
+    """
+    import inspect
+
+    for name in ("period", "group_by", "min_wage"):
+        if options.get(name) is not None:
+            raise ParameterError(f"explain is not available with {name}; run without it", param=name)
+    if engine != "dask":
+        return attribute(edges, nodes, engine=engine, client=client, **options).explain(node, top=top)
+    a = inspect.signature(attribute).bind(edges, nodes, engine=engine, client=client, **options)
+    a.apply_defaults()
+    o = a.arguments
+    params, kinds, choices, log, _, _ = _setup(o)
+    _, explanations = _attribute_dask(
+        edges, nodes, params, kinds, client=client, method=o["method"], half_life=o["half_life"], as_of=o["as_of"],
+        period=None, group_by=None, min_wage=None, breakdown=o["breakdown"], src_col=o["src_col"],
+        dst_col=o["dst_col"], log=log, choices=choices, id_type=o["id_type"], allow_empty=o["allow_empty"],
+        explain=([node], top),
+    )
+    return explanations[0]
+
+
 def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *,
                     client: Any, method: str, half_life: str | float | None, as_of: Instant | None,
                     period: str | None, group_by: str | None, min_wage: float | None, breakdown: bool,
                     src_col: str | None, dst_col: str | None, log: StageLog,
                     choices: _Choices | None = None, id_type: str | None = None,
-                    allow_empty: bool = False) -> AttributionResult:
-    """The Dask engine's stages (:mod:`graphlabor.distributed`), then the same result tables."""
+                    allow_empty: bool = False, explain: tuple[Sequence[Any], int] | None = None,
+                    ) -> tuple[AttributionResult, list[Explanation]]:
+    """The Dask engine's stages (:mod:`graphlabor.distributed`), then the same result tables.
+
+    ``explain``: ``(nodes, top)`` to explain while the graph is on the cluster
+    (the explanations are returned after the result).
+    """
     from .distributed.cluster import connect
     from .distributed.engine import attribute_dask_periods, check_options
 
@@ -272,7 +339,18 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
                 src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
                 id_type=id_type, allow_empty=allow_empty, self_loops=choices.self_loops, roles=choices.roles,
                 period=period, context_col=choices.context_col, unmatched=choices.unmatched,
+                keep_graph=explain is not None,
             )
+            explanations = []
+            if explain is not None:
+                from .distributed.adjoint import DaskGraph
+                from .explain import explain_node
+
+                run = runs[0][1]
+                with log.stage("explain"):
+                    access = DaskGraph(c, prep, run)
+                    explanations = [explain_node(prep, run, method, v, explain[1], access) for v in explain[0]]
+                run.graph.cluster = None  # the blocks leave the cluster
     except Exception as e:
         failure = cluster_failure(e)
         if failure is e:
@@ -295,14 +373,19 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     result = AttributionResult(table, summary, log.as_dicts(), platforms=platforms, groups=groups, context=None,
                                periods=out.summaries if period is not None else None, contexts=contexts,
                                roles_report=roles_report(prep))
-    if period is None:
-        run = runs[0][1]
-        result.row_bounds = run.graph.row_bounds  # one output file per row block
-        from .distributed.engine import worker_writer
+    # one output file per row block (of each period's graph: the periods' tables are stacked in order)
+    bounds, block_workers, n_rows = [0], [], 0
+    for _, run in runs:
+        bounds += [n_rows + b for b in run.graph.row_bounds[1:]]
+        block_workers += run.graph.block_workers
+        n_rows += run.graph.row_bounds[-1]
+    result.row_bounds = bounds
+    from .distributed.engine import worker_writer
 
-        result.part_writer = worker_writer(client, run.graph.block_workers)  # written by the block's worker while the client is open
-        result.block_stats = run.graph.block_stats
-    return result
+    result.part_writer = worker_writer(client, block_workers)  # written by the block's worker while the client is open
+    if period is None:
+        result.block_stats = runs[0][1].graph.block_stats
+    return result, explanations
 
 
 @dataclass(frozen=True)

@@ -363,9 +363,11 @@ class AttributionResult:
         if self.context is None:
             from .errors import ParameterError
 
-            if self.row_bounds is not None:  # a Dask engine result: the edges stayed on the workers
-                raise ParameterError("explain is not available for --engine dask results yet; run explain with the local engine")
-            raise ParameterError("explain is not available for per-period results; run without period")
+            if self.periods is not None:
+                raise ParameterError("explain is not available for per-period results; run without period")
+            # a Dask engine result: its graph has left the cluster
+            raise ParameterError("explain on an --engine dask result: the graph has left the cluster; explain while it is "
+                                 "there with graphlabor.explain(..., engine='dask') or graphlabor explain --engine dask")
         from .explain import explain_node
 
         c = self.context

@@ -47,6 +47,7 @@ from ..methods import check_sums
 from ..roles import assign_roles, check_declared, check_strict, conflicting, platform_evidence
 from ..timeaxis import parse_instant, period_starts
 from ..timing import StageLog
+from . import adjoint as A
 from . import blocks as B
 from . import pairs as CP
 from . import partitions as P
@@ -215,7 +216,7 @@ def attribute_dask_periods(
     half_life: str | float | None = None, as_of: Instant | None = None,
     n_blocks: int | None = None, partition_rows: int | None = None, log: StageLog | None = None,
     id_type: str | None = None, allow_empty: bool = False, self_loops: str = "drop", roles: str = "infer",
-    period: str | None = None, context_col: str | None = None, unmatched: str = "pool",
+    period: str | None = None, context_col: str | None = None, unmatched: str = "pool", keep_graph: bool = False,
 ) -> tuple[Prepared, list[tuple[int | None, Any]]]:
     """Run the model on the cluster of ``client``: ``(prep, [(period start or None, run), ...])``.
 
@@ -233,7 +234,9 @@ def attribute_dask_periods(
     and ``unmatched`` too: with a context column, ``prep.pairs`` holds the
     pairs, ``run.pairs`` what they did (:mod:`.pairs`) and
     ``run.graph.context_pay`` the run's pay edges with a context (for the
-    contexts table).
+    contexts table). With ``keep_graph``, ``run.graph.cluster`` keeps the
+    solved row blocks and the revenue edges on the cluster for explanations
+    (:class:`graphlabor.distributed.adjoint.ClusterGraph`).
     See :mod:`graphlabor.distributed.engine`.
     """
     from ..nodes import load_nodes
@@ -371,7 +374,7 @@ def attribute_dask_periods(
                     evidence=flags, pairs=pairs, self_loops=int(n_loops), self_loop_mode=self_loops,
                     declared=declared_mask, role_counts=report_counts, advertiser_contributions=int(n_adv))
     model = _Model(client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
-                   node_value, int(n_loops), self_loops, pairs)
+                   node_value, int(n_loops), self_loops, pairs, keep_graph)
     if period is None:
         return prep, [(None, _run_model(model, cparts, counts))]
     with log.stage("split periods"):
@@ -408,6 +411,7 @@ class _Model(NamedTuple):
     n_loops: int
     self_loops: str
     pairs: Any = None  # the (platform, context) pairs (graphlabor.contexts.Pairs), with a context column
+    keep_graph: bool = False  # leave the solved blocks and the revenue edges on the cluster (explain)
 
 
 def _period_days(part: Any, period: str) -> set[int]:
@@ -438,7 +442,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
     from ..methods import ModelRun
 
     (client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
-     node_value, n_loops, self_loops, pairs) = model
+     node_value, n_loops, self_loops, pairs, keep_graph) = model
     k = len(pairs) if pairs is not None else 0
     context_pay = None
     if pairs is not None:  # the run's pay edges with a context (gathered: the contexts table reads them)
@@ -481,6 +485,10 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
             cparts = ctx.cparts
         pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), method == "shapley", pure=True)
                   for p in cparts]
+        revenue = None
+        if keep_graph:  # what an explanation reads of the edges (graphlabor.distributed.adjoint)
+            at = A.pair_nodes(n, k, pairs.platform, ctx.unmatched if pairs.unmatched == "pool" else None) if k else None
+            revenue = [client.submit(A.revenue_edges, p, n, at, pure=True) for p in cparts]
         del cparts
         blocks = []
         for b in range(n_blocks):
@@ -598,6 +606,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
             oc = _tree_reduce(client, np.add, [client.submit(CP.owner_counts, f, n, owner_f, pure=True) for f in solving]).result()
             contributors = contributors.copy()
             contributors[plat] = oc[plat]
+        cluster = A.ClusterGraph(solving, revenue, bounds, n, k, workers) if revenue is not None else None
         del finished, solving
         kept = keep * held if kept_f is None else (np.concatenate(client.gather(kept_f)) if n else np.zeros(0))
         loop_value = 0.0
@@ -632,6 +641,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
     # stands in for the FlowGraph (what the result tables read; the arrays stay on the workers)
     graph: Any = _GraphSummary(n + k, nnz, n_flow, keep, out_weight, contributors)
     graph.context_pay = context_pay
+    graph.cluster = cluster  # the blocks left on the cluster (keep_graph), or None
     graph.row_bounds = [int(v) for v in bounds]
     graph.block_stats = stats  # the exchange plan, per block (what one iteration moves)
     graph.block_workers = [workers[b % len(workers)] for b in range(n_blocks)]  # where each block's output file is written
@@ -733,6 +743,7 @@ class _GraphSummary:
         self.block_stats: list[Any] = []
         self.block_workers: list[str] = []
         self.context_pay: EdgeArrays | None = None  # the run's pay edges with a context
+        self.cluster: A.ClusterGraph | None = None  # the blocks left on the cluster for explain
 
     @property
     def nnz(self) -> int:
