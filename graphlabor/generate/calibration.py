@@ -123,21 +123,39 @@ FEE_EDGES_SIGMA = 1.0
 MICRO_MIX = {"annotate": .55, "train": .20, "verify": .17, "imitate": .08}
 
 #: Ride-hailing: fares lognormal (median $12, illustrative), a 25% service fee
-#: (driver gets 75%), rides of 15 minutes on average, and utilisation (share of
-#: logged-in time with a passenger, as measured by Cramer and Krueger 2016)
-#: Beta(9, 11): mean 0.45, under one half for about two drivers in three.
+#: (driver gets 75%; illustrative), rides of 15 minutes on average
+#: (illustrative), and utilisation (share of logged-in time with a passenger,
+#: as measured by Cramer and Krueger 2016) Beta(9, 11): mean 0.45, under one
+#: half for about two drivers in three.
 FARE_MEDIAN, FARE_SIGMA = 12.0, 0.5
 DRIVER_SHARE = 0.75
 RIDE_HOURS = 0.25
 UTIL_A, UTIL_B = 9.0, 11.0
-RIDERS_PER_DRIVER = 5
+RIDERS_PER_DRIVER = 5                # illustrative
 RIDER_SIGMA = 1.0
+
+#: Drivers' logged-in hours a week: Hall and Krueger (ILR Review 2018; Table 3
+#: of NBER working paper 22843, 2016: uberX driver-partners in the 20 markets of the 2014 BSG survey, October
+#: 2015) find 53% of drivers on the app 1-15 hours a week, 30% 16-34, 12%
+#: 35-49 and 5% 50 or more. Each bin is (low, high, share) in hours; uniform
+#: within a bin and the open bin closed at 60 hours (both illustrative).
+DRIVER_WEEK_HOURS = ((1.0, 16.0, 0.53), (16.0, 35.0, 0.30), (35.0, 50.0, 0.12), (50.0, 60.0, 0.05))
+MEAN_DRIVER_WEEK_HOURS = sum((lo + hi) / 2.0 * p for lo, hi, p in DRIVER_WEEK_HOURS)
+#: Rides a week of the mean driver: its hours times its utilisation, over the
+#: length of a ride (20 h x 0.45 / 0.25 h = 36 rides; the median driver, about
+#: 15 hours a week, gives about 27). The number of drivers is the family's
+#: rides divided by this rate over the time span, so that rides per driver per
+#: week match the published hours whatever the span and the edge count.
+RIDES_PER_DRIVER_WEEK = MEAN_DRIVER_WEEK_HOURS * (UTIL_A / (UTIL_A + UTIL_B)) / RIDE_HOURS
 
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 #: Parameters of the bundled example (``graphlabor/data/example_*.parquet``,
-#: written by ``scripts/make_example.py``): 4,000 edges, 60 users, all families.
-EXAMPLE = dict(edges=4000, users=60, seed=7, families=FAMILIES, ids="str", start="2024-01-01", span_days=365)
+#: written by ``scripts/make_example.py``): 4,000 edges, 60 users, all
+#: families, over one week (2024-01-01, a Monday, to 2024-01-07): a span short
+#: enough for its 166 rides to need five drivers at the calibrated rides per
+#: driver per week (over a year they would be one driver's three rides a week).
+EXAMPLE = dict(edges=4000, users=60, seed=7, families=FAMILIES, ids="str", start="2024-01-01", span_days=7)
 
 SIGMA_OF_TYPE = np.array([0.3, 0.3, FARE_SIGMA, 0.0, REWARD_TASK_SIGMA, FARE_SIGMA, 0.0])
 # installments (advertiser, client) keep their mean; the others keep their median

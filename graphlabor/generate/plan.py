@@ -20,11 +20,11 @@ from numpy.typing import DTypeLike
 from ..errors import ParameterError
 from .calibration import (
     ACTIVITY_CAP, ACTIVITY_MEAN, ACTIVITY_MEDIAN, ACTIVITY_SIGMA, ADVERTISER, ARPU_QUARTER, BLOCK, CLIENT,
-    COMMISSION, COUNTRIES, COUNTRY_MIX, DAYS_PER_MONTH, DRIVER, DRIVER_SHARE, EPOCH, FAMILIES, FAMILY_OF_TYPE,
+    COMMISSION, COUNTRIES, COUNTRY_MIX, DAYS_PER_MONTH, DRIVER, DRIVER_SHARE, DRIVER_WEEK_HOURS, EPOCH, FAMILIES, FAMILY_OF_TYPE,
     FARE_MEDIAN, FARE_SIGMA, FEE_EDGES_SIGMA, K, MEMBER, MEMBERS_PER_ADVERTISER, MICRO_MIX,
     MINUTES_PER_INTERACTION, MONEY_MAX, PARETO_ALPHA, PLATFORM, PLATFORMS, REGION_OF, REWARD_MAX,
     REWARD_MEDIAN, REWARD_MIN, REWARD_TASK_SIGMA, REWARD_WORKER_SIGMA, RIDE_HOURS, RIDER, RIDER_SIGMA,
-    RIDERS_PER_DRIVER, ROUNDS, SHIFT_OF_TYPE, SIGMA_OF_TYPE, SOCIAL_MIX, SPEND_EDGES_MEDIAN,
+    RIDERS_PER_DRIVER, RIDES_PER_DRIVER_WEEK, ROUNDS, SHIFT_OF_TYPE, SIGMA_OF_TYPE, SOCIAL_MIX, SPEND_EDGES_MEDIAN,
     SPEND_EDGES_SIGMA, TASKS_PER_BATCH, TYPES, USER_SHARE, UTIL_A, UTIL_B, UU_HI, UU_LO, WAGE_MEDIAN, WAGE_SIGMA, WORKER,
     WORKERS_PER_CLIENT,
 )
@@ -64,6 +64,21 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) ->
 
 def _pareto(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
     return (1.0 - rng.random(n)) ** (-1.0 / alpha)
+
+
+def _draw_bins(rng: np.random.Generator, bins: Sequence[tuple[float, float, float]], n: int) -> np.ndarray:
+    """``n`` draws from a histogram: bin ``(lo, hi, share)`` with probability ``share``, uniform within it.
+
+    >>> x = _draw_bins(np.random.default_rng(0), [(0.0, 1.0, 0.25), (1.0, 3.0, 0.75)], 100_000)
+    >>> round(float((x < 1).mean()), 2), bool(x.min() >= 0 and x.max() < 3)
+    (0.25, True)
+    """
+    lo, hi, p = (np.array(c, np.float64) for c in zip(*bins))
+    cum = np.cumsum(p / p.sum())
+    cum[-1] = 1.0
+    k = np.searchsorted(cum, rng.random(n), side="right")
+    out: np.ndarray = lo[k] + (hi[k] - lo[k]) * rng.random(n)
+    return out
 
 
 def _draw_countries(rng: np.random.Generator, family: str, n: int) -> np.ndarray:
@@ -118,17 +133,38 @@ class Plan:
         shares = np.array([USER_SHARE[f] for f in fams])
         shares = shares / shares.sum()
         mult = {"social": 1.0, "microwork": 2.0, "ondemand": 2.0}
+        # each family's edges: a fixed share of the total (its share of users times the edges a
+        # unit of activity makes: one for members, a task and its pay for workers, a ride and its
+        # rating for drivers); the on-demand share fixes the rides, hence the drivers (at their
+        # calibrated rides per week), and the default users give members and workers their
+        # calibrated activity
+        budgets = _allocate(self.n_edges, shares * np.array([mult[f] for f in fams]))
+        others = [i for i, f in enumerate(fams) if f != "ondemand"]
+        drivers = self._drivers(int(budgets[fams.index("ondemand")])) if "ondemand" in fams else 0
         if users is None:
-            per_user = ACTIVITY_MEAN * float(sum(s * mult[f] for s, f in zip(shares, fams)))
-            users = max(len(fams), int(round(self.n_edges / per_user)))
+            other = sum(int(budgets[i]) / (ACTIVITY_MEAN * mult[fams[i]]) for i in others)
+            users = max(len(fams), int(round(other)) + drivers)
         self.n_users = _check_users(users, len(fams))
+        if "ondemand" in fams:
+            # with users given, drivers keep their calibrated number if the users allow it; with the
+            # on-demand family alone, the drivers are the users asked for
+            drivers = min(drivers, self.n_users - len(others)) if others else self.n_users
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(0,))))
 
-        n_f = _allocate(self.n_users, shares, 1)
-        # user activity weights, all families at once (one stream: independent of chunking)
+        n_f = np.zeros(len(fams), np.int64)
+        if others:
+            n_f[others] = _allocate(self.n_users - drivers, shares[others], 1)
+        if "ondemand" in fams:
+            n_f[fams.index("ondemand")] = drivers
+        # user activity weights, all families at once (one stream: independent of chunking; drivers'
+        # rides follow their hours instead, drawn in _ondemand)
         w_all = np.minimum(_lognormal(rng, ACTIVITY_MEDIAN, ACTIVITY_SIGMA, self.n_users), ACTIVITY_CAP)
         w_split = np.split(w_all, np.cumsum(n_f)[:-1])
-        budgets = _allocate(self.n_edges, np.array([w.sum() * mult[f] for w, f in zip(w_split, fams)]))
+        if others:
+            # the other families share the rest in proportion to their users' drawn activity, so that
+            # with the default users every member and worker keeps its drawn activity (and the cap)
+            rest = self.n_edges - sum(int(budgets[i]) for i, f in enumerate(fams) if f == "ondemand")
+            budgets[others] = _allocate(rest, np.array([w_split[i].sum() * mult[fams[i]] for i in others]))
 
         self.platform_family: list[int] = []
         self.platform_lo: list[int] = []   # first user (local to the user numbering) on the platform
@@ -136,7 +172,7 @@ class Plan:
         payer_groups: list[tuple[_Group, int]] = []
         user_groups: list[tuple[_Group, int]] = []
         user_offset = 0
-        for fam, n, w, budget in zip(fams, n_f, w_split, budgets):
+        for fam, n, w, budget in zip(fams, n_f.tolist(), w_split, budgets.tolist()):
             fi = FAMILIES.index(fam)
             n_plat = int(min(PLATFORMS[fam], n))
             share = 1.0 / np.arange(1, n_plat + 1)
@@ -217,15 +253,27 @@ class Plan:
         wk = _Group(WORKER, user_plat, tasks + pays, tasks, tasks, reward, _draw_countries(rng, "microwork", n), hours)
         return cl, wk
 
+    def _drivers(self, budget: int) -> int:
+        """Drivers for the on-demand family's ``budget`` edges: its rides at ``RIDES_PER_DRIVER_WEEK`` over the span.
+
+        A ride makes four edges (fare, ride, rating, pay), so ``budget // 4``
+        rides; at least one driver, at most one per ride.
+        """
+        rides = budget // 4
+        weeks = self.span_s / (7 * 86400.0)
+        return max(1, min(rides, int(round(rides / (RIDES_PER_DRIVER_WEEK * weeks)))))
+
     def _ondemand(self, rng: np.random.Generator, budget: int, w: np.ndarray, user_plat: np.ndarray, per_plat: np.ndarray,
                   share: np.ndarray) -> tuple[_Group, _Group]:
         n, n_plat = len(w), len(per_plat)
         rides_total = budget // 4
         if rides_total < n:
             raise ValueError("too few edges")
-        rides = _allocate(rides_total, w, 1)
-        rates = _allocate(budget - 3 * rides_total, w, 0)
+        # a driver's rides follow its weekly hours (Hall and Krueger's Table 3) times its utilisation
         util = rng.beta(UTIL_A, UTIL_B, n)
+        pace = _draw_bins(rng, DRIVER_WEEK_HOURS, n) * util
+        rides = _allocate(rides_total, pace, 1)
+        rates = _allocate(budget - 3 * rides_total, pace, 0)
         hours = rides * RIDE_HOURS / util
         rides_per_plat = np.bincount(user_plat, weights=rides, minlength=n_plat).astype(np.int64)
         riders_per_plat = np.minimum(np.rint(RIDERS_PER_DRIVER * per_plat).astype(np.int64), rides_per_plat)

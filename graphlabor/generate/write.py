@@ -128,16 +128,24 @@ def generate(
         per-node plan grows, about 70 bytes per node).
     users : int, optional
         Number of users (members, workers and drivers together; payers and
-        platforms come on top). By default ``edges`` divided by the expected
-        edges per user (about 228), so that user activity has its calibrated
-        median of 99 contribution edges; with more edges per user than that,
-        every user's activity (and the 5,000 cap) scales up in proportion.
+        platforms come on top). By default the members and workers that give
+        user activity its calibrated median of 99 contribution edges (about
+        ``edges / 253`` with all families), plus the drivers whose rides make
+        their calibrated rides per week over ``span_days`` (the on-demand
+        family's sixth of the edges, four edges a ride, 36 rides a week for
+        the mean driver: docs/generator.md); with more edges per member or
+        worker than that, their activity (and the 5,000 cap) scales up in
+        proportion. Given users, the drivers keep their calibrated number
+        (at most the users less one per other family) and the rest are
+        members and workers; with the on-demand family alone, all users are
+        drivers.
     seed : int
         Random seed (>= 0). The same parameters and seed give the same files,
         value for value, whatever ``row_group_size``.
     families : sequence of str or comma-separated str
-        Which of ``social``, ``microwork``, ``ondemand`` to generate. Users are
-        split 80/10/10 among them (renormalised over those chosen).
+        Which of ``social``, ``microwork``, ``ondemand`` to generate. The
+        edges are split about 2/3, 1/6 and 1/6 among them (renormalised over those
+        chosen), and members and workers 8 to 1.
     ids : {"str", "int"}
         String ids (readable, the common case in real exports) or int64 ids
         (payers first, then platforms, then users: the same order as the
