@@ -18,7 +18,7 @@ import tempfile
 
 COMMAND = [
     "report", "graphlabor/data/example_edges.parquet", "--nodes", "graphlabor/data/example_nodes.parquet",
-    "--group-by", "family", "--min-wage", "15", "--period", "month", "--levy", "0.1", "--floor", "15",
+    "--group-by", "family", "--min-wage", "15", "--period", "day", "--levy", "0.1", "--floor", "15",
     "--grid", "damping=0.5,0.7,0.85", "--grid", "platform_share=0,0.2", "--grid", "kind_weight.view=0.2,1",
 ]
 #: Height of the saved part of the page, in CSS pixels.

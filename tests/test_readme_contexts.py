@@ -81,17 +81,17 @@ def test_readme_worker_demonstration(tmp_path, run_cli, edges, sparse):
     assert len(lines) == 3
     for ctx, value in lines:
         assert float(value) == pytest.approx(share[int(ctx)], rel=1e-5)
-    rest = float(re.search(r"\(5 more\)\s+([0-9.]+)", quoted).group(1))
+    rest = float(re.search(r"\(3 more\)\s+([0-9.]+)", quoted).group(1))
     assert rest == pytest.approx(share.sum() - sum(share[int(c)] for c, _ in lines), rel=1e-5)
     total = float(re.search(rf"node '{me}' \(user\): attributed ([0-9.]+)", out).group(1))
     assert total == pytest.approx(share.sum(), rel=1e-5)
     assert total == pytest.approx(sparse[0][me], rel=1e-5)
     paid = edges[(edges.kind == "pay") & (edges.dst == me)].amount.sum()
     assert f"${share.sum():.2f}" in flat and f"${paid:.2f}" in flat
-    # the batch worked by hand in the README: batch 0, fee 6.34, 5 of 48 tasks
-    b0 = (3 << 40) + 0
-    assert (fee[b0], mine[b0], len(tasks[tasks.context == b0])) == (6.34, 5, 48)
-    assert "6.34 x 5 / 48" in flat and f"{share[b0]:.6f}" in flat
+    # the batch worked by hand in the README: batch 4, fee 7.34, 7 of 53 tasks
+    b4 = (3 << 40) + 4
+    assert (fee[b4], mine[b4], len(tasks[tasks.context == b4])) == (7.34, 7, 53)
+    assert "7.34 x 7 / 53" in flat and f"{share[b4]:.6f}" in flat
 
     # the contexts table: p03's batches, their fees and their workers, as pandas counts them
     ctx = pd.read_csv(tmp_path / "contexts.csv")
@@ -99,26 +99,29 @@ def test_readme_worker_demonstration(tmp_path, run_cli, edges, sparse):
     assert p03.revenue.to_dict() == pytest.approx(fee.to_dict(), abs=1e-9)
     assert p03.contributors.to_dict() == tasks.groupby("context").src.nunique().to_dict()
     assert (p03.unmatched == 0).all() and p03.passed_to_users.sum() == pytest.approx(fee.sum(), abs=1e-9)
-    # and every context of the example: 44 campaigns, 9 batches, 226 rides
+    # and every context of the example: 44 campaigns, 9 batches, 166 rides
     revenue = edges[edges.kind.isin(["spend", "fee"])]
-    assert len(ctx) == 279 == len(revenue.groupby(["dst", "context"]))
-    assert "44 campaigns, 9 task batches and 226 rides" in flat
+    assert len(ctx) == 219 == len(revenue.groupby(["dst", "context"]))
+    assert (edges.kind == "ride").sum() == 166 and revenue.context.nunique() == 219
+    assert "44 campaigns, 9 task batches and 166 rides" in flat
 
 
 def test_readme_driver_demonstration(run_cli, edges, sparse):
     section = _readme_section()
     flat = " ".join(section.split())  # the README's prose, line breaks aside
-    me = "u000058"
+    me = "u000059"
     common = [EDGES, me, "--nodes", os.path.join(REPO, "graphlabor", "data", "example_nodes.parquet")]
     got = float(re.search(r"attributed ([0-9.]+)", run_cli("explain", *common).stdout).group(1))
     pooled = float(re.search(r"attributed ([0-9.]+)", run_cli("explain", *common, "--context-col", "").stdout).group(1))
     rides = edges[(edges.kind == "ride") & (edges.src == me)].context
     fares = edges[(edges.kind == "fee") & edges.context.isin(rides)].amount
     pay = edges[(edges.kind == "pay") & (edges.dst == me)].amount
-    assert len(fares) == len(rides) == len(pay) == 4
+    assert len(fares) == len(rides) == len(pay) == 3
     assert got == pytest.approx(fares.sum(), rel=1e-6) and got == pytest.approx(sparse[0][me], rel=1e-6)
     assert pooled == pytest.approx(sparse[1][me], rel=1e-5)
     assert pay.sum() == pytest.approx(0.75 * fares.sum(), abs=0.02)
     assert " + ".join(f"{v:.2f}" for v in fares) in flat
     for v in (fares.sum(), pay.sum(), pooled):
         assert f"${v:.2f}" in flat
+    hours = pd.read_parquet(os.path.join(REPO, "graphlabor", "data", "example_nodes.parquet")).set_index("id").hours[me]
+    assert f"about {hours:.1f} hours" in flat
