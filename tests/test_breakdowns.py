@@ -162,6 +162,18 @@ def platform_oracle(df: pd.DataFrame, *, platform_share=0.0, kind_weights=None, 
     con["w"] = con["weight"] * con["kind"].map(lambda k: kw.get(k, 1.0))
     con = con[(con["w"] > 0) & con["src"].map(lambda v: role[v] == "user") & con["dst"].map(lambda v: role[v] == "platform")]
     contributors = con.groupby("dst")["src"].nunique()
+    if "context" in df.columns:
+        # with contexts (docs/model.md, section 2) P passes value to the users whose contributions carry
+        # a context that has revenue, and to all of its users when its pool gets revenue (revenue
+        # without a context, or for a context that no contribution matches)
+        r = df[df["kind"].isin(REVENUE)]
+        has = con[con["context"].notna()]
+        paid_pairs = set(zip(r["dst"][r["context"].notna()], r["context"][r["context"].notna()]))
+        matched = has[[(d, c) in paid_pairs for d, c in zip(has["dst"], has["context"])]]
+        with_contrib = set(zip(has["dst"], has["context"]))
+        pooled = set(r["dst"][r["context"].isna()]) | {d for d, c in paid_pairs if (d, c) not in with_contrib}
+        contributors = pd.concat([matched[["dst", "src"]], con[con["dst"].isin(pooled)][["dst", "src"]]]) \
+            .drop_duplicates().groupby("dst")["src"].nunique()
     rows = []
     for p in plats:
         revenue = float(rev.get(p, 0.0))

@@ -160,10 +160,10 @@ def test_bad_value_names_file_and_row(client, tmp_path):
     assert "b.parquet" in str(dask.value) and "-2" in str(dask.value)
 
 
-@pytest.mark.parametrize("kw", [
-    {"period": "month"},
-    {"period": "week", "solver": "jacobi", "method": "shapley"},
-    {"period": "month", "half_life": "30d", "group_by": "family", "breakdown": False},
+@pytest.mark.parametrize("kw", [  # the bundled example is one week: seven days
+    {"period": "day"},
+    {"period": "day", "solver": "jacobi", "method": "shapley"},
+    {"period": "day", "half_life": "2d", "group_by": "family", "breakdown": False},
 ])
 def test_period_as_locally(client, kw):
     local, dask = both(client, EXAMPLE_EDGES, EXAMPLE_NODES, **kw)
