@@ -418,7 +418,7 @@ def explain(edges: tuple[str, ...], node: str, top: int, as_json: bool, engine: 
 @click.argument("out", type=click.Path())
 @click.option("--nodes", "nodes_out", type=click.Path(), help="Nodes file to write (default: OUT with _nodes before the extension).")
 @click.option("--edges", "n_edges", type=float, default=1e6, show_default=True, help="Number of edges (1e7 and 10000000 both work).")
-@click.option("--users", type=float, help="Number of users (default: from --edges and the activity distribution).")
+@click.option("--users", type=float, help="Number of users (default: from --edges, the activity distribution and the drivers' rides per week over --span-days).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the same seed gives the same files.")
 @click.option("--families", default="social,microwork,ondemand", show_default=True, help="Comma-separated platform families to generate.")
 @click.option("--ids", type=click.Choice(["str", "int"]), default="str", show_default=True, help="String or integer node ids.")

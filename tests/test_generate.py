@@ -443,6 +443,31 @@ def test_bundled_example_is_the_generator_output():
     assert pa.types.is_string(edges.schema.field("src").type)
 
 
+def test_bundled_example_readme_numbers():
+    """graphlabor/data/README.md's figures, recomputed with pandas from the two files."""
+    with open(os.path.join(os.path.dirname(graphlabor.example_path("edges")), "README.md"), encoding="utf-8") as f:
+        text = " ".join(f.read().split())
+    e = pd.read_parquet(graphlabor.example_path("edges"))
+    n = pd.read_parquet(graphlabor.example_path("nodes"))
+    types = n.type.value_counts()
+    revenue = e[e.kind.isin(["spend", "fee"])]
+    pays = e[e.kind == "pay"]
+    for k in ("member", "worker", "driver", "advertiser", "client", "rider"):
+        assert f"{types[k]} {k}s" in text, k
+    assert f"${revenue.amount.sum():,.2f} of revenue is injected in {len(revenue.groupby(['dst', 'context']))}" in text
+    assert f"${pays.amount.sum():,.2f} is paid" in text
+    assert f"{(e.kind == 'ride').sum()} rides" in text and f"{(e.kind == 'spend').sum()} campaigns" in text
+    drivers = n.id[n.type == "driver"]
+    rides = e[e.kind == "ride"].groupby("src").size().reindex(drivers).tolist()
+    assert ", ".join(map(str, rides[:-1])) + f" and {rides[-1]} rides in the week" in text
+    fam = e.dst.map(dict(zip(n.id, n.family)))
+    by_family = revenue.amount.groupby(fam[revenue.index]).sum()
+    assert f"${by_family['ondemand']:,.0f} to the {types['driver']} drivers" in text
+    assert f"${by_family['social']:,.0f} to the {types['member']} members" in text
+    assert f"${by_family['microwork']:,.0f} to the {types['worker']} workers" in text
+    assert f"{e.timestamp.min():%Y-%m-%d} to {e.timestamp.max():%Y-%m-%d}" in text
+
+
 def test_bundled_example_summary(run_cli):
     proc = run_cli("attribute", graphlabor.example_path("edges"), "--nodes", graphlabor.example_path("nodes"))
     assert "conservation error" in proc.stdout
