@@ -19,7 +19,7 @@ import numpy as np
 
 from . import kernels as K
 from .codes import Role
-from .kernels.multiset import build_csr_counted, collapse_with_csr
+from .kernels.multiset import build_csr_counted, build_csr_labeled
 from .params import ModelParams
 
 
@@ -208,22 +208,18 @@ def build_flow_graph(
         indptr, indices, data = build_csr_counted(receivers, senders, w, n)
         del senders, receivers, w
     else:
-        # the split by kind first, rows node * width + kind; its multiset of
-        # (row, sender, weight, count) then builds T with rows // width: every
-        # duplicate of a pair, whatever its label, added in ascending order of
-        # weight (each weight count times), so T has the bits of the build
-        # without labels (summing label by label first would round differently)
-        rows = receivers * np.uint32(width)
+        # T and its split by kind from one pass: T adds every duplicate of a
+        # pair, whatever its label, in ascending order of weight, so it has
+        # the bits of the build without labels (summing label by label first
+        # would round differently); the split's row node * width + kind adds
+        # the duplicates of that kind alone
         assert lab is not None  # labels were given
-        rows += lab.astype(np.uint32)
-        del receivers, lab
         # pairs receive nothing: the split has rows for the real nodes only
         label_nodes = first_pair if pairs is not None and 0 < first_pair < n else n
-        (kptr, kidx, kdat), ms = collapse_with_csr(rows, senders, w, label_nodes * width)
-        del rows, senders, w
+        (indptr, indices, data), (kptr, kidx, kdat) = build_csr_labeled(
+            receivers, senders, w, lab, n, width, n_label_rows=label_nodes)
+        del receivers, senders, w, lab
         by_label = (kptr, kidx, kdat, width)
-        indptr, indices, data = build_csr_counted(ms.rows // np.uint32(width), ms.cols, ms.weights, n, counts=ms.counts)
-        del ms
     out_weight = K.column_sums(indptr, indices, data, n)
     passed = pass_fractions(role, out_weight, params)
     factor = np.divide(passed, out_weight, out=np.zeros(n), where=out_weight > 0)

@@ -40,9 +40,9 @@ from numpy.typing import ArrayLike
 
 from ._check import INDEX_DTYPE, INDPTR_DTYPE
 from ._jit import njit, pnjit, prange
-from ._types import CSR, F64, I64, U16, U32, U64
+from ._types import CSR, F64, I64, U16, U32, U64, Arr
 
-__all__ = ["COUNT_DTYPE", "Multiset", "build_csr_counted", "collapse", "collapse_with_csr"]
+__all__ = ["COUNT_DTYPE", "Multiset", "build_csr_counted", "build_csr_labeled", "collapse", "collapse_with_csr"]
 
 #: dtype of the counts
 COUNT_DTYPE = np.uint32
@@ -77,21 +77,30 @@ def _block_counts(rows: U32, parts: U64, shift: int, counts: U64) -> None:
 
 @pnjit
 def _block_scatter(
-    rows: U32, cols: U32, wbits: U64, cnt: U32, parts: U64, shift: int, offsets: U64,
-    t_row: U16, t_col: U32, t_w: U64, t_cnt: U32,
+    rows: U32, cols: U32, wbits: U64, cnt: U32, labels: U16, parts: U64, shift: int, offsets: U64,
+    t_row: Arr, t_col: U32, t_w: U64, t_cnt: U32,
 ) -> None:
-    """Entries into their row blocks, in input order within a block; ``t_cnt`` left alone when ``cnt`` is empty."""
+    """Entries into their row blocks, in input order within a block.
+
+    ``t_row`` gets the local row (uint16), or with labels the local row
+    times 2**16 plus the label (uint32); ``t_cnt`` is left alone when
+    ``cnt`` is empty.
+    """
     n_parts = parts.shape[0] - 1
     mask = (np.uint32(1) << np.uint32(shift)) - np.uint32(1)
     one = np.uint64(1)
     counted = cnt.shape[0] > 0
+    labeled = labels.shape[0] > 0
     for p in prange(n_parts):
         o = offsets[p]
         for k in range(parts[p], parts[p + 1]):
             r = rows[k]
             b = r >> shift
             q = o[b]
-            t_row[q] = np.uint16(r & mask)
+            if labeled:
+                t_row[q] = ((r & mask) << np.uint32(16)) | np.uint32(labels[k])
+            else:
+                t_row[q] = np.uint16(r & mask)
             t_col[q] = cols[k]
             t_w[q] = wbits[k]
             if counted:
@@ -109,10 +118,10 @@ def _order_key(bits: np.uint64) -> np.uint64:
 
 @njit
 def _radix_pass4(
-    k_in: U32, w_in: U64, r_in: U16, c_in: U32, k_out: U32, w_out: U64, r_out: U16, c_out: U32,
+    k_in: U32, w_in: U64, r_in: Arr, c_in: U32, k_out: U32, w_out: U64, r_out: Arr, c_out: U32,
     shift: int, mask: int, cnt: I64,
 ) -> None:
-    """Stable counting sort of (col, weight bits, row, count) tuples by the digit ``(col >> shift) & mask``."""
+    """Stable counting sort of (col, weight bits, row and label, count) tuples by the digit ``(col >> shift) & mask``."""
     m = k_in.shape[0]
     cnt[: mask + 2] = 0
     for t in range(m):
@@ -131,33 +140,45 @@ def _radix_pass4(
 
 
 @njit
-def _sort_run(wb: U64, cn: U32, a: int | np.int64, b: int | np.int64) -> None:
-    """Sort ``wb[a:b]`` (weight bits) by weight, counts moved along."""
+def _before(wa: np.uint64, la: np.uint32, wb: np.uint64, lb: np.uint32) -> bool:
+    ka = _order_key(wa)
+    kb = _order_key(wb)
+    return bool(ka < kb or (ka == kb and la < lb))
+
+
+@njit
+def _sort_run(wb: U64, cn: U32, rl: Arr, a: int | np.int64, b: int | np.int64) -> None:
+    """Sort ``wb[a:b]`` (weight bits) by weight, then by ``rl`` (row and label), counts moved along."""
     if b - a > 32:
         keys = np.empty(b - a, dtype=np.uint64)
         for i in range(a, b):
             keys[i - a] = _order_key(wb[i])
-        order = np.argsort(keys, kind="mergesort")
+        by_label = np.argsort(rl[a:b], kind="mergesort")
+        order = by_label[np.argsort(keys[by_label], kind="mergesort")]
         w2 = wb[a:b][order]
         c2 = cn[a:b][order]
+        l2 = rl[a:b][order]
         wb[a:b] = w2
         cn[a:b] = c2
+        rl[a:b] = l2
         return
     for i in range(a + 1, b):
         v = wb[i]
-        kv = _order_key(v)
         c = cn[i]
+        x = rl[i]
         j = i - 1
-        while j >= a and _order_key(wb[j]) > kv:
+        while j >= a and _before(v, np.uint32(x), wb[j], np.uint32(rl[j])):
             wb[j + 1] = wb[j]
             cn[j + 1] = cn[j]
+            rl[j + 1] = rl[j]
             j -= 1
         wb[j + 1] = v
         cn[j + 1] = c
+        rl[j + 1] = x
 
 
 @njit
-def _slot(r: np.uint16, c: np.uint32, w: np.uint64, tbits: int) -> np.int64:
+def _slot(r: np.uint32, c: np.uint32, w: np.uint64, tbits: int) -> np.int64:
     x = (w * np.uint64(0x9E3779B97F4A7C15)) ^ ((np.uint64(r) << np.uint64(32)) | np.uint64(c))
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x ^= x >> np.uint64(29)
@@ -168,17 +189,24 @@ def _slot(r: np.uint16, c: np.uint32, w: np.uint64, tbits: int) -> np.int64:
 @pnjit
 def _collapse_blocks(
     bstart: U64, shift: int, n_rows: int, bits: int,
-    t_row: U16, t_col: U32, t_w: U64, t_cnt: U32,
+    t_row: Arr, t_col: U32, t_w: U64, t_cnt: U32,
     row_tuples: U32, row_cols: U32, block_u: U64,
-    sk: U32, sw: U64, sr: U16, sc: U32, table: U32, hashing: bool, counted: bool,
+    sk: U32, sw: U64, sr: Arr, sc: U32, table: U32, hashing: bool, counted: bool,
+    width: int, label_cols: U32,
 ) -> None:
     """Per block, in cache: collapse exact duplicates, sort by (row, col, weight), write back in place.
 
     Block ``b``'s distinct tuples end up in ``t_col, t_w, t_cnt[bstart[b]:
     bstart[b] + block_u[b]]``, row after row; ``row_tuples`` and
     ``row_cols`` receive each row's tuples and distinct columns. Without
-    ``counted``, ``t_cnt`` holds nothing yet and every count is 1.
+    ``counted``, ``t_cnt`` holds nothing yet and every count is 1. With
+    labels (``label_cols`` not empty), ``t_row`` holds row and label
+    (``row << 16 | label``), tuples with the same weight are ordered by
+    label, and ``label_cols[row * width + label]`` receives the distinct
+    columns of each (row, label).
     """
+    labeled = label_cols.shape[0] > 0
+    lshift = 16 if labeled else 0
     nb = bstart.shape[0] - 1
     lanes = sk.shape[0]
     n_pass = max(1, (bits + RADIX_BITS - 1) // RADIX_BITS)
@@ -189,6 +217,8 @@ def _collapse_blocks(
         pos = np.empty((1 << shift) + 1, dtype=np.int64)
         tab = table[lane]
         use_hash = hashing
+        seen = np.full(max(width, 1), -1, dtype=np.int64)
+        run_id = 0
         for b in range(lane, nb, lanes):
             r0 = b << shift
             r1 = min(r0 + (1 << shift), n_rows)
@@ -256,16 +286,17 @@ def _collapse_blocks(
                 ca, cb = cb, ca
             pos[: nr + 1] = 0
             for t in range(u):
-                pos[np.int64(ra[t]) + 1] += 1
+                pos[np.int64(ra[t] >> lshift) + 1] += 1
             pos[0] = a
             for i in range(nr):
                 pos[i + 1] += pos[i]
             for t in range(u):
-                row = np.int64(ra[t])
+                row = np.int64(ra[t] >> lshift)
                 q = pos[row]
                 t_col[q] = ka[t]
                 t_w[q] = wa[t]
                 t_cnt[q] = ca[t]
+                t_row[q] = ra[t]
                 pos[row] = q + 1
             # per row: equal columns by weight, exact duplicates merged (left by the direct sort), compacted
             start = a
@@ -282,18 +313,25 @@ def _collapse_blocks(
                     while k < end and t_col[k] == col:
                         k += 1
                     if k - s0 > 1:
-                        _sort_run(t_w, t_cnt, s0, k)
+                        _sort_run(t_w, t_cnt, t_row, s0, k)
                     n_cols_row += 1
                     prev = out
+                    run_id += 1
                     for j in range(s0, k):
-                        if j > s0 and t_w[j] == t_w[prev]:
+                        if j > s0 and t_w[j] == t_w[prev] and t_row[j] == t_row[prev]:
                             t_cnt[prev] += t_cnt[j]
                         else:
                             t_col[out] = col
                             t_w[out] = t_w[j]
                             t_cnt[out] = t_cnt[j]
+                            t_row[out] = t_row[j]
                             prev = out
                             out += 1
+                            if labeled:
+                                lab = np.int64(t_row[j] & 0xFFFF)
+                                if seen[lab] != run_id:
+                                    seen[lab] = run_id
+                                    label_cols[(r0 + i) * width + lab] += 1
                 row_tuples[r0 + i] = np.uint32(out - first)
                 row_cols[r0 + i] = np.uint32(n_cols_row)
                 start = end
@@ -342,6 +380,70 @@ def _sum_blocks(
                 p += 1
 
 
+@pnjit
+def _sum_blocks_labeled(
+    bstart: U64, shift: int, n_rows: int, row_tuples: U32, t_col: U32, t_w: F64, t_cnt: U32, t_row: U32,
+    width: int, indptr: U64, indices: U32, data: F64, kpos: U64, kidx: U32, kdat: F64,
+) -> None:
+    """:func:`_sum_blocks`, and the same sums label by label into rows ``row * width + label``.
+
+    A column's tuples are in ascending order of weight, so those of one label are too.
+    """
+    nb = bstart.shape[0] - 1
+    for b in prange(nb):
+        acc_k = np.empty(max(width, 1), dtype=np.float64)
+        seen = np.full(max(width, 1), -1, dtype=np.int64)
+        touched = np.empty(max(width, 1), dtype=np.int64)
+        run_id = 0
+        r0 = b << shift
+        r1 = min(r0 + (1 << shift), n_rows)
+        k = np.int64(bstart[b])
+        for r in range(r0, r1):
+            end = k + np.int64(row_tuples[r])
+            p = np.int64(indptr[r])
+            while k < end:
+                col = t_col[k]
+                run_id += 1
+                n_touched = 0
+                first = True
+                acc = 0.0
+                while k < end and t_col[k] == col:
+                    w = t_w[k]
+                    c = np.int64(t_cnt[k])
+                    lab = np.int64(t_row[k] & 0xFFFF)
+                    if first:
+                        acc = w
+                        c0 = 1
+                        first = False
+                    else:
+                        c0 = 0
+                    for _ in range(c0, c):
+                        acc += w
+                    if seen[lab] != run_id:
+                        seen[lab] = run_id
+                        touched[n_touched] = lab
+                        n_touched += 1
+                        a_k = w
+                        c0 = 1
+                    else:
+                        a_k = acc_k[lab]
+                        c0 = 0
+                    for _ in range(c0, c):
+                        a_k += w
+                    acc_k[lab] = a_k
+                    k += 1
+                indices[p] = col
+                data[p] = acc
+                p += 1
+                base = r * width
+                for t in range(n_touched):
+                    lab = touched[t]
+                    q = kpos[base + lab]
+                    kidx[q] = col
+                    kdat[q] = acc_k[lab]
+                    kpos[base + lab] = q + np.uint64(1)
+
+
 def _shift_for(n_rows: int, nnz: int) -> int:
     rows_per_block = max(1, int(n_rows * BLOCK_NNZ / max(nnz, 1)))
     shift = max(8, (rows_per_block - 1).bit_length())
@@ -357,10 +459,13 @@ class _Blocks(NamedTuple):
     t_col: U32
     t_w: U64
     t_cnt: U32
+    t_row: Arr
+    label_cols: U32
 
 
 def _blocks(
-    rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int, counts: ArrayLike | None, n_parts: int | None
+    rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, n_rows: int, counts: ArrayLike | None, n_parts: int | None,
+    labels: ArrayLike | None = None, width: int = 1, n_label_rows: int = 0,
 ) -> _Blocks:
     import numba
 
@@ -382,6 +487,18 @@ def _blocks(
     n_rows = int(n_rows)
     if m and int(rows.max()) >= n_rows:
         raise ValueError(f"rows holds index {int(rows.max())}, out of range for n_rows={n_rows}")
+    if labels is None:
+        lab = np.empty(0, dtype=np.uint16)
+        label_cols = np.empty(0, dtype=np.uint32)
+    else:
+        lab = np.ascontiguousarray(labels, dtype=np.uint16)
+        if lab.shape != rows.shape:
+            raise ValueError("labels must have the same length as rows")
+        if not 1 <= width <= 1 << 16 or (m and int(lab.max()) >= width):
+            raise ValueError(f"labels must be below width={width}, at most 2**16")
+        if m and int(rows.max()) >= n_label_rows:
+            raise ValueError(f"rows holds index {int(rows.max())}, out of range for n_label_rows={n_label_rows}")
+        label_cols = np.zeros(max(n_label_rows * width, 1), dtype=np.uint32)
     n_cols = int(cols.max()) + 1 if m else 1
     shift = _shift_for(n_rows, m)
     nb = max(1, (n_rows + (1 << shift) - 1) >> shift)
@@ -394,11 +511,11 @@ def _blocks(
     bstart = np.zeros(nb + 1, dtype=np.uint64)
     np.cumsum(per_block, out=bstart[1:])
     offsets = np.cumsum(bcounts, axis=0, dtype=np.uint64) - bcounts + bstart[:nb]
-    t_row = np.empty(m, dtype=np.uint16)
+    t_row = np.empty(m, dtype=np.uint16 if labels is None else np.uint32)
     t_col = np.empty(m, dtype=INDEX_DTYPE)
     t_w = np.empty(m, dtype=np.uint64)
     t_cnt = np.empty(m, dtype=COUNT_DTYPE)
-    _block_scatter(rows, cols, weights.view(np.uint64), cnt, parts, shift, offsets, t_row, t_col, t_w, t_cnt)
+    _block_scatter(rows, cols, weights.view(np.uint64), cnt, lab, parts, shift, offsets, t_row, t_col, t_w, t_cnt)
     del offsets, bcounts
 
     row_tuples = np.zeros(n_rows, dtype=np.uint32)
@@ -410,13 +527,13 @@ def _blocks(
         biggest = int(per_block.max())
         sk = np.empty((lanes, 2, biggest), dtype=INDEX_DTYPE)
         sw = np.empty((lanes, 2, biggest), dtype=np.uint64)
-        sr = np.empty((lanes, 2, biggest), dtype=np.uint16)
+        sr = np.empty((lanes, 2, biggest), dtype=t_row.dtype)
         sc = np.empty((lanes, 2, biggest), dtype=COUNT_DTYPE)
         table = np.empty((lanes, max(16, 1 << (2 * biggest - 1).bit_length())), dtype=np.uint32)
         _collapse_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, t_cnt, row_tuples, row_cols, block_u,
-                         sk, sw, sr, sc, table, True, cnt.shape[0] > 0)
+                         sk, sw, sr, sc, table, True, cnt.shape[0] > 0, width, label_cols)
         del sk, sw, sr, sc, table
-    return _Blocks(bstart, shift, row_tuples, row_cols, block_u, t_col, t_w, t_cnt)
+    return _Blocks(bstart, shift, row_tuples, row_cols, block_u, t_col, t_w, t_cnt, t_row, label_cols)
 
 
 def collapse(
@@ -545,3 +662,64 @@ def _finish(blk: _Blocks) -> CSR:
         _sum_blocks(blk.bstart, blk.shift, n_rows, blk.row_tuples, blk.t_col, blk.t_w.view(np.float64), blk.t_cnt,
                     indptr, indices, data)
     return indptr, indices, data
+
+
+def build_csr_labeled(
+    rows: ArrayLike, cols: ArrayLike, weights: ArrayLike, labels: ArrayLike, n_rows: int, width: int,
+    n_label_rows: int | None = None, counts: ArrayLike | None = None, n_parts: int | None = None,
+) -> tuple[CSR, CSR]:
+    """:func:`build_csr_counted`, and the same matrix split by label, from one pass of bucketing and sorting.
+
+    Parameters
+    ----------
+    rows, cols, weights, n_rows, counts, n_parts
+        As for :func:`build_csr_counted`.
+    labels : ndarray of uint16, shape (m,)
+        A label per triple, below ``width``.
+    width : int
+        Labels per row of the split (at most 2**16).
+    n_label_rows : int, optional
+        Rows of the split (default ``n_rows``); every row below it.
+
+    Returns
+    -------
+    csr : CSR
+        :func:`build_csr_counted` of the triples, labels ignored: each
+        pair's weights, of every label, added in ascending order.
+    split : CSR
+        Of ``n_label_rows * width`` rows: row ``row * width + label`` holds
+        the triples with that row and label, as :func:`build_csr_counted` of
+        them alone would (bit for bit ``build_csr(rows * width + labels,
+        cols, weights, n_label_rows * width)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> (p, i, d), (kp, ki, kd) = build_csr_labeled(
+    ...     np.array([0, 0, 1, 0], np.uint32), np.array([2, 2, 0, 2], np.uint32),
+    ...     np.array([0.5, 1.0, 2.0, 0.5]), np.array([1, 0, 1, 1], np.uint16), 2, 2)
+    >>> p.tolist(), i.tolist(), d.tolist()
+    ([0, 1, 2], [2, 0], [2.0, 2.0])
+    >>> kp.tolist(), ki.tolist(), kd.tolist()
+    ([0, 1, 2, 2, 3], [2, 2, 0], [1.0, 1.0, 2.0])
+    """
+    n_label_rows = int(n_rows if n_label_rows is None else n_label_rows)
+    width = int(width)
+    blk = _blocks(rows, cols, weights, n_rows, counts, n_parts, labels=labels, width=width,
+                  n_label_rows=n_label_rows)
+    n_rows = blk.row_cols.shape[0]
+    indptr = np.zeros(n_rows + 1, dtype=INDPTR_DTYPE)
+    np.cumsum(blk.row_cols, out=indptr[1:])
+    nnz = int(indptr[-1])
+    indices = np.empty(nnz, dtype=INDEX_DTYPE)
+    data = np.empty(nnz, dtype=np.float64)
+    kptr = np.zeros(n_label_rows * width + 1, dtype=INDPTR_DTYPE)
+    np.cumsum(blk.label_cols[: n_label_rows * width], out=kptr[1:])
+    knnz = int(kptr[-1])
+    kidx = np.empty(knnz, dtype=INDEX_DTYPE)
+    kdat = np.empty(knnz, dtype=np.float64)
+    if nnz:
+        kpos = kptr[:-1].copy()
+        _sum_blocks_labeled(blk.bstart, blk.shift, n_rows, blk.row_tuples, blk.t_col, blk.t_w.view(np.float64),
+                            blk.t_cnt, blk.t_row, width, indptr, indices, data, kpos, kidx, kdat)
+    return (indptr, indices, data), (kptr, kidx, kdat)

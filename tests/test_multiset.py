@@ -1,4 +1,4 @@
-"""kernels/multiset.py (collapse into counts, CSR from counted triples) against brute force and scipy.
+"""kernels/multiset.py (collapse into counts, CSR from counted or labeled triples) against brute force and scipy.
 
 Oracles: a Python dictionary of the expanded triples, whose weights are added
 in ascending order one by one in Python floats (IEEE doubles, the canonical
@@ -142,6 +142,62 @@ def test_heavy_and_no_duplicates_equal_build_csr_and_scipy(kind, n, m, n_cols):
     if kind == "distinct":
         assert len(ms.rows) == m  # random doubles: no two triples alike
     _assert_collapse(ms, _brute_collapse(rows, cols, w, counts))
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    n=st.integers(1, 300),
+    m=st.integers(0, 3000),
+    n_cols=st.integers(1, 3000),
+    width=st.integers(1, 20),
+    seed=st.integers(0, 2**31),
+    kind=st.sampled_from(sorted(_WEIGHTS)),
+    counted=st.booleans(),
+    n_parts=st.sampled_from([None, 1, 3]),
+)
+def test_labeled_build_equals_brute_force(n, m, n_cols, width, seed, kind, counted, n_parts):
+    """T ignores the labels; the split's row ``row * width + label`` holds that label's triples alone."""
+    rng = np.random.default_rng(seed)
+    n_label_rows = int(rng.integers(1, n + 1))
+    rows, cols, w = _triples(rng, n_label_rows, m, n_cols, kind)
+    labels = rng.integers(0, width, m).astype(np.uint16)
+    counts = rng.integers(1, 5, m).astype(np.uint32) if counted else None
+    T, split = MS.build_csr_labeled(rows, cols, w, labels, n, width, n_label_rows=n_label_rows, counts=counts,
+                                    n_parts=n_parts)
+    _assert_csr(T, _brute_csr(rows, cols, w, n, counts))
+    _assert_csr(split, _brute_csr(rows * np.uint32(width) + labels, cols, w, n_label_rows * width, counts))
+
+
+def test_labeled_build_large_equals_build_csr():
+    rng = np.random.default_rng(8)
+    n, m, width = 20_000, 300_000, 16
+    rows, cols, w = _triples(rng, n, m, 3000, "few")
+    rows[: m // 5] = 3  # a heavy row
+    labels = rng.integers(0, width, m).astype(np.uint16)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = MS.build_csr_labeled(rows, cols, w, labels, n, width)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        perm = rng.permutation(m)
+        two = MS.build_csr_labeled(rows[perm], cols[perm], w[perm], labels[perm], n, width)
+    finally:
+        numba.set_num_threads(before)
+    want = (K.build_csr(rows, cols, w, n), K.build_csr(rows * np.uint32(width) + labels, cols, w, n * width))
+    for got in (one, two):
+        for a, b in zip(got, want):
+            for u, v in zip(a, b):
+                assert u.dtype == v.dtype and np.array_equal(u.view(np.uint8), v.view(np.uint8))
+
+
+def test_labeled_errors():
+    one = np.zeros(1, np.uint32)
+    with pytest.raises(ValueError, match="below width=2"):
+        MS.build_csr_labeled(one, one, np.ones(1), np.array([2], np.uint16), 1, 2)
+    with pytest.raises(ValueError, match="n_label_rows=1"):
+        MS.build_csr_labeled(np.array([1], np.uint32), one, np.ones(1), np.zeros(1, np.uint16), 2, 2, n_label_rows=1)
+    with pytest.raises(ValueError, match="labels must have the same length"):
+        MS.build_csr_labeled(one, one, np.ones(1), np.zeros(2, np.uint16), 1, 2)
 
 
 def test_pieces_collapse_to_the_whole():
