@@ -300,9 +300,14 @@ def _sender_label(prep: Prepared, ids: Any, j: int) -> Any:
 
 def _shapley_weights(prep: Prepared, run: ModelRun, v: int) -> dict[int, float]:
     """Weights ``a_j`` with ``shapley_v = sum_j a_j h_j`` (``h`` the one-hop values)."""
+    from dataclasses import replace
+
+    from .graph import sender_scaled
     from .methods import engagement_edges
 
     c = prep.contribution.take((run.rows or {}).get(CONTRIBUTION))
+    # the weights the attribution used (extreme ones divided by their sender's largest: no overflow in W)
+    c = replace(c, value=sender_scaled(c.src, c.dst, c.value, prep.role))
     d = run.params.damping
     u, t, ww, _ = engagement_edges(prep, c)
     W = K.group_sum(u, ww, prep.n)

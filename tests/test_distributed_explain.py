@@ -84,7 +84,7 @@ def economy(tmp_path_factory):
 def test_generated_economy_in_files_several_blocks(client, economy, monkeypatch):
     from graphlabor.distributed import blocks
 
-    monkeypatch.setattr(blocks, "BLOCK_EDGES", 4_000)  # 3 row blocks: T^T's blocks exchange entries of y
+    monkeypatch.setattr(blocks, "BLOCK_EDGES", 4_000)  # 2 row blocks with rows: T^T's blocks exchange entries of y
     edges, nodes, table, r = economy
     top = r.top_users(1)["node"][0].as_py()
     exp = _both(client, edges, top, nodes, platform_share=0.1)
@@ -118,6 +118,24 @@ def test_missing_context_column_is_the_local_error(client, economy):
             run(edges, nodes, context_col="campaign", engine="dask", client=client)
         assert str(dask.value) == str(local.value) and "\n" not in str(dask.value)
     assert "part-0.parquet" in str(local.value) and "'campaign'" in str(local.value)
+
+
+def test_shapley_with_extreme_weights(client):
+    """Weights whose sums overflow: both engines read the engagement weights the attribution used (divided by each
+    sender's largest), so the explanation of a user's Shapley value is the same and adds up."""
+    import pandas as pd
+
+    edges = pd.DataFrame({
+        "src": ["ads", "a", "b", "a", "a", "c", "b"],
+        "dst": ["P", "P", "P", "b", "c", "P", "c"],
+        "kind": ["spend", "click", "click", "view", "like", "click", "like"],
+        "weight": [1.0, 1e308, 1e308, 1e308, 1e308, 1e-310, 3.0],
+        "amount": [100.0, None, None, None, None, None, None],
+    })
+    r = graphlabor.attribute(edges, method="shapley")
+    for v in ("b", "c"):  # each engaged by a, whose engagement weights sum to more than 1.8e308
+        exp = _both(client, edges, v, None, method="shapley")
+        assert exp.attributed == as_dict(r)[v] > 0 and exp.gap < 1e-12
 
 
 def test_api_errors(client):
