@@ -344,11 +344,22 @@ def test_declared_advertiser_receiving_revenue_same_message(client, tmp_path):
 def test_more_blocks_than_workers(client, monkeypatch):
     from graphlabor.distributed import blocks
 
-    monkeypatch.setattr(blocks, "BLOCK_EDGES", 10_000)  # 60,000 edges: 6 row blocks, capped at 4 a worker
+    monkeypatch.setattr(blocks, "BLOCKS_PER_WORKER", 3)  # 6 row blocks
+    monkeypatch.setattr(blocks, "BLOCK_EDGES", 5_000)  # each built in 2 sub-blocks (some empty: 10 chunks of rows)
     edges, nodes, _, _ = _random_graph(9, 20_000, 60_000)
     _, dask = both(client, edges, nodes, damping=0.5)
     assert len(dask.block_stats) == 6 and all(b["reads"] > 0 for b in dask.block_stats)
     both(client, edges, nodes, damping=0.5, method="shapley")  # engagement halves cross every block
+
+
+def test_blocks_built_in_sub_blocks(client, monkeypatch):
+    from graphlabor.distributed import blocks
+
+    monkeypatch.setattr(blocks, "BLOCK_EDGES", 10_000)  # 60,000 edges: one block a worker, 3 sub-blocks each
+    edges, nodes, _, _ = _random_graph(10, 20_000, 60_000)
+    _, dask = both(client, edges, nodes, damping=0.7)
+    assert len(dask.block_stats) == 2
+    both(client, edges, nodes, damping=0.7, breakdown=False)
 
 
 def test_explain_says_local_engine(client):

@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import kernels as K
 from ..graph import pass_fractions
+from ..kernels.blocksplit import block_order
 from ..kernels.bucket import build_csr_bucketed
 from ..kernels.krylov import krylov_rows, update_p, update_s, update_xr
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
@@ -43,9 +44,12 @@ if TYPE_CHECKING:
     from ..params import ModelParams
 
 
-#: Contribution edges per block at most (more blocks than workers on large inputs): building a
-#: block takes about 60 bytes per flow edge at its peak.
+#: Flow edges per sub-block at most: a worker builds its block's CSR sub-block by sub-block, each
+#: taking about 60 bytes per flow edge at its peak.
 BLOCK_EDGES = 2_000_000
+
+#: Blocks of the solve a worker (each pair of blocks that exchange values is a task a pass).
+BLOCKS_PER_WORKER = 1
 
 
 def block_bounds(n: int, n_blocks: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -72,10 +76,36 @@ def block_bounds(n: int, n_blocks: int, weights: np.ndarray | None = None) -> np
 
 def _split_by_block(keys: np.ndarray, bounds: np.ndarray, *arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     """Rows of ``arrays`` grouped by the block of ``keys`` (input order kept within a block)."""
-    blk = np.searchsorted(bounds[1:-1], keys, side="right")
-    order = np.argsort(blk, kind="stable")
-    cuts = np.searchsorted(blk[order], np.arange(1, bounds.shape[0] - 1))
-    return [tuple(a[idx] for a in arrays) for idx in np.split(order, cuts)]
+    ordered, starts = _by_block(keys, bounds, *arrays)
+    return [tuple(a[starts[b]:starts[b + 1]] for a in ordered) for b in range(bounds.shape[0] - 1)]
+
+
+def _by_block(keys: np.ndarray, bounds: np.ndarray, *arrays: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """``arrays`` ordered by the block of ``keys`` (stable), and where each block starts."""
+    order, starts = block_order(keys, np.ascontiguousarray(bounds[1:-1], dtype=np.int64))
+    return [a[order] for a in arrays], starts
+
+
+def plan_blocks(n: int, n_workers: int, hist: np.ndarray | None, n_blocks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Row bounds of the solve's blocks and of the build's sub-blocks (a refinement of them).
+
+    ``n_blocks`` solve blocks (default :data:`BLOCKS_PER_WORKER` a worker),
+    each cut into the same number of sub-blocks so that a sub-block holds
+    at most about :data:`BLOCK_EDGES` flow edges (``hist``: flow edges per
+    chunk of rows, :func:`receiver_histogram`). A worker builds its block's
+    CSR one sub-block at a time, in bounded memory; the solve then runs one
+    task a block per pass, whatever the graph's size.
+
+    >>> b, sub = plan_blocks(5 * 2048, 2, np.full(5, 1_000_000))  # 5 chunks of rows, 10^6 flow edges each
+    >>> b.tolist(), sub.tolist()
+    ([0, 6144, 10240], [0, 4096, 6144, 8192, 10240])
+    """
+    if n_blocks is None:
+        n_blocks = BLOCKS_PER_WORKER * n_workers
+    n_flow = int(hist.sum()) if hist is not None else 0
+    per = max(1, -(-n_flow // (BLOCK_EDGES * n_blocks)))
+    fine = block_bounds(n, n_blocks * per, hist if n else None)
+    return fine[::per].copy(), fine
 
 
 def receiver_histogram(part: Classified, role: np.ndarray, n: int) -> np.ndarray:
@@ -97,20 +127,29 @@ def receiver_histogram(part: Classified, role: np.ndarray, n: int) -> np.ndarray
 
 
 def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, with_labels: bool,
-                with_engagement: bool = False) -> list[dict[str, Any]]:
+                with_engagement: bool = False, sub_bounds: np.ndarray | None = None) -> list[dict[str, Any]]:
     """A partition's flow edges, revenue and pay, split by the block of the receiving row.
 
-    ``part`` is the partition's :class:`graphlabor.classify.Classified`.
+    ``part`` is the partition's :class:`graphlabor.classify.Classified`;
+    ``sub_bounds`` the build's sub-blocks (:func:`plan_blocks`; default:
+    one a block).
 
     Returns one dict per block: ``flow`` (senders, receivers, weights,
-    labels), ``revenue`` (dst, amount), ``paid`` (dst, amount), ``paid_out``
-    (src, amount) and ``n_flow``.
+    labels, ordered by sub-block), ``sub`` (the sub-blocks' row bounds and
+    the piece's entries in each), ``revenue`` (dst, amount), ``paid`` (dst,
+    amount), ``paid_out`` (src, amount) and ``engage``.
     """
     c, rv, pay = part.contribution, part.revenue, part.pay
     s, r, w, lab = K.flow_edges(c.src, c.dst, c.value, role, c.kind if with_labels else None)
     if lab is None:
         lab = np.zeros(s.shape[0], np.uint16)
-    flow = _split_by_block(r, bounds, s, r, w, lab)
+    fine = bounds if sub_bounds is None else sub_bounds
+    ordered, starts = _by_block(r, fine, s, r, w, lab)
+    del s, r, w, lab
+    first = np.arange(bounds.shape[0]) * ((fine.shape[0] - 1) // (bounds.shape[0] - 1))  # bounds = fine[::per]
+    flow = [tuple(a[starts[first[b]]:starts[first[b + 1]]] for a in ordered) for b in range(bounds.shape[0] - 1)]
+    sub = [(fine[first[b]:first[b + 1] + 1], np.diff(starts[first[b]:first[b + 1] + 1]))
+           for b in range(bounds.shape[0] - 1)]
     rev = _split_by_block(rv.dst, bounds, rv.dst, rv.value)
     paid = _split_by_block(pay.dst, bounds, pay.dst, pay.value)
     paid_out = _split_by_block(pay.src, bounds, pay.src, pay.value)
@@ -126,7 +165,8 @@ def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, with_lab
         u, v, ew, ek = engagement_edges(cast(Prepared, SimpleNamespace(role=role)), c)
         engage = list(_split_by_block(u, bounds, u, v, ew, ek))
     return [
-        {"flow": flow[b], "revenue": rev[b], "paid": paid[b], "paid_out": paid_out[b], "engage": engage[b]}
+        {"flow": flow[b], "sub": sub[b], "revenue": rev[b], "paid": paid[b], "paid_out": paid_out[b],
+         "engage": engage[b]}
         for b in range(bounds.shape[0] - 1)
     ]
 
@@ -169,27 +209,45 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
     """Build block ``b``'s CSR and node vectors from every partition's pieces for it.
 
     ``width`` is the number of kinds + 1 to keep the flow split by kind (as
-    :func:`graphlabor.graph.build_flow_graph` with labels), or 0.
+    :func:`graphlabor.graph.build_flow_graph` with labels), or 0. The CSR is
+    built sub-block by sub-block (the pieces' ``sub``, :func:`flow_pieces`),
+    each with the local engine's kernel, and the rows put end to end: the
+    same arrays as one build over the block (canonical CSR is row by row),
+    at the memory peak of one sub-block.
     """
     nb = hi - lo
-    flows = [p["flow"] for p in pieces]
-    s = np.concatenate([f[0] for f in flows]) if flows else np.empty(0, np.uint32)
-    r = (np.concatenate([f[1] for f in flows]) - np.uint32(lo)).astype(np.uint32) if flows else np.empty(0, np.uint32)
-    w = np.concatenate([f[2] for f in flows]) if flows else np.empty(0)
-    n_flow = int(s.shape[0])
+    sub = pieces[0]["sub"][0] if pieces else np.array([lo, hi], np.int64)
+    at = [0] * len(pieces)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    kparts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    n_flow = 0
+    for j in range(sub.shape[0] - 1):
+        a, z = int(sub[j]), int(sub[j + 1])
+        flows = []
+        for i, p in enumerate(pieces):
+            cnt = int(p["sub"][1][j])
+            flows.append(tuple(x[at[i]:at[i] + cnt] for x in p["flow"]))
+            at[i] += cnt
+        s = np.concatenate([f[0] for f in flows]) if flows else np.empty(0, np.uint32)
+        r = np.concatenate([f[1] for f in flows]) - np.uint32(a) if flows else np.empty(0, np.uint32)
+        w = np.concatenate([f[2] for f in flows]) if flows else np.empty(0)
+        n_flow += int(s.shape[0])
+        # T from the unsplit edges, as build_flow_graph (same bits with or without labels)
+        parts.append(build_csr_bucketed(r, s, w, z - a))
+        if width:
+            rows = r * np.uint32(width)
+            rows += np.concatenate([f[3] for f in flows]).astype(np.uint32)
+            del r
+            kparts.append(build_csr_bucketed(rows, s, w, (z - a) * width))
+            del rows
+        del s, w, flows
+    indptr, indices, data = _end_to_end(parts)
+    del parts
     by_label: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
     if width:
-        lab = np.concatenate([f[3] for f in flows])
-        # T from the unsplit edges, as build_flow_graph (same bits with or without labels)
-        indptr, indices, data = build_csr_bucketed(r, s, w, nb)
-        rows = r * np.uint32(width)
-        rows += lab.astype(np.uint32)
-        del r, lab
-        kptr, kidx, kdat = build_csr_bucketed(rows, s, w, nb * width)
-        del rows, s, w
+        kptr, kidx, kdat = _end_to_end(kparts)
         by_label = (kptr, kidx, kdat, width)
-    else:
-        indptr, indices, data = build_csr_bucketed(r, s, w, nb)
+    del kparts
 
     def gsum(name: str) -> np.ndarray:
         keys = np.concatenate([p[name][0] for p in pieces]).astype(np.int64) - lo
@@ -203,6 +261,22 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
         engage = tuple(np.concatenate([p["engage"][k] for p in pieces]) for k in range(4))
     return Block(b, lo, hi, indptr, indices, data, injected, revenue_in, gsum("paid"), gsum("paid_out"), by_label, n_flow,
                  engage=engage)
+
+
+def _end_to_end(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSR of consecutive row ranges' CSRs, put end to end."""
+    if len(parts) == 1:
+        return parts[0]
+    rows = sum(p[0].shape[0] - 1 for p in parts)
+    indptr = np.zeros(rows + 1, np.uint64)
+    r = e = 0
+    for p in parts:
+        k = p[0].shape[0] - 1
+        indptr[r + 1:r + k + 1] = p[0][1:] + np.uint64(e)
+        r += k
+        e += int(p[0][-1])
+    return (indptr, np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint32),
+            np.concatenate([p[2] for p in parts]) if parts else np.empty(0))
 
 
 def column_pieces(block: Block, bounds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -473,18 +473,16 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
     with log.stage("build graph"):
         nk = len(kind_names)
         width = nk + 1 if breakdown and n * (nk + 1) <= K.MAX_NODES else 0
-        if n_blocks is None:
-            # at least one block per worker, and blocks small enough to build in bounded memory
-            # (at most 4 a worker: each pair of blocks that exchange values is a task per iteration)
-            n_blocks = max(len(workers), min(4 * len(workers), K.n_chunks(n), -(-int(counts[0]) // B.BLOCK_EDGES)))
-        # blocks of about equal numbers of flow edges (rows cut on chunk boundaries)
+        # blocks of about equal numbers of flow edges (rows cut on chunk boundaries), one a worker, each
+        # built in sub-blocks small enough to build in bounded memory
         hist = _tree_reduce(client, np.add, [client.submit(B.receiver_histogram, p, role_future, n, pure=True) for p in cparts])
-        bounds = B.block_bounds(n, n_blocks, hist.result() if n else None)
+        bounds, sub_bounds = B.plan_blocks(n, len(workers), hist.result() if n else None, n_blocks)
+        n_blocks = bounds.shape[0] - 1
         if k:
             ctx = _pair_stage(client, cparts, pairs, role, role_future, bounds, n_blocks, node_value, width, flow_params)
             cparts = ctx.cparts
-        pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), method == "shapley", pure=True)
-                  for p in cparts]
+        pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), method == "shapley", sub_bounds,
+                                pure=True) for p in cparts]
         revenue = None
         if keep_graph:  # what an explanation reads of the edges (graphlabor.distributed.adjoint)
             at = A.pair_nodes(n, k, pairs.platform, ctx.unmatched if pairs.unmatched == "pool" else None) if k else None
