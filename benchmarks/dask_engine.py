@@ -207,7 +207,7 @@ def partition_costs(edges: Path, nodes: Path, reps: int = 3) -> dict:
         role = assign_roles(c.evidence)
         bounds = np.array([0, n])
         a = time.perf_counter()
-        pieces = B.flow_pieces(c, role, bounds, True)
+        pieces = B.flow_pieces(c, role, bounds, len(g.kind_names) + 1)
         t["flow_pieces"].append(time.perf_counter() - a)
         a = time.perf_counter()
         blk = B.build_block(0, 0, n, len(g.kind_names) + 1, None, pieces[0])

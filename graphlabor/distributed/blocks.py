@@ -35,7 +35,7 @@ import numpy as np
 from .. import kernels as K
 from ..graph import pass_fractions
 from ..kernels.blocksplit import block_order
-from ..kernels.bucket import build_csr_bucketed
+from ..kernels.multiset import build_csr_counted, collapse
 from ..kernels.krylov import krylov_rows, update_p, update_s, update_xr
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
 
@@ -126,30 +126,48 @@ def receiver_histogram(part: Classified, role: np.ndarray, n: int) -> np.ndarray
     return hist.astype(np.int64)
 
 
-def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, with_labels: bool,
+def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, width: int,
                 with_engagement: bool = False, sub_bounds: np.ndarray | None = None) -> list[dict[str, Any]]:
     """A partition's flow edges, revenue and pay, split by the block of the receiving row.
 
     ``part`` is the partition's :class:`graphlabor.classify.Classified`;
-    ``sub_bounds`` the build's sub-blocks (:func:`plan_blocks`; default:
-    one a block).
+    ``width`` the number of kinds + 1 to keep the flow split by kind (the
+    labels), or 0; ``sub_bounds`` the build's sub-blocks
+    (:func:`plan_blocks`; default: one a block).
 
-    Returns one dict per block: ``flow`` (senders, receivers, weights,
-    labels, ordered by sub-block), ``sub`` (the sub-blocks' row bounds and
-    the piece's entries in each), ``revenue`` (dst, amount), ``paid`` (dst,
-    amount), ``paid_out`` (src, amount) and ``engage``.
+    The flow edges of a block travel collapsed: exact duplicates (receiver,
+    label, sender, weight) as one entry with its count
+    (:func:`graphlabor.kernels.multiset.collapse`; counts add exactly, so
+    the block's build gives the bits of a build from every edge).
+
+    Returns one dict per block: ``flow`` (senders, rows, weights, counts,
+    sorted by row; a row is ``(receiver - lo) * width + label``, or
+    ``receiver - lo`` without labels), ``sub`` (the sub-blocks' row bounds
+    and the piece's entries in each), ``revenue`` (dst, amount), ``paid``
+    (dst, amount), ``paid_out`` (src, amount) and ``engage``.
     """
     c, rv, pay = part.contribution, part.revenue, part.pay
-    s, r, w, lab = K.flow_edges(c.src, c.dst, c.value, role, c.kind if with_labels else None)
-    if lab is None:
-        lab = np.zeros(s.shape[0], np.uint16)
-    fine = bounds if sub_bounds is None else sub_bounds
-    ordered, starts = _by_block(r, fine, s, r, w, lab)
+    s, r, w, lab = K.flow_edges(c.src, c.dst, c.value, role, c.kind if width else None)
+    ordered, starts = _by_block(r, bounds, s, r, w, *(() if lab is None else (lab,)))
     del s, r, w, lab
-    first = np.arange(bounds.shape[0]) * ((fine.shape[0] - 1) // (bounds.shape[0] - 1))  # bounds = fine[::per]
-    flow = [tuple(a[starts[first[b]]:starts[first[b + 1]]] for a in ordered) for b in range(bounds.shape[0] - 1)]
-    sub = [(fine[first[b]:first[b + 1] + 1], np.diff(starts[first[b]:first[b + 1] + 1]))
-           for b in range(bounds.shape[0] - 1)]
+    fine = bounds if sub_bounds is None else sub_bounds
+    per = (fine.shape[0] - 1) // (bounds.shape[0] - 1)  # bounds = fine[::per]
+    wd = max(width, 1)
+    flow, sub = [], []
+    for b in range(bounds.shape[0] - 1):
+        lo, hi = int(bounds[b]), int(bounds[b + 1])
+        sb, rb, wb = (a[starts[b]:starts[b + 1]] for a in ordered[:3])
+        rows = rb - np.uint32(lo)
+        if width:
+            rows *= np.uint32(width)
+            rows += ordered[3][starts[b]:starts[b + 1]].astype(np.uint32)
+        ms = collapse(rows, sb, wb, (hi - lo) * wd)
+        del rows, sb, rb, wb
+        flow.append((ms.cols, ms.rows, ms.weights, ms.counts))
+        edges = fine[b * per:(b + 1) * per + 1]
+        cuts = np.searchsorted(ms.rows, (edges - lo) * wd)
+        cuts[0], cuts[-1] = 0, ms.rows.shape[0]
+        sub.append((edges, np.diff(cuts)))
     rev = _split_by_block(rv.dst, bounds, rv.dst, rv.value)
     paid = _split_by_block(pay.dst, bounds, pay.dst, pay.value)
     paid_out = _split_by_block(pay.src, bounds, pay.src, pay.value)
@@ -209,13 +227,16 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
     """Build block ``b``'s CSR and node vectors from every partition's pieces for it.
 
     ``width`` is the number of kinds + 1 to keep the flow split by kind (as
-    :func:`graphlabor.graph.build_flow_graph` with labels), or 0. The CSR is
-    built sub-block by sub-block (the pieces' ``sub``, :func:`flow_pieces`),
-    each with the local engine's kernel, and the rows put end to end: the
+    :func:`graphlabor.graph.build_flow_graph` with labels), or 0 (as given
+    to :func:`flow_pieces`). The CSR is built sub-block by sub-block (the
+    pieces' ``sub``) from the pieces' counted entries
+    (:func:`graphlabor.kernels.multiset.build_csr_counted`: bit for bit the
+    canonical CSR of every flow edge), and the rows put end to end: the
     same arrays as one build over the block (canonical CSR is row by row),
     at the memory peak of one sub-block.
     """
     nb = hi - lo
+    wd = max(width, 1)
     sub = pieces[0]["sub"][0] if pieces else np.array([lo, hi], np.int64)
     at = [0] * len(pieces)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -229,18 +250,16 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
             flows.append(tuple(x[at[i]:at[i] + cnt] for x in p["flow"]))
             at[i] += cnt
         s = np.concatenate([f[0] for f in flows]) if flows else np.empty(0, np.uint32)
-        r = np.concatenate([f[1] for f in flows]) - np.uint32(a) if flows else np.empty(0, np.uint32)
+        rows = np.concatenate([f[1] for f in flows]) - np.uint32((a - lo) * wd) if flows else np.empty(0, np.uint32)
         w = np.concatenate([f[2] for f in flows]) if flows else np.empty(0)
-        n_flow += int(s.shape[0])
+        count = np.concatenate([f[3] for f in flows]) if flows else np.empty(0, np.uint32)
+        del flows
+        n_flow += int(count.sum(dtype=np.uint64))
         # T from the unsplit edges, as build_flow_graph (same bits with or without labels)
-        parts.append(build_csr_bucketed(r, s, w, z - a))
+        parts.append(build_csr_counted(rows // np.uint32(width) if width else rows, s, w, z - a, count))
         if width:
-            rows = r * np.uint32(width)
-            rows += np.concatenate([f[3] for f in flows]).astype(np.uint32)
-            del r
-            kparts.append(build_csr_bucketed(rows, s, w, (z - a) * width))
-            del rows
-        del s, w, flows
+            kparts.append(build_csr_counted(rows, s, w, (z - a) * width, count))
+        del s, rows, w, count
     indptr, indices, data = _end_to_end(parts)
     del parts
     by_label: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
@@ -298,7 +317,9 @@ def weights_and_factors(q: int, lo: int, hi: int, role_q: np.ndarray, params: Mo
 
 def needs(block: Block, bounds: np.ndarray) -> dict[int, np.ndarray]:
     """For each other block q: the rows of q (relative to q's start) this block's senders are."""
-    senders = np.unique(block.indices)
+    mark = np.zeros(int(bounds[-1]), bool)
+    mark[block.indices] = True
+    senders = np.flatnonzero(mark)  # distinct, ascending (no sort of the entries)
     blk = np.searchsorted(bounds[1:-1], senders, side="right")
     return {
         int(q): (senders[blk == q].astype(np.int64) - int(bounds[q]))
@@ -321,26 +342,24 @@ def finish_block(block: Block, bounds: np.ndarray, weights: tuple[np.ndarray, np
     ext_factor = np.concatenate(factor_pieces) if factor_pieces else np.empty(0)
     below = int(np.searchsorted(ext, lo))
     offset = -(-below // K.CHUNK_ROWS) * K.CHUNK_ROWS
+    # each sender's place in the local vector and its factor, by global code (a lookup, not a search an entry)
+    n_ext = ext.shape[0]
+    where = np.zeros(int(bounds[-1]), np.uint32)
+    fac = np.zeros(int(bounds[-1]))
+    where[lo:block.hi] = np.arange(offset, offset + nb, dtype=np.uint32)
+    fac[lo:block.hi] = factor
+    where[ext[:below]] = np.arange(offset - below, offset, dtype=np.uint32)
+    where[ext[below:]] = np.arange(offset + nb, offset + nb + n_ext - below, dtype=np.uint32)
+    fac[ext] = ext_factor
+    local = where[block.indices]
     # the factor of every entry's sender (one product per entry, as scale_columns)
-    g = block.indices
-    own = (g >= lo) & (g < block.hi)
-    pos = np.searchsorted(ext, g)
-    local = np.where(own, offset + (g.astype(np.int64) - lo),
-                     np.where(pos < below, offset - below + pos, offset + nb + (pos - below)))
-    f = np.where(own, factor[np.clip(g.astype(np.int64) - lo, 0, max(nb - 1, 0))] if nb else 0.0,
-                 ext_factor[np.clip(pos, 0, max(ext.shape[0] - 1, 0))] if ext.shape[0] else 0.0)
-    data = block.data.copy()
-    data *= f
+    data = block.data * fac[block.indices]
     label = None
     if block.by_label is not None:
         kptr, kidx, kdat, width = block.by_label
-        kown = (kidx >= lo) & (kidx < block.hi)
-        kpos = np.searchsorted(ext, kidx)
-        klocal = np.where(kown, offset + (kidx.astype(np.int64) - lo),
-                          np.where(kpos < below, offset - below + kpos, offset + nb + (kpos - below)))
-        label = (kptr, klocal.astype(np.uint32), kdat, width)
+        label = (kptr, where[kidx], kdat, width)
     out = Block(
-        block.b, lo, block.hi, block.indptr, local.astype(np.uint32), data, block.injected, block.revenue_in,
+        block.b, lo, block.hi, block.indptr, local, data, block.injected, block.revenue_in,
         block.paid, block.paid_out, label, block.n_flow, ext, offset, need, served, out_weight, keep, factor,
         block.engage,
     )

@@ -256,9 +256,11 @@ def attribute_dask_periods(
         forced = {"text": "str", "str": "str", "int": "int"}.get(id_type or "")
         sources = _sources(client, edges, kinds, src_col, dst_col, len(workers), partition_rows, id_type, need_time,
                            context_col)
+        # consecutive partitions on the same worker: the pairwise reductions (_tree_reduce) then merge
+        # neighbours where they are, and only the last levels move data between workers
         parts = [
             client.submit(P.read_partition, s, kinds, src_col, dst_col, need_time, forced, context_col, pure=False,
-                          workers=[workers[i % len(workers)]], allow_other_workers=True)
+                          workers=[workers[i * len(workers) // len(sources)]], allow_other_workers=True)
             for i, s in enumerate(sources)
         ]
         headers = _gather_in_order(client, [client.submit(P.part_header, p, pure=True) for p in parts])
@@ -481,7 +483,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         if k:
             ctx = _pair_stage(client, cparts, pairs, role, role_future, bounds, n_blocks, node_value, width, flow_params)
             cparts = ctx.cparts
-        pieces = [client.submit(B.flow_pieces, p, role_future, bounds, bool(width), method == "shapley", sub_bounds,
+        pieces = [client.submit(B.flow_pieces, p, role_future, bounds, width, method == "shapley", sub_bounds,
                                 pure=True) for p in cparts]
         revenue = None
         if keep_graph:  # what an explanation reads of the edges (graphlabor.distributed.adjoint)

@@ -135,12 +135,6 @@ def _items(client: Any, futures: Sequence[Any], i: int) -> list[Any]:
     return [client.submit(operator.getitem, f, i, pure=True) for f in futures]
 
 
-def _total(client: Any, futures: Sequence[Any], i: int) -> float:
-    """The reduction of item ``i`` (per-chunk partials) of every block's result, added in chunk order."""
-    parts = client.gather(_items(client, futures, i))
-    return chunk_total(np.concatenate(parts))
-
-
 def _totals2(client: Any, futures: Sequence[Any], i: int) -> tuple[float, float]:
     """The two reductions of item ``i`` (per-chunk pairs of partials), each added in chunk order."""
     parts = np.concatenate(client.gather(_items(client, futures, i)))
@@ -176,11 +170,14 @@ def _krylov_phase(client: Any, finished: list[Any], needs: Sequence[Sequence[int
         # t = (I - T) s, submitted before ||s|| is known (the workers need not wait for the client)
         tres = [sub(B.k_apply, finished[b], sres[b], 1, False, *pieces_for(client, sserve, needs, b), pure=True)
                 for b in range(nb)]
-        snorm = _total(client, sres, 1)
+        # ||s|| and (t . s, t . t) in one round trip (t is wasted only on the pass that ends the phase)
+        got = client.gather(_items(client, sres, 1) + _items(client, tres, 1))
+        snorm = chunk_total(np.concatenate(got[:nb]))
         if snorm <= target or not math.isfinite(snorm):
             state = [sub(B.k_update, f, st, alpha, 0.0, False, pure=True) for f, st in zip(finished, sres)]
             break
-        ts, tt = _totals2(client, tres, 1)
+        tparts = np.concatenate(got[nb:])
+        ts, tt = chunk_total(tparts[:, 0]), chunk_total(tparts[:, 1])
         passes += 1
         omega = ts / tt if tt > 0.0 else 0.0
         if omega == 0.0 or not math.isfinite(omega):
