@@ -35,7 +35,7 @@ import numpy as np
 from .. import kernels as K
 from ..graph import pass_fractions
 from ..kernels.blocksplit import block_order
-from ..kernels.multiset import build_csr_counted, collapse
+from ..kernels.multiset import build_csr_counted, collapse, collapse_with_csr
 from ..kernels.krylov import krylov_rows, update_p, update_s, update_xr
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
 
@@ -255,11 +255,17 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
         count = np.concatenate([f[3] for f in flows]) if flows else np.empty(0, np.uint32)
         del flows
         n_flow += int(count.sum(dtype=np.uint64))
-        # T from the unsplit edges, as build_flow_graph (same bits with or without labels)
-        parts.append(build_csr_counted(rows // np.uint32(width) if width else rows, s, w, z - a, count))
         if width:
-            kparts.append(build_csr_counted(rows, s, w, (z - a) * width, count))
-        del s, rows, w, count
+            # the split by kind, then T from its multiset with rows // width, as build_flow_graph: every
+            # duplicate of a pair, whatever its kind, added in ascending order of weight (same bits without labels)
+            kcsr, ms = collapse_with_csr(rows, s, w, (z - a) * width, count)
+            kparts.append(kcsr)
+            del s, rows, w, count
+            parts.append(build_csr_counted(ms.rows // np.uint32(width), ms.cols, ms.weights, z - a, ms.counts))
+            del ms
+        else:
+            parts.append(build_csr_counted(rows, s, w, z - a, count))
+            del s, rows, w, count
     indptr, indices, data = _end_to_end(parts)
     del parts
     by_label: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
