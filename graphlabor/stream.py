@@ -58,6 +58,7 @@ from .dictarrays import sorted_codes
 from .edges import EdgeTable, KindClasses, _empty_edges, _normalize, match_columns
 from .errors import InputError, MemoryBudgetError
 from .kernels import INDEX_DTYPE
+from .kernels.classify import or_at, to_global
 from .kernels.contexts import remap_codes
 from .node_index import NodeIndex, _check_size
 from .prepare import EdgeArrays
@@ -294,55 +295,87 @@ class Merged:
         values, self._cmaps = merge_local(local, codes, source, name)
         return values
 
-    def classify(self) -> Classified:
+    def classify(self, threads: int = THREADS) -> Classified:
         """The classification of all rows in global codes, as :func:`graphlabor.classify.classify` on the whole table.
 
-        Each piece's arrays are dropped once remapped.
+        Each piece's arrays of each class are copied to their rows of the
+        output by one pass of :func:`graphlabor.kernels.classify.to_global`
+        (local codes made global), ``threads`` pieces at a time
+        (:func:`to_global_codes`): each output row is written once, whatever
+        the order, so the result does not depend on the thread count. The
+        role flags are OR-ed piece after piece on one of the threads. Each
+        piece's arrays are dropped once copied.
         """
         parts = [p.part for p in self._pieces]
         self._pieces = []
-        evidence = np.zeros(len(self.index), np.uint8)
-        for c, mp in zip(parts, self._maps):
-            evidence[mp] |= c.evidence  # a piece's ids are distinct: no code twice in mp
-        out = []
-        for cls in ("contribution", "revenue", "pay"):
-            out.append(_remap(parts, cls, self._maps, self._kmaps, self._cmaps))
+        outs, evidence = to_global_codes(parts, self._maps, self._kmaps, len(self.index), threads, cmaps=self._cmaps)
         return Classified(
-            out[0], out[1], out[2],
+            outs["contribution"], outs["revenue"], outs["pay"],
             np.concatenate([c.revenue_rows for c in parts]), np.concatenate([c.pay_rows for c in parts]),
             evidence, sum(c.self_loops for c in parts),
         )
 
 
-def _remap(parts: list[Classified], cls: str, maps: list[np.ndarray], kmaps: list[np.ndarray],
-           cmaps: list[tuple[np.ndarray, int]] | None = None) -> EdgeArrays:
-    """One class's arrays of every piece, in global codes and input order (one gather per piece and column)."""
+_CLASSES = ("contribution", "revenue", "pay")
+
+
+def to_global_codes(parts: list[Classified], maps: list[np.ndarray], kmaps: list[np.ndarray], n: int, threads: int = THREADS,
+                    free: bool = True, cmaps: list[tuple[np.ndarray, int]] | None = None
+                    ) -> tuple[dict[str, EdgeArrays], np.ndarray]:
+    """Each class's edges of every piece, in global codes and row order, and the role flags of the ``n`` nodes.
+
+    ``maps[i]`` (``kmaps[i]``) gives the global code of each local node (kind)
+    code of piece ``i``, ``cmaps[i]`` the table and shift of its context codes
+    (:func:`graphlabor.kernels.contexts.remap_codes`; None: no contexts). With
+    ``free``, each piece's arrays are dropped once copied (the pieces' class
+    attributes become None).
+    """
+    evidence = np.zeros(n, np.uint8)
+    outs = {cls: _empty_class(parts, cls, cmaps is not None) for cls in _CLASSES}
+    jobs = []
+    for cls in _CLASSES:
+        a = 0
+        for i, (c, mp, kmp) in enumerate(zip(parts, maps, kmaps)):
+            jobs.append((c, cls, mp, kmp, None if cmaps is None else cmaps[i], a))
+            a += len(getattr(c, cls))
+
+    def flags() -> None:
+        for c, mp in zip(parts, maps):
+            or_at(evidence, mp, c.evidence)  # pieces share ids: one piece at a time
+
+    def copy(job: tuple[Classified, str, np.ndarray, np.ndarray, tuple[np.ndarray, int] | None, int]) -> None:
+        c, cls, mp, kmp, cmap, start = job
+        p, o = getattr(c, cls), outs[cls]
+        to_global(mp, kmp, (p.src, p.dst, p.kind, p.value, p.seconds), (o.src, o.dst, o.kind, o.value, o.seconds), start)
+        if cmap is not None and len(p):
+            assert p.context is not None and o.context is not None
+            remap_codes(p.context, cmap[0], cmap[1], o.context[start:start + len(p)])
+        if free:
+            setattr(c, cls, None)  # free the piece's arrays as soon as they are copied
+
+    if threads <= 1:
+        flags()
+        for job in jobs:
+            copy(job)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            done = pool.submit(flags)
+            for _ in pool.map(copy, jobs):
+                pass
+            done.result()
+    return outs, evidence
+
+
+def _empty_class(parts: list[Classified], cls: str, contexts: bool) -> EdgeArrays:
+    """Uninitialized arrays for one class's edges of every piece."""
     m = sum(len(getattr(c, cls)) for c in parts)
-    src = np.empty(m, INDEX_DTYPE)
-    dst = np.empty(m, INDEX_DTYPE)
-    kind = np.empty(m, np.uint16)
-    value = np.empty(m, np.float64)
     timed = bool(parts) and getattr(parts[0], cls).seconds is not None
-    seconds = np.empty(m, np.int64) if timed else None
-    context = np.empty(m, np.int32) if cmaps is not None else None
-    a = 0
-    for i, (c, mp, kmp) in enumerate(zip(parts, maps, kmaps)):
-        p = getattr(c, cls)
-        b = a + len(p)
-        np.take(mp, p.src, out=src[a:b])
-        np.take(mp, p.dst, out=dst[a:b])
-        np.take(kmp, p.kind, out=kind[a:b])
-        value[a:b] = p.value
-        if seconds is not None:
-            seconds[a:b] = p.seconds
-        if context is not None:
-            assert cmaps is not None and p.context is not None
-            table, shift = cmaps[i]
-            if b > a:
-                remap_codes(p.context, table, shift, context[a:b])
-        setattr(c, cls, None)  # free the piece's arrays as soon as they are copied
-        a = b
-    return EdgeArrays(src, dst, kind, value, seconds, context=context)
+    return EdgeArrays(_empty(m, INDEX_DTYPE), _empty(m, INDEX_DTYPE), _empty(m, np.uint16), _empty(m, np.float64),
+                      _empty(m, np.int64) if timed else None, context=_empty(m, np.int32) if contexts else None)
+
+
+def _empty(m: int, dtype: type) -> np.ndarray:
+    return np.empty(m, dtype)
 
 
 def merge(sources: Sequence[readers.Source], work: Plan, parts: list[_Piece],

@@ -165,3 +165,118 @@ def split_by_class(
         np.ascontiguousarray(weight_of_kind, dtype=np.float64), sec, counts,
     )
     return (c_src, c_dst, c_kind, c_value, c_sec if timed else None), r_rows, p_rows
+
+
+@njit
+def _to_global(
+    codes: U32, kind_codes: U16, src: U32, dst: U32, kind: U16, value: F64, seconds: I64,
+    out_src: U32, out_dst: U32, out_kind: U16, out_value: F64, out_seconds: I64, start: int,
+) -> int:
+    n = codes.shape[0]
+    n_kinds = kind_codes.shape[0]
+    timed = out_seconds.shape[0] > 0
+    bad = 0
+    for k in range(src.shape[0]):
+        j = start + k
+        s = src[k]
+        d = dst[k]
+        t = kind[k]
+        if s < n and d < n and t < n_kinds:
+            out_src[j] = codes[s]
+            out_dst[j] = codes[d]
+            out_kind[j] = kind_codes[t]
+        else:
+            bad += 1
+        out_value[j] = value[k]
+        if timed:
+            out_seconds[j] = seconds[k]
+    return bad
+
+
+def to_global(
+    codes: U32, kind_codes: U16, chunk: tuple[U32, U32, U16, F64, I64 | None],
+    out: tuple[U32, U32, U16, F64, I64 | None], start: int,
+) -> None:
+    """Copy one chunk's edges into rows ``start ..`` of ``out``, its local node and kind codes made global.
+
+    The remap of streamed ingestion (:meth:`graphlabor.stream.Merged.classify`):
+    a row group's edges are coded among its own ids, ``codes[c]`` is the
+    global code of local code ``c``. One serial pass that releases the GIL:
+    chunks going to disjoint rows of ``out`` may be copied by threads at once.
+
+    Parameters
+    ----------
+    codes : ndarray of uint32
+        Global node code of each local code.
+    kind_codes : ndarray of uint16
+        Global kind code of each local kind code.
+    chunk : tuple (src, dst, kind, value, seconds or None)
+        The chunk's edges: uint32, uint32, uint16, float64, int64.
+    out : tuple (src, dst, kind, value, seconds or None)
+        The output arrays, same dtypes, at least ``start + len(src)`` rows;
+        ``seconds`` given in both or in neither.
+    start : int
+        Row of ``out`` the chunk's first edge goes to.
+
+    Raises
+    ------
+    ValueError
+        A local code past the end of ``codes`` or ``kind_codes``, or arrays
+        that do not fit (nothing is read out of bounds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = (np.zeros(3, np.uint32), np.zeros(3, np.uint32), np.zeros(3, np.uint16), np.zeros(3), None)
+    >>> to_global(np.array([7, 3], np.uint32), np.array([4], np.uint16),
+    ...           (np.array([1, 0], np.uint32), np.array([0, 0], np.uint32), np.zeros(2, np.uint16),
+    ...            np.array([0.5, 2.0]), None), out, 1)
+    >>> out[0].tolist(), out[1].tolist(), out[2].tolist(), out[3].tolist()
+    ([0, 3, 7], [0, 7, 7], [0, 4, 4], [0.0, 0.5, 2.0])
+    """
+    src, dst, kind, value, seconds = chunk
+    o_src, o_dst, o_kind, o_value, o_seconds = out
+    m = len(src)
+    arrays: tuple[np.ndarray, ...] = (src, dst, kind, value, o_src, o_dst, o_kind, o_value, codes, kind_codes)
+    dtypes: tuple[type, ...] = (np.uint32, np.uint32, np.uint16, np.float64) * 2 + (np.uint32, np.uint16)
+    if any(a.dtype != t or a.ndim != 1 or not a.flags.c_contiguous for a, t in zip(arrays, dtypes)):
+        raise ValueError("to_global: arrays of uint32 ids, uint16 kinds, float64 values and C order expected")
+    if (seconds is None) != (o_seconds is None):
+        raise ValueError("to_global: seconds given in only one of chunk and out")
+    if not (len(dst) == len(kind) == len(value) == m and (seconds is None or len(seconds) == m)):
+        raise ValueError("to_global: the chunk's arrays differ in length")
+    if start < 0 or any(len(a) < start + m for a in out if a is not None):
+        raise ValueError(f"to_global: rows {start}..{start + m} do not fit in out")
+    none = np.empty(0, np.int64)
+    bad = _to_global(codes, kind_codes, src, dst, kind, value, none if seconds is None else seconds,
+                     o_src, o_dst, o_kind, o_value, none if o_seconds is None else o_seconds, start)
+    if bad:
+        raise ValueError(f"to_global: {bad} edges hold a local code past the end of codes or kind_codes")
+
+
+@njit
+def _or_at(flags: U8, at: U32, values: U8) -> int:
+    n = flags.shape[0]
+    bad = 0
+    for k in range(at.shape[0]):
+        i = at[k]
+        if i < n:
+            flags[i] |= values[k]
+        else:
+            bad += 1
+    return bad
+
+
+def or_at(flags: U8, at: U32, values: U8) -> None:
+    """``flags[at] |= values`` in place (one serial pass that releases the GIL).
+
+    >>> import numpy as np
+    >>> f = np.array([1, 0, 0], np.uint8)
+    >>> or_at(f, np.array([2, 0], np.uint32), np.array([4, 2], np.uint8))
+    >>> f.tolist()
+    [3, 0, 4]
+    """
+    if flags.dtype != np.uint8 or values.dtype != np.uint8 or at.dtype != np.uint32 or len(at) != len(values):
+        raise ValueError("or_at: uint8 flags and values, uint32 positions of the same length expected")
+    if _or_at(flags, np.ascontiguousarray(at), np.ascontiguousarray(values)):
+        raise ValueError(f"or_at: a position past the end of flags (length {len(flags)})")

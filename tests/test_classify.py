@@ -9,7 +9,9 @@ from graphlabor.kernels.classify import (
     PAY,
     REVENUE,
     node_evidence,
+    or_at,
     split_by_class,
+    to_global,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -98,3 +100,48 @@ def test_split_large_input(threads):
     assert k.tolist() == kind[c].tolist()
     assert v.tolist() == (weight[c] * np.arange(5.0)[kind[c]]).tolist()
     assert rev.tolist() == np.flatnonzero(edge_class == 1).tolist() and pay.tolist() == np.flatnonzero(edge_class == 2).tolist()
+
+
+@pytest.mark.parametrize("timed", [False, True])
+def test_to_global_is_a_gather_into_place(timed):
+    """to_global against np.take through the maps, into rows start.. of a larger output; rows around untouched."""
+    rng = np.random.default_rng(5)
+    m, n_local, n_global = 5000, 300, 1000
+    codes = rng.choice(n_global, n_local, replace=False).astype(np.uint32)
+    kind_codes = np.array([3, 0, 2], np.uint16)
+    src, dst = (rng.integers(0, n_local, m).astype(np.uint32) for _ in range(2))
+    kind = rng.integers(0, 3, m).astype(np.uint16)
+    value, seconds = rng.random(m), rng.integers(-10**9, 10**9, m)
+    out = (np.full(m + 10, 7, np.uint32), np.full(m + 10, 7, np.uint32), np.full(m + 10, 7, np.uint16),
+           np.full(m + 10, -1.0), np.full(m + 10, 7, np.int64) if timed else None)
+    to_global(codes, kind_codes, (src, dst, kind, value, seconds if timed else None), out, 4)
+    want = (np.take(codes, src), np.take(codes, dst), np.take(kind_codes, kind), value, seconds)
+    for o, w in zip(out, want):
+        if o is None:
+            continue
+        assert o[4:4 + m].tolist() == w.tolist()
+        assert (o[:4] == o.dtype.type(7 if o.dtype.kind != "f" else -1)).all() and (o[4 + m:] == o[0]).all()
+
+
+def test_to_global_refuses_codes_past_the_maps():
+    out = (np.zeros(2, np.uint32), np.zeros(2, np.uint32), np.zeros(2, np.uint16), np.zeros(2), None)
+    chunk = (np.array([0, 2], np.uint32), np.array([0, 1], np.uint32), np.zeros(2, np.uint16), np.zeros(2), None)
+    with pytest.raises(ValueError, match="1 edges hold a local code past the end"):
+        to_global(np.array([5, 6], np.uint32), np.array([0], np.uint16), chunk, out, 0)
+    with pytest.raises(ValueError, match="do not fit"):
+        to_global(np.array([5, 6, 7], np.uint32), np.array([0], np.uint16), chunk, out, 1)
+    with pytest.raises(ValueError, match="uint32 ids"):
+        to_global(np.array([5, 6, 7], np.int64), np.array([0], np.uint16), chunk, out, 0)
+
+
+def test_or_at_matches_fancy_indexing():
+    rng = np.random.default_rng(6)
+    flags = rng.integers(0, 64, 500).astype(np.uint8)
+    at = rng.choice(500, 200, replace=False).astype(np.uint32)
+    values = rng.integers(0, 64, 200).astype(np.uint8)
+    want = flags.copy()
+    want[at] |= values
+    or_at(flags, at, values)
+    assert flags.tolist() == want.tolist()
+    with pytest.raises(ValueError, match="past the end"):
+        or_at(flags, np.array([500], np.uint32), np.array([1], np.uint8))

@@ -76,7 +76,7 @@ def test_any_thread_count_and_work_order(economy, threads):
     assert work is not None
     ref = stream.merge(sources, work, stream.pieces(work, threads=1)).classify()
     order = list(np.random.default_rng(threads).permutation(len(work.tasks)))
-    got = stream.merge(sources, work, stream.pieces(work, threads=threads, order=order)).classify()
+    got = stream.merge(sources, work, stream.pieces(work, threads=threads, order=order)).classify(threads=threads)
     for cls in ("contribution", "revenue", "pay"):
         for k in ("src", "dst", "kind", "value"):
             assert getattr(getattr(got, cls), k).tobytes() == getattr(getattr(ref, cls), k).tobytes()
