@@ -23,10 +23,13 @@ on the cluster after the run (:class:`ClusterGraph`). An explanation
   entries of ``y`` that a block's columns need (:func:`.blocks.needs`), and
   the residuals are added in chunk order, so ``y`` is the local engine's,
   bit for bit;
-- the revenue edges stay on the workers: each partition sends its edges'
-  terms to the block of the payer and of the node it injected at, where
-  they are added with :func:`graphlabor.kernels.group_sum` (whose sums do
-  not depend on the order of the terms): the same bits as one machine;
+- the revenue edges stay on the workers: each partition sends its edges
+  (once) to the block of ``y``'s rows holding the node each injected at;
+  there, given that block's slice of ``y``, they are summed by that node,
+  and their terms ``y[at] * amount * scale`` sent on to the block of the
+  payer, where they are summed by payer, with
+  :func:`graphlabor.kernels.group_sum` (whose sums do not depend on the
+  order of the terms): the same bits as one machine;
 - for ``--method shapley``, the engagement edges into the node come from the
   blocks of the engaging users, with those users' engagement totals.
 
@@ -178,13 +181,21 @@ def engaged_into(block: B.Block, code: int) -> tuple[np.ndarray, np.ndarray, np.
     return u[sel].astype(np.int64), w[sel], W[ul[sel]], own
 
 
-def revenue_terms(edges: tuple[np.ndarray, np.ndarray, np.ndarray], y: np.ndarray, scale: float, bounds: np.ndarray,
-                  tbounds: np.ndarray) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]]]:
-    """A partition's terms ``y[at] * value * scale`` by the block of the payer, ``y[at] * value`` by the block of ``at``."""
+def revenue_by_block(edges: tuple[np.ndarray, np.ndarray, np.ndarray], tbounds: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """A partition's revenue edges ``(payer, at, amount)`` split by the block of ``at`` (the row of ``y`` they read)."""
     src, at, value = edges
+    return B._split_by_block(at, tbounds, src, at, value)
+
+
+def revenue_terms(y: np.ndarray, lo: int, scale: float, bounds: np.ndarray,
+                  *pieces: tuple[np.ndarray, ...]) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """On the block of rows ``[lo, lo + len(y))`` of ``y``: its revenue edges' ``y[at] * amount`` summed by ``at``,
+    and the terms ``y[at] * amount * scale`` split by the block of the payer."""
+    src = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0, np.int64)
+    at = np.concatenate([p[1] for p in pieces]) - lo if pieces else np.empty(0, np.int64)
+    value = np.concatenate([p[2] for p in pieces]) if pieces else np.empty(0)
     reached = y[at] * value
-    return (B._split_by_block(src, bounds, src, reached * scale),
-            B._split_by_block(at, tbounds, at, reached))
+    return K.group_sum(at, reached, y.shape[0]), B._split_by_block(src, bounds, src, reached * scale)
 
 
 def block_sums(lo: int, hi: int, *pieces: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -193,10 +204,6 @@ def block_sums(lo: int, hi: int, *pieces: tuple[np.ndarray, ...]) -> np.ndarray:
     vals = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0)
     out: np.ndarray = K.group_sum(keys, vals, hi - lo)
     return out
-
-
-def _identity(x: Any) -> Any:
-    return x
 
 
 class DaskGraph:
@@ -216,6 +223,7 @@ class DaskGraph:
         self.tbounds = np.where(cluster.bounds >= n, n + k, cluster.bounds).astype(np.int64)
         self.tbounds[0] = 0
         self._transposed: tuple[list[Any], ExchangePlan] | None = None
+        self._revenue: list[list[Any]] | None = None  # by block of rows of y: every partition's revenue edges read there
 
     def _block_of(self, code: int) -> int:
         return int(np.searchsorted(self.g.bounds[1:-1], code, side="right"))
@@ -268,16 +276,18 @@ class DaskGraph:
 
     def revenue_sums(self, y: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
         client, b, tb = self.client, self.g.bounds, self.tbounds
-        y_f = client.submit(_identity, y, pure=True)  # in the task: rebuilt if its worker is lost
-        terms = [client.submit(revenue_terms, r, y_f, scale, b, tb, pure=True) for r in self.g.revenue]
-        by_payer = [client.submit(operator.getitem, t, 0, pure=True) for t in terms]
-        by_at = [client.submit(operator.getitem, t, 1, pure=True) for t in terms]
+        nq = len(tb) - 1
+        if self._revenue is None:  # each partition's revenue edges, sent once to the blocks of the rows they read
+            split = [client.submit(revenue_by_block, r, tb, pure=True) for r in self.g.revenue]
+            self._revenue = [[client.submit(operator.getitem, p, q, pure=True) for p in split] for q in range(nq)]
+        # each block of rows gets its slice of y (in the task: rebuilt if its worker is lost)
+        terms = [client.submit(revenue_terms, y[int(tb[q]):int(tb[q + 1])], int(tb[q]), scale, b, *self._revenue[q],
+                               pure=True) for q in range(nq)]
+        by_payer = [client.submit(operator.getitem, t, 1, pure=True) for t in terms]
         payer = [client.submit(block_sums, int(b[q]), int(b[q + 1]),
                                *[client.submit(operator.getitem, p, q, pure=True) for p in by_payer], pure=True)
                  for q in range(len(b) - 1)]
-        at = [client.submit(block_sums, int(tb[q]), int(tb[q + 1]),
-                            *[client.submit(operator.getitem, p, q, pure=True) for p in by_at], pure=True)
-              for q in range(len(tb) - 1)]
+        at = [client.submit(operator.getitem, t, 0, pure=True) for t in terms]
         n_all = self.g.n + self.g.k
         payer_part = np.concatenate(client.gather(payer)) if self.g.n else np.zeros(0)
         at_sum = np.concatenate(client.gather(at)) if n_all else np.zeros(0)
