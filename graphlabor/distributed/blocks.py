@@ -425,9 +425,10 @@ def step(block: Block, x_own: np.ndarray | tuple[Any, ...],
 
 # BiCGSTAB over the blocks (graphlabor.distributed.solve.bicgstab). A block's state is the tuple
 # (x, r, p, v, t) of its own rows; each function returns a new state (inputs are never changed: a
-# task may be recomputed), then the per-chunk partials of its reduction, then what it serves. They
-# run the very kernels of graphlabor.kernels.krylov.bicgstab on the block's rows, with the block's
-# first row as the global row number: the partials are the whole vector's for these chunks.
+# task may be recomputed), then the per-chunk partials of its reductions; the k_served_* functions
+# return the rows other blocks read of a vector being updated, computed beside the block's own
+# task. They run the very kernels of graphlabor.kernels.krylov.bicgstab on the block's rows, with
+# the block's first row as the global row number: the partials are the whole vector's for these chunks.
 
 KState = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -449,14 +450,6 @@ def k_start(block: Block, x_src: Any, out_src: Any) -> tuple[KState, np.ndarray]
     return (x, r, p, v, t), partials2
 
 
-def k_direction(block: Block, res: tuple[Any, ...], beta: float, omega: float) -> tuple[KState, dict[int, np.ndarray]]:
-    """``p = r + beta (p - omega v)``; returns the state and the values of ``p`` other blocks read."""
-    x, r, p, v, t = res[0]
-    p = p.copy()
-    update_p(p, r, v, beta, omega)
-    return (x, r, p, v, t), served(block, p)
-
-
 def k_apply(block: Block, res: tuple[Any, ...], which: int, shadow: bool,
             *pieces: np.ndarray | dict[int, np.ndarray]) -> tuple[KState, np.ndarray]:
     """``v = (I - T) p`` (``which`` 2, shadow partials) or ``t = (I - T) r`` (``which`` 1, ``(r . t, t . t)``)."""
@@ -472,13 +465,54 @@ def k_apply(block: Block, res: tuple[Any, ...], which: int, shadow: bool,
     return (x, r, p, v, t), partials2
 
 
-def k_residual(block: Block, res: tuple[Any, ...], alpha: float) -> tuple[KState, np.ndarray, dict[int, np.ndarray]]:
-    """``r = r - alpha v`` (BiCGSTAB's ``s``); its ``||.||_1`` partials and the values other blocks read."""
+def k_served_p(block: Block, res: tuple[Any, ...], beta: float, omega: float) -> dict[int, np.ndarray]:
+    """The rows of ``p = r + beta (p - omega v)`` other blocks read, from the state before :func:`k_apply_p`.
+
+    The update is row by row (the same kernel on the rows picked out, so the
+    same bits as on the whole block): it runs beside the block's own
+    :func:`k_apply_p` instead of before it.
+    """
+    x, r, p, v, t = res[0]
+    out = {}
+    for b, rows in block.serve.items():
+        pb = p[rows]
+        update_p(pb, r[rows], v[rows], beta, omega)
+        out[b] = pb
+    return out
+
+
+def k_apply_p(block: Block, res: tuple[Any, ...], beta: float, omega: float,
+              *pieces: np.ndarray | dict[int, np.ndarray]) -> tuple[KState, np.ndarray]:
+    """``p = r + beta (p - omega v)``, then ``v = (I - T) p`` with the shadow partials (``pieces``: :func:`k_served_p`)."""
+    x, r, p, v, t = res[0]
+    p = p.copy()
+    update_p(p, r, v, beta, omega)
+    return k_apply(block, ((x, r, p, v, t),), 2, True, *pieces)
+
+
+def k_served_s(block: Block, res: tuple[Any, ...], alpha: float) -> dict[int, np.ndarray]:
+    """The rows of ``s = r - alpha v`` other blocks read (as :func:`k_served_p`, beside :func:`k_apply_s`)."""
+    x, r, p, v, t = res[0]
+    out = {}
+    for b, rows in block.serve.items():
+        rb = r[rows]
+        update_s(rb, v[rows], alpha, np.empty(n_chunks(rb.shape[0])))
+        out[b] = rb
+    return out
+
+
+def k_apply_s(block: Block, res: tuple[Any, ...], alpha: float,
+              *pieces: np.ndarray | dict[int, np.ndarray]) -> tuple[KState, tuple[np.ndarray, np.ndarray]]:
+    """``r = s = r - alpha v`` (``||s||_1`` partials), then ``t = (I - T) s`` (``(s . t, t . t)`` partials).
+
+    ``pieces``: :func:`k_served_s`. Returns the state and both partials.
+    """
     x, r, p, v, t = res[0]
     r = r.copy()
-    partials = np.empty(n_chunks(block.rows))
-    update_s(r, v, alpha, partials)
-    return (x, r, p, v, t), partials, served(block, r)
+    snorm = np.empty(n_chunks(block.rows))
+    update_s(r, v, alpha, snorm)
+    state, tparts = k_apply(block, ((x, r, p, v, t),), 1, False, *pieces)
+    return state, (snorm, tparts)
 
 
 def k_update(block: Block, res: tuple[Any, ...], alpha: float, omega: float, with_t: bool) -> tuple[KState, np.ndarray]:

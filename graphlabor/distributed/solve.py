@@ -155,9 +155,10 @@ def _krylov_phase(client: Any, finished: list[Any], needs: Sequence[Sequence[int
         if rho == 0.0 or not math.isfinite(rho):
             break
         beta = (rho / rho_prev) * (alpha / omega)
-        pres = [sub(B.k_direction, f, st, beta, omega, pure=True) for f, st in zip(finished, state)]
-        pserve = _items(client, pres, 1)
-        vres = [sub(B.k_apply, finished[b], pres[b], 2, True, *pieces_for(client, pserve, needs, b), pure=True)
+        # p = r + beta (p - omega v) and v = (I - T) p in one task a block; the rows of p other blocks read
+        # are updated beside it (a task on the block's state), not picked out after it
+        pserve = [sub(B.k_served_p, f, st, beta, omega, pure=True) for f, st in zip(finished, state)]
+        vres = [sub(B.k_apply_p, finished[b], state[b], beta, omega, *pieces_for(client, pserve, needs, b), pure=True)
                 for b in range(nb)]
         rv, _ = _totals2(client, vres, 1)  # v = (I - T) p
         passes += 1
@@ -165,18 +166,17 @@ def _krylov_phase(client: Any, finished: list[Any], needs: Sequence[Sequence[int
         if rv == 0.0 or not math.isfinite(rv):
             break
         alpha = rho / rv
-        sres = [sub(B.k_residual, f, st, alpha, pure=True) for f, st in zip(finished, vres)]
-        sserve = _items(client, sres, 2)
-        # t = (I - T) s, submitted before ||s|| is known (the workers need not wait for the client)
-        tres = [sub(B.k_apply, finished[b], sres[b], 1, False, *pieces_for(client, sserve, needs, b), pure=True)
+        # s = r - alpha v and t = (I - T) s, the same way; ||s|| and (t . s, t . t) in one round trip
+        # (t is wasted only on the pass that ends the phase)
+        sserve = [sub(B.k_served_s, f, st, alpha, pure=True) for f, st in zip(finished, vres)]
+        tres = [sub(B.k_apply_s, finished[b], vres[b], alpha, *pieces_for(client, sserve, needs, b), pure=True)
                 for b in range(nb)]
-        # ||s|| and (t . s, t . t) in one round trip (t is wasted only on the pass that ends the phase)
-        got = client.gather(_items(client, sres, 1) + _items(client, tres, 1))
-        snorm = chunk_total(np.concatenate(got[:nb]))
+        got = client.gather(_items(client, tres, 1))
+        snorm = chunk_total(np.concatenate([g[0] for g in got]))
         if snorm <= target or not math.isfinite(snorm):
-            state = [sub(B.k_update, f, st, alpha, 0.0, False, pure=True) for f, st in zip(finished, sres)]
+            state = [sub(B.k_update, f, st, alpha, 0.0, False, pure=True) for f, st in zip(finished, tres)]
             break
-        tparts = np.concatenate(got[nb:])
+        tparts = np.concatenate([g[1] for g in got])
         ts, tt = chunk_total(tparts[:, 0]), chunk_total(tparts[:, 1])
         passes += 1
         omega = ts / tt if tt > 0.0 else 0.0
