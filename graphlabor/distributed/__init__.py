@@ -12,7 +12,9 @@ below for you. The pieces, for composing by hand:
   blocks, and the step each block runs;
 - :func:`~graphlabor.distributed.solve.power_iteration`: the solve, moving
   only the values each block's senders need;
-- :func:`~graphlabor.distributed.engine.attribute_dask`: all of it in order.
+- :func:`~graphlabor.distributed.engine.attribute_dask`: all of it in order;
+- :mod:`~graphlabor.distributed.adjoint`: ``explain``'s adjoint solve over
+  row blocks of the transposed matrix (``graphlabor.explain(..., engine="dask")``).
 
 Requires ``pip install 'graphlabor[distributed]'``. See docs/distributed.md.
 """
