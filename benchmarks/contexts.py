@@ -1,9 +1,15 @@
 """Contexts at scale: ``graphlabor.attribute`` with and without a context column, side by side.
 
-Usage (the tables of benchmarks/RESULTS.md, section "Contexts at scale")::
+Usage (the tables of benchmarks/NOTES.md, section "Contexts at scale")::
+
+    flock /work/wt/bench-big.lock python benchmarks/contexts.py --edges 1e7,1e8 --contexts 1e8=1e7 --reps 3 --big-reps 2
+
+runs both sizes, each in its own process, one after the other (10^7 edges
+with one context per revenue edge, 10^8 edges with 10^7 contexts; 3 and 2
+runs of each; the 10^8 run needs about 9 GiB, hence the lock on a shared
+machine). One size alone::
 
     python benchmarks/contexts.py --edges 1e7 --reps 3
-    flock /work/wt/bench-big.lock python benchmarks/contexts.py --edges 1e8 --contexts 1e7 --reps 2 --no-warmup
 
 What it does:
 
@@ -27,7 +33,10 @@ What it does:
    (``AttributionResult.timings``) and sampling its peak resident memory;
 4. prints medians, the ratios contexts / plain, the summary's counts, the
    load average and a stage table, as Markdown (pasted into
-   benchmarks/RESULTS.md).
+   benchmarks/NOTES.md).
+
+``--cleanup`` deletes the Parquet files the run wrote (the generated
+economy, its nodes and the copy with contexts) when it is done.
 """
 
 from __future__ import annotations
@@ -156,24 +165,42 @@ def measure(path: Path, nodes: Path) -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--edges", default="1e7")
+    ap.add_argument("--edges", default="1e7", help="edge count, or several (comma-separated): one process each, in turn")
     ap.add_argument("--contexts", default=None,
-                    help="distinct contexts (default: one per revenue edge; more go to contribution edges)")
+                    help="distinct contexts (default: one per revenue edge; more go to contribution edges); "
+                         "with several sizes, SIZE=N for the sizes that get N (e.g. 1e8=1e7)")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--big-reps", type=int, default=None, help="runs of each above 2x10^7 edges (default --reps)")
     ap.add_argument("--workdir", default="/tmp/graphlabor-bench")
-    ap.add_argument("--no-warmup", action="store_true", help="skip the warm-up run (Numba caches, file cache)")
+    ap.add_argument("--no-warmup", action="store_true",
+                    help="skip the warm-up run (Numba caches, file cache); with several sizes, the default above 2x10^7 edges")
+    ap.add_argument("--cleanup", action="store_true", help="delete the Parquet files this run wrote, at the end")
     args = ap.parse_args(argv)
+    sizes = [x for x in args.edges.split(",") if x]
+    if len(sizes) > 1:
+        _several(sizes, args)
+        return
     m = parse_size(args.edges)
     max_ctx = parse_size(args.contexts) if args.contexts else None
+    if args.big_reps is not None and m > 2 * 10**7:
+        args.reps = args.big_reps
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     plain = work / f"economy_{m}_s{SEED}.parquet"
+    written: list[Path] = []
     if not plain.exists():
         _generate_parquet(plain, m)
+        written += [plain, _nodes_path(plain)]
     nodes = _nodes_path(plain)
+    original = plain
     plain = _without_context(plain)
+    if plain != original:
+        written.append(plain)
     ctx_path = work / f"economy_{m}_s{SEED}_contexts{'' if max_ctx is None else f'_{max_ctx}'}.parquet"
-    n_ctx = with_contexts(plain, ctx_path, max_ctx) if not ctx_path.exists() else None
+    n_ctx = None
+    if not ctx_path.exists():
+        n_ctx = with_contexts(plain, ctx_path, max_ctx)
+        written.append(ctx_path)
     if not args.no_warmup:
         measure(plain, nodes)
     load = [os.getloadavg()]
@@ -220,6 +247,31 @@ def main(argv=None) -> None:
     print(f"| **wall** | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
     if n_ctx is not None:
         print(f"\n(context column written for {n_ctx:,} contexts)")
+    if args.cleanup:
+        for f in written:
+            f.unlink(missing_ok=True)
+
+
+def _several(sizes: list[str], args: argparse.Namespace) -> None:
+    """Each size in its own process, in turn (so that one size's memory does not count in the next one's peak)."""
+    import subprocess
+
+    per_size = dict(x.split("=", 1) for x in (args.contexts or "").split(",") if "=" in x)
+    for size in sizes:
+        m = parse_size(size)
+        cmd = [sys.executable, __file__, "--edges", size, "--reps", str(args.reps), "--workdir", args.workdir]
+        ctx = next((v for k, v in per_size.items() if parse_size(k) == m), None)
+        if ctx:
+            cmd += ["--contexts", ctx]
+        if args.big_reps is not None:
+            cmd += ["--big-reps", str(args.big_reps)]
+        if args.no_warmup or m > 2 * 10**7:
+            cmd.append("--no-warmup")
+        if args.cleanup:
+            cmd.append("--cleanup")
+        sys.stdout.flush()
+        subprocess.run(cmd, check=True)
+        print()
 
 
 if __name__ == "__main__":
