@@ -12,7 +12,8 @@ threads; less sensitive to a loaded machine than wall time):
 - the time to the first stage and to the end of the run;
 - numba's import and compiler set-up (in the warm-up thread);
 - each kernel loaded from the cache (or compiled) and its signatures, with
-  the time of that load, as timed around numba's ``Cache.load_overload``;
+  the time of that load, as timed around numba's ``Cache.load_overload``,
+  and whether the main thread or the warm-up thread loaded it;
 - which of the modules a run need not import were imported.
 
 Nothing here is asserted; ``tests/test_startup.py`` checks the imports.
@@ -72,7 +73,9 @@ def main() -> None:
                     finally:
                         fn = getattr(self, "_py_func", None)
                         name = f"{fn.__module__}.{fn.__qualname__}" if fn is not None else self._name
-                        loads.append((name, str(sig), time.perf_counter() - t0))
+                        warm_thread = threading.current_thread().name == "graphlabor-numba-warm-up"
+                        where = "  (warm-up thread)" if warm_thread else ""
+                        loads.append((name + where, str(sig), time.perf_counter() - t0))
 
                 load_overload._timed = True  # type: ignore[attr-defined]
                 caching.Cache.load_overload = load_overload
@@ -106,6 +109,9 @@ def main() -> None:
     for name, _sig, t in loads:
         print(f"  {t * 1e3:7.1f} ms  {name}")
     print(f"  {sum(t for *_, t in loads[1:]) * 1e3:7.1f} ms  all but the first")
+    main_thread = [t for name, _sig, t in loads if not name.endswith("(warm-up thread)")]
+    print(f"  {sum(main_thread) * 1e3:7.1f} ms  on the run's threads ({len(main_thread)} loads; the others ran in the warm-up "
+          "thread from the last run's record, graphlabor.kernels._jit.remember_kernels)")
     heavy = [m for m in ("pandas", "pyarrow.dataset", "scipy", "psutil") if m in sys.modules]
     print(f"\nimported, though a local run needs none of them: {heavy or 'none'}")
 

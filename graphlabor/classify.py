@@ -140,6 +140,8 @@ def classify(
     parts = []
     for rows in (revenue_rows, pay_rows):
         value = pc.fill_null(amount.take(pa.array(rows)), np.nan).to_numpy() if len(rows) else np.empty(0)
+        if not value.flags.writeable:  # the array type of the contribution values: one compiled signature of the kernels after
+            value = value.copy()
         parts.append(EdgeArrays(src[rows], dst[rows], kind[rows], value, None if seconds is None else seconds[rows],
                                 context=None if context is None else context[rows]))
     c = EdgeArrays(*contribution)

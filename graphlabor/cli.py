@@ -214,7 +214,7 @@ def _local_only(engine: str, **options: Any) -> None:
                 raise click.UsageError(f"--{name.replace('_', '-')} needs --engine dask")
 
 
-def _fast_start(engine: str) -> None:
+def _fast_start(engine: str, command: str | None = None) -> None:
     """Start-up choices of a local run: numba may skip its SciPy probe, pyarrow its pandas checks.
 
     This process runs only graphlabor's kernels, so numba, when the run
@@ -226,12 +226,17 @@ def _fast_start(engine: str) -> None:
     so pyarrow is told pandas is absent, once, for those questions (it still
     imports pandas when asked for a DataFrame). The Dask engine hands pandas
     objects to pyarrow: it keeps pyarrow's checks, and numba its probe.
+    With ``command``, the kernels this run calls are recorded at exit and
+    those of the last run of that command load in the warm-up thread
+    (:func:`graphlabor.kernels._jit.remember_kernels`).
     """
     if engine != "local":
         return
     from .kernels import _jit
 
     _jit.probe_scipy(False)
+    if command is not None:
+        _jit.remember_kernels(command)
     if "pandas" not in sys.modules:
         import pyarrow as pa
 
@@ -306,7 +311,7 @@ def attribute(edges: tuple[str, ...], output: str | None, summary_json: str | No
     Example:
       graphlabor attribute edges.parquet --nodes nodes.parquet -o attributed.parquet
     """
-    _fast_start(engine)
+    _fast_start(engine, "attribute")
     from .output import check_dataset_writable, check_writable, is_dataset_path
 
     for path, is_table in ((output, True), (summary_json, False), (platforms_out, True), (groups_out, True),
@@ -391,7 +396,7 @@ def explain(edges: tuple[str, ...], node: str, top: int, as_json: bool, engine: 
     Example:
       graphlabor explain edges.parquet u000042 --nodes nodes.parquet
     """
-    _fast_start(engine)
+    _fast_start(engine, "explain")
     _local_only(engine, scheduler=scheduler, workers=workers, worker_memory=worker_memory)
     _set_threads(o["threads"])
     from .pipeline import explain as run

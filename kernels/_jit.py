@@ -15,7 +15,12 @@ run. So :func:`njit` and :func:`pnjit` return a :class:`Kernel`, a stand-in
 that imports numba and makes (or loads from the cache) the compiled kernel
 the first time it is called: importing a kernel module costs nothing, a run
 loads only the kernels it calls, and :func:`warm_up` can do the import in a
-background thread while a run reads its input. Inside a kernel, a call to
+background thread while a run reads its input. Loading each cached kernel
+then costs 10-50 ms more on its first call (0.5 s for the 25 kernels of a
+run); after :func:`remember_kernels`, the warm-up thread also loads the
+kernels the previous run of the same command called, with the signature of
+their first call, in the order they were first called, so that they load
+while the input is read instead of one by one on the main thread. Inside a kernel, a call to
 another kernel compiles to a direct call, as with plain numba dispatchers,
 and ``prange`` is numba's own by the time a kernel is compiled.
 
@@ -26,9 +31,11 @@ thread count.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -46,6 +53,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _lock = threading.RLock()
 _warm_thread: threading.Thread | None = None
 _probe_scipy = True
+#: name under which this process records the kernels it calls (None: it does not)
+_profile: str | None = None
+#: (module, qualname, argument types) of each kernel's first call, in the order of first calls
+_first_calls: list[tuple[str, str, Any]] = []
+_recorded: list[tuple[str, str, Any]] | None = None
 
 
 class prange:  # noqa: N801 (named as what it stands for)
@@ -143,22 +155,110 @@ def _numba() -> ModuleType:
 
 
 def warm_up() -> threading.Thread | None:
-    """Import numba and set up its compiler in a background thread; return the thread.
+    """Import numba and set up its compiler in a background thread, then load the remembered kernels; return the thread.
 
     Called as a run starts reading its input, so that the import overlaps
     the read (pyarrow releases the GIL while it decodes); a kernel called
     before it is done waits for it (Python's import lock, then numba's
-    compiler lock). The thread is not a daemon: a process that ends early
-    waits for it rather than stop it inside an import. Returns None when
-    numba is already loaded or warming up.
+    compiler lock). After :func:`remember_kernels`, the thread goes on to
+    load (or compile) the kernels the last run recorded, each for the
+    signature of its first call. A kernel is never loaded twice: numba's
+    compiler lock is held for each load, and a call that finds no loaded
+    signature takes that lock, then finds the one the thread loaded. The
+    thread is not a daemon: a process that ends early waits for it rather
+    than stop it inside an import. Returns None when numba is already loaded
+    or warming up.
     """
     global _warm_thread
     with _lock:
         if _warm_thread is not None or "numba.core.registry" in sys.modules:
             return None
-        _warm_thread = threading.Thread(target=_numba, name="graphlabor-numba-warm-up")
+        _warm_thread = threading.Thread(target=_warm, name="graphlabor-numba-warm-up")
         _warm_thread.start()
         return _warm_thread
+
+
+def _warm() -> None:
+    _numba()
+    if _profile is not None:
+        preload(_read_profile(_profile))
+
+
+def remember_kernels(name: str) -> None:
+    """Record, at exit, which kernels this process called first (and how); let :func:`warm_up` load the last record.
+
+    For a command line run: ``name`` is the command (``"attribute"``). The
+    record is a pickle in ``cache_dir()/warm/`` (beside numba's own pickled
+    cache; one per command and install), rewritten only when it changes. A
+    library user's process records nothing.
+    """
+    global _profile
+    with _lock:
+        if _profile is None:
+            atexit.register(_write_profile)
+        _profile = name
+
+
+def _profile_path(name: str) -> str:
+    """``cache_dir()/warm/NAME-HASH.pickle``, the hash naming this install's kernels folder (as the cache's subfolders do)."""
+    import hashlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(cache_dir(), "warm", f"{name}-{hashlib.sha1(here.encode()).hexdigest()[:16]}.pickle")
+
+
+def _read_profile(name: str) -> list[tuple[str, str, Any]]:
+    """The recorded first calls of the last run under ``name`` ([] when none or unreadable). Needs numba imported."""
+    global _recorded
+    try:
+        with open(_profile_path(name), "rb") as f:
+            entries = pickle.load(f)
+    except Exception:  # absent, unreadable or written by another numba: nothing to load
+        entries = []
+    _recorded = entries if isinstance(entries, list) else []
+    return _recorded
+
+
+def preload(entries: list[tuple[str, str, Any]]) -> int:
+    """Load (or compile) each ``(module, qualname, argument types)`` kernel signature; return how many loaded.
+
+    Entries that no longer name a kernel, or whose types no longer fit it,
+    are skipped.
+    """
+    done = 0
+    for entry in entries:
+        try:
+            module, qualname, sig = entry
+            k = _by_name(module, qualname)
+            if isinstance(k, Kernel):
+                k.dispatcher.compile(sig)
+                done += 1
+        except Exception:  # a renamed kernel, a changed signature: the run loads what it calls, as without a record
+            continue
+    return done
+
+
+def _write_profile() -> None:
+    """Write this run's first calls under its profile name (at exit), when they differ from the record read."""
+    if _profile is None or not _first_calls:
+        return
+    seen: set[tuple[str, str]] = set()
+    entries = []
+    for module, qualname, sig in list(_first_calls):
+        if (module, qualname) not in seen:
+            seen.add((module, qualname))
+            entries.append((module, qualname, sig))
+    if entries == _recorded:
+        return
+    path = _profile_path(_profile)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            pickle.dump(entries, f)
+        os.replace(tmp, path)  # another process writing at once: one of the two whole records wins
+    except (OSError, pickle.PicklingError):
+        pass
 
 
 def _global_names(code: CodeType) -> Iterator[str]:
@@ -183,6 +283,7 @@ class Kernel:
         self.py_func = fn
         self._options = options
         self._dispatcher: Any = None
+        self._called = False
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
         self.__module__ = fn.__module__
@@ -212,7 +313,21 @@ class Kernel:
         d = self._dispatcher
         if d is None:
             d = self._make()
-        return d(*args, **kwargs)
+        if self._called:
+            return d(*args, **kwargs)
+        out = d(*args, **kwargs)
+        self._first_call(d, args, kwargs)
+        return out
+
+    def _first_call(self, d: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Note the argument types of the first call (for :func:`remember_kernels`)."""
+        self._called = True
+        if _profile is not None and not kwargs:
+            try:
+                sig = tuple(d.typeof_pyval(a) for a in args)
+            except Exception:  # a type numba would not cache by: leave it to the call
+                return
+            _first_calls.append((self.__module__, self.__qualname__, sig))
 
     @property
     def _numba_type_(self) -> Any:

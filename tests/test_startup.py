@@ -140,3 +140,51 @@ def test_a_kernel_pickles_by_reference_and_runs():
     assert inner is segment._sorted_group_sums
     got = segment.group_sum(np.array([2, 0, 2], np.uint32), np.array([1.0, 2.0, 3.0]), 3)
     assert got.tolist() == [2.0, 0.0, 4.0]  # by hand
+
+
+#: Calls group_sum in a process that records its kernels (as the command line does), or only warms up and reports.
+WARM = r"""
+import json, sys
+from graphlabor.kernels import _jit, segment
+import numpy as np
+_jit.remember_kernels("test")
+if sys.argv[1] == "record":
+    print(segment.group_sum(np.array([2, 0, 2], np.uint32), np.array([1.0, 2.0, 3.0]), 3).tolist())
+else:
+    _jit.warm_up().join()
+    kernels = {k.__qualname__: k for k in (segment._scatter_values, segment._sorted_group_sums, segment.row_offsets)
+               if isinstance(k, _jit.Kernel)}
+    before = {name: None if k._dispatcher is None else (len(k._dispatcher.signatures), sum(k._dispatcher._cache_hits.values()),
+              sum(k._dispatcher._cache_misses.values())) for name, k in kernels.items()}
+    got = segment.group_sum(np.array([2, 0, 2], np.uint32), np.array([1.0, 2.0, 3.0]), 3).tolist()
+    after = {name: (len(k._dispatcher.signatures), sum(k._dispatcher._cache_hits.values()),
+             sum(k._dispatcher._cache_misses.values())) for name, k in kernels.items() if k._dispatcher is not None}
+    print(json.dumps({"before": before, "after": after, "got": got}))
+"""
+
+
+def test_the_warm_up_thread_loads_what_the_last_run_called_once(tmp_path):
+    """A second process loads, in the warm-up thread, the kernels (and signatures) the first one called: from the cache, once."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("NUMBA_DISABLE_JIT", None)
+
+    def run(mode):
+        proc = subprocess.run([sys.executable, "-c", WARM, mode], capture_output=True, text=True, env=env, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()[-1]
+
+    assert run("record") == "[2.0, 0.0, 4.0]"  # by hand; compiles the kernels and records the calls
+    records = list((tmp_path / "cache" / "warm").glob("test-*.pickle"))
+    assert len(records) == 1
+    seen = json.loads(run("warm"))
+    assert seen["got"] == [2.0, 0.0, 4.0]
+    loaded = {name: v for name, v in seen["before"].items() if v is not None}
+    assert "_scatter_values" in loaded or "_sorted_group_sums" in loaded, seen  # group_sum's kernels, before any call
+    for name, (signatures, hits, misses) in loaded.items():
+        assert [signatures, hits, misses] == [1, 1, 0], (name, seen)  # one signature, loaded from the cache, not compiled
+        assert seen["after"][name] == [1, 1, 0], (name, seen)  # the call found it: not loaded a second time
+    # a record naming a kernel that no longer exists, or not a list: skipped, the run still works
+    records[0].write_bytes(pickle.dumps([("graphlabor.kernels.segment", "no_such_kernel", ()), "junk"]))
+    assert json.loads(run("warm"))["got"] == [2.0, 0.0, 4.0]
+    records[0].write_bytes(b"not a pickle")
+    assert json.loads(run("warm"))["got"] == [2.0, 0.0, 4.0]
