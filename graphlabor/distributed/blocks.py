@@ -562,8 +562,14 @@ def scaled(block: Block, values: np.ndarray | tuple[Any, ...]) -> tuple[np.ndarr
 
 def contributors(block: Block, n: int) -> np.ndarray:
     """Positive entries per sender among the block's rows, by global sender code (summed over blocks: distinct receivers)."""
-    g = _global_senders(block)[block.data > 0]
-    return np.bincount(g, minlength=n) if g.size else np.zeros(n, np.int64)
+    # counted by place in the local vector, then the places mapped to global codes (no global code an entry)
+    below = int(np.searchsorted(block.senders, block.lo))
+    cnt = np.bincount(block.indices[block.data > 0], minlength=block.offset + block.rows + block.senders.shape[0] - below)
+    out = np.zeros(n, np.int64)
+    out[block.lo:block.hi] = cnt[block.offset:block.offset + block.rows]
+    out[block.senders[:below]] = cnt[block.offset - below:block.offset]
+    out[block.senders[below:]] = cnt[block.offset + block.rows:]
+    return out
 
 
 def _global_senders(block: Block) -> np.ndarray:
