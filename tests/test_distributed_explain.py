@@ -153,9 +153,11 @@ def test_period_dataset_one_file_per_period_and_row_block(client, economy, tmp_p
     local = graphlabor.attribute(edges, nodes, period="quarter", breakdown=False)
     dask = graphlabor.attribute(edges, nodes, period="quarter", breakdown=False, engine="dask", client=client)
     out = tmp_path / "out"
-    dask.write(f"{out}/")
+    with distributed.get_task_stream(client) as ts:
+        dask.write(f"{out}/")
     files = sorted(os.listdir(out))
-    assert len(files) == len(dask.row_bounds) - 1 > 2 * len(dask.periods) > 2  # several blocks in each period
+    assert len(files) == len(dask.row_bounds) - 1 >= 2 * len(dask.periods) >= 4  # several blocks in each period
+    assert len([t for t in ts.data if t["key"].startswith("write_part")]) == len(files)  # written on the workers
     parts = [pq.read_table(out / f) for f in files]
     assert all(len(pc.unique(p["period"])) == 1 for p in parts if p.num_rows)  # a file holds one period's rows
     same_bits(local.nodes, pa.concat_tables(parts))  # in name order: the local table, row for row
