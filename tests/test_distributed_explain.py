@@ -84,7 +84,8 @@ def economy(tmp_path_factory):
 def test_generated_economy_in_files_several_blocks(client, economy, monkeypatch):
     from graphlabor.distributed import blocks
 
-    monkeypatch.setattr(blocks, "BLOCK_EDGES", 4_000)  # 2 row blocks with rows: T^T's blocks exchange entries of y
+    monkeypatch.setattr(blocks, "BLOCKS_PER_WORKER", 2)  # 4 row blocks: T^T's blocks exchange entries of y
+    monkeypatch.setattr(blocks, "BLOCK_EDGES", 4_000)  # each built in sub-blocks
     edges, nodes, table, r = economy
     top = r.top_users(1)["node"][0].as_py()
     exp = _both(client, edges, top, nodes, platform_share=0.1)
@@ -148,6 +149,7 @@ def test_api_errors(client):
 def test_period_dataset_one_file_per_period_and_row_block(client, economy, tmp_path, monkeypatch):
     from graphlabor.distributed import blocks
 
+    monkeypatch.setattr(blocks, "BLOCKS_PER_WORKER", 3)  # 6 row blocks
     monkeypatch.setattr(blocks, "BLOCK_EDGES", 4_000)
     edges, nodes, _, _ = economy
     local = graphlabor.attribute(edges, nodes, period="quarter", breakdown=False)
