@@ -88,10 +88,10 @@ def test_readme_worker_demonstration(tmp_path, run_cli, edges, sparse):
     assert total == pytest.approx(sparse[0][me], rel=1e-5)
     paid = edges[(edges.kind == "pay") & (edges.dst == me)].amount.sum()
     assert f"${share.sum():.2f}" in flat and f"${paid:.2f}" in flat
-    # the batch worked by hand in the README: batch 4, fee 7.34, 7 of 53 tasks
+    # the batch worked by hand in the README: batch 4, fee 6.31, 7 of 53 tasks
     b4 = (3 << 40) + 4
-    assert (fee[b4], mine[b4], len(tasks[tasks.context == b4])) == (7.34, 7, 53)
-    assert "7.34 x 7 / 53" in flat and f"{share[b4]:.6f}" in flat
+    assert (fee[b4], mine[b4], len(tasks[tasks.context == b4])) == (6.31, 7, 53)
+    assert "6.31 x 7 / 53" in flat and f"{share[b4]:.6f}" in flat
 
     # the contexts table: p03's batches, their fees and their workers, as pandas counts them
     ctx = pd.read_csv(tmp_path / "contexts.csv")

@@ -131,7 +131,11 @@ FARE_MEDIAN, FARE_SIGMA = 12.0, 0.5
 DRIVER_SHARE = 0.75
 RIDE_HOURS = 0.25
 UTIL_A, UTIL_B = 9.0, 11.0
-RIDERS_PER_DRIVER = 5                # illustrative
+#: Rides a rider takes over the span, like a member's activity a sample
+#: whatever the span (illustrative: we know no published figure; 19 is what
+#: five riders per driver gave before drivers' rides were calibrated, so the
+#: generated economies keep their number of payers).
+RIDES_PER_RIDER = 19.0
 RIDER_SIGMA = 1.0
 
 #: Drivers' logged-in hours a week: Hall and Krueger (ILR Review 2018; Table 3

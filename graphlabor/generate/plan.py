@@ -24,7 +24,7 @@ from .calibration import (
     FARE_MEDIAN, FARE_SIGMA, FEE_EDGES_SIGMA, K, MEMBER, MEMBERS_PER_ADVERTISER, MICRO_MIX,
     MINUTES_PER_INTERACTION, MONEY_MAX, PARETO_ALPHA, PLATFORM, PLATFORMS, REGION_OF, REWARD_MAX,
     REWARD_MEDIAN, REWARD_MIN, REWARD_TASK_SIGMA, REWARD_WORKER_SIGMA, RIDE_HOURS, RIDER, RIDER_SIGMA,
-    RIDERS_PER_DRIVER, RIDES_PER_DRIVER_WEEK, ROUNDS, SHIFT_OF_TYPE, SIGMA_OF_TYPE, SOCIAL_MIX, SPEND_EDGES_MEDIAN,
+    RIDES_PER_DRIVER_WEEK, RIDES_PER_RIDER, ROUNDS, SHIFT_OF_TYPE, SIGMA_OF_TYPE, SOCIAL_MIX, SPEND_EDGES_MEDIAN,
     SPEND_EDGES_SIGMA, TASKS_PER_BATCH, TYPES, USER_SHARE, UTIL_A, UTIL_B, UU_HI, UU_LO, WAGE_MEDIAN, WAGE_SIGMA, WORKER,
     WORKERS_PER_CLIENT,
 )
@@ -276,7 +276,7 @@ class Plan:
         rates = _allocate(budget - 3 * rides_total, pace, 0)
         hours = rides * RIDE_HOURS / util
         rides_per_plat = np.bincount(user_plat, weights=rides, minlength=n_plat).astype(np.int64)
-        riders_per_plat = np.minimum(np.rint(RIDERS_PER_DRIVER * per_plat).astype(np.int64), rides_per_plat)
+        riders_per_plat = np.clip(np.rint(rides_per_plat / RIDES_PER_RIDER).astype(np.int64), 1, rides_per_plat)
         rider_plat = np.repeat(np.arange(n_plat), riders_per_plat)
         rw = _lognormal(rng, 1.0, RIDER_SIGMA, len(rider_plat))
         fares = np.concatenate([_allocate(int(rides_per_plat[k]), rw[rider_plat == k], 1) for k in range(n_plat)])
