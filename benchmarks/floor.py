@@ -26,11 +26,12 @@ the next (the file is read once first, so the page cache holds it):
   :func:`graphlabor.stream.merge`), and "classify edges" after them
   (:meth:`graphlabor.stream.Merged.classify`).
 
-With ``--e2e``, ``benchmarks/run.py``'s end-to-end comparison follows (the
-peers are checked against graphlabor's output, then ``graphlabor attribute``,
-the DuckDB + scipy and the polars + scipy pipelines run alternately in
-subprocesses), and the report says what fraction of the 4x budget (a peer's
-total / 4) each piece takes. With ``--preload``, ``graphlabor attribute``
+With ``--e2e``, the peers are first checked against graphlabor's output
+(``benchmarks/run.py``'s end-to-end check), then ``graphlabor attribute``,
+the DuckDB + scipy and the polars + scipy pipelines run in subprocesses,
+interleaved with the pieces above in the same alternating order, and the
+report says what fraction of the 4x budget (a peer's total / 4) each piece
+takes. With ``--preload``, ``graphlabor attribute``
 runs alternately with and without the warm-up record of the kernels its
 last run called (``graphlabor.kernels._jit.remember_kernels``; the record is
 deleted before each run "without"), medians of wall time and of the time
@@ -106,8 +107,11 @@ def graphlabor_stages(path: Path) -> dict[str, float]:
     return {"read edges": t1 - t0, "encode ids": t2 - t1, "classify edges": t3 - t2}
 
 
-def floor(path: Path, reps: int) -> tuple[dict[str, list[float]], dict[str, int], list[float]]:
+def floor(path: Path, reps: int, e2e: dict[str, list[str]] | None = None, workdir: Path | None = None,
+          timeout: int = 3600) -> tuple[dict[str, list[float]], dict[str, int], list[float], dict[str, list[float]]]:
+    """The pieces in this process and (``e2e``: name -> command) whole pipelines in subprocesses, interleaved."""
     import pyarrow.parquet as pq
+    from run import _launch
 
     plain = pq.read_table(path, columns=["src", "dst"], use_threads=True)  # also brings the file into the page cache
     src, dst = plain["src"], plain["dst"]
@@ -120,12 +124,25 @@ def floor(path: Path, reps: int) -> tuple[dict[str, list[float]], dict[str, int]
         "encode ids alone (pyarrow dictionary_encode of src + dst)": lambda: encode_ids(src, dst),
         "graphlabor": lambda: graphlabor_stages(path),
     }
+    for name, cmd in (e2e or {}).items():
+        pieces[name] = lambda cmd=cmd, name=name: _launch(cmd, workdir or path.parent, f"floor_{name.split()[0]}", timeout)
     times: dict[str, list[float]] = {}
+    totals: dict[str, list[float]] = {}
+    stages: dict[str, list[float]] = {}
     peaks: dict[str, int] = {}
     loads = [os.getloadavg()[0]]
     for rep in range(reps):
         for name in (list(pieces) if rep % 2 == 0 else list(reversed(pieces))):
             gc.collect()
+            if e2e and name in e2e:
+                r = pieces[name]()
+                assert "error" not in r, (name, r)
+                totals.setdefault(name, []).append(r["wall"])
+                if name == "graphlabor attribute":
+                    summary = (workdir or path.parent) / "floor_e2e.json"
+                    for st in json.loads(summary.read_text())["stages"]:
+                        stages.setdefault(st["stage"], []).append(st["seconds"])
+                continue
             with PeakRSS() as peak:
                 t0 = time.perf_counter()
                 got = pieces[name]()
@@ -139,7 +156,7 @@ def floor(path: Path, reps: int) -> tuple[dict[str, list[float]], dict[str, int]
                 times.setdefault(name, []).append(dt)
             del got
         loads.append(os.getloadavg()[0])
-    return times, peaks, loads
+    return times, peaks, loads, {**totals, **{f"stage: {k}": v for k, v in stages.items()}}
 
 
 def preload_ab(path: Path, workdir: Path, reps: int) -> dict[str, dict[str, list[float]]]:
@@ -190,8 +207,21 @@ def main(argv=None) -> None:
     if not path.exists():
         _generate_parquet(path, m)
 
-    times, peaks, loads = floor(path, args.reps)
-    e2e = end_to_end(workdir, m, args.reps, args.timeout) if args.e2e else None
+    e2e_cmds = None
+    checks: dict[str, str] = {}
+    if args.e2e:
+        checked = end_to_end(workdir, m, 0, args.timeout)  # the peers checked against graphlabor's output, nothing timed
+        checks = {f"{p} + scipy": (v["check"] or {}).get("status", "") for p, v in checked["peers"].items()}
+        assert all(c == "ok" for c in checks.values()), checks
+        exe = shutil.which("graphlabor")
+        nodes = _nodes_path(path)
+        e2e_cmds = {"graphlabor attribute": ([exe] if exe else [sys.executable, "-m", "graphlabor"]) + [
+            "attribute", str(path), "--nodes", str(nodes), "-o", str(workdir / "floor_e2e.parquet"),
+            "--summary-json", str(workdir / "floor_e2e.json"), "-q"]}
+        for p in checked["peers"]:
+            e2e_cmds[f"{p} + scipy"] = [sys.executable, str(HERE / "peers.py"), p, str(path), str(nodes),
+                                         str(workdir / f"floor_e2e_{p}.parquet")]
+    times, peaks, loads, e2e = floor(path, args.reps, e2e_cmds, workdir, args.timeout)
     ab = preload_ab(path, workdir, args.reps) if args.preload else None
     loads.append(os.getloadavg()[0])
 
@@ -200,24 +230,16 @@ def main(argv=None) -> None:
     print(f"\n`{cmd}`: {fmt_size(m)} edges, {path.stat().st_size / 2**20:.0f} MiB of Parquet, {args.reps} repetitions; "
           f"load average {min(loads):.2f}-{max(loads):.2f}\n")
     budget = {}
-    if e2e is not None:
-        gl = [r["wall"] for r in e2e["runs"] if "wall" in r and "error" not in r]
-        totals = {"graphlabor attribute": gl} | {f"{p} + scipy": [r["wall"] for r in v["runs"] if "error" not in r]
-                                                  for p, v in e2e["peers"].items()}
-        print("| end to end (subprocesses, alternating) | median s | runs | check |")
+    if e2e_cmds is not None:
+        print("| end to end (subprocesses, interleaved with the pieces below) | median s | runs | check |")
         print("|---|---|---|---|")
-        for name, ts in totals.items():
-            check = "" if name.startswith("graphlabor") else (e2e["peers"][name.split(" ")[0]]["check"] or {}).get("status", "")
-            print(f"| {name} | {med(ts):.2f} | {', '.join(f'{t:.2f}' for t in ts)} | {check} |")
-            if not name.startswith("graphlabor") and ts:
+        for name in e2e_cmds:
+            ts = e2e[name]
+            print(f"| {name} | {med(ts):.2f} | {', '.join(f'{t:.2f}' for t in ts)} | {checks.get(name, '')} |")
+            if not name.startswith("graphlabor"):
                 budget[name] = med(ts) / 4
-        if gl and e2e["runs"][0].get("stages"):
-            stages: dict[str, list[float]] = {}
-            for r in e2e["runs"]:
-                for s in r.get("stages", []):
-                    stages.setdefault(s["stage"], []).append(s["seconds"])
-            print("\ngraphlabor attribute's stages (median s): "
-                  + ", ".join(f"{k} {med(v):.2f}" for k, v in stages.items() if med(v) >= 0.01))
+        print("\ngraphlabor attribute's stages (median s): "
+              + ", ".join(f"{k[7:]} {med(v):.2f}" for k, v in e2e.items() if k.startswith("stage: ") and med(v) >= 0.01))
         print()
     heads = "".join(f" | of {name} / 4 ({b:.2f} s)" for name, b in budget.items())
     print(f"| in one process | median s | runs | process peak RSS GiB{heads} |")
