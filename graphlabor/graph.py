@@ -19,7 +19,8 @@ import numpy as np
 
 from . import kernels as K
 from .codes import Role
-from .kernels.multiset import build_csr_counted, build_csr_labeled
+from .kernels.flowbuild import flow_csr
+from .kernels.multiset import build_csr_counted
 from .params import ModelParams
 
 
@@ -200,26 +201,30 @@ def build_flow_graph(
     if labels is not None and n * width > K.MAX_NODES:
         labels = None  # too many (node, label) rows to number: no split (breakdowns fall back)
         width = 1
-    senders, receivers, w, lab = K.flow_edges(src, dst, weight, role, labels, pairs, first_pair, idle)
-    n_flow = int(senders.shape[0])
+    # pairs receive nothing: the split by kind has rows for the real nodes only
+    label_nodes = first_pair if pairs is not None and 0 < first_pair < n else n
     by_label = None
-    if labels is None:
-        # bit-identical to K.build_csr: exact duplicates collapsed into counts per row block, then sorted
-        indptr, indices, data = build_csr_counted(receivers, senders, w, n)
-        del senders, receivers, w
-    else:
-        # T and its split by kind from one pass: T adds every duplicate of a
-        # pair, whatever its label, in ascending order of weight, so it has
-        # the bits of the build without labels (summing label by label first
-        # would round differently); the split's row node * width + kind adds
-        # the duplicates of that kind alone
+    if labels is None or width <= 1 << 16:
+        # flow edges selected while they move into cache-sized row blocks, exact
+        # duplicates counted there, then sorted: bit-identical to K.build_csr.
+        # With labels, T and its split from the same pass: T adds every
+        # duplicate of a pair, whatever its label, in ascending order of weight,
+        # so it has the bits of the build without labels (summing label by
+        # label first would round differently); the split's row
+        # node * width + kind adds the duplicates of that kind alone
+        n_flow, (indptr, indices, data), split = flow_csr(src, dst, weight, role, labels, width, label_nodes,
+                                                          pairs, first_pair, idle)
+        if split is not None:
+            by_label = (*split, width)
+    else:  # more kinds than the label field holds: the split built on its own
+        senders, receivers, w, lab = K.flow_edges(src, dst, weight, role, labels, pairs, first_pair, idle)
         assert lab is not None  # labels were given
-        # pairs receive nothing: the split has rows for the real nodes only
-        label_nodes = first_pair if pairs is not None and 0 < first_pair < n else n
-        (indptr, indices, data), (kptr, kidx, kdat) = build_csr_labeled(
-            receivers, senders, w, lab, n, width, n_label_rows=label_nodes)
-        del receivers, senders, w, lab
-        by_label = (kptr, kidx, kdat, width)
+        n_flow = int(senders.shape[0])
+        indptr, indices, data = build_csr_counted(receivers, senders, w, n)
+        rows = receivers * np.uint32(width) + lab.astype(np.uint32)
+        del receivers, lab
+        by_label = (*build_csr_counted(rows, senders, w, label_nodes * width), width)
+        del rows, senders, w
     out_weight = K.column_sums(indptr, indices, data, n)
     passed = pass_fractions(role, out_weight, params)
     factor = np.divide(passed, out_weight, out=np.zeros(n), where=out_weight > 0)

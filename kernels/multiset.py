@@ -517,21 +517,38 @@ def _blocks(
     t_cnt = np.empty(m, dtype=COUNT_DTYPE)
     _block_scatter(rows, cols, weights.view(np.uint64), cnt, lab, parts, shift, offsets, t_row, t_col, t_w, t_cnt)
     del offsets, bcounts
+    return bucketed_blocks(bstart, shift, n_rows, n_cols, t_row, t_col, t_w, t_cnt, cnt.shape[0] > 0, p,
+                           width, label_cols)
 
+
+def bucketed_blocks(
+    bstart: U64, shift: int, n_rows: int, n_cols: int, t_row: Arr, t_col: U32, t_w: U64, t_cnt: U32,
+    counted: bool, lanes: int, width: int = 1, label_cols: U32 | None = None,
+) -> _Blocks:
+    """Finish entries already moved into row blocks (``bstart``, ``1 << shift`` rows a block): collapse and sort.
+
+    For kernels that write the row blocks themselves (the flow graph's
+    build, :mod:`.flowbuild`), in the layout of :func:`_block_scatter`;
+    ``label_cols`` (zeros, ``n_label_rows * width``) when labeled.
+    """
+    nb = bstart.shape[0] - 1
+    m = int(bstart[-1])
+    if label_cols is None:
+        label_cols = np.empty(0, dtype=np.uint32)
     row_tuples = np.zeros(n_rows, dtype=np.uint32)
     row_cols = np.zeros(n_rows, dtype=np.uint32)
     block_u = np.zeros(nb, dtype=np.uint64)
     if n_rows and m:
         bits = max(1, int(n_cols - 1).bit_length())
-        lanes = max(1, min(p, nb))
-        biggest = int(per_block.max())
+        lanes = max(1, min(lanes, nb))
+        biggest = int(np.diff(bstart).max())
         sk = np.empty((lanes, 2, biggest), dtype=INDEX_DTYPE)
         sw = np.empty((lanes, 2, biggest), dtype=np.uint64)
         sr = np.empty((lanes, 2, biggest), dtype=t_row.dtype)
         sc = np.empty((lanes, 2, biggest), dtype=COUNT_DTYPE)
         table = np.empty((lanes, max(16, 1 << (2 * biggest - 1).bit_length())), dtype=np.uint32)
         _collapse_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, t_cnt, row_tuples, row_cols, block_u,
-                         sk, sw, sr, sc, table, True, cnt.shape[0] > 0, width, label_cols)
+                         sk, sw, sr, sc, table, True, counted, width, label_cols)
         del sk, sw, sr, sc, table
     return _Blocks(bstart, shift, row_tuples, row_cols, block_u, t_col, t_w, t_cnt, t_row, label_cols)
 
@@ -707,6 +724,11 @@ def build_csr_labeled(
     width = int(width)
     blk = _blocks(rows, cols, weights, n_rows, counts, n_parts, labels=labels, width=width,
                   n_label_rows=n_label_rows)
+    return finish_labeled(blk, width, n_label_rows)
+
+
+def finish_labeled(blk: _Blocks, width: int, n_label_rows: int) -> tuple[CSR, CSR]:
+    """The CSR and its split by label, from labeled blocks (:func:`build_csr_labeled`'s last step)."""
     n_rows = blk.row_cols.shape[0]
     indptr = np.zeros(n_rows + 1, dtype=INDPTR_DTYPE)
     np.cumsum(blk.row_cols, out=indptr[1:])

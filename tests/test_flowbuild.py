@@ -1,0 +1,112 @@
+"""kernels/flowbuild.py (flow edges selected while they move into row blocks) against flow_edges + build_csr.
+
+Oracle: the flow edges written out by ``flow_edges`` (its rule is checked by
+hand in test_kernels.py and the model tests), then ``build_csr`` (checked
+against brute force and scipy in test_kernels.py), on the unsplit edges and
+on rows ``receiver * width + label``: equal bit for bit.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from graphlabor.kernels.flowbuild import flow_csr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphlabor import kernels as K
+
+
+def _economy(rng, n, m, k, kind):
+    role = rng.choice(np.array([0, 0, 0, 1, 2], np.int8), n)
+    role = np.concatenate([role, np.full(k, K.PLATFORM, np.int8)])
+    src = rng.integers(0, n, m).astype(np.uint32)
+    dst = rng.integers(0, n, m).astype(np.uint32)
+    if kind == "few":
+        w = rng.choice([0.0, 1.0, 2.0, 0.5, -1.0], m)
+    else:
+        w = rng.random(m) - 0.1
+    pairs = np.where(rng.random(m) < 0.3, rng.integers(0, max(k, 1), m), -1).astype(np.int32) if k else None
+    return role, src, dst, w, pairs
+
+
+def _same(a, b):
+    for u, v in zip(a, b):
+        assert u.dtype == v.dtype and np.array_equal(u.view(np.uint8), v.view(np.uint8))
+
+
+@settings(deadline=None, max_examples=50)
+@given(
+    n=st.integers(1, 2000),
+    m=st.integers(0, 20_000),
+    k=st.integers(0, 30),
+    width=st.integers(1, 17),
+    seed=st.integers(0, 2**31),
+    kind=st.sampled_from(["few", "distinct"]),
+    with_idle=st.booleans(),
+    n_parts=st.sampled_from([None, 1, 3]),
+)
+def test_flow_csr_equals_flow_edges_then_build_csr(n, m, k, width, seed, kind, with_idle, n_parts):
+    rng = np.random.default_rng(seed)
+    role, src, dst, w, pairs = _economy(rng, n, m, k, kind)
+    labels = rng.integers(0, width, m).astype(np.uint16)
+    idle = (rng.random(n + k) < 0.2).astype(np.uint8) if with_idle else None
+    nt = n + k
+    s, r, fw, lab = K.flow_edges(src, dst, w, role, labels, pairs, n, idle)
+    n_flow, T, split = flow_csr(src, dst, w, role, labels, width, n, pairs, n, idle, n_parts=n_parts)
+    assert n_flow == len(s)
+    _same(T, K.build_csr(r, s, fw, nt))
+    _same(split, K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, n * width))
+    n_flow, T1, none = flow_csr(src, dst, w, role, None, 1, 0, pairs, n, idle, n_parts=n_parts)
+    assert none is None and n_flow == len(s)
+    _same(T1, T)
+
+
+def test_flow_csr_threads_and_order():
+    rng = np.random.default_rng(4)
+    n, m, width = 30_000, 600_000, 16
+    role, src, dst, w, pairs = _economy(rng, n, m, 0, "few")
+    role[:200] = K.PLATFORM  # few platforms: heavy duplication, as in an economy
+    dst[: m // 2] = rng.integers(0, 200, m // 2).astype(np.uint32)
+    labels = rng.integers(0, width, m).astype(np.uint16)
+    perm = rng.permutation(m)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        _, a, sa = flow_csr(src, dst, w, role, labels, width, n)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        _, b, sb = flow_csr(src[perm], dst[perm], w[perm], role, labels[perm], width, n)
+    finally:
+        numba.set_num_threads(before)
+    _same(a, b)
+    _same(sa, sb)
+    s, r, fw, lab = K.flow_edges(src, dst, w, role, labels)
+    _same(a, K.build_csr(r, s, fw, n))
+
+
+def test_flow_csr_errors():
+    role = np.array([0, 1], np.int8)
+    one = np.array([0], np.uint32)
+    with pytest.raises(ValueError, match="below width=2"):
+        flow_csr(one, np.array([1], np.uint32), np.ones(1), role, np.array([2], np.uint16), 2, 2)
+    with pytest.raises(ValueError, match="n_label_rows=0"):
+        flow_csr(one, np.array([1], np.uint32), np.ones(1), role, np.array([1], np.uint16), 2, 0)
+
+
+@pytest.mark.parametrize("n_labels", [3, 70_000])
+def test_build_flow_graph_split_by_many_labels(n_labels):
+    """More kinds than the 16-bit label field: the split is built on its own, with the same T."""
+    from graphlabor.graph import build_flow_graph
+    from graphlabor.params import ModelParams
+
+    rng = np.random.default_rng(6)
+    role, src, dst, w, _ = _economy(rng, 300, 5000, 0, "few")
+    labels = rng.integers(0, 3, 5000).astype(np.uint32) * (n_labels // 3)
+    g = build_flow_graph(src, dst, w, role, ModelParams(), labels=labels, n_labels=n_labels)
+    plain = build_flow_graph(src, dst, w, role, ModelParams())
+    _same((g.indptr, g.indices, g.data), (plain.indptr, plain.indices, plain.data))
+    width = n_labels + 1
+    s, r, fw, lab = K.flow_edges(src, dst, w, role, labels)
+    assert g.by_label is not None and g.by_label[3] == width
+    _same(g.by_label[:3], K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, 300 * width))
