@@ -52,8 +52,9 @@ BLOCK_NNZ = 1 << 16
 MAX_BLOCK_ROWS = 1 << 16
 #: Largest radix digit of the sort by column.
 RADIX_BITS = 11
-#: A lane keeps hashing while its blocks collapse to at most this share of their entries.
-HASH_KEEP = 0.75
+#: A lane stops hashing after a block that did not collapse to 3/4 of its entries, or at
+#: once when the first PROBE entries it sees hold fewer than 5% duplicates.
+PROBE = 1 << 14
 
 
 class Multiset(NamedTuple):
@@ -119,9 +120,12 @@ def _order_key(bits: np.uint64) -> np.uint64:
 @njit
 def _radix_pass4(
     k_in: U32, w_in: U64, r_in: Arr, c_in: U32, k_out: U32, w_out: U64, r_out: Arr, c_out: U32,
-    shift: int, mask: int, cnt: I64,
+    shift: int, mask: int, cnt: I64, counts: bool,
 ) -> None:
-    """Stable counting sort of (col, weight bits, row and label, count) tuples by the digit ``(col >> shift) & mask``."""
+    """Stable counting sort of (col, weight bits, row and label, count) tuples by the digit ``(col >> shift) & mask``.
+
+    Without ``counts``, the counts are neither read nor written.
+    """
     m = k_in.shape[0]
     cnt[: mask + 2] = 0
     for t in range(m):
@@ -135,7 +139,8 @@ def _radix_pass4(
         k_out[p] = k
         w_out[p] = w_in[t]
         r_out[p] = r_in[t]
-        c_out[p] = c_in[t]
+        if counts:
+            c_out[p] = c_in[t]
         cnt[d] = p + 1
 
 
@@ -217,6 +222,7 @@ def _collapse_blocks(
         pos = np.empty((1 << shift) + 1, dtype=np.int64)
         tab = table[lane]
         use_hash = hashing
+        probed = False
         seen = np.full(max(width, 1), -1, dtype=np.int64)
         run_id = 0
         for b in range(lane, nb, lanes):
@@ -240,13 +246,21 @@ def _collapse_blocks(
             rb = sr[lane, 1]
             cb = sc[lane, 1]
             u = 0
+            hashed = False
             if use_hash:
                 tbits = 4
                 while (1 << tbits) < 2 * m:
                     tbits += 1
                 tmask = (1 << tbits) - 1
                 tab[: 1 << tbits] = 0
+                hashed = True
                 for q in range(a, e):
+                    if not probed and q == a + PROBE and 20 * u > 19 * PROBE:
+                        # the lane's first entries hold (almost) no duplicates: sort directly
+                        use_hash = False
+                        hashed = False
+                        u = 0
+                        break
                     r = t_row[q]
                     c = t_col[q]
                     w = t_w[q]
@@ -266,20 +280,22 @@ def _collapse_blocks(
                             ca[hit] += t_cnt[q] if counted else np.uint32(1)
                             break
                         h = (h + 1) & tmask
-                if 4 * u > 3 * m:
+                probed = True
+                if hashed and 4 * u > 3 * m:
                     use_hash = False  # few duplicates here: sort the next blocks directly
+            implicit = not hashed and not counted  # every count 1, not stored until the scan below
+            if hashed:
+                first_pass = 0
             else:
+                # the first radix pass reads the block where it is
                 u = int(m)
-                ka[:m] = t_col[a:e]
-                wa[:m] = t_w[a:e]
-                ra[:m] = t_row[a:e]
-                if counted:
-                    ca[:m] = t_cnt[a:e]
-                else:
-                    ca[:m] = 1
+                _radix_pass4(t_col[a:e], t_w[a:e], t_row[a:e], t_cnt[a:e], ka[:u], wa[:u], ra[:u], ca[:u], 0, mask,
+                             cnt, counted)
+                first_pass = 1
             # columns ascending (stable radix), then a stable counting sort by row, into place
-            for p in range(n_pass):
-                _radix_pass4(ka[:u], wa[:u], ra[:u], ca[:u], kb[:u], wb[:u], rb[:u], cb[:u], p * digit, mask, cnt)
+            for p in range(first_pass, n_pass):
+                _radix_pass4(ka[:u], wa[:u], ra[:u], ca[:u], kb[:u], wb[:u], rb[:u], cb[:u], p * digit, mask, cnt,
+                             not implicit)
                 ka, kb = kb, ka
                 wa, wb = wb, wa
                 ra, rb = rb, ra
@@ -295,8 +311,10 @@ def _collapse_blocks(
                 q = pos[row]
                 t_col[q] = ka[t]
                 t_w[q] = wa[t]
-                t_cnt[q] = ca[t]
-                t_row[q] = ra[t]
+                if not implicit:
+                    t_cnt[q] = ca[t]
+                if labeled:
+                    t_row[q] = ra[t]
                 pos[row] = q + 1
             # per row: equal columns by weight, exact duplicates merged (left by the direct sort), compacted
             start = a
@@ -318,13 +336,18 @@ def _collapse_blocks(
                     prev = out
                     run_id += 1
                     for j in range(s0, k):
-                        if j > s0 and t_w[j] == t_w[prev] and t_row[j] == t_row[prev]:
-                            t_cnt[prev] += t_cnt[j]
+                        if j > s0 and t_w[j] == t_w[prev] and (not labeled or t_row[j] == t_row[prev]):
+                            t_cnt[prev] += np.uint32(1) if implicit else t_cnt[j]
                         else:
-                            t_col[out] = col
-                            t_w[out] = t_w[j]
-                            t_cnt[out] = t_cnt[j]
-                            t_row[out] = t_row[j]
+                            if implicit:
+                                t_cnt[out] = 1
+                            elif out != j:
+                                t_cnt[out] = t_cnt[j]
+                            if out != j:
+                                t_col[out] = col
+                                t_w[out] = t_w[j]
+                                if labeled:
+                                    t_row[out] = t_row[j]
                             prev = out
                             out += 1
                             if labeled:
@@ -461,6 +484,7 @@ class _Blocks(NamedTuple):
     t_cnt: U32
     t_row: Arr
     label_cols: U32
+    counted: bool
 
 
 def _blocks(
@@ -550,7 +574,7 @@ def bucketed_blocks(
         _collapse_blocks(bstart, shift, n_rows, bits, t_row, t_col, t_w, t_cnt, row_tuples, row_cols, block_u,
                          sk, sw, sr, sc, table, True, counted, width, label_cols)
         del sk, sw, sr, sc, table
-    return _Blocks(bstart, shift, row_tuples, row_cols, block_u, t_col, t_w, t_cnt, t_row, label_cols)
+    return _Blocks(bstart, shift, row_tuples, row_cols, block_u, t_col, t_w, t_cnt, t_row, label_cols, counted)
 
 
 def collapse(
@@ -673,6 +697,9 @@ def _finish(blk: _Blocks) -> CSR:
     indptr = np.zeros(n_rows + 1, dtype=INDPTR_DTYPE)
     np.cumsum(blk.row_cols, out=indptr[1:])
     nnz = int(indptr[-1])
+    if not blk.counted and nnz == blk.t_col.shape[0]:
+        # no two entries share a row and column: the sorted blocks are the CSR arrays (each sum one weight)
+        return indptr, blk.t_col, blk.t_w.view(np.float64)
     indices = np.empty(nnz, dtype=INDEX_DTYPE)
     data = np.empty(nnz, dtype=np.float64)
     if nnz:
