@@ -20,7 +20,7 @@ from ._check import INDEX_DTYPE
 from ._jit import pnjit, prange
 from ._types import CSR, F64, I8, I32, I64, U8, U32, U64, Arr
 from .flow import PLATFORM, USER
-from .multiset import COUNT_DTYPE, _finish, _shift_for, bucketed_blocks, finish_labeled
+from .multiset import COUNT_DTYPE, _finish, _shift_for, bucketed_blocks, build_csr_counted, finish_labeled
 
 __all__ = ["flow_csr"]
 
@@ -173,6 +173,13 @@ def flow_csr(
     if labels is not None and m and int(np.max(labels)) >= width:
         raise ValueError(f"labels must be below width={width}")
     weight = np.ascontiguousarray(weight, dtype=np.float64)
+    if (
+        not labeled and n and src.dtype == np.uint32 and dst.dtype == np.uint32 and not role.any()
+        and (m == 0 or weight.min() > 0.0)
+    ):
+        # every node a user (USER == 0), every weight positive: every edge flows as it is (the
+        # PageRank case, as in flow_edges); the row blocks are counted from the receivers alone
+        return m, build_csr_counted(dst, src, weight, n, n_parts=n_parts), None
     shift = _shift_for(n, m)
     nb = max(1, (n + (1 << shift) - 1) >> shift)
     p = max(1, int(n_parts or numba.get_num_threads()))

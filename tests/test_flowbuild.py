@@ -110,3 +110,20 @@ def test_build_flow_graph_split_by_many_labels(n_labels):
     s, r, fw, lab = K.flow_edges(src, dst, w, role, labels)
     assert g.by_label is not None and g.by_label[3] == width
     _same(g.by_label[:3], K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, 300 * width))
+
+
+def test_flow_csr_all_users():
+    """Every node a user and every weight positive: every edge flows as given (the PageRank case)."""
+    rng = np.random.default_rng(9)
+    n, m = 5000, 80_000
+    src = rng.integers(0, n, m).astype(np.uint32)
+    dst = rng.integers(0, n, m).astype(np.uint32)
+    w = rng.choice([0.5, 1.0, 2.0], m)
+    role = np.zeros(n, np.int8)
+    n_flow, T, split = flow_csr(src, dst, w, role)
+    assert n_flow == m and split is None
+    _same(T, K.build_csr(dst, src, w, n))
+    w[0] = 0.0  # one edge carries nothing: the general path
+    n_flow, T, _ = flow_csr(src, dst, w, role)
+    assert n_flow == m - 1
+    _same(T, K.build_csr(dst[1:], src[1:], w[1:], n))
