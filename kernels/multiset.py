@@ -16,16 +16,19 @@ final result.
 - :func:`build_csr_counted`: the same input -> the canonical CSR arrays,
   bit for bit those of :func:`~graphlabor.kernels.csr.build_csr` on the
   expanded triples (each weight added ``count`` times, in ascending order of
-  weight).
+  weight);
+- :func:`build_csr_labeled`: the same CSR and, from the same pass, its split
+  by a label per triple (rows ``row * width + label``).
 
 Both move the entries into cache-sized *row blocks* first (as
 :func:`~graphlabor.kernels.bucket.build_csr_bucketed`), then finish each block
 on its own, in parallel: a small hash table collapses the block's exact
 duplicates (same row, column and weight bits) before anything is sorted, so
 the radix sort by column and the counting sort by row handle distinct tuples
-only. Where a block has few duplicates the hash is skipped (a lane stops
-hashing after a block that collapsed by less than a quarter); the output does
-not depend on it, nor on the thread count or the input order.
+only. Where the input has few duplicates the hash is skipped (a lane stops
+hashing when its first 16k entries hold fewer than 5% duplicates, or after a
+block that collapsed by less than a quarter); the output does not depend on
+it, nor on the thread count or the input order.
 
 Weights are ordered by value (``-0.0`` before ``0.0``, the only equal values
 with different bits; their sum does not depend on their order).
