@@ -19,6 +19,7 @@ import numpy as np
 
 from . import kernels as K
 from .codes import Role
+from .kernels.contexts import concat_columns
 from .kernels.flowbuild import flow_csr
 from .kernels.multiset import build_csr_counted
 from .params import ModelParams
@@ -212,8 +213,23 @@ def build_flow_graph(
         # so it has the bits of the build without labels (summing label by
         # label first would round differently); the split's row
         # node * width + kind adds the duplicates of that kind alone
-        n_flow, (indptr, indices, data), split = flow_csr(src, dst, weight, role, labels, width, label_nodes,
-                                                          pairs, first_pair, idle)
+        if pairs is not None and 0 < first_pair < n:
+            # the (platform, context) senders' entries, which almost never repeat, in blocks of their
+            # own (no duplicate hashing), beside the real senders'; each row's pair columns come after
+            # its real ones, so joining the rows gives the one-pass build bit for bit
+            real = role[:first_pair]
+            n_real, t_real, s_real = flow_csr(src, dst, weight, real, labels, width, label_nodes, None, 0, idle)
+            n_pair, t_pair, s_pair = flow_csr(src, dst, weight, real, labels, width, label_nodes, pairs, 0, idle,
+                                              only_pairs=True)
+            n_flow = n_real + n_pair
+            indptr, indices, data = concat_columns(t_real, t_pair, first_pair, n)
+            del t_real, t_pair
+            split = None if s_real is None or s_pair is None else concat_columns(s_real, s_pair, first_pair,
+                                                                                 label_nodes * width)
+            del s_real, s_pair
+        else:
+            n_flow, (indptr, indices, data), split = flow_csr(src, dst, weight, role, labels, width, label_nodes,
+                                                              pairs, first_pair, idle)
         if split is not None:
             by_label = (*split, width)
     else:  # more kinds than the label field holds: the split built on its own

@@ -324,3 +324,52 @@ def remap_codes(codes: I32, table: I32, shift: int, out: I32) -> None:
     for k in range(codes.shape[0]):
         c = codes[k]
         out[k] = table[c + shift] if c >= 0 else np.int32(-1)
+
+
+@pnjit
+def _concat_fill(ap: U64, ai: U32, ad: F64, bp: U64, bi: U32, bd: F64, shift: int, outp: U64, oi: U32,
+                 od: F64) -> None:
+    for i in prange(ap.shape[0] - 1):
+        o = np.int64(outp[i])
+        for e in range(ap[i], ap[i + 1]):
+            oi[o] = ai[e]
+            od[o] = ad[e]
+            o += 1
+        for e in range(bp[i], bp[i + 1]):
+            oi[o] = np.uint32(np.int64(bi[e]) + shift)
+            od[o] = bd[e]
+            o += 1
+
+
+def concat_columns(a: tuple[U64, U32, F64], b: tuple[U64, U32, F64], shift: int,
+                   n_rows: int) -> tuple[U64, U32, F64]:
+    """The CSR ``[A | B]``: each row's entries of ``A``, then those of ``B`` with their columns moved by ``shift``.
+
+    ``A`` and ``B`` have the same rows; rows from theirs up to ``n_rows``
+    are empty. When every column of ``A`` is below ``shift`` and both are
+    canonical (columns ascending in each row), so is the result: the flow
+    matrix with contexts is its block of real senders beside its block of
+    ``(platform, context)`` senders, built apart.
+
+    >>> import numpy as np
+    >>> a = (np.array([0, 1, 1], np.uint64), np.array([1], np.uint32), np.array([0.5]))
+    >>> b = (np.array([0, 1, 2], np.uint64), np.array([0, 1], np.uint32), np.array([0.25, 1.0]))
+    >>> p, i, d = concat_columns(a, b, 2, 3)
+    >>> p.tolist(), i.tolist(), d.tolist()
+    ([0, 2, 3, 3], [1, 2, 3], [0.5, 0.25, 1.0])
+    """
+    ap, ai, ad = a
+    bp, bi, bd = b
+    rows = int(ap.shape[0]) - 1
+    if int(bp.shape[0]) - 1 != rows or rows > n_rows:
+        raise ValueError("A and B must have the same rows, at most n_rows")
+    outp = np.empty(n_rows + 1, dtype=np.uint64)
+    np.add(ap, bp, out=outp[: rows + 1])
+    outp[rows + 1:] = outp[rows]
+    nnz = int(outp[-1])
+    oi = np.empty(nnz, dtype=np.uint32)
+    od = np.empty(nnz, dtype=np.float64)
+    _concat_fill(ap, ai, ad, bp, bi, bd, int(shift), outp, oi, od)
+    return outp, oi, od
+
+

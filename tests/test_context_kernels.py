@@ -208,3 +208,20 @@ def test_attribute_with_contexts_same_bits_any_row_order_and_threads(seed: int, 
         numba.set_num_threads(before)
     assert base.nodes.equals(other.nodes)
     assert base.contexts is not None and base.contexts.equals(other.contexts)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_concat_columns_against_scipy_hstack(seed: int) -> None:
+    from graphlabor.kernels.contexts import concat_columns
+
+    rows, na, nb, extra = 50, 20, 30, 7
+    a = sp.random(rows, na, density=0.2, format="csr", random_state=seed)
+    b = sp.random(rows, nb, density=0.1, format="csr", random_state=seed + 10)
+    a.sort_indices()
+    b.sort_indices()
+    csr = lambda m: (m.indptr.astype(np.uint64), m.indices.astype(np.uint32), m.data)  # noqa: E731
+    p, i, d = concat_columns(csr(a), csr(b), na, rows + extra)
+    want = sp.vstack([sp.hstack([a, b]), sp.csr_matrix((extra, na + nb))]).tocsr()
+    want.sort_indices()
+    assert p.tolist() == want.indptr.tolist() and i.tolist() == want.indices.tolist()
+    assert np.array_equal(d, want.data)

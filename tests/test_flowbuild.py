@@ -127,3 +127,55 @@ def test_flow_csr_all_users():
     n_flow, T, _ = flow_csr(src, dst, w, role)
     assert n_flow == m - 1
     _same(T, K.build_csr(dst[1:], src[1:], w[1:], n))
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    n=st.integers(1, 400),
+    m=st.integers(0, 6000),
+    k=st.integers(1, 30),
+    n_labels=st.integers(1, 16),
+    seed=st.integers(0, 2**31),
+    kind=st.sampled_from(["few", "distinct"]),
+    with_idle=st.booleans(),
+)
+def test_flow_graph_pairs_built_apart_equals_build_csr(n, m, k, n_labels, seed, kind, with_idle):
+    """With contexts, build_flow_graph builds the real senders' block and the pairs' block apart and joins
+    them row by row: T, its split by kind, W and the scaled fractions equal build_csr of flow_edges' output."""
+    from graphlabor.graph import build_flow_graph
+    from graphlabor.params import ModelParams
+
+    rng = np.random.default_rng(seed)
+    role, src, dst, w, pairs = _economy(rng, n, m, k, kind)
+    labels = rng.integers(0, n_labels, m).astype(np.uint16)
+    idle = (rng.random(n) < 0.2).astype(np.uint8) if with_idle else None
+    nt, width = n + k, n_labels + 1
+    s, r, fw, lab = K.flow_edges(src, dst, w, role, labels, pairs, n, idle)
+    T = K.build_csr(r, s, fw, nt)
+    split = K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, n * width)
+    ow = np.zeros(nt)
+    np.add.at(ow, T[1], T[2])  # per column, rows in order (as column_sums)
+    params = ModelParams()
+    passed = np.where(ow > 0, np.where(role == K.USER, params.damping,
+                                       np.where(role == K.PLATFORM, 1.0 - params.platform_share, 0.0)), 0.0)
+    factor = np.divide(passed, ow, out=np.zeros(nt), where=ow > 0)
+    for with_labels in (True, False):
+        g = build_flow_graph(src, dst, w, role, params, labels=labels if with_labels else None, n_labels=n_labels,
+                             pairs=pairs, first_pair=n, idle=idle)
+        assert g.n_flow_edges == len(s)
+        _same((g.indptr, g.indices, g.out_weight, g.data), (T[0], T[1], ow, T[2] * factor[T[1]]))
+        if with_labels:
+            _same(g.by_label[:3], split)
+        else:
+            assert g.by_label is None
+
+
+def test_flow_csr_only_pairs():
+    rng = np.random.default_rng(7)
+    n, k, m = 300, 40, 20_000
+    role, src, dst, w, pairs = _economy(rng, n, m, k, "few")
+    s, r, fw, _ = K.flow_edges(src, dst, w, role, None, pairs, n)
+    pair = s >= n
+    n_flow, T, none = flow_csr(src, dst, w, role[:n], None, 1, 0, pairs, 0, only_pairs=True)
+    assert none is None and n_flow == int(pair.sum()) > 0
+    _same(T, K.build_csr(r[pair], s[pair] - np.uint32(n), fw[pair], n))
