@@ -1,6 +1,6 @@
 """Beyond one process's memory: 2 Dask workers, each limited to half the local engine's measured peak.
 
-Slow (a 10^7-edge economy, several minutes on 2 cores): ``pytest -m slow
+Slow (a 3x10^7-edge economy, several minutes on 2 cores): ``pytest -m slow
 tests/test_distributed_memory.py``. Oracle: the local engine's output file,
 compared bit for bit; the local peak is measured (``wait4``) in a subprocess.
 """
@@ -25,7 +25,7 @@ def test_two_workers_each_with_half_the_local_peak(tmp_path):
     from graphlabor.generate import generate
 
     edges, nodes = tmp_path / "economy.parquet", tmp_path / "economy_nodes.parquet"
-    generate(edges, nodes, edges=10_000_000, seed=1)
+    generate(edges, nodes, edges=30_000_000, seed=1)
     local_out = tmp_path / "local.parquet"
     proc = subprocess.Popen([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
                              "-o", str(local_out), "-q"])

@@ -281,7 +281,7 @@ def attribute_dask_periods(
         distinct = [client.submit(P.distinct_ids, p, pure=True) for p in parts]
         if nt is not None:
             node_ids = encode([nt.ids])[0].ids
-            distinct.append(client.submit(_identity, node_ids, pure=True))  # in the task: rebuilt if lost
+            distinct.append(_in_graph(client, node_ids))  # in the task: rebuilt if lost
         ids_future = client.submit(P.check_dictionary, _tree_reduce(client, P.merge_ids, distinct), pure=True)
         ids = ids_future.result()
         n = len(ids)
@@ -337,7 +337,7 @@ def attribute_dask_periods(
             client.gather([client.submit(P.revenue_positive, p, pure=True) for p in cparts]))
         refuse_empty([name for name, _ in origins], int(row_offsets[-1]), int(counts[1]), positive, kind_names,
                      "kind" in columns_used(edges, src_col, dst_col, need_time), kinds)
-    role_future = client.submit(_identity, role, pure=True)  # in the task, not scattered: rebuilt if its worker is lost
+    role_future = _in_graph(client, role)  # in the task, not scattered: rebuilt if its worker is lost
     if half_life is not None:
         with log.stage("time decay"):
             hl = half_life_seconds(half_life)
@@ -369,7 +369,7 @@ def attribute_dask_periods(
                                                          for p in cparts]).result()
             pairs = build_pairs(ctx_values, (keys & 0xFFFFFFFF).astype(np.uint32), (keys >> 32).astype(np.int32),
                                 role == K.PLATFORM, unmatched)
-            pairs_future = client.submit(_identity, pairs, pure=True)
+            pairs_future = _in_graph(client, pairs)
             cparts = [client.submit(CP.match_part, p, pairs_future, pure=True) for p in cparts]
     empty = EdgeArrays(np.empty(0, np.uint32), np.empty(0, np.uint32), np.empty(0, np.uint16), np.empty(0))
     prep = Prepared(NodeIndex(ids), empty, empty, empty, kind_names, class_of_kind, role, node_value, extra, origins,
@@ -602,7 +602,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
             plat = np.flatnonzero(role == K.PLATFORM)
             owner[plat] = plat
             owner[n:] = pairs.platform
-            owner_f = client.submit(_identity, owner, pure=True)
+            owner_f = _in_graph(client, owner)
             oc = _tree_reduce(client, np.add, [client.submit(CP.owner_counts, f, n, owner_f, pure=True) for f in solving]).result()
             contributors = contributors.copy()
             contributors[plat] = oc[plat]
@@ -717,10 +717,10 @@ def _pair_stage(client: Any, cparts: list[Any], pairs: Any, role: np.ndarray, ro
     st.keep = 1.0 - passed
     factor = np.divide(passed, st.out_weight, out=np.zeros(k), where=st.out_weight > 0)
     y_pair = np.divide(1.0 - st.keep, st.out_weight, out=np.zeros(k), where=st.out_weight > 0) * s_pair
-    st.factor = client.submit(_identity, factor, pure=True)
-    y_pair_f = client.submit(_identity, y_pair, pure=True)
+    st.factor = _in_graph(client, factor)
+    y_pair_f = _in_graph(client, y_pair)
     st.y_pair = y_pair_f
-    st.s_pair_f = client.submit(_identity, s_pair, pure=True)
+    st.s_pair_f = _in_graph(client, s_pair)
     return st
 
 
@@ -784,6 +784,28 @@ def _range(a: tuple[float, float, float], b: tuple[float, float, float]) -> tupl
 
 def _identity(x: Any) -> Any:
     return x
+
+
+def _in_graph(client: Any, value: Any) -> Any:
+    """A future holding ``value``, carried inside the task graph rather than scattered.
+
+    A scattered value lives only on the worker that received it; a task that
+    returns it can be re-run on another worker if that one is lost, which the
+    fault-tolerance test relies on. The price is a large graph for large values
+    (the pair table with 10^6 contexts is tens of MiB), which is deliberate here,
+    so distributed's "Sending large graph" warning is raised to 4 GiB for these
+    submissions only.
+
+    Examples
+    --------
+    >>> from distributed import Client  # doctest: +SKIP
+    >>> _in_graph(Client(), np.arange(3)).result()  # doctest: +SKIP
+    array([0, 1, 2])
+    """
+    import dask
+
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GiB"}):
+        return client.submit(_identity, value, pure=True)
 
 
 def _attr(block: B.Block, name: str) -> Any:
