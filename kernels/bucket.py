@@ -33,7 +33,13 @@ MAX_BLOCK_ROWS = 1 << 16
 
 
 @pnjit
-def _block_counts(rows: U32, parts: U64, shift: int, counts: U64) -> None:
+def block_counts(rows: U32, parts: U64, shift: int, counts: U64) -> None:
+    """Count, for each input part ``p``, the entries of each row block ``rows >> shift`` into ``counts[p]``.
+
+    The first pass of the bucketed builds (here and :mod:`.multiset`): one
+    part a thread, so the counts and the scatter that follows are the same at
+    any thread count.
+    """
     n_parts = parts.shape[0] - 1
     one = np.uint64(1)
     for p in prange(n_parts):
@@ -219,7 +225,7 @@ def build_csr_bucketed(
     parts = np.linspace(0, m, p + 1).astype(np.uint64)
 
     counts = np.zeros((p, nb), dtype=np.uint64)
-    _block_counts(rows, parts, shift, counts)
+    block_counts(rows, parts, shift, counts)
     per_block = counts.sum(axis=0, dtype=np.uint64)
     bstart = np.zeros(nb + 1, dtype=np.uint64)
     np.cumsum(per_block, out=bstart[1:])

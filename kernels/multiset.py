@@ -44,6 +44,7 @@ from numpy.typing import ArrayLike
 from ._check import INDEX_DTYPE, INDPTR_DTYPE
 from ._jit import njit, pnjit, prange
 from ._types import CSR, F64, I64, U16, U32, U64, Arr
+from .bucket import block_counts
 
 __all__ = ["COUNT_DTYPE", "Multiset", "build_csr_counted", "build_csr_labeled", "collapse", "collapse_with_csr"]
 
@@ -67,16 +68,6 @@ class Multiset(NamedTuple):
     cols: U32
     weights: F64
     counts: U32
-
-
-@pnjit
-def _block_counts(rows: U32, parts: U64, shift: int, counts: U64) -> None:
-    n_parts = parts.shape[0] - 1
-    one = np.uint64(1)
-    for p in prange(n_parts):
-        c = counts[p]
-        for k in range(parts[p], parts[p + 1]):
-            c[rows[k] >> shift] += one
 
 
 @pnjit
@@ -533,7 +524,7 @@ def _blocks(
     parts = np.linspace(0, m, p + 1).astype(np.uint64)
 
     bcounts = np.zeros((p, nb), dtype=np.uint64)
-    _block_counts(rows, parts, shift, bcounts)
+    block_counts(rows, parts, shift, bcounts)
     per_block = bcounts.sum(axis=0, dtype=np.uint64)
     bstart = np.zeros(nb + 1, dtype=np.uint64)
     np.cumsum(per_block, out=bstart[1:])
