@@ -42,7 +42,6 @@ Prints Markdown with the load average; nothing is written to RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -57,7 +56,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import SEED, PeakRSS, _generate_parquet, _nodes_path, end_to_end, fmt_size, parse_size  # noqa: E402
+from run import PeakRSS, _nodes_path, economy_parquet, economy_parser, end_to_end, fmt_size, parse_size  # noqa: E402
 
 COLUMNS = ["src", "dst", "kind", "weight", "amount"]
 
@@ -192,20 +191,14 @@ def med(v: list[float]) -> float:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--edges", default="1e7")
-    ap.add_argument("--reps", type=int, default=5)
+    ap = economy_parser(__doc__.split("\n")[0])
     ap.add_argument("--e2e", action="store_true", help="also graphlabor attribute and the peer pipelines end to end (run.py)")
     ap.add_argument("--preload", action="store_true", help="also graphlabor attribute with and without the kernel warm-up record")
     ap.add_argument("--timeout", type=int, default=3600)
-    ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
     args = ap.parse_args(argv)
     m = parse_size(args.edges)
     workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / f"economy_{m}_s{SEED}.parquet"
-    if not path.exists():
-        _generate_parquet(path, m)
+    path = economy_parquet(workdir, m)
 
     e2e_cmds = None
     checks: dict[str, str] = {}

@@ -26,7 +26,6 @@ What it does, in this one process:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -37,7 +36,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import SEED, _generate_parquet, fmt_size, parse_size  # noqa: E402
+from run import economy_parquet, economy_parser, fmt_size, parse_size  # noqa: E402
 
 CLASSES = ("contribution", "revenue", "pay")
 
@@ -78,17 +77,9 @@ def new(parts, maps, kmaps, n, threads):
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--edges", default="1e7")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
-    args = ap.parse_args(argv)
+    args = economy_parser(__doc__.split("\n")[0]).parse_args(argv)
     m = parse_size(args.edges)
-    workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / f"economy_{m}_s{SEED}.parquet"
-    if not path.exists():
-        _generate_parquet(path, m)
+    path = economy_parquet(Path(args.workdir), m)
 
     from graphlabor import readers, stream
 

@@ -396,6 +396,33 @@ def _generate_parquet(path: Path, m: int) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+BENCH_DIR = os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench")
+
+
+def economy_parser(description: str, reps: int = 5) -> argparse.ArgumentParser:
+    """An argument parser with the options of a benchmark on the Parquet economy: --edges, --reps, --workdir."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--edges", default="1e7", help="edges of the generated economy (1e7, 10M, ...)")
+    ap.add_argument("--reps", type=int, default=reps, help="timed repetitions (medians reported)")
+    ap.add_argument("--workdir", default=BENCH_DIR, help="where the economy is generated once and reused")
+    return ap
+
+
+def economy_parquet(workdir: Path, m: int) -> Path:
+    """The end-to-end benchmark's Parquet economy of ``m`` edges in ``workdir`` (string ids, seed ``SEED``).
+
+    Generated (with its nodes file beside it) when absent, reused otherwise.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    edges = workdir / f"economy_{m}_s{SEED}.parquet"
+    if not edges.exists():
+        log(f"generating Parquet economy, {fmt_size(m)} edges (string ids)")
+        t0 = time.perf_counter()
+        _generate_parquet(edges, m)
+        log(f"  generated in {time.perf_counter() - t0:.0f} s")
+    return edges
+
+
 _LAUNCHER = """
 import json, os, signal, subprocess, sys, threading
 usage_path, err_path, timeout, cmd = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
@@ -435,12 +462,7 @@ PEER_CHECK = 1e-9
 
 def end_to_end(workdir: Path, m: int, reps: int, timeout: int, peers=PEERS) -> dict:
     """``graphlabor attribute`` and the peer pipelines, checked first, then timed alternately (one of each per round)."""
-    edges = workdir / f"economy_{m}_s{SEED}.parquet"
-    if not edges.exists():
-        log(f"generating Parquet economy, {fmt_size(m)} edges (string ids)")
-        t0 = time.perf_counter()
-        _generate_parquet(edges, m)
-        log(f"  generated in {time.perf_counter() - t0:.0f} s")
+    edges = economy_parquet(workdir, m)
     nodes = _nodes_path(edges)
     exe = shutil.which("graphlabor")
     base = [exe] if exe else [sys.executable, "-m", "graphlabor"]
@@ -545,7 +567,7 @@ def main(argv=None):
     ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                     help="before each timed section, wait up to SECONDS for the load average to drop below 0.6")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per tool process")
-    ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
+    ap.add_argument("--workdir", default=BENCH_DIR)
     ap.add_argument("--merge", action="store_true",
                     help="keep the sections of the existing --json results that this run does not redo")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
