@@ -8,12 +8,11 @@ on rows ``receiver * width + label``: equal bit for bit.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 from graphlabor.kernels.flowbuild import flow_csr
-from hypothesis import given, settings
 from hypothesis import strategies as st
+from csr_checks import N_PARTS, assert_same_bits, one_then_two_threads, random_cases, random_triples
 
 from graphlabor import kernels as K
 
@@ -31,22 +30,8 @@ def _economy(rng, n, m, k, kind):
     return role, src, dst, w, pairs
 
 
-def _same(a, b):
-    for u, v in zip(a, b):
-        assert u.dtype == v.dtype and np.array_equal(u.view(np.uint8), v.view(np.uint8))
-
-
-@settings(deadline=None, max_examples=50)
-@given(
-    n=st.integers(1, 2000),
-    m=st.integers(0, 20_000),
-    k=st.integers(0, 30),
-    width=st.integers(1, 17),
-    seed=st.integers(0, 2**31),
-    kind=st.sampled_from(["few", "distinct"]),
-    with_idle=st.booleans(),
-    n_parts=st.sampled_from([None, 1, 3]),
-)
+@random_cases(50, n=(1, 2000), m=(0, 20_000), k=(0, 30), width=(1, 17), kind=["few", "distinct"],
+              with_idle=st.booleans(), n_parts=N_PARTS)
 def test_flow_csr_equals_flow_edges_then_build_csr(n, m, k, width, seed, kind, with_idle, n_parts):
     rng = np.random.default_rng(seed)
     role, src, dst, w, pairs = _economy(rng, n, m, k, kind)
@@ -56,11 +41,11 @@ def test_flow_csr_equals_flow_edges_then_build_csr(n, m, k, width, seed, kind, w
     s, r, fw, lab = K.flow_edges(src, dst, w, role, labels, pairs, n, idle)
     n_flow, T, split = flow_csr(src, dst, w, role, labels, width, n, pairs, n, idle, n_parts=n_parts)
     assert n_flow == len(s)
-    _same(T, K.build_csr(r, s, fw, nt))
-    _same(split, K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, n * width))
+    assert_same_bits(T, K.build_csr(r, s, fw, nt))
+    assert_same_bits(split, K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, n * width))
     n_flow, T1, none = flow_csr(src, dst, w, role, None, 1, 0, pairs, n, idle, n_parts=n_parts)
     assert none is None and n_flow == len(s)
-    _same(T1, T)
+    assert_same_bits(T1, T)
 
 
 def test_flow_csr_threads_and_order():
@@ -71,18 +56,13 @@ def test_flow_csr_threads_and_order():
     dst[: m // 2] = rng.integers(0, 200, m // 2).astype(np.uint32)
     labels = rng.integers(0, width, m).astype(np.uint16)
     perm = rng.permutation(m)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        _, a, sa = flow_csr(src, dst, w, role, labels, width, n)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        _, b, sb = flow_csr(src[perm], dst[perm], w[perm], role, labels[perm], width, n)
-    finally:
-        numba.set_num_threads(before)
-    _same(a, b)
-    _same(sa, sb)
+    (_, a, sa), (_, b, sb) = one_then_two_threads(
+        lambda: flow_csr(src, dst, w, role, labels, width, n),
+        lambda: flow_csr(src[perm], dst[perm], w[perm], role, labels[perm], width, n))
+    assert_same_bits(a, b)
+    assert_same_bits(sa, sb)
     s, r, fw, lab = K.flow_edges(src, dst, w, role, labels)
-    _same(a, K.build_csr(r, s, fw, n))
+    assert_same_bits(a, K.build_csr(r, s, fw, n))
 
 
 def test_flow_csr_errors():
@@ -105,40 +85,30 @@ def test_build_flow_graph_split_by_many_labels(n_labels):
     labels = rng.integers(0, 3, 5000).astype(np.uint32) * (n_labels // 3)
     g = build_flow_graph(src, dst, w, role, ModelParams(), labels=labels, n_labels=n_labels)
     plain = build_flow_graph(src, dst, w, role, ModelParams())
-    _same((g.indptr, g.indices, g.data), (plain.indptr, plain.indices, plain.data))
+    assert_same_bits((g.indptr, g.indices, g.data), (plain.indptr, plain.indices, plain.data))
     width = n_labels + 1
     s, r, fw, lab = K.flow_edges(src, dst, w, role, labels)
     assert g.by_label is not None and g.by_label[3] == width
-    _same(g.by_label[:3], K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, 300 * width))
+    assert_same_bits(g.by_label[:3], K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, 300 * width))
 
 
 def test_flow_csr_all_users():
     """Every node a user and every weight positive: every edge flows as given (the PageRank case)."""
     rng = np.random.default_rng(9)
     n, m = 5000, 80_000
-    src = rng.integers(0, n, m).astype(np.uint32)
-    dst = rng.integers(0, n, m).astype(np.uint32)
-    w = rng.choice([0.5, 1.0, 2.0], m)
+    src, dst, w = random_triples(rng, n, m, n, "few")  # every weight positive
     role = np.zeros(n, np.int8)
     n_flow, T, split = flow_csr(src, dst, w, role)
     assert n_flow == m and split is None
-    _same(T, K.build_csr(dst, src, w, n))
+    assert_same_bits(T, K.build_csr(dst, src, w, n))
     w[0] = 0.0  # one edge carries nothing: the general path
     n_flow, T, _ = flow_csr(src, dst, w, role)
     assert n_flow == m - 1
-    _same(T, K.build_csr(dst[1:], src[1:], w[1:], n))
+    assert_same_bits(T, K.build_csr(dst[1:], src[1:], w[1:], n))
 
 
-@settings(deadline=None, max_examples=40)
-@given(
-    n=st.integers(1, 400),
-    m=st.integers(0, 6000),
-    k=st.integers(1, 30),
-    n_labels=st.integers(1, 16),
-    seed=st.integers(0, 2**31),
-    kind=st.sampled_from(["few", "distinct"]),
-    with_idle=st.booleans(),
-)
+@random_cases(40, n=(1, 400), m=(0, 6000), k=(1, 30), n_labels=(1, 16), kind=["few", "distinct"],
+              with_idle=st.booleans())
 def test_flow_graph_pairs_built_apart_equals_build_csr(n, m, k, n_labels, seed, kind, with_idle):
     """With contexts, build_flow_graph builds the real senders' block and the pairs' block apart and joins
     them row by row: T, its split by kind, W and the scaled fractions equal build_csr of flow_edges' output."""
@@ -163,9 +133,9 @@ def test_flow_graph_pairs_built_apart_equals_build_csr(n, m, k, n_labels, seed, 
         g = build_flow_graph(src, dst, w, role, params, labels=labels if with_labels else None, n_labels=n_labels,
                              pairs=pairs, first_pair=n, idle=idle)
         assert g.n_flow_edges == len(s)
-        _same((g.indptr, g.indices, g.out_weight, g.data), (T[0], T[1], ow, T[2] * factor[T[1]]))
+        assert_same_bits((g.indptr, g.indices, g.out_weight, g.data), (T[0], T[1], ow, T[2] * factor[T[1]]))
         if with_labels:
-            _same(g.by_label[:3], split)
+            assert_same_bits(g.by_label[:3], split)
         else:
             assert g.by_label is None
 
@@ -178,4 +148,4 @@ def test_flow_csr_only_pairs():
     pair = s >= n
     n_flow, T, none = flow_csr(src, dst, w, role[:n], None, 1, 0, pairs, 0, only_pairs=True)
     assert none is None and n_flow == int(pair.sum()) > 0
-    _same(T, K.build_csr(r[pair], s[pair] - np.uint32(n), fw[pair], n))
+    assert_same_bits(T, K.build_csr(r[pair], s[pair] - np.uint32(n), fw[pair], n))

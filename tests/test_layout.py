@@ -8,13 +8,12 @@ solve are the independent oracles for the values themselves.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from graphlabor.kernels import layout as L
-from hypothesis import given, settings
 from hypothesis import strategies as st
+from csr_checks import N_PARTS, assert_same_bits, one_then_two_threads, random_cases, random_triples
 
 from graphlabor import kernels as K
 
@@ -118,16 +117,7 @@ def test_layout_matches_brute_force_order():
 
 def test_layout_independent_of_threads():
     T = _random_T(30_000, 200_000, seed=5, hub=True)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        a = L.blocked_layout(*T)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        b = L.blocked_layout(*T)
-    finally:
-        numba.set_num_threads(before)
-    for u, v in zip(a, b):
-        assert u.dtype == v.dtype and np.array_equal(u, v)
+    assert_same_bits(*one_then_two_threads(lambda: L.blocked_layout(*T), lambda: L.blocked_layout(*T)))
 
 
 def test_power_iteration_bit_identical_and_matches_dense_solve():
@@ -145,15 +135,12 @@ def test_power_iteration_bit_identical_and_matches_dense_solve():
 def test_same_bits_at_one_and_two_threads():
     T = _random_T(50_000, 400_000, seed=13, hub=True)
     s = np.random.default_rng(2).random(50_000)
-    got = []
-    before = numba.get_num_threads()
-    try:
-        for t in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
-            numba.set_num_threads(t)
-            got.append(L.blocked_power_iteration(L.blocked_layout(*T), s, 1e-12, 1000))
-    finally:
-        numba.set_num_threads(before)
-    assert np.array_equal(got[0][0], got[1][0]) and got[0][1:] == got[1][1:]
+
+    def solve():
+        return L.blocked_power_iteration(L.blocked_layout(*T), s, 1e-12, 1000)
+
+    one, two = one_then_two_threads(solve, solve)
+    assert np.array_equal(one[0], two[0]) and one[1:] == two[1:]
 
 
 def test_input_row_order_does_not_matter():
@@ -171,15 +158,8 @@ def test_input_row_order_does_not_matter():
     assert np.array_equal(r[0][0], r[1][0]) and r[0][1:] == r[1][1:]
 
 
-@settings(deadline=None, max_examples=40)
-@given(
-    n=st.integers(1, 5000),
-    m=st.integers(0, 20_000),
-    seed=st.integers(0, 2**31),
-    bin_rows=st.sampled_from([2048, 4096, 65536]),
-    bin_nnz=st.sampled_from([None, 1, 100, 10**9]),
-    sender_rows=st.sampled_from([None, 1, 7, 1000, 65536]),
-)
+@random_cases(40, n=(1, 5000), m=(0, 20_000), bin_rows=[2048, 4096, 65536], bin_nnz=[None, 1, 100, 10**9],
+              sender_rows=[None, 1, 7, 1000, 65536])
 def test_step_property(n, m, seed, bin_rows, bin_nnz, sender_rows):
     T = _random_T(n, m, seed=seed)
     rng = np.random.default_rng(seed)
@@ -204,26 +184,11 @@ def test_bad_bin_rows():
 from graphlabor.kernels.bucket import build_csr_bucketed  # noqa: E402
 
 
-def _assert_same_csr(a, b):
-    for u, v in zip(a, b):
-        assert u.dtype == v.dtype and np.array_equal(u, v)
-
-
-@settings(deadline=None, max_examples=60)
-@given(
-    n=st.integers(1, 3000),
-    m=st.integers(0, 20_000),
-    n_cols=st.integers(1, 70_000),
-    seed=st.integers(0, 2**31),
-    dup_weights=st.booleans(),
-    n_parts=st.sampled_from([None, 1, 3]),
-)
+@random_cases(60, n=(1, 3000), m=(0, 20_000), n_cols=(1, 70_000), dup_weights=st.booleans(), n_parts=N_PARTS)
 def test_bucketed_csr_equals_build_csr(n, m, n_cols, seed, dup_weights, n_parts):
     rng = np.random.default_rng(seed)
-    rows = rng.integers(0, n, m).astype(np.uint32)
-    cols = rng.integers(0, n_cols, m).astype(np.uint32)
-    w = rng.choice([0.25, 0.5, 1.0], m) if dup_weights else rng.random(m)
-    _assert_same_csr(K.build_csr(rows, cols, w, n), build_csr_bucketed(rows, cols, w, n, n_parts=n_parts))
+    rows, cols, w = random_triples(rng, n, m, n_cols, "few" if dup_weights else "distinct")
+    assert_same_bits(K.build_csr(rows, cols, w, n), build_csr_bucketed(rows, cols, w, n, n_parts=n_parts))
 
 
 @pytest.mark.parametrize("n, m, n_cols", [(200_000, 600_000, 200_000), (5000, 300_000, 40), (70_000, 1000, 2**32 - 1)])
@@ -234,7 +199,7 @@ def test_bucketed_csr_large_and_skewed(n, m, n_cols):
     cols = rng.integers(0, n_cols, m, dtype=np.uint64).astype(np.uint32)
     w = rng.random(m)
     got = build_csr_bucketed(rows, cols, w, n)
-    _assert_same_csr(K.build_csr(rows, cols, w, n), got)
+    assert_same_bits(K.build_csr(rows, cols, w, n), got)
     # independent oracle: scipy's duplicate-summing COO -> CSR
     A = sp.coo_matrix((w, (rows.astype(np.int64), cols.astype(np.int64))), shape=(n, int(cols.max()) + 1)).tocsr()
     A.sum_duplicates()
@@ -245,19 +210,10 @@ def test_bucketed_csr_large_and_skewed(n, m, n_cols):
 def test_bucketed_csr_input_order_and_threads():
     rng = np.random.default_rng(3)
     n, m = 50_000, 400_000
-    rows = rng.integers(0, n, m).astype(np.uint32)
-    cols = rng.integers(0, n, m).astype(np.uint32)
-    w = rng.choice([0.5, 1.0, 2.0], m)
+    rows, cols, w = random_triples(rng, n, m, n, "few")
     perm = rng.permutation(m)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        a = build_csr_bucketed(rows, cols, w, n)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        b = build_csr_bucketed(rows[perm], cols[perm], w[perm], n)
-    finally:
-        numba.set_num_threads(before)
-    _assert_same_csr(a, b)
+    assert_same_bits(*one_then_two_threads(lambda: build_csr_bucketed(rows, cols, w, n),
+                                           lambda: build_csr_bucketed(rows[perm], cols[perm], w[perm], n)))
 
 
 def test_bucketed_csr_rejects_ragged():

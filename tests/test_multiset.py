@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import collections
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from graphlabor.kernels import multiset as MS
-from hypothesis import given, settings
 from hypothesis import strategies as st
+from csr_checks import N_PARTS, WEIGHTS, assert_same_bits, one_then_two_threads, random_cases, random_triples
 
 from graphlabor import kernels as K
 
@@ -79,33 +78,11 @@ def _assert_collapse(got, want):
     assert got.counts.tolist() == want[3]
 
 
-_WEIGHTS = {
-    "distinct": lambda rng, m: rng.random(m),
-    "few": lambda rng, m: rng.choice([0.25, 0.5, 1.0, 3.0], m),
-    "ones": lambda rng, m: np.ones(m),
-    "signed zeros": lambda rng, m: rng.choice([-0.0, 0.0, 0.1, -0.7, 1e-310], m),
-}
-
-
-def _triples(rng, n, m, n_cols, kind):
-    rows = rng.integers(0, n, m).astype(np.uint32)
-    cols = rng.integers(0, n_cols, m).astype(np.uint32)
-    return rows, cols, _WEIGHTS[kind](rng, m)
-
-
-@settings(deadline=None, max_examples=60)
-@given(
-    n=st.integers(1, 400),
-    m=st.integers(0, 3000),
-    n_cols=st.integers(1, 5000),
-    seed=st.integers(0, 2**31),
-    kind=st.sampled_from(sorted(_WEIGHTS)),
-    counted=st.booleans(),
-    n_parts=st.sampled_from([None, 1, 3]),
-)
+@random_cases(60, n=(1, 400), m=(0, 3000), n_cols=(1, 5000), kind=sorted(WEIGHTS), counted=st.booleans(),
+              n_parts=N_PARTS)
 def test_collapse_and_build_equal_brute_force(n, m, n_cols, seed, kind, counted, n_parts):
     rng = np.random.default_rng(seed)
-    rows, cols, w = _triples(rng, n, m, n_cols, kind)
+    rows, cols, w = random_triples(rng, n, m, n_cols, kind)
     counts = rng.integers(1, 5, m).astype(np.uint32) if counted else None
     _assert_collapse(MS.collapse(rows, cols, w, n, counts=counts, n_parts=n_parts),
                      _brute_collapse(rows, cols, w, counts))
@@ -113,19 +90,18 @@ def test_collapse_and_build_equal_brute_force(n, m, n_cols, seed, kind, counted,
                 _brute_csr(rows, cols, w, n, counts))
 
 
-@pytest.mark.parametrize("kind", sorted(_WEIGHTS))
+@pytest.mark.parametrize("kind", sorted(WEIGHTS))
 @pytest.mark.parametrize("n, m, n_cols", [(300, 40_000, 30), (5000, 50_000, 5000), (70_000, 200_000, 2**32 - 1)])
 def test_heavy_and_no_duplicates_equal_build_csr_and_scipy(kind, n, m, n_cols):
     """Heavy duplicates (few columns), few, none; counts > 1 with distinct weights."""
     rng = np.random.default_rng(n + m)
-    rows, cols, w = _triples(rng, n, m, n_cols, kind)
+    rows, cols, w = random_triples(rng, n, m, n_cols, kind)
     rows[: m // 5] = 7  # a heavy row
     counts = rng.integers(1, 4, m).astype(np.uint32)
     got = MS.build_csr_counted(rows, cols, w, n, counts=counts)
     expanded = [np.repeat(a, counts) for a in (rows, cols, w)]
     want = K.build_csr(*expanded, n)
-    for u, v in zip(got, want):
-        assert u.dtype == v.dtype and np.array_equal(u.view(np.uint8), v.view(np.uint8))
+    assert_same_bits(got, want)
     ij = (expanded[0].astype(np.int64), expanded[1].astype(np.int64))
     A = sp.coo_matrix((expanded[2], ij), shape=(n, int(cols.max()) + 1)).tocsr()
     A.sum_duplicates()
@@ -134,9 +110,7 @@ def test_heavy_and_no_duplicates_equal_build_csr_and_scipy(kind, n, m, n_cols):
     assert np.array_equal(got[0], A.indptr) and np.array_equal(got[1], A.indices)
     assert np.all(np.abs(got[2] - A.data) <= 1e-12 * size.data)
     # the uncounted triples too, and the collapse of them holds the expanded multiset
-    plain = MS.build_csr_counted(*expanded, n)
-    for u, v in zip(plain, want):
-        assert np.array_equal(u.view(np.uint8), v.view(np.uint8))
+    assert_same_bits(MS.build_csr_counted(*expanded, n), want)
     ms = MS.collapse(*expanded, n)
     assert int(ms.counts.sum(dtype=np.int64)) == int(counts.sum(dtype=np.int64))
     if kind == "distinct":
@@ -144,22 +118,13 @@ def test_heavy_and_no_duplicates_equal_build_csr_and_scipy(kind, n, m, n_cols):
     _assert_collapse(ms, _brute_collapse(rows, cols, w, counts))
 
 
-@settings(deadline=None, max_examples=40)
-@given(
-    n=st.integers(1, 300),
-    m=st.integers(0, 3000),
-    n_cols=st.integers(1, 3000),
-    width=st.integers(1, 20),
-    seed=st.integers(0, 2**31),
-    kind=st.sampled_from(sorted(_WEIGHTS)),
-    counted=st.booleans(),
-    n_parts=st.sampled_from([None, 1, 3]),
-)
+@random_cases(40, n=(1, 300), m=(0, 3000), n_cols=(1, 3000), width=(1, 20), kind=sorted(WEIGHTS),
+              counted=st.booleans(), n_parts=N_PARTS)
 def test_labeled_build_equals_brute_force(n, m, n_cols, width, seed, kind, counted, n_parts):
     """T ignores the labels; the split's row ``row * width + label`` holds that label's triples alone."""
     rng = np.random.default_rng(seed)
     n_label_rows = int(rng.integers(1, n + 1))
-    rows, cols, w = _triples(rng, n_label_rows, m, n_cols, kind)
+    rows, cols, w = random_triples(rng, n_label_rows, m, n_cols, kind)
     labels = rng.integers(0, width, m).astype(np.uint16)
     counts = rng.integers(1, 5, m).astype(np.uint32) if counted else None
     T, split = MS.build_csr_labeled(rows, cols, w, labels, n, width, n_label_rows=n_label_rows, counts=counts,
@@ -171,23 +136,18 @@ def test_labeled_build_equals_brute_force(n, m, n_cols, width, seed, kind, count
 def test_labeled_build_large_equals_build_csr():
     rng = np.random.default_rng(8)
     n, m, width = 20_000, 300_000, 16
-    rows, cols, w = _triples(rng, n, m, 3000, "few")
+    rows, cols, w = random_triples(rng, n, m, 3000, "few")
     rows[: m // 5] = 3  # a heavy row
     labels = rng.integers(0, width, m).astype(np.uint16)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = MS.build_csr_labeled(rows, cols, w, labels, n, width)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        perm = rng.permutation(m)
-        two = MS.build_csr_labeled(rows[perm], cols[perm], w[perm], labels[perm], n, width)
-    finally:
-        numba.set_num_threads(before)
+    perm = rng.permutation(m)
+    one, two = one_then_two_threads(
+        lambda: MS.build_csr_labeled(rows, cols, w, labels, n, width),
+        lambda: MS.build_csr_labeled(rows[perm], cols[perm], w[perm], labels[perm], n, width))
     want = (K.build_csr(rows, cols, w, n), K.build_csr(rows * np.uint32(width) + labels, cols, w, n * width))
     for got in (one, two):
+        assert len(got) == len(want)
         for a, b in zip(got, want):
-            for u, v in zip(a, b):
-                assert u.dtype == v.dtype and np.array_equal(u.view(np.uint8), v.view(np.uint8))
+            assert_same_bits(a, b)
 
 
 def test_labeled_errors():
@@ -204,16 +164,14 @@ def test_pieces_collapse_to_the_whole():
     """Counts add exactly: collapsing pieces, then their concatenation, equals collapsing everything."""
     rng = np.random.default_rng(11)
     n, m = 2000, 120_000
-    rows, cols, w = _triples(rng, n, m, 300, "few")
+    rows, cols, w = random_triples(rng, n, m, 300, "few")
     whole = MS.collapse(rows, cols, w, n)
     pieces = [MS.collapse(rows[a:b], cols[a:b], w[a:b], n) for a, b in [(0, 1000), (1000, 70_000), (70_000, m)]]
     again = MS.collapse(*(np.concatenate([getattr(p, f) for p in pieces]) for f in ("rows", "cols", "weights")), n,
                         counts=np.concatenate([p.counts for p in pieces]))
-    for f in MS.Multiset._fields:
-        assert np.array_equal(getattr(whole, f), getattr(again, f))
-    from_pieces = MS.build_csr_counted(again.rows, again.cols, again.weights, n, counts=again.counts)
-    for u, v in zip(from_pieces, K.build_csr(rows, cols, w, n)):
-        assert np.array_equal(u, v)
+    assert_same_bits(whole, again)
+    assert_same_bits(MS.build_csr_counted(again.rows, again.cols, again.weights, n, counts=again.counts),
+                     K.build_csr(rows, cols, w, n))
 
 
 def test_blocks_with_and_without_duplicates():
@@ -229,38 +187,22 @@ def test_blocks_with_and_without_duplicates():
     c2 = rng.integers(0, 20, m_half).astype(np.uint32)
     w2 = rng.choice([0.5, 1.0, 2.0], m_half)
     rows, cols, w = (np.concatenate(p) for p in ((r1, r2), (c1, c2), (w1, w2)))
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = MS.collapse(rows, cols, w, n)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        perm = rng.permutation(len(rows))
-        two = MS.collapse(rows[perm], cols[perm], w[perm], n, n_parts=3)
-    finally:
-        numba.set_num_threads(before)
+    perm = rng.permutation(len(rows))
+    one, two = one_then_two_threads(lambda: MS.collapse(rows, cols, w, n),
+                                    lambda: MS.collapse(rows[perm], cols[perm], w[perm], n, n_parts=3))
     _assert_collapse(one, _brute_collapse(rows, cols, w))
-    for f in MS.Multiset._fields:
-        assert np.array_equal(getattr(one, f), getattr(two, f))
-    got = MS.build_csr_counted(one.rows, one.cols, one.weights, n, counts=one.counts)
-    for u, v in zip(got, K.build_csr(rows, cols, w, n)):
-        assert np.array_equal(u, v)
+    assert_same_bits(one, two)
+    assert_same_bits(MS.build_csr_counted(one.rows, one.cols, one.weights, n, counts=one.counts),
+                     K.build_csr(rows, cols, w, n))
 
 
 def test_input_order_and_threads():
     rng = np.random.default_rng(3)
     n, m = 50_000, 400_000
-    rows, cols, w = _triples(rng, n, m, n, "few")
+    rows, cols, w = random_triples(rng, n, m, n, "few")
     perm = rng.permutation(m)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        a = MS.build_csr_counted(rows, cols, w, n)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        b = MS.build_csr_counted(rows[perm], cols[perm], w[perm], n)
-    finally:
-        numba.set_num_threads(before)
-    for u, v in zip(a, b):
-        assert np.array_equal(u, v)
+    assert_same_bits(*one_then_two_threads(lambda: MS.build_csr_counted(rows, cols, w, n),
+                                           lambda: MS.build_csr_counted(rows[perm], cols[perm], w[perm], n)))
 
 
 def test_empty_and_errors():
