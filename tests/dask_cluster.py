@@ -1,12 +1,18 @@
-"""What the Dask test modules share: one real LocalCluster of 2 worker processes per module, and
-the bit-for-bit table comparison used against the local engine."""
+"""What the Dask test modules share: one real LocalCluster of 2 worker processes per module,
+the bit-for-bit table comparison used against the local engine, and a generated economy written
+as several Parquet files."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
+
+from graphlabor.generate import generate_tables
 
 
 def local_client():
@@ -36,3 +42,16 @@ def same_bits(a: pa.Table, b: pa.Table) -> None:
             assert np.array_equal(x.view(np.int64), y.view(np.int64)), name
         else:
             assert x.equals(y), name
+
+
+def economy_files(d: Path, seed: int, cuts: list[int], row_group_size: int, **generate) -> tuple[Path, Path, pa.Table]:
+    """A generated economy (``generate_tables(seed=seed, **generate)``) written to ``d``: its
+    edges cut at the row numbers ``cuts`` into ``d/edges/part-{i}.parquet`` (row groups of ``row_group_size``
+    rows), its nodes to ``d/nodes.parquet``. Returns the edges folder, the nodes file and the edges table."""
+    edges, nodes = generate_tables(seed=seed, **generate)
+    (d / "edges").mkdir()
+    bounds = [0, *cuts, edges.num_rows]
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        pq.write_table(edges.slice(a, b - a), d / "edges" / f"part-{i}.parquet", row_group_size=row_group_size)
+    pq.write_table(nodes, d / "nodes.parquet")
+    return d / "edges", d / "nodes.parquet", edges

@@ -23,7 +23,7 @@ from graphlabor.generate import generate_tables
 
 distributed = pytest.importorskip("distributed")
 
-from dask_cluster import local_client, same_bits  # noqa: E402
+from dask_cluster import economy_files, local_client, same_bits  # noqa: E402
 
 client = pytest.fixture(scope="module")(local_client)  # one real LocalCluster for the module
 
@@ -73,13 +73,8 @@ def test_bundled_example_without_nodes_file(client):
 @pytest.fixture(scope="module")
 def economy_dir(tmp_path_factory):
     """A generated economy split into 3 Parquet files (several row groups) and its nodes file."""
-    edges, nodes = generate_tables(edges=30_000, seed=7)
     d = tmp_path_factory.mktemp("economy")
-    (d / "edges").mkdir()
-    cuts = [0, 9_000, 21_000, edges.num_rows]
-    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
-        pq.write_table(edges.slice(a, b - a), d / "edges" / f"part-{i}.parquet", row_group_size=4_000)
-    pq.write_table(nodes, d / "nodes.parquet")
+    economy_files(d, 7, [9_000, 21_000], 4_000, edges=30_000)
     return d
 
 

@@ -21,12 +21,11 @@ import pytest
 
 import graphlabor
 from graphlabor.errors import InputError
-from graphlabor.generate import generate_tables
 
 distributed = pytest.importorskip("distributed")
 
 from conftest import cli  # noqa: E402
-from dask_cluster import local_client, same_bits  # noqa: E402
+from dask_cluster import economy_files, local_client, same_bits  # noqa: E402
 from examples import REVENUE, TIGHT, as_dict  # noqa: E402
 
 client = pytest.fixture(scope="module")(local_client)  # one real LocalCluster for the module
@@ -70,15 +69,10 @@ def test_bundled_example_with_contexts(client, node, kw):
 def economy(tmp_path_factory):
     """A generated economy of about 7,000 nodes (4 chunks of rows: several row blocks) in 3 Parquet files, and the
     local engine's result on it (platforms keeping a tenth)."""
-    edges, nodes = generate_tables(edges=20_000, users=6_000, seed=7, span_days=150)
-    d = tmp_path_factory.mktemp("economy")
-    (d / "edges").mkdir()
-    cuts = [0, 7_000, 14_000, edges.num_rows]
-    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
-        pq.write_table(edges.slice(a, b - a), d / "edges" / f"part-{i}.parquet", row_group_size=3_000)
-    pq.write_table(nodes, d / "nodes.parquet")
-    result = graphlabor.attribute(str(d / "edges"), str(d / "nodes.parquet"), platform_share=0.1)
-    return str(d / "edges"), str(d / "nodes.parquet"), edges, result
+    edges, nodes, table = economy_files(tmp_path_factory.mktemp("economy"), 7, [7_000, 14_000], 3_000,
+                                        edges=20_000, users=6_000, span_days=150)
+    result = graphlabor.attribute(str(edges), str(nodes), platform_share=0.1)
+    return str(edges), str(nodes), table, result
 
 
 def test_generated_economy_in_files_several_blocks(client, economy, monkeypatch):
