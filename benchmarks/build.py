@@ -17,9 +17,10 @@ What it does:
    graph" stage) both ways and checks that every array is equal bit for bit:
 
    - **old**: the build of session 4 (``flow_edges``, then
-     :func:`graphlabor.kernels.bucket.build_csr_bucketed` twice, for ``T``
-     and for the split by kind: every flow edge sorted into its row before
-     duplicates merge);
+     :func:`graphlabor.kernels.multiset.build_csr_counted` twice, for ``T``
+     and for the split by kind, from written flow-edge arrays; session 4
+     used ``bucket.build_csr_bucketed``, since removed, which gave the same
+     arrays);
    - **new**: :func:`graphlabor.graph.build_flow_graph` (the split by kind
      collapsed into ``(row, sender, weight, count)`` per row block before
      anything is sorted, ``T`` built from that multiset);
@@ -74,21 +75,21 @@ def build_inputs(edges: Path, nodes: Path) -> dict:
 
 
 def old_build(src, dst, weight, role, params, labels=None, n_labels=0, pairs=None, first_pair=0, idle=None):
-    """Session 4's build_flow_graph: every flow edge sorted into its row, twice (T, then the split by kind)."""
+    """Session 4's build_flow_graph: the flow edges written out, then built into a CSR twice (T, then the split by kind)."""
     from graphlabor import kernels as K
     from graphlabor.graph import FlowGraph, pass_fractions
-    from graphlabor.kernels.bucket import build_csr_bucketed
+    from graphlabor.kernels.multiset import build_csr_counted
 
     n = int(role.shape[0])
     width = int(n_labels) + 1
     senders, receivers, w, lab = K.flow_edges(src, dst, weight, role, labels, pairs, first_pair, idle)
     n_flow = int(senders.shape[0])
-    indptr, indices, data = build_csr_bucketed(receivers, senders, w, n)
+    indptr, indices, data = build_csr_counted(receivers, senders, w, n)
     rows = receivers * np.uint32(width)
     rows += lab.astype(np.uint32)
     del receivers, lab
     label_nodes = first_pair if pairs is not None and 0 < first_pair < n else n
-    kptr, kidx, kdat = build_csr_bucketed(rows, senders, w, label_nodes * width)
+    kptr, kidx, kdat = build_csr_counted(rows, senders, w, label_nodes * width)
     del rows, senders, w
     out_weight = K.column_sums(indptr, indices, data, n)
     passed = pass_fractions(role, out_weight, params)

@@ -20,8 +20,8 @@ final result.
 - :func:`build_csr_labeled`: the same CSR and, from the same pass, its split
   by a label per triple (rows ``row * width + label``).
 
-Both move the entries into cache-sized *row blocks* first (as
-:func:`~graphlabor.kernels.bucket.build_csr_bucketed`), then finish each block
+Both move the entries into cache-sized *row blocks* first (one write
+stream per block, :func:`block_counts` then a scatter), then finish each block
 on its own, in parallel: a small hash table collapses the block's exact
 duplicates (same row, column and weight bits) before anything is sorted, so
 the radix sort by column and the counting sort by row handle distinct tuples
@@ -44,13 +44,13 @@ from numpy.typing import ArrayLike
 from ._check import INDEX_DTYPE, INDPTR_DTYPE
 from ._jit import njit, pnjit, prange
 from ._types import CSR, F64, I64, U16, U32, U64, Arr
-from .bucket import block_counts
 
 __all__ = ["COUNT_DTYPE", "Multiset", "build_csr_counted", "build_csr_labeled", "collapse", "collapse_with_csr"]
 
 #: dtype of the counts
 COUNT_DTYPE = np.uint32
-#: Target number of entries per row block (as in :mod:`.bucket`).
+#: Target number of entries per row block: about 1 MiB to sort in cache, and few enough blocks that the
+#: first pass writes to few places at once (the measured choice: benchmarks/NOTES.md).
 BLOCK_NNZ = 1 << 16
 #: Largest rows per block (local row numbers are uint16).
 MAX_BLOCK_ROWS = 1 << 16
@@ -68,6 +68,28 @@ class Multiset(NamedTuple):
     cols: U32
     weights: F64
     counts: U32
+
+
+@pnjit
+def block_counts(rows: U32, parts: U64, shift: int, counts: U64) -> None:
+    """Count, for each input part ``p``, the entries of each row block ``rows >> shift`` into ``counts[p]``.
+
+    The first pass of the bucketed builds: one part a thread, so the counts
+    and the scatter that follows are the same at any thread count.
+
+    >>> import numpy as np
+    >>> counts = np.zeros((2, 2), np.uint64)
+    >>> block_counts(np.array([0, 5, 1, 4], np.uint32), np.array([0, 2, 4], np.uint64), 2, counts)
+    >>> counts.tolist()
+    [[1, 1], [1, 1]]
+    """
+    n_parts = parts.shape[0] - 1
+    one = np.uint64(1)
+    for p in prange(n_parts):
+        c = counts[p]
+        for k in range(parts[p], parts[p + 1]):
+            c[rows[k] >> shift] += one
+
 
 
 @pnjit

@@ -1,11 +1,9 @@
-"""Kernels shared by the CSR builders and the blocked layout: sorting and merging pieces.
+"""Kernels shared by the CSR build and the group sums: counting-sort offsets, merging duplicates.
 
 :func:`row_offsets` (counting-sort offsets by row) serves
 :func:`~graphlabor.kernels.csr.build_csr` and
-:func:`~graphlabor.kernels.segment.group_sum`; :func:`radix_pass` sorts the
-row blocks of :func:`~graphlabor.kernels.bucket.build_csr_bucketed` and the
-bins of :func:`~graphlabor.kernels.layout.blocked_layout`; :func:`finish_csr`
-merges the duplicate entries of rows sorted by column, for both CSR builders.
+:func:`~graphlabor.kernels.segment.group_sum`; :func:`finish_csr` merges the
+duplicate entries of rows sorted by column.
 """
 
 from __future__ import annotations
@@ -14,13 +12,9 @@ import numpy as np
 
 from ._check import INDEX_DTYPE, INDPTR_DTYPE
 from ._jit import njit, pnjit, prange
-from ._types import CSR, F64, I64, U16, U32, U64, Ints
+from ._types import CSR, F64, U32, U64, Ints
 
-__all__ = ["RADIX_BITS", "finish_csr", "merge_duplicates", "radix_pass", "row_offsets"]
-
-#: Largest radix digit: fewer passes against more places written at once
-#: (the measured choice: benchmarks/NOTES.md).
-RADIX_BITS = 11
+__all__ = ["finish_csr", "merge_duplicates", "row_offsets"]
 
 
 @njit
@@ -61,30 +55,6 @@ def merge_duplicates(
             new_indices[p] = c
             new_data[p] = acc
             p += one
-
-
-@njit
-def radix_pass(
-    k_in: U32, w_in: F64, r_in: U16, k_out: U32, w_out: F64, r_out: U16, shift: int, mask: int, cnt: I64
-) -> None:
-    """Stable counting sort of (key, weight, row) triples by the digit ``(key >> shift) & mask``.
-
-    The triples move with their keys, so both passes read in order.
-    """
-    m = k_in.shape[0]
-    cnt[: mask + 2] = 0
-    for t in range(m):
-        cnt[((k_in[t] >> shift) & mask) + 1] += 1
-    for d in range(mask + 1):
-        cnt[d + 1] += cnt[d]
-    for t in range(m):
-        k = k_in[t]
-        d = (k >> shift) & mask
-        p = cnt[d]
-        k_out[p] = k
-        w_out[p] = w_in[t]
-        r_out[p] = r_in[t]
-        cnt[d] = p + 1
 
 
 def finish_csr(indptr: U64, indices: U32, data: F64, unique_counts: U64) -> CSR:

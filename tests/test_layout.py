@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from graphlabor.kernels import layout as L
-from hypothesis import strategies as st
-from csr_checks import N_PARTS, assert_same_bits, one_then_two_threads, random_cases, random_triples
+from csr_checks import assert_same_bits, one_then_two_threads, random_cases
 
 from graphlabor import kernels as K
 
@@ -177,45 +176,3 @@ def test_bad_bin_rows():
     for bad in (-1, (1 << 16) + 1):
         with pytest.raises(ValueError, match="sender_rows"):
             L.blocked_layout(*T, sender_rows=bad)
-
-
-# --------------------------------------------------------------------------- bucketed CSR build
-
-from graphlabor.kernels.bucket import build_csr_bucketed  # noqa: E402
-
-
-@random_cases(60, n=(1, 3000), m=(0, 20_000), n_cols=(1, 70_000), dup_weights=st.booleans(), n_parts=N_PARTS)
-def test_bucketed_csr_equals_build_csr(n, m, n_cols, seed, dup_weights, n_parts):
-    rng = np.random.default_rng(seed)
-    rows, cols, w = random_triples(rng, n, m, n_cols, "few" if dup_weights else "distinct")
-    assert_same_bits(K.build_csr(rows, cols, w, n), build_csr_bucketed(rows, cols, w, n, n_parts=n_parts))
-
-
-@pytest.mark.parametrize("n, m, n_cols", [(200_000, 600_000, 200_000), (5000, 300_000, 40), (70_000, 1000, 2**32 - 1)])
-def test_bucketed_csr_large_and_skewed(n, m, n_cols):
-    rng = np.random.default_rng(n + m)
-    rows = rng.integers(0, n, m).astype(np.uint32)
-    rows[: m // 4] = 7  # a heavy row
-    cols = rng.integers(0, n_cols, m, dtype=np.uint64).astype(np.uint32)
-    w = rng.random(m)
-    got = build_csr_bucketed(rows, cols, w, n)
-    assert_same_bits(K.build_csr(rows, cols, w, n), got)
-    # independent oracle: scipy's duplicate-summing COO -> CSR
-    A = sp.coo_matrix((w, (rows.astype(np.int64), cols.astype(np.int64))), shape=(n, int(cols.max()) + 1)).tocsr()
-    A.sum_duplicates()
-    assert np.array_equal(got[0], A.indptr) and np.array_equal(got[1], A.indices)
-    np.testing.assert_allclose(got[2], A.data, rtol=1e-13)
-
-
-def test_bucketed_csr_input_order_and_threads():
-    rng = np.random.default_rng(3)
-    n, m = 50_000, 400_000
-    rows, cols, w = random_triples(rng, n, m, n, "few")
-    perm = rng.permutation(m)
-    assert_same_bits(*one_then_two_threads(lambda: build_csr_bucketed(rows, cols, w, n),
-                                           lambda: build_csr_bucketed(rows[perm], cols[perm], w[perm], n)))
-
-
-def test_bucketed_csr_rejects_ragged():
-    with pytest.raises(ValueError, match="same length"):
-        build_csr_bucketed(np.zeros(3, np.uint32), np.zeros(2, np.uint32), np.ones(3), 1)

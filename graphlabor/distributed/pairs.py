@@ -36,7 +36,7 @@ import numpy as np
 from .. import kernels as K
 from ..classify import Classified
 from ..contexts import Pairs
-from ..kernels.bucket import build_csr_bucketed
+from ..kernels.multiset import build_csr_counted
 from ..kernels.propagate import csr_matvec, propagate_step
 from . import blocks as B
 
@@ -152,13 +152,13 @@ def pair_block(lo: int, hi: int, width: int, *pieces: tuple[np.ndarray, ...]) ->
     r = (np.concatenate([p[0] for p in pieces]) - np.uint32(lo)).astype(np.uint32) if pieces else np.empty(0, np.uint32)
     q = np.concatenate([p[1] for p in pieces]).astype(np.uint32) if pieces else np.empty(0, np.uint32)
     w = np.concatenate([p[2] for p in pieces]) if pieces else np.empty(0)
-    indptr, indices, data = build_csr_bucketed(r, q, w, nb)
+    indptr, indices, data = build_csr_counted(r, q, w, nb)
     by_label = None
     if width:
         lab = np.concatenate([p[3] for p in pieces]) if pieces else np.empty(0, np.uint16)
         rows = r * np.uint32(width)
         rows += lab.astype(np.uint32)
-        by_label = build_csr_bucketed(rows, q, w, nb * width)
+        by_label = build_csr_counted(rows, q, w, nb * width)
     return PairCSR(indptr, indices, data, by_label, int(r.shape[0]))
 
 
