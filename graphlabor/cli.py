@@ -48,6 +48,32 @@ def _parse_kinds(ctx: click.Context, param: click.Parameter, value: str | None) 
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
 
+def _ignore_interrupts() -> None:
+    """Ignore further Ctrl-C and SIGTERM while an interrupted run reports and exits.
+
+    The first signal has done its work (the run unwound, temporary files are
+    gone); a second one, from an impatient user or re-sent by a library that
+    caught the first in C code (pyarrow's CSV reader re-emits the signal it caught), must
+    not turn exit code 130 into a death by signal. Only the main thread can
+    set handlers (the CLI under a test runner's thread cannot): then nothing
+    changes.
+    """
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except ValueError:  # not in the main thread
+            return
+
+
+def _save_kernel_record() -> None:
+    """After a command that ended well: write the record of the kernels it called (see :func:`_fast_start`)."""
+    jit = sys.modules.get("graphlabor.kernels._jit")
+    if jit is not None:
+        jit.save_kernel_record()
+
+
 def _terminate_as_interrupt() -> None:
     """Treat SIGTERM like Ctrl-C, so that temporary output files are cleaned up."""
     import signal
@@ -92,12 +118,15 @@ def _handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         debug = click.get_current_context().find_root().params.get("debug", False)
         _terminate_as_interrupt()
         try:
-            return fn(*args, **kwargs)
+            rv = fn(*args, **kwargs)
+            _save_kernel_record()
+            return rv
         except click.exceptions.Exit:
             raise
         except click.ClickException:
             raise
         except KeyboardInterrupt:
+            _ignore_interrupts()
             click.echo("graphlabor: interrupted; no partial output file left", err=True)
             sys.exit(130)
         except BrokenPipeError:
@@ -140,6 +169,7 @@ class _OneLineGroup(click.Group):
         try:
             rv = super().main(args, prog_name, complete_var, False, **extra)
         except click.exceptions.Abort:
+            _ignore_interrupts()
             click.echo("graphlabor: interrupted", err=True)
             sys.exit(130)
         except click.ClickException as e:
@@ -226,7 +256,7 @@ def _fast_start(engine: str, command: str | None = None) -> None:
     so pyarrow is told pandas is absent, once, for those questions (it still
     imports pandas when asked for a DataFrame). The Dask engine hands pandas
     objects to pyarrow: it keeps pyarrow's checks, and numba its probe.
-    With ``command``, the kernels this run calls are recorded at exit and
+    With ``command``, the kernels this run calls are recorded when it ends well and
     those of the last run of that command load in the warm-up thread
     (:func:`graphlabor.kernels._jit.remember_kernels`).
     """

@@ -31,7 +31,6 @@ thread count.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import os
@@ -185,17 +184,18 @@ def _warm() -> None:
 
 
 def remember_kernels(name: str) -> None:
-    """Record, at exit, which kernels this process called first (and how); let :func:`warm_up` load the last record.
+    """Note which kernels this process calls first (and how), under ``name``; let :func:`warm_up` load the last record.
 
     For a command line run: ``name`` is the command (``"attribute"``). The
-    record is a pickle in ``cache_dir()/warm/`` (beside numba's own pickled
-    cache; one per command and install), rewritten only when it changes. A
-    library user's process records nothing.
+    record is written by :func:`save_kernel_record`, which the command line
+    calls when a command ends well (never after an interrupt or an error: a
+    run cut short calls fewer kernels than the next one will need). It is a
+    pickle in ``cache_dir()/warm/`` (beside numba's own pickled cache; one per
+    command and install), rewritten only when it changes. A library user's
+    process records nothing.
     """
     global _profile
     with _lock:
-        if _profile is None:
-            atexit.register(_write_profile)
         _profile = name
 
 
@@ -238,8 +238,8 @@ def preload(entries: list[tuple[str, str, Any]]) -> int:
     return done
 
 
-def _write_profile() -> None:
-    """Write this run's first calls under its profile name (at exit), when they differ from the record read."""
+def save_kernel_record() -> None:
+    """Write this run's first calls under the name given to :func:`remember_kernels`, when they differ from the record read."""
     if _profile is None or not _first_calls:
         return
     seen: set[tuple[str, str]] = set()
