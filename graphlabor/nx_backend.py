@@ -24,35 +24,25 @@ from typing import Any
 import numpy as np
 
 
-def docs_url() -> str:
-    """The project's documentation of this backend (``Documentation`` in pyproject's ``[project.urls]``)."""
-    from importlib.metadata import PackageNotFoundError, metadata
-
-    try:
-        urls = metadata("graphlabor").get_all("Project-URL") or []
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        urls = []
-    for entry in urls:
-        label, _, url = entry.partition(",")
-        if label.strip() == "Documentation":
-            return str(url.strip())
-    return "README.md#networkx-backend"
-
-
 def get_info() -> dict[str, Any]:
-    """Backend metadata read by NetworkX at import (must stay light)."""
+    """Backend metadata read by NetworkX at import (must stay light).
+
+    No ``url``: graphlabor publishes no web address (NetworkX itself reads no backend-level ``url``);
+    its documentation of the backend is the README's "NetworkX backend" section, which is also the
+    package's long description (``importlib.metadata.metadata("graphlabor")["Description"]``).
+    """
     from ._version import __version__
 
     return {
         "backend_name": "graphlabor",
         "project": "graphlabor",
         "package": "graphlabor",
-        "url": docs_url(),
         "short_summary": "Numba kernels for value propagation (personalized PageRank).",
         "version": __version__,
         "functions": {
             "pagerank": {
-                "additional_docs": "Runs graphlabor's parallel pull kernel; results are identical at any thread count.",
+                "additional_docs": "Runs graphlabor's parallel pull kernel; results are identical at any thread count "
+                                   "(graphlabor's README, section \"NetworkX backend\").",
             },
         },
     }

@@ -22,8 +22,6 @@ from .._version import __version__
 from ..errors import GraphlaborError
 from . import page as P
 
-#: The model's documentation, in the project's source repository ([project.urls] Source).
-MODEL_DOC = "https://github.com/graphlabor/graphlabor/blob/main/docs/model.md"
 TOP_USERS = 25
 TOP_PLATFORMS = 15
 MAX_KINDS = 10
@@ -351,9 +349,8 @@ def _params_section(result: Any, inputs: dict[str, Any] | None, options: dict[st
         rows.append({"k": k, "v": v if not isinstance(v, (list, tuple)) else ", ".join(map(str, v))})
     rows.append({"k": "graphlabor", "v": __version__})
     html = P.table(rows, [("k", "parameter"), ("v", "value")], sortable=False, text_cols=("k", "v"))
-    html += (f'<p class="note">The model, its parameters, the methods and what the numbers do not claim: '
-             f'<a href="{P.esc(MODEL_DOC)}">docs/model.md</a> in the graphlabor repository '
-             '(a link to follow; the page itself loads nothing).</p>')
+    html += ('<p class="note">The model, its parameters, the methods and what the numbers do not claim: '
+             '<code>docs/model.md</code> in graphlabor\'s source tree.</p>')
     return html
 
 
