@@ -126,6 +126,44 @@ def test_example_report_in_chromium(browser, tmp_path):
     assert after == sorted(before)
 
 
+def labels_apart(driver, svg_selector):
+    """No two text boxes of the SVG overlap (by more than half a pixel either way) as Chromium lays them out;
+    returns the texts."""
+    boxes = driver.execute_script("""
+        return Array.from(document.querySelector(arguments[0]).querySelectorAll('text')).map(function (t) {
+          var r = t.getBoundingClientRect(); return [t.textContent, r.left, r.top, r.right, r.bottom];
+        });""", svg_selector)
+    assert boxes
+    for i, (a, al, at, ar, ab) in enumerate(boxes):
+        for b, bl, bt, br, bb in boxes[i + 1:]:
+            assert min(ar, br) - max(al, bl) <= 0.5 or min(ab, bb) - max(at, bt) <= 0.5, (a, b)
+    return [b[0] for b in boxes]
+
+
+def test_flow_labels_apart_in_chromium(browser, tmp_path):
+    """The money-flow diagram's labels do not overlap on the bundled example (two thin platform families) nor on
+    a crowded diagram (eleven thin families, seven thin user groups)."""
+    from graphlabor.report import plots
+
+    out = tmp_path / "report.html"
+    p = subprocess.run([sys.executable, "-m", "graphlabor", "report", EDGES, "--nodes", NODES, "--group-by", "family",
+                        "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    browser.get("file://" + str(out))
+    texts = labels_apart(browser, 'figure[data-plot="flow"] svg')
+    assert {"social", "45.2", "microwork", "35.5"} <= set(texts)  # the two thin families' labels, each line
+    mids = [("big", 5000.0, 2000.0, 100.0)] + [(f"fam{i}", 30.0 + i, 10.0 + 3 * i, 1.0) for i in range(11)]
+    groups = [("g0", 4000.0, 1500.0)] + [(f"group{j}", 20.0 + j, 5.0) for j in range(7)]
+    total = sum(sum(m[1:]) for m in mids)
+    page = tmp_path / "crowded.html"
+    page.write_text("<!DOCTYPE html><html><body>" + plots.flow_diagram(total, mids, groups)
+                    + plots.flow_diagram(total, mids, None) + "</body></html>", encoding="utf-8")
+    browser.get("file://" + str(page))
+    for k in (1, 2):
+        texts = labels_apart(browser, f"svg:nth-of-type({k})")
+        assert "fam10" in texts and ("group6: paid 26, unpaid 5" in texts) == (k == 1)
+
+
 def test_hostile_ids_show_as_text_and_nothing_executes(browser, tmp_path):
     from selenium.common.exceptions import NoAlertPresentException
 

@@ -11,9 +11,10 @@ import graphlabor.kernels
 
 
 def _modules():
+    """Every module of graphlabor and graphlabor.kernels, those of their subpackages too (report, generate, ...)."""
     names = ["graphlabor", "graphlabor.kernels"]
     for pkg in (graphlabor, graphlabor.kernels):
-        for info in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
             if info.name.endswith("__main__"):
                 continue
             names.append(info.name)

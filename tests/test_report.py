@@ -2,11 +2,13 @@
 
 Checked with Python's own HTML parser (independent of how the page was
 written): every section and figure is there, nothing is fetched (no src,
-href to anything but in-page anchors and the docs link, no url() but
-in-SVG references), only the two known scripts exist, no element carries
-an event-handler attribute, hostile ids come back as text and, inside the
-JSON block, as the same strings; the file stays small as the graph grows.
-The browser test (tests/test_browser.py) loads the same pages in Chromium.
+href to anything but in-page anchors, no url() but in-SVG references),
+only the two known scripts exist, no element carries an event-handler
+attribute, hostile ids come back as text and, inside the JSON block, as the
+same strings; the file stays small as the graph grows. The flow diagram's
+label placement (``plots.spread``) against scipy's constrained least
+squares. The browser test (tests/test_browser.py) loads the same pages in
+Chromium and checks that no two labels of the flow diagram overlap there.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphlabor
 from hostile import hostile_report
@@ -194,3 +198,41 @@ def test_missing_matplotlib_says_how_to_install(tmp_path):
     assert p.returncode == 1
     assert p.stderr.strip() == "Error: graphlabor report needs matplotlib: pip install matplotlib"
     assert not (tmp_path / "r.html").exists()
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(st.floats(0.0, 1.0), st.floats(0.01, 0.2)), min_size=1, max_size=7))
+def test_spread_labels_against_least_squares(labels):
+    """The flow diagram's labels (plots.spread): in order, apart, and where the sum of squared moves is least
+    (scipy's SLSQP on the same constraints: each label at least half of both heights above the one below it)."""
+    from scipy.optimize import minimize
+
+    from graphlabor.report.plots import spread
+
+    centers, heights = [c for c, _ in labels], [h for _, h in labels]
+    got = spread(centers, heights, -10.0, 10.0)  # bounds far away: the stacking alone
+    order = sorted(range(len(centers)), key=lambda i: (centers[i], i))
+    for a, b in zip(order, order[1:]):
+        assert got[b] - got[a] >= (heights[a] + heights[b]) / 2 - 1e-12
+    if all(centers[b] - centers[a] >= (heights[a] + heights[b]) / 2 for a, b in zip(order, order[1:])):
+        assert got == pytest.approx(centers, rel=0, abs=1e-12)  # nothing collides: nothing moves
+    cons = [{"type": "ineq", "fun": lambda p, a=a, b=b: p[b] - p[a] - (heights[a] + heights[b]) / 2}
+            for a, b in zip(order, order[1:])]
+    best = minimize(lambda p: float(np.sum((p - centers) ** 2)), np.array(got) + 0.01, constraints=cons,
+                    method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
+    assert best.success, best.message
+    assert sum((g - c) ** 2 for g, c in zip(got, centers)) <= best.fun + 1e-9
+    np.testing.assert_allclose(got, best.x, atol=1e-5)
+    if sum(heights) <= 1.0:  # room enough between 0 and 1: every label inside, still in order and apart
+        inside = spread(centers, heights, 0.0, 1.0)
+        assert all(p - h / 2 >= -1e-12 and p + h / 2 <= 1.0 + 1e-12 for p, h in zip(inside, heights))
+        for a, b in zip(order, order[1:]):
+            assert inside[b] - inside[a] >= (heights[a] + heights[b]) / 2 - 1e-12
+
+
+def test_spread_stays_within_bounds():
+    from graphlabor.report.plots import spread
+
+    got = spread([0.0, 0.0, 0.01, 0.98], [0.1, 0.1, 0.1, 0.1], 0.0, 1.0)
+    assert got == pytest.approx([0.05, 0.15, 0.25, 0.95])  # pushed up from lo and down from hi, in order
+    assert spread([0.5], [2.0], 0.0, 1.0) == [1.0]  # taller than the room: starts at lo

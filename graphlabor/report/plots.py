@@ -55,7 +55,7 @@ def label(text: Any, width: int = 28) -> str:
     """A data value as a plot label: shortened, ``$`` escaped (no mathtext).
 
     >>> label("$x$ and a very long platform name indeed", 20)
-    '\\\\$x\\\\$ and a very lon…'
+    '\\\\$x\\\\$ and a very long…'
     """
     s = str(text)
     if len(s) > width:
@@ -119,6 +119,48 @@ def fmt_money(v: float) -> str:
     return f"{v:.3g}"
 
 
+def spread(centers: list[float], heights: list[float], lo: float, hi: float) -> list[float]:
+    """Centres for labels of the given heights, each as near its wanted centre as the others let it be.
+
+    The labels keep their order (by wanted centre, then by position in the list) and do not overlap:
+    a run of labels that would overlap is stacked edge to edge where the sum of the squared moves is
+    least (around the mean of where its labels want to be), then kept between ``lo`` and ``hi`` (a stack
+    taller than that starts at ``lo``). Labels that do not collide stay where they are.
+
+    >>> [round(c, 3) for c in spread([0.5, 0.52, 0.9], [0.1, 0.1, 0.1], 0.0, 1.0)]
+    [0.46, 0.56, 0.9]
+    >>> [round(c, 3) for c in spread([0.0, 0.01], [0.1, 0.1], 0.0, 1.0)]  # kept above lo
+    [0.05, 0.15]
+    """
+    order = sorted(range(len(centers)), key=lambda i: (centers[i], i))
+    blocks: list[tuple[list[int], float]] = []  # (members from the bottom, bottom edge)
+
+    def place(members: list[int]) -> float:
+        below, want = 0.0, 0.0
+        for i in members:
+            want += centers[i] - below - heights[i] / 2
+            below += heights[i]
+        return min(max(want / len(members), lo), max(hi - below, lo))
+
+    for i in order:
+        blocks.append(([i], place([i])))
+        while len(blocks) > 1:
+            (a, a0), (b, b0) = blocks[-2], blocks[-1]
+            if a0 + sum(heights[j] for j in a) <= b0:
+                break
+            blocks[-2:] = [(a + b, place(a + b))]
+    out = [0.0] * len(centers)
+    for members, y in blocks:
+        if len(members) == 1:  # on its own: where it wants to be, unless that is out of bounds
+            i = members[0]
+            out[i] = min(max(centers[i], lo + heights[i] / 2), max(hi - heights[i] / 2, lo + heights[i] / 2))
+            continue
+        for i in members:
+            out[i] = y + heights[i] / 2
+            y += heights[i]
+    return out
+
+
 def flow_diagram(payers: float, mids: list[tuple[str, float, float, float]],
                  groups: list[tuple[str, float, float]] | None) -> str:
     """Money flow: payers -> platform families -> paid / unpaid attributed / kept [-> user groups].
@@ -138,7 +180,9 @@ def flow_diagram(payers: float, mids: list[tuple[str, float, float, float]],
     from matplotlib.path import Path
 
     ncol = 4 if groups else 3
-    fig, ax = plt.subplots(figsize=(9.5, 4.6))
+    fig = plt.figure(figsize=(9.5, 4.6))
+    fig.set_layout_engine("none")  # a fixed axes: the labels are placed in its coordinates
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
     total = payers if payers > 0 else 1.0
     gap = 0.02
@@ -155,11 +199,11 @@ def flow_diagram(payers: float, mids: list[tuple[str, float, float, float]],
             y -= h + gap
         return ys
 
+    labels: list[tuple[float, float, float, str, bool]] = []  # x, node bottom, node top, text, on the right
+
     def node(x: float, y0: float, y1: float, color: str, text: str, right: bool = False) -> None:
         ax.add_patch(Rectangle((x - width / 2, y0), width, max(y1 - y0, 1e-4), color=color, lw=0))
-        ha = "left" if right else "right"
-        dx = width if right else -width
-        ax.text(x + dx, (y0 + y1) / 2, text, ha=ha, va="center", fontsize=8)
+        labels.append((x, y0, y1, text, right))
 
     def band(x0: float, a0: float, a1: float, x1: float, b0: float, b1: float, color: str) -> None:
         if a1 - a0 <= 0:
@@ -223,7 +267,54 @@ def flow_diagram(payers: float, mids: list[tuple[str, float, float, float]],
                  f"{label(gname, 18)}: paid {fmt_money(p)}, unpaid {fmt_money(max(u, 0.0))}", right=True)
     ax.set_xlim(-0.45, xs[-1] + (1.1 if groups else 0.9))
     ax.set_ylim(-0.05, 1.03)
+    _place_labels(ax, labels, width)
     return to_svg(fig)
+
+
+def _place_labels(ax: Any, labels: list[tuple[float, float, float, str, bool]], width: float) -> None:
+    """Each column's node labels beside their nodes, moved apart (:func:`spread`) where thin nodes would make them
+    overlap.
+
+    Labels that collided are stacked edge to edge; when a label of such a stack ends up off its node (its centre
+    beyond the node's height), the whole stack stands further out, each label joined to the middle of its node
+    by a thin leader line.
+    """
+    texts = [ax.text(x + (width if right else -width), (y0 + y1) / 2, text, ha="left" if right else "right",
+                     va="center", fontsize=8) for x, y0, y1, text, right in labels]
+    fig = ax.get_figure()
+    fig.draw_without_rendering()  # the canvas's renderer set up first: its dpi (72 for SVG) is the figure's from here
+    to_data = ax.transData.inverted()
+    pad = abs(to_data.transform((0.0, 4.0))[1] - to_data.transform((0.0, 0.0))[1])  # 4 px between labels
+    lo, hi = ax.get_ylim()
+    columns: dict[tuple[float, bool], list[int]] = {}
+    for i, (x, _, _, _, right) in enumerate(labels):
+        columns.setdefault((x, right), []).append(i)
+    for (x, right), members in columns.items():
+        heights = []
+        for i in members:
+            bb = texts[i].get_window_extent()
+            heights.append(abs(to_data.transform((0.0, bb.y1))[1] - to_data.transform((0.0, bb.y0))[1]) + pad)
+        centers = [(labels[i][1] + labels[i][2]) / 2 for i in members]
+        placed = spread(centers, heights, lo, hi)
+        # labels stacked edge to edge form a run; a run with a label off its node stands out with leader lines
+        by_y = sorted(range(len(members)), key=lambda k: placed[k])
+        runs: list[list[int]] = []
+        for k in by_y:
+            if runs and placed[k] - heights[k] / 2 - (placed[runs[-1][-1]] + heights[runs[-1][-1]] / 2) < pad / 2:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+        side = 1.0 if right else -1.0
+        for run in runs:
+            off = any(not labels[members[k]][1] <= placed[k] <= labels[members[k]][2] for k in run)
+            for k in run:
+                if not off:
+                    texts[members[k]].set_y(placed[k])
+                    continue
+                out = x + side * 3.5 * width  # further out, a leader line to the middle of its node
+                ax.plot([x + side * width / 2, x + side * 1.5 * width, out - side * 0.3 * width],
+                        [centers[k], centers[k], placed[k]], color="#555555", lw=0.6, solid_capstyle="butt")
+                texts[members[k]].set_position((out, placed[k]))
 
 
 def lorenz_plot(series: list[tuple[str, np.ndarray, str, str]], title: str) -> str:
