@@ -33,7 +33,6 @@ What it does:
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
@@ -45,7 +44,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import SEED, PeakRSS, _generate_parquet, _nodes_path, fmt_size, parse_size  # noqa: E402
+from run import PeakRSS, _nodes_path, economy_parquet, economy_parser, fmt_size, parse_size  # noqa: E402
 
 
 class _Captured(Exception):
@@ -103,18 +102,9 @@ def _arrays(g) -> list[np.ndarray]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edges", default="1e7", help="edges of the generated economy")
-    ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--workdir", default="/tmp/graphlabor-bench")
-    args = ap.parse_args()
+    args = economy_parser(__doc__.splitlines()[0], reps=7).parse_args()
     m = parse_size(args.edges)
-    workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    edges = workdir / f"economy_{m}_s{SEED}.parquet"
-    if not edges.exists():
-        print(f"generating the {fmt_size(m)}-edge economy", file=sys.stderr)
-        _generate_parquet(edges, m)
+    edges = economy_parquet(Path(args.workdir), m)
     import numba
 
     from graphlabor.graph import build_flow_graph

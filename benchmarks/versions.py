@@ -23,7 +23,6 @@ For start-up: ``python benchmarks/versions.py OLD NEW --edges 1000 --reps 15``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -88,26 +87,15 @@ def run_once(exe: Path, edges: Path, nodes: Path, out_dir: Path, env: dict) -> d
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sys.path.insert(0, str(HERE))
+    from run import _nodes_path, economy_parquet, economy_parser, parse_size  # the economy the runner times
+
+    ap = economy_parser(__doc__.splitlines()[0], reps=3)
     ap.add_argument("old")
     ap.add_argument("new")
-    ap.add_argument("--edges", type=float, default=1e7)
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--workdir", default=os.environ.get("GRAPHLABOR_BENCH_DIR", "/tmp/graphlabor-bench"))
     args = ap.parse_args()
-
-    sys.path.insert(0, str(HERE))
-    from run import (  # the economy the runner times, cached in workdir
-        SEED,
-        _generate_parquet,
-        _nodes_path,
-    )
-
-    m = int(args.edges)
-    edges = Path(args.workdir) / f"economy_{m}_s{SEED}.parquet"
-    if not edges.exists():
-        edges.parent.mkdir(parents=True, exist_ok=True)
-        _generate_parquet(edges, m)
+    m = parse_size(args.edges)
+    edges = economy_parquet(Path(args.workdir), m)  # cached in workdir
     nodes = _nodes_path(edges)
     results: dict[str, list[dict]] = {args.old: [], args.new: []}
     with tempfile.TemporaryDirectory(prefix="graphlabor-versions-") as tmp:
@@ -127,7 +115,7 @@ def main() -> None:
         return statistics.median(vals) if vals else None
 
     stages = list(dict.fromkeys(s for rev in results for r in results[rev] for s in r["stages"]))
-    print(f"{int(args.edges):,} edges, {args.reps} alternating runs each, medians; load average "
+    print(f"{m:,} edges, {args.reps} alternating runs each, medians; load average "
           f"{' '.join(f'{v:.2f}' for v in load_before)} before, {' '.join(f'{v:.2f}' for v in load_after)} after.\n")
     print(f"| | {args.old} | {args.new} | {args.old} / {args.new} |\n|---|---|---|---|")
     for label, key, stage, unit in (
