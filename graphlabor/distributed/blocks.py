@@ -35,7 +35,7 @@ import numpy as np
 from .. import kernels as K
 from ..graph import pass_fractions
 from ..kernels.blocksplit import block_order
-from ..kernels.multiset import build_csr_counted, collapse, collapse_with_csr
+from ..kernels.multiset import build_csr_counted, build_csr_labeled, collapse
 from ..kernels.krylov import krylov_rows, update_p, update_s, update_xr
 from ..kernels.propagate import csr_matvec, n_chunks, propagate_step
 
@@ -140,34 +140,40 @@ def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, width: i
     (:func:`graphlabor.kernels.multiset.collapse`; counts add exactly, so
     the block's build gives the bits of a build from every edge).
 
-    Returns one dict per block: ``flow`` (senders, rows, weights, counts,
-    sorted by row; a row is ``(receiver - lo) * width + label``, or
-    ``receiver - lo`` without labels), ``sub`` (the sub-blocks' row bounds
+    Returns one dict per block: ``flow`` (columns, rows, weights, counts,
+    sorted by row; a row is ``receiver - lo``, a column ``sender * width +
+    label``, or the sender without labels), ``sub`` (the sub-blocks' row bounds
     and the piece's entries in each), ``revenue`` (dst, amount), ``paid``
     (dst, amount), ``paid_out`` (src, amount) and ``engage``.
     """
     c, rv, pay = part.contribution, part.revenue, part.pay
     s, r, w, lab = K.flow_edges(c.src, c.dst, c.value, role, c.kind if width else None)
-    ordered, starts = _by_block(r, bounds, s, r, w, *(() if lab is None else (lab,)))
-    del s, r, w, lab
+    n = int(bounds[-1])
+    # one collapse of the whole partition, sorted by receiver: a block's entries (and a sub-block's) are
+    # then a slice, with no cut of the edges by block. The kind goes with the sender (column sender *
+    # width + kind, below n * width <= MAX_NODES): the same distinct triples and counts as rows
+    # receiver * width + kind, but the kernel's per-row work stays proportional to the nodes, not to
+    # n * width (a partition's edges are sparse among the label rows at 10^8 edges)
+    if width:
+        assert lab is not None
+        cols = s * np.uint32(width)
+        cols += lab.astype(np.uint32)
+    else:
+        cols = s
+    del s, lab
+    ms = collapse(r, cols, w, n)
+    del r, cols, w
     fine = bounds if sub_bounds is None else sub_bounds
     per = (fine.shape[0] - 1) // (bounds.shape[0] - 1)  # bounds = fine[::per]
-    wd = max(width, 1)
+    cuts = np.searchsorted(ms.rows, fine.astype(np.uint32))
+    cuts[0], cuts[-1] = 0, ms.rows.shape[0]
     flow, sub = [], []
     for b in range(bounds.shape[0] - 1):
-        lo, hi = int(bounds[b]), int(bounds[b + 1])
-        sb, rb, wb = (a[starts[b]:starts[b + 1]] for a in ordered[:3])
-        rows = rb - np.uint32(lo)
-        if width:
-            rows *= np.uint32(width)
-            rows += ordered[3][starts[b]:starts[b + 1]].astype(np.uint32)
-        ms = collapse(rows, sb, wb, (hi - lo) * wd)
-        del rows, sb, rb, wb
-        flow.append((ms.cols, ms.rows, ms.weights, ms.counts))
-        edges = fine[b * per:(b + 1) * per + 1]
-        cuts = np.searchsorted(ms.rows, (edges - lo) * wd)
-        cuts[0], cuts[-1] = 0, ms.rows.shape[0]
-        sub.append((edges, np.diff(cuts)))
+        lo = int(bounds[b])
+        a, z = int(cuts[b * per]), int(cuts[(b + 1) * per])
+        flow.append((ms.cols[a:z], ms.rows[a:z] - np.uint32(lo), ms.weights[a:z], ms.counts[a:z]))
+        sub.append((fine[b * per:(b + 1) * per + 1], np.diff(cuts[b * per:(b + 1) * per + 1])))
+    del ms
     rev = _split_by_block(rv.dst, bounds, rv.dst, rv.value)
     paid = _split_by_block(pay.dst, bounds, pay.dst, pay.value)
     paid_out = _split_by_block(pay.src, bounds, pay.src, pay.value)
@@ -230,13 +236,13 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
     :func:`graphlabor.graph.build_flow_graph` with labels), or 0 (as given
     to :func:`flow_pieces`). The CSR is built sub-block by sub-block (the
     pieces' ``sub``) from the pieces' counted entries
-    (:func:`graphlabor.kernels.multiset.build_csr_counted`: bit for bit the
-    canonical CSR of every flow edge), and the rows put end to end: the
+    (:func:`graphlabor.kernels.multiset.build_csr_labeled`, or
+    :func:`~graphlabor.kernels.multiset.build_csr_counted` without labels:
+    bit for bit the canonical CSR of every flow edge), and the rows put end to end: the
     same arrays as one build over the block (canonical CSR is row by row),
     at the memory peak of one sub-block.
     """
     nb = hi - lo
-    wd = max(width, 1)
     sub = pieces[0]["sub"][0] if pieces else np.array([lo, hi], np.int64)
     at = [0] * len(pieces)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -250,19 +256,20 @@ def build_block(b: int, lo: int, hi: int, width: int, node_value: np.ndarray | N
             flows.append(tuple(x[at[i]:at[i] + cnt] for x in p["flow"]))
             at[i] += cnt
         s = np.concatenate([f[0] for f in flows]) if flows else np.empty(0, np.uint32)
-        rows = np.concatenate([f[1] for f in flows]) - np.uint32((a - lo) * wd) if flows else np.empty(0, np.uint32)
+        rows = np.concatenate([f[1] for f in flows]) - np.uint32(a - lo) if flows else np.empty(0, np.uint32)
         w = np.concatenate([f[2] for f in flows]) if flows else np.empty(0)
         count = np.concatenate([f[3] for f in flows]) if flows else np.empty(0, np.uint32)
         del flows
         n_flow += int(count.sum(dtype=np.uint64))
         if width:
-            # the split by kind, then T from its multiset with rows // width, as build_flow_graph: every
-            # duplicate of a pair, whatever its kind, added in ascending order of weight (same bits without labels)
-            kcsr, ms = collapse_with_csr(rows, s, w, (z - a) * width, count)
-            kparts.append(kcsr)
+            # T and its split by kind from one pass (build_csr_labeled, as the local engine's flow_csr):
+            # every duplicate of a pair, whatever its kind, added in ascending order of weight (the bits of
+            # the build without labels); the split's row node * width + kind adds that kind's alone
+            (tcsr, kcsr) = build_csr_labeled(rows, s // np.uint32(width), w, (s % np.uint32(width)).astype(np.uint16),
+                                             z - a, width, counts=count)
             del s, rows, w, count
-            parts.append(build_csr_counted(ms.rows // np.uint32(width), ms.cols, ms.weights, z - a, ms.counts))
-            del ms
+            parts.append(tcsr)
+            kparts.append(kcsr)
         else:
             parts.append(build_csr_counted(rows, s, w, z - a, count))
             del s, rows, w, count
