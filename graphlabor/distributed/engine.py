@@ -249,6 +249,9 @@ def attribute_dask_periods(
         except (TimeoutError, OSError):
             raise ParameterError("the Dask cluster has no workers (waited 60 s)") from None
         workers = _workers(client)
+    from .placement import install
+
+    install(client)  # tasks placed on workers that are all gone (restarted) run elsewhere, not never
     flow_params = params if method == "propagate" else _replace(params, damping=0.0)
 
     need_time = half_life is not None or period is not None
