@@ -72,6 +72,9 @@ def main(argv=None) -> None:
                     help="limit each worker to this fraction of the local engine's measured peak")
     ap.add_argument("--workdir", default="/tmp/graphlabor-bench/dask")
     ap.add_argument("--costs", action="store_true", help="only the per-partition costs and the per-iteration floor")
+    ap.add_argument("--task-stream", action="store_true",
+                    help="record the last Dask run's task stream: seconds of compute and transfer by task function, "
+                         "and each worker's busy seconds by stage (where the time goes: work, transfers, idle workers)")
     args = ap.parse_args(argv)
     if args.costs:
         from distributed import Client, LocalCluster
@@ -87,9 +90,11 @@ def main(argv=None) -> None:
         print(json.dumps(res, indent=1))
         return
 
+    from contextlib import nullcontext
+
     import numpy as np
     import pyarrow.parquet as pq
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     import graphlabor
     from graphlabor.timing import StageLog
@@ -130,9 +135,11 @@ def main(argv=None) -> None:
                     sent0 = client.run(_worker_sent)
                     log = StageLog(verbose=False)
                     loads.append(("dask", os.getloadavg()[0]))
+                    stream = get_task_stream(client) if args.task_stream and i == args.reps - 1 else nullcontext()
                     t = time.perf_counter()
-                    r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client, log=log,
-                                             solver=args.solver)
+                    with stream:
+                        r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client, log=log,
+                                                 solver=args.solver)
                     times.append(time.perf_counter() - t)
                     sent1 = client.run(_worker_sent)
                     equal = equal and r.nodes.equals(local) and r.summary.iterations == local_iterations
@@ -157,6 +164,8 @@ def main(argv=None) -> None:
                     "worker_peak_rss": sorted(client.run(_worker_peak).values()),
                     "worker_bytes_sent_last_run": [sent1[w] - sent0.get(w, 0) for w in workers],
                 }
+                if args.task_stream:
+                    out["dask"]["task_stream"] = task_summary(stream.data, log.as_dicts(), log.first_stage_at or 0.0)
         finally:
             cluster.close()
     out["loads"] = loads
@@ -164,6 +173,51 @@ def main(argv=None) -> None:
     out["ratio_dask_over_local"] = out["dask"]["seconds"] / out["local"]["seconds"]
     print(json.dumps(out, indent=1))
 
+
+
+def task_summary(data: list[dict], stages: list[dict], started: float) -> dict:
+    """Compute and transfer seconds by task function, and each worker's busy seconds within each stage.
+
+    ``data`` is :func:`distributed.get_task_stream`'s record, ``stages`` the
+    run's :class:`graphlabor.timing.StageLog` entries, ``started`` the wall
+    clock (``time.time()``, the workers' clock on one machine) at the first
+    stage's start; stages are taken end to end from there (the client's
+    short gaps between them are counted in the next one).
+    A worker's idle time within a stage is the stage's seconds minus its busy
+    seconds: waiting for a straggler, for the client, or for transfers.
+    """
+    import collections
+
+    by: dict = collections.defaultdict(lambda: {"tasks": 0, "compute": 0.0, "transfer": 0.0})
+    spans = []
+    for d in data:
+        key = d["key"][0] if isinstance(d["key"], tuple) else d["key"]
+        name = key.rsplit("-", 1)[0].split("-")[0]
+        e = by[name]
+        e["tasks"] += 1
+        for ss in d["startstops"]:
+            if ss["action"] == "compute":
+                e["compute"] += ss["stop"] - ss["start"]
+                spans.append((d["worker"], ss["start"], ss["stop"]))
+            elif ss["action"] == "transfer":
+                e["transfer"] += ss["stop"] - ss["start"]
+    t0 = started
+    edges, at = [], 0.0
+    for st in stages:
+        edges.append((st["stage"], at, at + st["seconds"]))
+        at += st["seconds"]
+    busy: dict = {}
+    for stage, a, b in edges:
+        for w, s0, s1 in spans:
+            lo, hi = max(s0 - t0, a), min(s1 - t0, b)
+            if hi > lo:
+                busy.setdefault(stage, collections.Counter())[w] += hi - lo
+    top = sorted(by.items(), key=lambda kv: -kv[1]["compute"])
+    return {
+        "by_function": {k: {"tasks": v["tasks"], "compute": round(v["compute"], 3), "transfer": round(v["transfer"], 3)}
+                        for k, v in top if v["compute"] + v["transfer"] > 0.01},
+        "busy_by_stage": {st: {w: round(x, 2) for w, x in sorted(c.items())} for st, c in busy.items()},
+    }
 
 
 def partition_costs(edges: Path, nodes: Path, reps: int = 3) -> dict:

@@ -174,6 +174,29 @@ def test_group_sum_order_independent_and_empty():
     assert K.group_sum(np.empty(0, np.uint32), np.empty(0), 4).tolist() == [0.0] * 4
 
 
+def test_group_sum_long_groups_bit_for_bit():
+    """Groups past NUMPY_SORT (sorted by NumPy first) add up as Python's sorted-then-summed values, bit for bit."""
+    from graphlabor.kernels.segment import NUMPY_SORT
+
+    rng = np.random.default_rng(11)
+    m = 20 * NUMPY_SORT
+    keys = np.concatenate([np.zeros(m // 2, np.int64), rng.integers(1, 6, m // 2), [6]])  # one huge group, a single value
+    vals = np.concatenate([rng.choice(np.array([0.0, -0.0, 1e-300, 1e16, 3.5, 0.1, -2.0]), m // 2),
+                           rng.standard_normal(m // 2) * 10.0 ** rng.integers(-8, 8, m // 2), [-0.0]])
+    p = rng.permutation(keys.shape[0] - 1)
+    keys[:-1], vals[:-1] = keys[p], vals[p]
+    want = np.zeros(8)
+    for g in range(7):
+        v = sorted(vals[keys == g].tolist())
+        acc = 0.0
+        for x in v:
+            acc += x
+        want[g] = v[0] if len(v) == 1 else acc
+    got = K.group_sum(keys, vals, 8)
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+    assert np.signbit(got[6]) and got[7] == 0.0
+
+
 def _substochastic(seed, n, m, damping=0.85):
     """Receiver-major CSR of a column-substochastic T (column sums = damping or 0)."""
     rng = np.random.default_rng(seed)
