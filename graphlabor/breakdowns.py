@@ -83,14 +83,16 @@ def platform_table(ids: pa.Array, role: np.ndarray, run: ModelRun) -> pa.Table:
     plat = np.flatnonzero(role == Role.PLATFORM)
     g = run.graph
     if run.pairs is not None and run.pairs.platform is not None and g.nnz:
-        # distinct users a platform passes value to, through its pool or any of its (platform, context) pairs
-        from .kernels.contexts import owner_contributors
-
+        # distinct users a platform passes value to, through its pool or any of its (platform, context)
+        # pairs: a pair's entry is also an entry of the platform's pool unless the pool is idle (holds
+        # nothing: no entries), so the union is the larger of the two counts
         n = role.shape[0]
-        owner = np.full(g.n, -1, dtype=np.int64)
-        owner[plat] = plat
-        owner[n:] = run.pairs.platform
-        contributors = owner_contributors(g.indptr, g.indices, owner, n)[plat]
+        contributors = np.bincount(g.indices, minlength=n)[:n]
+        if g.pairs is not None:
+            from .kernels.pairflow import pair_users
+
+            contributors = np.maximum(contributors, pair_users(g.pairs.ptr, g.pairs.user, run.pairs.platform, 0, n, n))
+        contributors = contributors[plat]
     else:
         contributors = g.entries_per_sender()[plat] if g.nnz else np.zeros(plat.size, np.int64)
     revenue = run.revenue_in[plat]

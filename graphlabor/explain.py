@@ -127,14 +127,24 @@ class LocalGraph:
     def row(self, code: int) -> tuple[np.ndarray, np.ndarray]:
         g = self.run.graph
         row = slice(int(g.indptr[code]), int(g.indptr[code + 1]))
-        return g.indices[row].astype(np.int64), g.data[row]
+        senders, fractions = g.indices[row].astype(np.int64), g.data[row]
+        pe = g.pairs
+        if pe is not None and g.pair_factor is not None:  # the pairs' entries into the node, pairs ascending
+            e = np.flatnonzero(pe.user == code)
+            q = np.searchsorted(pe.ptr.astype(np.int64), e, side="right") - 1
+            senders = np.concatenate([senders, g.rows + q])
+            fractions = np.concatenate([fractions, pe.weight[e] * g.pair_factor[q]])
+        return senders, fractions
 
     def shapley_weights(self, code: int) -> dict[int, float]:
         return _shapley_weights(self.prep, self.run, code)
 
     def adjoint(self, c: np.ndarray, tol: float, max_iter: int, solver: str) -> tuple[np.ndarray, int, float, bool]:
         g = self.run.graph
-        t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, g.n)
+        t_indptr, t_indices, t_data = K.transpose_csr(g.indptr, g.indices, g.data, g.rows)
+        pe = g.pairs
+        if pe is not None and g.pair_factor is not None:  # the pairs' rows of T^T: their entries, pair by pair
+            t_indptr, t_indices, t_data = pair_rows(t_indptr, t_indices, t_data, pe, g.pair_factor)
         # the same solver and kernels as the forward solve
         return propagate(t_indptr, t_indices, t_data, c, tol, max_iter, solver=solver)
 
@@ -143,6 +153,15 @@ class LocalGraph:
         r = prep.revenue.take((run.rows or {}).get(REVENUE))
         at = r.dst if run.pairs is None else run.pairs.revenue_node  # where each revenue edge was injected
         return K.group_sum(r.src, y[at] * r.value * scale, prep.n), K.group_sum(at, y[at] * r.value, run.graph.n)
+
+
+def pair_rows(t_indptr: np.ndarray, t_indices: np.ndarray, t_data: np.ndarray, pe: Any,
+              factor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``T^T`` of the real nodes with the pairs' rows after them: pair ``q``'s entries, ``weight * factor[q]``."""
+    k = int(pe.ptr.shape[0]) - 1
+    q = np.repeat(np.arange(k, dtype=np.int64), np.diff(pe.ptr.astype(np.int64)))
+    indptr = np.concatenate([t_indptr, t_indptr[-1] + pe.ptr[1:]]).astype(np.uint64)
+    return indptr, np.concatenate([t_indices, pe.user]), np.concatenate([t_data, pe.weight * factor[q]])
 
 
 def node_code(prep: Prepared, node: Any) -> int:

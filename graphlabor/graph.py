@@ -19,9 +19,9 @@ import numpy as np
 
 from . import kernels as K
 from .codes import Role
-from .kernels.contexts import concat_columns
 from .kernels.flowbuild import flow_csr
 from .kernels.multiset import build_csr_counted
+from .kernels.pairflow import PairEntries, pair_entries
 from .params import ModelParams
 
 
@@ -32,16 +32,19 @@ class FlowGraph:
     Attributes
     ----------
     n : int
-        Number of nodes.
-    indptr : ndarray of uint64, shape (n + 1,)
+        Number of senders: the nodes, then (with contexts) the
+        ``(platform, context)`` pairs.
+    indptr : ndarray of uint64, shape (rows + 1,)
     indices : ndarray of uint32, shape (nnz,)
         Sender of each entry.
     data : ndarray of float64, shape (nnz,)
-        Fraction of the sender's held value passed to the row's node.
+        Fraction of the sender's held value passed to the row's node. With
+        contexts these are the real nodes' rows and columns only (``rows``
+        real nodes); the pairs' columns are :attr:`pairs`.
     keep : ndarray of float64, shape (n,)
-        Share of held value each node keeps.
+        Share of held value each sender keeps.
     out_weight : ndarray of float64, shape (n,)
-        Total flow weight leaving each node (``W_j``).
+        Total flow weight leaving each sender (``W_j``).
     n_flow_edges : int
         Contribution edges that carry value (before merging duplicates).
     by_label : tuple or None
@@ -52,6 +55,13 @@ class FlowGraph:
         that can receive (with contexts, the real nodes: not the pairs). Its row groups
         add up to ``T``'s weights before scaling (up to rounding: ``T`` adds
         all duplicates of a pair together, whatever their labels).
+    pairs : PairEntries or None
+        With contexts: the pair senders' entries, pair by pair
+        (:func:`graphlabor.kernels.pairflow.pair_entries`; unscaled weights:
+        pair ``q`` passes ``weight * factor[q]`` of its held value along an
+        entry, ``factor = (1 - keep) / out_weight`` over the pairs). Pairs
+        receive nothing, so these columns of ``T`` are never part of the
+        solve: their passes are folded into the users' injection.
     """
 
     n: int
@@ -62,17 +72,34 @@ class FlowGraph:
     out_weight: np.ndarray
     n_flow_edges: int
     by_label: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
+    pairs: PairEntries | None = None
+    pair_factor: np.ndarray | None = None
+
+    @property
+    def rows(self) -> int:
+        """Rows of the CSR: the real nodes."""
+        return int(self.indptr.shape[0]) - 1
 
     @property
     def nnz(self) -> int:
-        return int(self.indices.shape[0])
+        """Entries of ``T``, the pairs' included."""
+        return int(self.indices.shape[0]) + (0 if self.pairs is None else int(self.pairs.user.shape[0]))
+
+    def pair_y(self, held_pairs: np.ndarray) -> np.ndarray:
+        """What each pair passes per unit of flow weight, holding ``held_pairs``: ``factor * held``."""
+        assert self.pair_factor is not None
+        out: np.ndarray = self.pair_factor * held_pairs
+        return out
 
     def entries_per_sender(self) -> np.ndarray:
         """Distinct receivers each sender passes value to (positive entries of its column of ``T``).
 
         A platform with ``platform_share=1`` keeps everything: its entries are 0 and it has none.
         """
-        return np.bincount(self.indices[self.data > 0], minlength=self.n)
+        out = np.bincount(self.indices[self.data > 0], minlength=self.n)
+        if self.pairs is not None and self.pair_factor is not None:
+            out[self.rows:] = np.where(self.pair_factor > 0, self.pairs.contributors, 0)
+        return out
 
 
 def pass_fractions(role: np.ndarray, out_weight: np.ndarray, params: ModelParams) -> np.ndarray:
@@ -205,6 +232,7 @@ def build_flow_graph(
     # pairs receive nothing: the split by kind has rows for the real nodes only
     label_nodes = first_pair if pairs is not None and 0 < first_pair < n else n
     by_label = None
+    pe: PairEntries | None = None
     if labels is None or width <= 1 << 16:
         # flow edges selected while they move into cache-sized row blocks, exact
         # duplicates counted there, then sorted: bit-identical to K.build_csr.
@@ -214,35 +242,40 @@ def build_flow_graph(
         # label first would round differently); the split's row
         # node * width + kind adds the duplicates of that kind alone
         if pairs is not None and 0 < first_pair < n:
-            # the (platform, context) senders' entries, which almost never repeat, in blocks of their
-            # own (no duplicate hashing), beside the real senders'; each row's pair columns come after
-            # its real ones, so joining the rows gives the one-pass build bit for bit
+            # the (platform, context) senders' entries, which almost never repeat, grouped by pair apart from
+            # the matrix (pairs receive nothing: their passes are folded into the users' injection)
             real = role[:first_pair]
-            n_real, t_real, s_real = flow_csr(src, dst, weight, real, labels, width, label_nodes, None, 0, idle)
-            n_pair, t_pair, s_pair = flow_csr(src, dst, weight, real, labels, width, label_nodes, pairs, 0, idle,
-                                              only_pairs=True)
-            n_flow = n_real + n_pair
-            indptr, indices, data = concat_columns(t_real, t_pair, first_pair, n)
-            del t_real, t_pair
-            split = None if s_real is None or s_pair is None else concat_columns(s_real, s_pair, first_pair,
-                                                                                 label_nodes * width)
-            del s_real, s_pair
+            n_flow, (indptr, indices, data), split = flow_csr(src, dst, weight, real, labels, width, label_nodes,
+                                                              None, 0, idle)
+            pe = pair_entries(src, dst, weight, real, pairs, n - first_pair, labels)
+            n_flow += int(pe.user.shape[0])
         else:
             n_flow, (indptr, indices, data), split = flow_csr(src, dst, weight, role, labels, width, label_nodes,
                                                               pairs, first_pair, idle)
         if split is not None:
             by_label = (*split, width)
     else:  # more kinds than the label field holds: the split built on its own
-        senders, receivers, w, lab = K.flow_edges(src, dst, weight, role, labels, pairs, first_pair, idle)
+        with_pairs = pairs is not None and 0 < first_pair < n
+        rr = role[:first_pair] if with_pairs else role
+        senders, receivers, w, lab = K.flow_edges(src, dst, weight, rr, labels, None if with_pairs else pairs,
+                                                  first_pair, idle)
         assert lab is not None  # labels were given
         n_flow = int(senders.shape[0])
-        indptr, indices, data = build_csr_counted(receivers, senders, w, n)
+        indptr, indices, data = build_csr_counted(receivers, senders, w, int(rr.shape[0]))
+        if with_pairs:
+            assert pairs is not None
+            # (no labels: more than 16 bits; the breakdown then reads the pairs' part from the edges)
+            pe = pair_entries(src, dst, weight, rr, pairs, n - first_pair)
+            n_flow += int(pe.user.shape[0])
         rows = receivers * np.uint32(width) + lab.astype(np.uint32)
         del receivers, lab
         by_label = (*build_csr_counted(rows, senders, w, label_nodes * width), width)
         del rows, senders, w
     out_weight = K.column_sums(indptr, indices, data, n)
+    if pe is not None:
+        out_weight[first_pair:] = pe.out_weight
     passed = pass_fractions(role, out_weight, params)
     factor = np.divide(passed, out_weight, out=np.zeros(n), where=out_weight > 0)
     K.scale_columns(indices, data, factor)
-    return FlowGraph(n, indptr, indices, data, 1.0 - passed, out_weight, n_flow, by_label)
+    return FlowGraph(n, indptr, indices, data, 1.0 - passed, out_weight, n_flow, by_label, pe,
+                     None if pe is None else factor[first_pair:])

@@ -30,7 +30,7 @@ from .graph import FlowGraph, build_flow_graph, sender_scaled
 from .params import ModelParams
 from .prepare import EdgeArrays, Prepared
 from .codes import CONTRIBUTION, PAY, REVENUE, Role
-from .solve import solve
+from .solve import fold_pairs, solve
 from .timing import StageLog
 
 METHODS = ("propagate", "direct", "shapley")
@@ -164,11 +164,16 @@ def _via_propagate(prep: Prepared, graph: FlowGraph, held: np.ndarray, injected:
     passed = 1.0 - graph.keep
     factor = np.divide(passed, graph.out_weight, out=np.zeros(n), where=graph.out_weight > 0)
     y = factor * held
-    if graph.by_label is not None and graph.by_label[3] == width:
+    pe = graph.pairs
+    if graph.by_label is not None and graph.by_label[3] == width and (pe is None or pe.label.shape[0] == pe.user.shape[0]):
         kptr, kidx, kdat, _ = graph.by_label
         rows = (int(kptr.shape[0]) - 1) // width  # the real nodes (pairs receive nothing: no rows)
         via = csr_matvec(kptr, kidx, kdat, y).reshape(rows, width)
-    else:  # more (receiver, kind) pairs than uint32 rows can number
+        if pe is not None:  # what the pairs pass, by the kind of each entry, pair after pair
+            from .kernels.pairflow import scatter_pairs
+
+            scatter_pairs(pe.ptr, pe.user, pe.weight, pe.label, graph.pair_y(held[rows:]), 0, width, via.reshape(-1))
+    else:  # more (receiver, kind) pairs than uint32 rows can number, or more kinds than 16 bits with pairs
         snd, rcv, w, kind = K.flow_edges(c.src, c.dst, c.value, role, c.kind, pairs, prep.n, idle)
         assert kind is not None  # labels were given
         keys = rcv.astype(np.int64) * width + kind
@@ -193,10 +198,17 @@ def check_sums(injected: np.ndarray, paid: np.ndarray, paid_out: np.ndarray) -> 
                              "(about 1.8e308); rescale them")
         if not (np.isfinite(paid.sum()) and np.isfinite(paid_out.sum())):
             raise InputError("amount: the pay amounts add up to more than the largest float64 (about 1.8e308); rescale them")
+def _by_platform(platform: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per real node, the sum of the pairs' ``values`` whose platform it is, pairs in order (they are canonical)."""
+    idx = np.ascontiguousarray(platform, dtype=np.uint32)
+    out: np.ndarray = K.column_sums(np.zeros(1, np.uint64), idx, np.ascontiguousarray(values, dtype=np.float64), n)
+    return out
+
+
 def _fold(full: np.ndarray, n: int, platform: np.ndarray) -> np.ndarray:
     """Values over real nodes and pairs -> over real nodes, each pair's credited to its platform."""
     out = full[:n].copy()
-    out += K.group_sum(platform, full[n:], n)
+    out += _by_platform(platform, full[n:], n)
     return out
 
 
@@ -278,16 +290,20 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
     pair_run = None
     solve_injected = injected_full if pairs is not None else injected
     with log.stage("solve"):
-        sol = solve(graph, solve_injected, flow_params, x0=x0, receivers=n if pairs is not None else None)
+        # with pairs: the real nodes' injection with the pairs' passes folded in (pairs receive nothing)
+        folded = fold_pairs(graph, solve_injected)
+        sol = solve(graph, solve_injected, flow_params, x0=x0, folded=folded)
         # One more step from the solver's last state x: held = s + T x.
         # Attributed values and every breakdown are computed from this same
         # pair (x, held), so the parts add up to the whole exactly.
         state = sol.held
         held = np.empty_like(state)
-        if graph.nnz:
-            K.propagate_step(graph.indptr, graph.indices, graph.data, state, solve_injected, held)
+        nr = graph.rows
+        if graph.indices.shape[0]:
+            K.propagate_step(graph.indptr, graph.indices, graph.data, state[:nr], folded, held[:nr])
         else:
-            held[:] = solve_injected
+            held[:nr] = folded
+        held[nr:] = solve_injected[nr:]  # a pair holds its injection
         kept = graph.keep * held
     via = None
     if breakdown:
@@ -295,7 +311,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
             via = _via_propagate(prep, graph, state, solve_injected, c, role, pair_of_edge, idle)
     graph = replace(graph, by_label=None)  # the split by kind served the breakdown; results keep the graph, not it
     if pairs is not None:
-        contributors = np.bincount(graph.indices, minlength=graph.n)[n:] if graph.nnz else np.zeros(k, np.int64)
+        contributors = graph.pairs.contributors if graph.pairs is not None else np.zeros(k, np.int64)
         pair_run = PairRun(solve_injected, held, kept, pair_revenue, unmatched, revenue_node,
                            contributors.astype(np.int64), pairs.platform)
         platform = pairs.platform
@@ -303,7 +319,7 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
         held = _fold(held, n, platform)
         if via is not None:  # rows of the real nodes; a pair's is its injection kept, credited to its platform
             nk = len(prep.kind_names)
-            via[:, nk] += K.group_sum(platform, solve_injected[n:] * graph.keep[n:], n)
+            via[:, nk] += _by_platform(platform, solve_injected[n:] * graph.keep[n:], n)
     self_loop_value = _self_loop_value(prep, graph, state, c) if method == "propagate" else 0.0
     if method == "shapley":
         with log.stage("shapley"):

@@ -173,8 +173,28 @@ def propagate(
     return bicgstab(op, s, tol, max_iter, x0)
 
 
+def fold_pairs(graph: FlowGraph, injected: np.ndarray) -> np.ndarray:
+    """The real nodes' injection with what the ``(platform, context)`` pairs pass folded in.
+
+    A pair receives nothing, so it holds exactly its injection ``s_q`` and
+    passes ``weight * factor_q * s_q`` along each of its entries:
+    ``s'_u = s_u + sum_q sum_(entries e of q into u) weight_e (factor_q s_q)``,
+    added pair after pair (:func:`graphlabor.kernels.pairflow.scatter_pairs`).
+    Without pairs, ``injected`` itself.
+    """
+    pe = graph.pairs
+    if pe is None:
+        return injected
+    from .kernels.pairflow import scatter_pairs
+
+    n = graph.rows
+    folded = np.array(injected[:n], dtype=np.float64)
+    scatter_pairs(pe.ptr, pe.user, pe.weight, np.empty(0, np.uint16), graph.pair_y(injected[n:]), 0, 1, folded)
+    return folded
+
+
 def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.ndarray | None = None,
-          receivers: int | None = None) -> Solution:
+          folded: np.ndarray | None = None) -> Solution:
     """Solve ``x = s + T x`` with ``params.solver`` to ``params.tol * sum(s)`` (``x0``: a warm start).
 
     With ``jacobi``, stops after the first step whose L1 change is below
@@ -188,10 +208,10 @@ def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.nd
     (``sum(s) - sum(keep x_{k+1}) = sum((1 - keep)(x_{k+1} - x_k))``). A start
     near the solution (the solution for nearby parameters) needs fewer passes.
 
-    ``receivers``: the nodes from ``receivers`` on receive nothing (the
-    ``(platform, context)`` pairs): their held value is their injection, and
-    the solve runs on the other nodes only, with the pairs' passes folded into
-    their injection (:func:`graphlabor.kernels.contexts.fold_sources`).
+    With ``(platform, context)`` pairs (``graph.pairs``), which receive
+    nothing, their held value is their injection, and the solve runs on the
+    real nodes only, with the pairs' passes folded into the users' injection
+    (:func:`fold_pairs`; ``folded``: that injection, when already computed).
 
     Raises
     ------
@@ -203,23 +223,19 @@ def solve(graph: FlowGraph, injected: np.ndarray, params: ModelParams, x0: np.nd
     if total == 0.0 or graph.nnz == 0:
         held = injected.astype(np.float64, copy=True)
         return Solution(held, graph.keep * held, 0, 0.0)
-    indptr, indices, data, s = graph.indptr, graph.indices, graph.data, injected
-    folded = None
-    if receivers is not None and receivers < graph.n:
-        from .kernels.contexts import fold_sources
-
-        folded = fold_sources(indptr, indices, data, injected, receivers)
-    if folded is not None:
-        assert receivers is not None
-        indptr, indices, data, s = folded
-        x0 = None if x0 is None else x0[:receivers]
+    indptr, indices, data = graph.indptr, graph.indices, graph.data
+    n = graph.rows
+    s = injected
+    if graph.pairs is not None:
+        s = folded if folded is not None else fold_pairs(graph, injected)
+        x0 = None if x0 is None else x0[:n]
     if indices.shape[0]:
         x, n_iter, residual, ok = propagate(indptr, indices, data, s, params.tol * total, params.max_iter, x0=x0,
                                             solver=params.solver)
     else:
         x, n_iter, residual, ok = s.copy(), 0, 0.0, True
-    if folded is not None:
-        x = np.concatenate([x, injected[receivers:]])
+    if graph.pairs is not None:
+        x = np.concatenate([x, injected[n:]])
     rel = residual / total
     if not ok:
         raise ConvergenceError(n_iter, rel, params.tol)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit, pnjit, prange
-from ._types import F64, I8, I32, I64, U8, U32, U64, Arr
+from ._types import F64, I8, I32, I64, U8, U32, Arr
 
 
 @pnjit
@@ -105,97 +105,6 @@ def pair_weights(pair: I32, value: F64, src: U32, role: I8, n_pairs: int) -> F64
         if q >= 0 and value[k] > 0.0 and role[src[k]] == 0:
             out[q] += value[k]
     return out
-
-
-@njit
-def owner_contributors(indptr: U64, indices: U32, owner: I64, n_owners: int) -> I64:
-    """Per owner, the distinct receivers (rows) of the columns it owns (``owner[j] < 0``: none).
-
-    With contexts, a platform owns its own column and its pairs' columns: this
-    counts the distinct users it passes value to, through its pool or any pair.
-
-    >>> import numpy as np
-    >>> owner_contributors(np.array([0, 2, 3], np.uint64), np.array([2, 3, 3], np.uint32),
-    ...                    np.array([-1, -1, 0, 0]), 1).tolist()
-    [2]
-    """
-    count = np.zeros(n_owners, dtype=np.int64)
-    last = np.full(n_owners, -1, dtype=np.int64)
-    for i in range(indptr.shape[0] - 1):
-        for e in range(indptr[i], indptr[i + 1]):
-            o = owner[indices[e]]
-            if o >= 0 and last[o] != i:
-                last[o] = i
-                count[o] += 1
-    return count
-
-
-@pnjit
-def _source_counts(indptr: U64, indices: U32, n: int, count: I64) -> bool:
-    """Per row ``< n``, its entries whose column is ``< n``; False if a row ``>= n`` holds an entry."""
-    rows = indptr.shape[0] - 1
-    bad = 0
-    for i in prange(rows):
-        if i >= n:
-            if indptr[i + 1] > indptr[i]:
-                bad += 1
-            continue
-        c = 0
-        for e in range(indptr[i], indptr[i + 1]):
-            if indices[e] < n:
-                c += 1
-        count[i] = c
-    return bad == 0
-
-
-@pnjit
-def _source_fill(indptr: U64, indices: U32, data: F64, s: F64, n: int, ptr: I64, out_idx: U32, out_dat: F64,
-                 s_eff: F64) -> None:
-    for i in prange(n):
-        j = ptr[i]
-        acc = 0.0  # added in the row's (canonical) order
-        for e in range(indptr[i], indptr[i + 1]):
-            col = indices[e]
-            if col < n:
-                out_idx[j] = col
-                out_dat[j] = data[e]
-                j += 1
-            else:
-                acc += data[e] * s[col]
-        s_eff[i] = s[i] + acc
-
-
-def fold_sources(indptr: U64, indices: U32, data: F64, s: F64, n: int) -> tuple[U64, U32, F64, F64] | None:
-    """Fold the senders ``>= n``, which receive nothing, into the injection of the nodes ``< n``.
-
-    ``x = s + T x`` where rows ``>= n`` of ``T`` are empty has ``x[j] = s[j]``
-    for ``j >= n``, and ``x[:n]`` solves ``x' = s' + T' x'`` with ``T'`` the
-    block of rows and columns ``< n`` and ``s'[i] = s[i] + sum_j T[i, j] s[j]``
-    over the columns ``j >= n`` (added in the CSR's order, so the bits do not
-    depend on the thread count). Returns ``(indptr', indices', data', s')``,
-    or None when a row ``>= n`` holds an entry.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> indptr = np.array([0, 2, 3, 3], np.uint64)            # row 0: cols 1, 2; row 1: col 2; row 2 empty
-    >>> indices = np.array([1, 2, 2], np.uint32)
-    >>> data = np.array([0.5, 0.25, 0.5])
-    >>> ip, ix, dt, s2 = fold_sources(indptr, indices, data, np.array([1.0, 0.0, 4.0]), 2)
-    >>> ip.tolist(), ix.tolist(), dt.tolist(), s2.tolist()
-    ([0, 1, 1], [1], [0.5], [2.0, 2.0])
-    """
-    count = np.zeros(n, dtype=np.int64)
-    if not _source_counts(indptr, indices, n, count):
-        return None
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(count, out=ptr[1:])
-    m = int(ptr[-1])
-    out_idx = np.empty(m, dtype=np.uint32)
-    out_dat = np.empty(m, dtype=np.float64)
-    s_eff = np.empty(n, dtype=np.float64)
-    _source_fill(indptr, indices, data, np.ascontiguousarray(s, dtype=np.float64), n, ptr, out_idx, out_dat, s_eff)
-    return ptr.astype(np.uint64), out_idx, out_dat, s_eff
 
 
 @njit
@@ -324,52 +233,3 @@ def remap_codes(codes: I32, table: I32, shift: int, out: I32) -> None:
     for k in range(codes.shape[0]):
         c = codes[k]
         out[k] = table[c + shift] if c >= 0 else np.int32(-1)
-
-
-@pnjit
-def _concat_fill(ap: U64, ai: U32, ad: F64, bp: U64, bi: U32, bd: F64, shift: int, outp: U64, oi: U32,
-                 od: F64) -> None:
-    for i in prange(ap.shape[0] - 1):
-        o = np.int64(outp[i])
-        for e in range(ap[i], ap[i + 1]):
-            oi[o] = ai[e]
-            od[o] = ad[e]
-            o += 1
-        for e in range(bp[i], bp[i + 1]):
-            oi[o] = np.uint32(np.int64(bi[e]) + shift)
-            od[o] = bd[e]
-            o += 1
-
-
-def concat_columns(a: tuple[U64, U32, F64], b: tuple[U64, U32, F64], shift: int,
-                   n_rows: int) -> tuple[U64, U32, F64]:
-    """The CSR ``[A | B]``: each row's entries of ``A``, then those of ``B`` with their columns moved by ``shift``.
-
-    ``A`` and ``B`` have the same rows; rows from theirs up to ``n_rows``
-    are empty. When every column of ``A`` is below ``shift`` and both are
-    canonical (columns ascending in each row), so is the result: the flow
-    matrix with contexts is its block of real senders beside its block of
-    ``(platform, context)`` senders, built apart.
-
-    >>> import numpy as np
-    >>> a = (np.array([0, 1, 1], np.uint64), np.array([1], np.uint32), np.array([0.5]))
-    >>> b = (np.array([0, 1, 2], np.uint64), np.array([0, 1], np.uint32), np.array([0.25, 1.0]))
-    >>> p, i, d = concat_columns(a, b, 2, 3)
-    >>> p.tolist(), i.tolist(), d.tolist()
-    ([0, 2, 3, 3], [1, 2, 3], [0.5, 0.25, 1.0])
-    """
-    ap, ai, ad = a
-    bp, bi, bd = b
-    rows = int(ap.shape[0]) - 1
-    if int(bp.shape[0]) - 1 != rows or rows > n_rows:
-        raise ValueError("A and B must have the same rows, at most n_rows")
-    outp = np.empty(n_rows + 1, dtype=np.uint64)
-    np.add(ap, bp, out=outp[: rows + 1])
-    outp[rows + 1:] = outp[rows]
-    nnz = int(outp[-1])
-    oi = np.empty(nnz, dtype=np.uint32)
-    od = np.empty(nnz, dtype=np.float64)
-    _concat_fill(ap, ai, ad, bp, bi, bd, int(shift), outp, oi, od)
-    return outp, oi, od
-
-

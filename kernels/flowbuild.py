@@ -28,7 +28,6 @@ __all__ = ["flow_csr"]
 @pnjit
 def _count_blocks(
     src: U32, dst: U32, weight: F64, role: I8, pairs: I32, idle: U8, parts: U64, shift: int, counts: U64, top: I64,
-    only_pairs: bool = False,
 ) -> None:
     """Flow edges per (input slice, row block); ``top[p]``: the largest receiver of slice ``p`` (-1: none).
 
@@ -46,14 +45,12 @@ def _count_blocks(
             if weight[k] > 0.0 and role[src[k]] == USER:
                 rr = role[dst[k]]
                 if rr == USER:
-                    if only_pairs:
-                        continue
                     r = dst[k]
                     c[r >> shift] += one
                 elif rr == PLATFORM:
                     r = src[k]
                     n = 0
-                    if not only_pairs and not (with_idle and idle[dst[k]]):
+                    if not (with_idle and idle[dst[k]]):
                         n += 1
                     if with_pairs and pairs[k] >= 0:
                         n += 1
@@ -70,7 +67,7 @@ def _count_blocks(
 @pnjit
 def _fill_blocks(
     src: U32, dst: U32, weight: F64, role: I8, labels: Arr, pairs: I32, idle: U8, first_pair: int, parts: U64,
-    shift: int, offsets: U64, t_row: Arr, t_col: U32, t_w: U64, only_pairs: bool = False,
+    shift: int, offsets: U64, t_row: Arr, t_col: U32, t_w: U64,
 ) -> None:
     """Flow edges into their row blocks (as multiset's scatter: local row, or row << 16 | label)."""
     n_parts = parts.shape[0] - 1
@@ -86,7 +83,7 @@ def _fill_blocks(
             if not (weight[k] > 0.0 and role[src[k]] == USER):
                 continue
             rr = role[dst[k]]
-            if rr == USER and not only_pairs:
+            if rr == USER:
                 r = dst[k]
             elif rr == PLATFORM:
                 r = src[k]
@@ -105,7 +102,7 @@ def _fill_blocks(
                 t_w[q] = wbits[k]
                 o[b] = q + one
                 continue
-            if not only_pairs and not (with_idle and idle[dst[k]]):
+            if not (with_idle and idle[dst[k]]):
                 q = o[b]
                 t_row[q] = rl
                 t_col[q] = dst[k]
@@ -123,7 +120,6 @@ def _fill_blocks(
 def flow_csr(
     src: U32, dst: U32, weight: F64, role: I8, labels: Arr | None = None, width: int = 1, n_label_rows: int = 0,
     pairs: I32 | None = None, first_pair: int = 0, idle: U8 | None = None, n_parts: int | None = None,
-    only_pairs: bool = False,
 ) -> tuple[int, CSR, CSR | None]:
     """The flow edges' CSR by receiver (unscaled weights), and its split by label, without writing the edges out.
 
@@ -141,11 +137,6 @@ def flow_csr(
     n_parts : int, optional
         Input slices (default: the number of Numba threads); the result does
         not depend on it.
-    only_pairs : bool
-        Only the entries from the ``(platform, context)`` senders, in columns
-        ``first_pair + pair`` (with ``first_pair=0``: the pairs' block on its
-        own; pass the real nodes' roles, the rows): these entries almost never
-        repeat, and in blocks of their own they skip the duplicate hashing.
 
     Returns
     -------
@@ -183,7 +174,7 @@ def flow_csr(
         raise ValueError(f"labels must be below width={width}")
     weight = np.ascontiguousarray(weight, dtype=np.float64)
     if (
-        not labeled and not only_pairs and n and src.dtype == np.uint32 and dst.dtype == np.uint32 and not role.any()
+        not labeled and n and src.dtype == np.uint32 and dst.dtype == np.uint32 and not role.any()
         and (m == 0 or weight.min() > 0.0)
     ):
         # every node a user (USER == 0), every weight positive: every edge flows as it is (the
@@ -196,7 +187,7 @@ def flow_csr(
     fp = int(first_pair)
     bcounts = np.zeros((p, nb), dtype=np.uint64)
     top = np.empty(p, dtype=np.int64)
-    _count_blocks(src, dst, weight, role, pairs, idle, parts, shift, bcounts, top, only_pairs)
+    _count_blocks(src, dst, weight, role, pairs, idle, parts, shift, bcounts, top)
     if labeled and int(top.max()) >= int(n_label_rows):
         raise ValueError(f"receiver {int(top.max())} is out of range for n_label_rows={int(n_label_rows)}")
     per_block = bcounts.sum(axis=0, dtype=np.uint64)
@@ -207,10 +198,10 @@ def flow_csr(
     t_row = np.empty(n_flow, dtype=np.uint32 if labeled else np.uint16)
     t_col = np.empty(n_flow, dtype=INDEX_DTYPE)
     t_w = np.empty(n_flow, dtype=np.uint64)
-    _fill_blocks(src, dst, weight, role, lab, pairs, idle, fp, parts, shift, offsets, t_row, t_col, t_w, only_pairs)
+    _fill_blocks(src, dst, weight, role, lab, pairs, idle, fp, parts, shift, offsets, t_row, t_col, t_w)
     del offsets, bcounts
     t_cnt = np.empty(n_flow, dtype=COUNT_DTYPE)
-    n_cols = max(fp + int(pairs.max()) + 1, 1) if only_pairs and pairs.shape[0] else n
+    n_cols = n
     if not labeled:
         blk = bucketed_blocks(bstart, shift, n, n_cols, t_row, t_col, t_w, t_cnt, False, p)
         return n_flow, _finish(blk), None

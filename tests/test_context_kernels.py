@@ -6,9 +6,12 @@
 - ``merge_contexts``: encoding a column in parts then merging gives the codes
   of the whole column, for any split.
 - ``build_pairs``: against a Python set of ``(context, platform)`` pairs.
-- ``fold_sources`` and ``solve(receivers=...)``: the folded injection against
-  ``s + T[:, n:] s[n:]`` by scipy, and the solution against a direct sparse
-  solve of the whole system.
+- ``kernels.pairflow`` (the pairs' entries, grouped by pair, outside the
+  flow matrix): ``pair_entries`` against a brute-force grouping, any input
+  order and thread count; ``scatter_pairs`` against scipy's ``s + P y`` and
+  on row blocks against the whole; ``pair_users`` against Python sets; and
+  ``solve`` with pairs (their passes folded into the users' injection)
+  against a direct sparse solve of the whole system over nodes and pairs.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from examples import HYPO, TIGHT
 
 from graphlabor.contexts import build_pairs, encode_contexts, merge_contexts
 from graphlabor.errors import InputError
-from graphlabor.kernels.contexts import fold_sources
+from graphlabor.kernels.pairflow import pair_entries, pair_users, scatter_pairs
 
 
 def _oracle(values: list) -> tuple[list, list[int]]:
@@ -119,69 +122,141 @@ def test_build_pairs_matches_set(rows: list[tuple[int, int]]) -> None:
         (c, d) if (c, d) in want else None for c, d in rows]
 
 
-def _random_flow(seed: int, n: int, k: int) -> tuple[sp.csr_matrix, np.ndarray]:
-    """A sub-stochastic ``T`` over ``n + k`` nodes whose last ``k`` rows are empty, and an injection."""
+def _random_pairs(seed: int, n: int, k: int, m: int, ties: bool = True):
+    """Random pair edges: users ``src`` in ``[0, n)``, pairs in ``[-1, k)``, weights (some 0, ties), labels."""
     rng = np.random.default_rng(seed)
-    m = 6 * (n + k)
-    snd = rng.integers(0, n + k, m)
-    rcv = rng.integers(0, n, m)
-    w = rng.random(m)
-    T = sp.csr_matrix((w, (rcv, snd)), shape=(n + k, n + k))
-    col = np.asarray(T.sum(axis=0)).ravel()
-    T = sp.csr_matrix(T @ sp.diags(np.divide(0.8, col, out=np.zeros_like(col), where=col > 0)))
-    T.sort_indices()
-    s = rng.random(n + k) * (rng.random(n + k) < 0.5)
-    return T, s
+    src = rng.integers(0, n, m).astype(np.uint32)
+    pair = rng.integers(-1, k, m).astype(np.int32)
+    w = rng.choice([0.0, 0.5, 1.0, 2.0], m) if ties else rng.random(m) * (rng.random(m) < 0.9)
+    lab = rng.integers(0, 4, m).astype(np.uint16)
+    return src, pair, w, lab
 
 
 @HYPO
-@given(st.integers(0, 10**6), st.integers(1, 30), st.integers(0, 30))
-def test_fold_sources_against_scipy(seed: int, n: int, k: int) -> None:
-    T, s = _random_flow(seed, n, k)
-    ip, ix, dt, s2 = fold_sources(T.indptr.astype(np.uint64), T.indices.astype(np.uint32), T.data, s, n)
-    want_T = T[:n, :n].tocsr()
-    want_T.sort_indices()
-    got = sp.csr_matrix((dt, ix, ip), shape=(n, n))
-    assert abs(got - want_T).sum() == 0
-    np.testing.assert_allclose(s2, s[:n] + T[:n, n:] @ s[n:], rtol=1e-14, atol=1e-300)
-    # the folded system has the full system's solution
-    x = spsolve(sp.identity(n + k, format="csc") - T.tocsc(), s)
-    x_folded = spsolve(sp.identity(n, format="csc") - got.tocsc(), s2) if n else np.empty(0)
-    np.testing.assert_allclose(x_folded, x[:n], rtol=1e-10, atol=1e-12)
-    np.testing.assert_array_equal(x[n:], s[n:])
+@given(st.integers(0, 10**6), st.integers(1, 40), st.integers(1, 30), st.integers(0, 400), st.booleans())
+def test_pair_entries_against_brute_force(seed: int, n: int, k: int, m: int, ties: bool) -> None:
+    src, pair, w, lab = _random_pairs(seed, n, k, m, ties)
+    # roles: the last node a platform (the target of every edge); one user in five an advertiser (not counted)
+    role = np.where(np.arange(n + 1) % 5 == 4, 2, 0).astype(np.int8)
+    role[n] = 1
+    dst = np.full(m, n, np.uint32)
+    got = pair_entries(src, dst, w, role, pair, k, lab, n_parts=3)
+    keep = [e for e in range(m) if pair[e] >= 0 and w[e] > 0 and role[src[e]] == 0]
+    want = sorted((int(pair[e]), int(src[e]), float(w[e])) for e in keep)
+    q = np.repeat(np.arange(k), np.diff(got.ptr.astype(np.int64)))
+    assert list(zip(q.tolist(), got.user.tolist(), got.weight.tolist())) == want
+    assert sorted(zip(q.tolist(), got.user.tolist(), got.weight.tolist(), got.label.tolist())) == \
+        sorted((int(pair[e]), int(src[e]), float(w[e]), int(lab[e])) for e in keep)
+    for j in range(k):
+        mine = [x for x in want if x[0] == j]
+        total = 0.0
+        for x in mine:
+            total += x[2]
+        assert got.out_weight[j] == total
+        assert got.contributors[j] == len({x[1] for x in mine})
+    # already selected edges (role None): the same entries
+    sel = np.array(keep, dtype=np.int64)
+    other = pair_entries(src[sel], np.empty(0, np.uint32), w[sel], None, pair[sel], k, lab[sel])
+    for a, b in zip(got, other):
+        assert np.array_equal(a, b) or a is got.label  # labels of equal (user, weight) may come in any order
 
 
-def test_fold_sources_refuses_a_receiving_source() -> None:
-    T = sp.csr_matrix(np.array([[0.0, 0.5], [0.5, 0.0]]))
-    assert fold_sources(T.indptr.astype(np.uint64), T.indices.astype(np.uint32), T.data, np.ones(2), 1) is None
+def test_pair_entries_any_order_and_threads() -> None:
+    import numba
+
+    src, pair, w, lab = _random_pairs(5, 300, 2000, 200_000, ties=False)
+    pair[:50_000] = 7  # a large pair (sorted by the merge sort, not the insertion sort)
+    perm = np.random.default_rng(1).permutation(src.shape[0])
+    a = pair_entries(src, src, w, None, pair, 2000, lab)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        b = pair_entries(src[perm], src[perm], w[perm], None, pair[perm], 2000, lab[perm])
+    finally:
+        numba.set_num_threads(before)
+    for x, y in zip(a, b):
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scatter_pairs_against_scipy_and_blocks(seed: int) -> None:
+    n, k, m, width = 60, 25, 3000, 5
+    src, pair, w, lab = _random_pairs(seed, n, k, m, ties=False)
+    e = pair_entries(src, src, w, None, pair, k, lab)
+    y = np.random.default_rng(seed).random(k) * (np.arange(k) % 4 != 0)
+    s = np.random.default_rng(seed + 1).random(n)
+    q = np.repeat(np.arange(k), np.diff(e.ptr.astype(np.int64)))
+    P = sp.csr_matrix((e.weight, (e.user.astype(np.int64), q)), shape=(n, k))
+    out = s.copy()
+    scatter_pairs(e.ptr, e.user, e.weight, np.empty(0, np.uint16), y, 0, 1, out)
+    np.testing.assert_allclose(out, s + P @ y, rtol=1e-13)
+    # by label: rows user * width + label
+    PL = sp.csr_matrix((e.weight, (e.user.astype(np.int64) * width + e.label, q)), shape=(n * width, k))
+    via = np.zeros(n * width)
+    scatter_pairs(e.ptr, e.user, e.weight, e.label, y, 0, width, via)
+    np.testing.assert_allclose(via, PL @ y, rtol=1e-13, atol=1e-300)
+    # a block of rows gets the whole's bits there
+    for lo, hi in ((0, 17), (17, 41), (41, n)):
+        part = s[lo:hi].copy()
+        scatter_pairs(e.ptr, e.user, e.weight, np.empty(0, np.uint16), y, lo, 1, part)
+        assert part.tobytes() == out[lo:hi].tobytes()
+        vpart = np.zeros((hi - lo) * width)
+        scatter_pairs(e.ptr, e.user, e.weight, e.label, y, lo, width, vpart)
+        assert vpart.tobytes() == via[lo * width:hi * width].tobytes()
+
+
+def test_pair_users_against_sets() -> None:
+    n, k, m, n_plat = 80, 30, 2000, 6
+    src, pair, w, _ = _random_pairs(3, n, k, m)
+    platform = np.random.default_rng(3).integers(0, n_plat, k).astype(np.uint32)
+    e = pair_entries(src, src, w, None, pair, k)
+    want = np.zeros(n_plat, np.int64)
+    for p in range(n_plat):
+        want[p] = len({int(src[j]) for j in range(m) if pair[j] >= 0 and w[j] > 0 and platform[pair[j]] == p})
+    assert pair_users(e.ptr, e.user, platform, 0, n, n_plat).tolist() == want.tolist()
+    # counted by blocks of users, the sums are the whole's
+    blocks = sum(pair_users(e.ptr, e.user, platform, lo, hi - lo, n_plat) for lo, hi in ((0, 30), (30, 55), (55, n)))
+    assert blocks.tolist() == want.tolist()
 
 
 @pytest.mark.parametrize("solver", ["bicgstab", "jacobi"])
-def test_solve_with_receivers_matches_direct_solve(solver: str) -> None:
+def test_solve_with_pairs_matches_direct_solve(solver: str) -> None:
+    """T over the real nodes plus the pairs' entries apart: the solution of the whole (n + k) system (scipy)."""
+    import numba
+
     from graphlabor.graph import FlowGraph
     from graphlabor.params import ModelParams
     from graphlabor.solve import solve
 
-    n, k = 40, 25
-    T, s = _random_flow(7, n, k)
+    n, k, m = 40, 25, 600
+    rng = np.random.default_rng(7)
+    snd, rcv = rng.integers(0, n, 6 * n), rng.integers(0, n, 6 * n)
+    T = sp.csr_matrix((rng.random(6 * n), (rcv, snd)), shape=(n, n))
+    col = np.asarray(T.sum(axis=0)).ravel()
+    T = sp.csr_matrix(T @ sp.diags(np.divide(0.8, col, out=np.zeros_like(col), where=col > 0)))
+    T.sort_indices()
+    src, pair, w, _ = _random_pairs(8, n, k, m, ties=False)
+    e = pair_entries(src, src, w, None, pair, k)
+    factor = np.divide(0.9, e.out_weight, out=np.zeros(k), where=e.out_weight > 0)
+    q = np.repeat(np.arange(k), np.diff(e.ptr.astype(np.int64)))
+    P = sp.csr_matrix((e.weight * factor[q], (e.user.astype(np.int64), q)), shape=(n, k))
+    full = sp.bmat([[T, P], [None, sp.csr_matrix((k, k))]]).tocsc()
+    s = rng.random(n + k) * (rng.random(n + k) < 0.5)
     keep = np.full(n + k, 0.2)
-    g = FlowGraph(n + k, T.indptr.astype(np.uint64), T.indices.astype(np.uint32), T.data, keep,
-                  np.ones(n + k), T.nnz)
+    g = FlowGraph(n + k, T.indptr.astype(np.uint64), T.indices.astype(np.uint32), T.data, keep, np.ones(n + k),
+                  m, None, e, factor)
     params = ModelParams(solver=solver, tol=1e-13, max_iter=10_000)
-    x = spsolve(sp.identity(n + k, format="csc") - T.tocsc(), s)
-    folded = solve(g, s, params, receivers=n)
-    np.testing.assert_allclose(folded.held, x, rtol=1e-9, atol=1e-12)
-    np.testing.assert_array_equal(folded.held[n:], s[n:])
-    # the same bits at any thread count
-    import numba
-
+    x = spsolve(sp.identity(n + k, format="csc") - full, s)
+    got = solve(g, s, params)
+    np.testing.assert_allclose(got.held, x, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(got.held[n:], s[n:])
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = solve(g, s, params, receivers=n)
+        one = solve(g, s, params)
     finally:
         numba.set_num_threads(before)
-    np.testing.assert_array_equal(one.held, folded.held)
+    np.testing.assert_array_equal(one.held, got.held)
 
 
 @HYPO
@@ -208,20 +283,3 @@ def test_attribute_with_contexts_same_bits_any_row_order_and_threads(seed: int, 
         numba.set_num_threads(before)
     assert base.nodes.equals(other.nodes)
     assert base.contexts is not None and base.contexts.equals(other.contexts)
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_concat_columns_against_scipy_hstack(seed: int) -> None:
-    from graphlabor.kernels.contexts import concat_columns
-
-    rows, na, nb, extra = 50, 20, 30, 7
-    a = sp.random(rows, na, density=0.2, format="csr", random_state=seed)
-    b = sp.random(rows, nb, density=0.1, format="csr", random_state=seed + 10)
-    a.sort_indices()
-    b.sort_indices()
-    csr = lambda m: (m.indptr.astype(np.uint64), m.indices.astype(np.uint32), m.data)  # noqa: E731
-    p, i, d = concat_columns(csr(a), csr(b), na, rows + extra)
-    want = sp.vstack([sp.hstack([a, b]), sp.csr_matrix((extra, na + nb))]).tocsr()
-    want.sort_indices()
-    assert p.tolist() == want.indptr.tolist() and i.tolist() == want.indices.tolist()
-    assert np.array_equal(d, want.data)

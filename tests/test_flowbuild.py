@@ -90,6 +90,14 @@ def test_build_flow_graph_split_by_many_labels(n_labels):
     s, r, fw, lab = K.flow_edges(src, dst, w, role, labels)
     assert g.by_label is not None and g.by_label[3] == width
     assert_same_bits(g.by_label[:3], K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, 300 * width))
+    # with (platform, context) pairs: the same T and pair entries as without labels
+    role, src, dst, w, pairs = _economy(rng, 300, 5000, 20, "few")
+    g = build_flow_graph(src, dst, w, role, ModelParams(), labels=labels, n_labels=n_labels, pairs=pairs, first_pair=300)
+    plain = build_flow_graph(src, dst, w, role, ModelParams(), pairs=pairs, first_pair=300)
+    assert_same_bits((g.indptr, g.indices, g.data, g.out_weight), (plain.indptr, plain.indices, plain.data,
+                                                                   plain.out_weight))
+    assert_same_bits(g.pairs[:3], plain.pairs[:3])
+    assert g.by_label is not None and g.by_label[3] == width
 
 
 def test_flow_csr_all_users():
@@ -109,9 +117,10 @@ def test_flow_csr_all_users():
 
 @random_cases(40, n=(1, 400), m=(0, 6000), k=(1, 30), n_labels=(1, 16), kind=["few", "distinct"],
               with_idle=st.booleans())
-def test_flow_graph_pairs_built_apart_equals_build_csr(n, m, k, n_labels, seed, kind, with_idle):
-    """With contexts, build_flow_graph builds the real senders' block and the pairs' block apart and joins
-    them row by row: T, its split by kind, W and the scaled fractions equal build_csr of flow_edges' output."""
+def test_flow_graph_pairs_apart_equals_build_csr_and_brute_force(n, m, k, n_labels, seed, kind, with_idle):
+    """With contexts, build_flow_graph builds T over the real senders only (build_csr of flow_edges' real
+    senders' entries, its split by kind too) and keeps the pairs' entries apart, grouped by pair, each pair's
+    by user then weight (a brute-force sort), W_q their sum in that order, contributors the distinct users."""
     from graphlabor.graph import build_flow_graph
     from graphlabor.params import ModelParams
 
@@ -119,33 +128,43 @@ def test_flow_graph_pairs_built_apart_equals_build_csr(n, m, k, n_labels, seed, 
     role, src, dst, w, pairs = _economy(rng, n, m, k, kind)
     labels = rng.integers(0, n_labels, m).astype(np.uint16)
     idle = (rng.random(n) < 0.2).astype(np.uint8) if with_idle else None
-    nt, width = n + k, n_labels + 1
+    width = n_labels + 1
     s, r, fw, lab = K.flow_edges(src, dst, w, role, labels, pairs, n, idle)
-    T = K.build_csr(r, s, fw, nt)
-    split = K.build_csr(r * np.uint32(width) + lab.astype(np.uint32), s, fw, n * width)
-    ow = np.zeros(nt)
+    real, pe = s < n, s >= n
+    T = K.build_csr(r[real], s[real], fw[real], n)
+    split = K.build_csr(r[real] * np.uint32(width) + lab[real].astype(np.uint32), s[real], fw[real], n * width)
+    ow = np.zeros(n + k)
     np.add.at(ow, T[1], T[2])  # per column, rows in order (as column_sums)
+    q, u, pw, pl = (s[pe] - np.uint32(n)).astype(np.int64), r[pe], fw[pe], lab[pe]
+    order = np.lexsort((pw, u, q))
+    q, u, pw, pl = q[order], u[order], pw[order], pl[order]
+    contributors = np.zeros(k, np.int64)
+    for j in range(k):
+        mine = q == j
+        total = 0.0
+        for x in pw[mine]:
+            total += x  # each pair's weights in entry order
+        ow[n + j] = total
+        contributors[j] = np.unique(u[mine]).size
     params = ModelParams()
-    passed = np.where(ow > 0, np.where(role == K.USER, params.damping,
-                                       np.where(role == K.PLATFORM, 1.0 - params.platform_share, 0.0)), 0.0)
-    factor = np.divide(passed, ow, out=np.zeros(nt), where=ow > 0)
+    rl = np.concatenate([role[:n], np.full(k, K.PLATFORM, np.int8)])
+    passed = np.where(ow > 0, np.where(rl == K.USER, params.damping,
+                                       np.where(rl == K.PLATFORM, 1.0 - params.platform_share, 0.0)), 0.0)
+    factor = np.divide(passed, ow, out=np.zeros(n + k), where=ow > 0)
     for with_labels in (True, False):
-        g = build_flow_graph(src, dst, w, role, params, labels=labels if with_labels else None, n_labels=n_labels,
+        g = build_flow_graph(src, dst, w, rl, params, labels=labels if with_labels else None, n_labels=n_labels,
                              pairs=pairs, first_pair=n, idle=idle)
-        assert g.n_flow_edges == len(s)
+        assert g.n_flow_edges == len(s) and g.rows == n and g.n == n + k
         assert_same_bits((g.indptr, g.indices, g.out_weight, g.data), (T[0], T[1], ow, T[2] * factor[T[1]]))
+        e = g.pairs
+        assert np.array_equal(np.repeat(np.arange(k), np.diff(e.ptr.astype(np.int64))), q)
+        assert_same_bits((e.user, e.weight, e.contributors), (u, pw, contributors))
+        assert_same_bits((g.pair_factor,), (factor[n:],))
         if with_labels:
             assert_same_bits(g.by_label[:3], split)
+            # labels travel with their entries (ties of user and weight in any order)
+            got = sorted(zip(np.repeat(np.arange(k), np.diff(e.ptr.astype(np.int64))).tolist(), e.user.tolist(),
+                             e.weight.tolist(), e.label.tolist()))
+            assert got == sorted(zip(q.tolist(), u.tolist(), pw.tolist(), pl.tolist()))
         else:
-            assert g.by_label is None
-
-
-def test_flow_csr_only_pairs():
-    rng = np.random.default_rng(7)
-    n, k, m = 300, 40, 20_000
-    role, src, dst, w, pairs = _economy(rng, n, m, k, "few")
-    s, r, fw, _ = K.flow_edges(src, dst, w, role, None, pairs, n)
-    pair = s >= n
-    n_flow, T, none = flow_csr(src, dst, w, role[:n], None, 1, 0, pairs, 0, only_pairs=True)
-    assert none is None and n_flow == int(pair.sum()) > 0
-    assert_same_bits(T, K.build_csr(r[pair], s[pair] - np.uint32(n), fw[pair], n))
+            assert g.by_label is None and e.label.shape[0] == 0

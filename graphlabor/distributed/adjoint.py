@@ -6,7 +6,7 @@ on the cluster after the run (:class:`ClusterGraph`). An explanation
 :class:`DaskGraph`:
 
 - the explained node's row of ``T`` comes from its block (pair entries after
-  the others, as the local CSR holds them);
+  the others, pairs ascending, as the local engine lists them);
 - ``T^T`` is cut the same way as ``T``, by rows, which are ``T``'s senders:
   every forward block sends each transposed block the entries whose sender
   is in its rows, with their receivers (``T`` cut by sender, the scatter
@@ -107,10 +107,12 @@ def _row(block: B.Block, code: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     g = B._global_senders(block)
     a, z = int(block.indptr[i]), int(block.indptr[i + 1])
     senders, data = g[a:z], block.data[a:z]
-    if isinstance(block, CP.PairBlock):
-        pa, pz = int(block.p_indptr[i]), int(block.p_indptr[i + 1])
-        senders = np.concatenate([senders, n + block.p_indices[pa:pz].astype(np.int64)])
-        data = np.concatenate([data, block.p_data[pa:pz]])
+    if isinstance(block, CP.PairBlock) and block.pairs is not None:  # as explain.LocalGraph.row
+        pe = block.pairs
+        e = np.flatnonzero(pe.user == code)
+        q = np.searchsorted(pe.ptr.astype(np.int64), e, side="right") - 1
+        senders = np.concatenate([senders, n + q])
+        data = np.concatenate([data, pe.weight[e] * block.factor_pair[q]])
     return senders.astype(np.int64), data
 
 
@@ -122,12 +124,16 @@ def transpose_pieces(block: B.Block, tbounds: np.ndarray, n: int) -> list[tuple[
     length: np.ndarray = np.diff(block.indptr.astype(np.int64))
     rows = np.repeat(np.arange(block.lo, block.hi, dtype=np.int64), length)
     senders, data = B._global_senders(block), block.data
-    if isinstance(block, CP.PairBlock):
-        plength: np.ndarray = np.diff(block.p_indptr.astype(np.int64))
-        prow = np.repeat(np.arange(block.lo, block.hi, dtype=np.int64), plength)
-        rows = np.concatenate([rows, prow])
-        senders = np.concatenate([senders, n + block.p_indices.astype(np.int64)])
-        data = np.concatenate([data, block.p_data])
+    if isinstance(block, CP.PairBlock) and block.pairs is not None:
+        # the pairs' entries into the own rows, pair by pair (each pair's in the local order): the pairs' rows
+        # of T^T are these, block after block, as explain.pair_rows lays them out
+        pe = block.pairs
+        k = int(pe.ptr.shape[0]) - 1
+        plength: np.ndarray = np.diff(pe.ptr.astype(np.int64))
+        q = np.repeat(np.arange(k, dtype=np.int64), plength)
+        rows = np.concatenate([rows, pe.user.astype(np.int64)])
+        senders = np.concatenate([senders, n + q])
+        data = np.concatenate([data, pe.weight * block.factor_pair[q]])
     return B._split_by_block(senders, tbounds, senders, rows, data)
 
 

@@ -523,7 +523,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         solving = finished
         if k:
             # the blocks with their pair entries and the folded injection (what the solve runs on)
-            solving = [client.submit(CP.with_pairs, f, pb, sr, ctx.s_pair_f, ctx.factor, ctx.y_pair, pure=True,
+            solving = [client.submit(CP.with_pairs, f, pb, sr, ctx.s_pair_f, ctx.factor, pure=True,
                                      workers=[workers[b % len(workers)]], allow_other_workers=True)
                        for b, (f, pb, sr) in enumerate(zip(finished, ctx.blocks, ctx.s_real_f))]
             nnz += ctx.nnz
@@ -559,7 +559,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
             if not ok:
                 raise ConvergenceError(n_iter, rel, flow_params.tol)
         if nnz:
-            res = exchange(client, solving, need_keys, state, CP.pair_step if k else B.step)
+            res = exchange(client, solving, need_keys, state, B.step)  # with pairs: on the folded injection
             held_f = [client.submit(operator.getitem, r, 0, pure=True) for r in res]
         else:
             held_f = ctx.s_real_f if k else injected_own
@@ -601,14 +601,14 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         contributors = _tree_reduce(client, np.add, [client.submit(B.contributors, f, n, pure=True) for f in finished]).result()
         if k and nnz:
             # a platform passes value through its pool and its pairs: its distinct users over both
-            owner = np.full(n + k, -1, np.int64)
             plat = np.flatnonzero(role == K.PLATFORM)
-            owner[plat] = plat
-            owner[n:] = pairs.platform
-            owner_f = _in_graph(client, owner)
-            oc = _tree_reduce(client, np.add, [client.submit(CP.owner_counts, f, n, owner_f, pure=True) for f in solving]).result()
+            platform_f = _in_graph(client, np.ascontiguousarray(pairs.platform, dtype=np.uint32))
+            oc = [client.submit(CP.owner_counts, f, n, platform_f, pure=True) for f in solving]
+            pool = _tree_reduce(client, np.add, [client.submit(operator.getitem, c, 0, pure=True) for c in oc]).result()
+            via_pairs = _tree_reduce(client, np.add, [client.submit(operator.getitem, c, 1, pure=True) for c in oc]).result()
             contributors = contributors.copy()
-            contributors[plat] = oc[plat]
+            # a pair's entry is also one of its platform's pool unless the pool is idle (no entries)
+            contributors[plat] = np.maximum(pool, via_pairs)[plat]
         cluster = A.ClusterGraph(solving, revenue, bounds, n, k, workers) if revenue is not None else None
         del finished, solving
         kept = keep * held if kept_f is None else (np.concatenate(client.gather(kept_f)) if n else np.zeros(0))
@@ -625,7 +625,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
     pair_run = None
     out_weight = vecs["out_weight"]
     if k:
-        from ..methods import PairRun, _fold
+        from ..methods import PairRun, _by_platform, _fold
 
         # as run_model: the pairs hold their injection; what they keep and hold is credited to their platform
         held_full = np.concatenate([held, ctx.s_pair])
@@ -637,7 +637,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         kept = folded if kept_f is None else np.where(role == K.USER, kept, folded)
         held = _fold(held_full, n, pairs.platform)
         if via_arr is not None:
-            via_arr[:, nk] += K.group_sum(pairs.platform, ctx.s_pair * ctx.keep, n)
+            via_arr[:, nk] += _by_platform(pairs.platform, ctx.s_pair * ctx.keep, n)
         x_state = np.concatenate([x_state, ctx.s_pair])
         keep = np.concatenate([keep, ctx.keep])
         out_weight = np.concatenate([out_weight, ctx.out_weight])
@@ -666,7 +666,6 @@ class _PairStage:
     out_weight: np.ndarray
     keep: np.ndarray
     factor: Any
-    y_pair: Any
     s_pair_f: Any
     contributors: np.ndarray
     nnz: int
@@ -709,26 +708,25 @@ def _pair_stage(client: Any, cparts: list[Any], pairs: Any, role: np.ndarray, ro
     for b in range(n_blocks):
         lo, hi = int(bounds[b]), int(bounds[b + 1])
         mine = [client.submit(operator.getitem, f, b, pure=True) for f in flow]
-        st.blocks.append(client.submit(CP.pair_block, lo, hi, width, *mine, pure=True))
-    entries = [client.submit(CP.pair_entries, pb, pure=True) for pb in st.blocks]
+        st.blocks.append(client.submit(CP.pair_block, lo, hi, k, width, *mine, pure=True))
+    entries = [client.submit(CP.pair_entries_of, pb, pure=True) for pb in st.blocks]
     st.out_weight = client.submit(CP.pair_out_weight, k, *entries, pure=True).result()
-    st.contributors = client.submit(CP.pair_contributors, k, *entries, pure=True).result()
+    del entries
+    st.contributors = _tree_reduce(client, np.add, [client.submit(CP.pair_contributors, pb, pure=True)
+                                                     for pb in st.blocks]).result()
     sizes = client.gather([client.submit(_pair_sizes, pb, pure=True) for pb in st.blocks])
     st.nnz = sum(a for a, _ in sizes)
     st.n_flow = sum(b for _, b in sizes)
     passed = pass_fractions(np.full(k, K.PLATFORM, dtype=role.dtype), st.out_weight, flow_params)
     st.keep = 1.0 - passed
-    factor = np.divide(passed, st.out_weight, out=np.zeros(k), where=st.out_weight > 0)
-    y_pair = np.divide(1.0 - st.keep, st.out_weight, out=np.zeros(k), where=st.out_weight > 0) * s_pair
+    factor = np.divide(passed, st.out_weight, out=np.zeros(k), where=st.out_weight > 0)  # as build_flow_graph
     st.factor = _in_graph(client, factor)
-    y_pair_f = _in_graph(client, y_pair)
-    st.y_pair = y_pair_f
     st.s_pair_f = _in_graph(client, s_pair)
     return st
 
 
-def _pair_sizes(pc: CP.PairCSR) -> tuple[int, int]:
-    return int(pc.indices.shape[0]), pc.n_flow
+def _pair_sizes(pc: CP.PairPart) -> tuple[int, int]:
+    return int(pc.entries.user.shape[0]), pc.n_flow
 
 
 class _GraphSummary:

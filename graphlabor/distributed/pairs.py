@@ -1,10 +1,11 @@
 """Contexts on the Dask engine: the ``(platform, context)`` pairs, per partition and per block of rows.
 
-The local engine (:func:`graphlabor.methods.run_model`) gives each pair a
-column of the flow matrix after the real nodes' and, since pairs receive
+The local engine (:func:`graphlabor.methods.run_model`) keeps the pairs'
+entries out of the flow matrix, grouped by pair
+(:func:`graphlabor.kernels.pairflow.pair_entries`), and since pairs receive
 nothing, folds their passes into the users' injection
-(:func:`graphlabor.kernels.contexts.fold_sources`) and solves on the real
-nodes' matrix. Here the same numbers are built where the edges are:
+(:func:`graphlabor.solve.fold_pairs`) and solves on the real nodes' matrix.
+Here the same numbers are built where the edges are:
 
 1. the pairs: the sorted distinct ``(context, platform)`` keys of the revenue
    edges, unioned over partitions (:func:`revenue_keys`), numbered on the
@@ -15,13 +16,14 @@ nodes' matrix. Here the same numbers are built where the edges are:
    (:func:`pair_revenue`), as ``K.group_sum`` adds it on one machine;
 3. per block of receiver rows: the real nodes' injection (revenue without a
    pair, node values, unmatched revenue moved to the pool, each added in the
-   local engine's order), the pair columns' CSR (:func:`pair_block`, the
-   local kernels on the block's rows: the same entries and duplicate sums),
-   their out-weights summed block after block (the global entry order), and
-   the folded injection ``s + T[:, pairs] s_pairs`` (:func:`with_pairs`);
-4. after the solve, the last step and the breakdown by kind run on the rows
-   merged with their pair entries (:func:`pair_step`, :func:`pair_via`), so
-   that each row adds its entries in the same order as one machine.
+   local engine's order), the pair entries into its rows (:func:`pair_block`,
+   the local kernel on the block's users: each pair's entries in the local
+   order), the pairs' out-weights summed block after block (users ascending,
+   the local order), and the folded injection (:func:`with_pairs`, the local
+   kernel: each user's terms pair after pair);
+4. after the solve, the last step is the plain one on the folded injection,
+   and the breakdown by kind adds the pairs' passes with the same kernel
+   (:func:`pair_via`).
 
 Every number equals the local engine's bit for bit.
 """
@@ -29,15 +31,14 @@ Every number equals the local engine's bit for bit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
 
 import numpy as np
 
 from .. import kernels as K
 from ..classify import Classified
 from ..contexts import Pairs
-from ..kernels.multiset import build_csr_counted
-from ..kernels.propagate import csr_matvec, propagate_step
+from ..kernels.pairflow import PairEntries
+from ..kernels.propagate import csr_matvec
 from . import blocks as B
 
 
@@ -136,124 +137,109 @@ def pair_flow(part: Classified, role: np.ndarray, bounds: np.ndarray, with_label
 
 
 @dataclass
-class PairCSR:
-    """A block's entries from pair senders: CSR by own row (columns: pairs), and split by (row, kind)."""
+class PairPart:
+    """A block's entries from pair senders, pair by pair (:func:`graphlabor.kernels.pairflow.pair_entries`)."""
 
-    indptr: np.ndarray
-    indices: np.ndarray
-    weight: np.ndarray  # unscaled (what the split by kind reads)
-    by_label: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-    n_flow: int = 0  # flow edges before duplicates are added together
+    entries: PairEntries
+    n_flow: int = 0  # flow edges (each one entry: pair entries are not merged)
 
 
-def pair_block(lo: int, hi: int, width: int, *pieces: tuple[np.ndarray, ...]) -> PairCSR:
-    """The block's pair entries with the local engine's kernel: duplicates added in row order, columns sorted."""
-    nb = hi - lo
-    r = (np.concatenate([p[0] for p in pieces]) - np.uint32(lo)).astype(np.uint32) if pieces else np.empty(0, np.uint32)
-    q = np.concatenate([p[1] for p in pieces]).astype(np.uint32) if pieces else np.empty(0, np.uint32)
+def pair_block(lo: int, hi: int, k: int, width: int, *pieces: tuple[np.ndarray, ...]) -> PairPart:
+    """The block's pair entries with the local engine's kernel: grouped by pair, each pair's by user then weight.
+
+    The local engine's entries of every pair restricted to the block's users,
+    in the same order (``lo``, ``hi``: the block's rows, for the record).
+    """
+    from ..kernels.pairflow import pair_entries
+
+    r = np.concatenate([p[0] for p in pieces]).astype(np.uint32) if pieces else np.empty(0, np.uint32)
+    q = np.concatenate([p[1] for p in pieces]).astype(np.int32) if pieces else np.empty(0, np.int32)
     w = np.concatenate([p[2] for p in pieces]) if pieces else np.empty(0)
-    indptr, indices, data = build_csr_counted(r, q, w, nb)
-    by_label = None
+    lab = None
     if width:
-        lab = np.concatenate([p[3] for p in pieces]) if pieces else np.empty(0, np.uint16)
-        rows = r * np.uint32(width)
-        rows += lab.astype(np.uint32)
-        by_label = build_csr_counted(rows, q, w, nb * width)
-    return PairCSR(indptr, indices, data, by_label, int(r.shape[0]))
+        lab = np.concatenate([p[3] for p in pieces]).astype(np.uint16) if pieces else np.empty(0, np.uint16)
+    pe = pair_entries(r, np.empty(0, np.uint32), w, None, q, k, lab)
+    return PairPart(pe, int(r.shape[0]))
 
 
-def pair_entries(pc: PairCSR) -> tuple[np.ndarray, np.ndarray]:
-    return pc.indices, pc.weight
+def pair_entries_of(pc: PairPart) -> tuple[np.ndarray, np.ndarray]:
+    """The block's entries as ``(pair, weight)``, pair by pair."""
+    pe = pc.entries
+    k = int(pe.ptr.shape[0]) - 1
+    length: np.ndarray = np.diff(pe.ptr.astype(np.int64))
+    q = np.repeat(np.arange(k, dtype=np.uint32), length)
+    return q, pe.weight
 
 
 def pair_out_weight(k: int, *entries: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Out-weight of each pair, summed over the blocks' entries block after block (the global entry order)."""
+    """Out-weight of each pair: its entries added block after block, as one machine adds them (users ascending)."""
     idx = np.concatenate([e[0] for e in entries]).astype(np.uint32) if entries else np.empty(0, np.uint32)
     dat = np.concatenate([e[1] for e in entries]) if entries else np.empty(0)
     out: np.ndarray = K.column_sums(np.zeros(1, np.uint64), idx, dat, k)
     return out
 
 
-def pair_contributors(k: int, *entries: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Entries per pair (distinct users it passes to), summed over blocks."""
-    idx = np.concatenate([e[0] for e in entries]).astype(np.int64) if entries else np.empty(0, np.int64)
-    return np.bincount(idx, minlength=k).astype(np.int64)
+def pair_contributors(pc: PairPart) -> np.ndarray:
+    """Distinct users per pair among the block's (summed over blocks: the users are the blocks' own rows)."""
+    out: np.ndarray = pc.entries.contributors
+    return out
 
 
 @dataclass
 class PairBlock(B.Block):
-    """A finished block whose ``injected`` is the folded one, with its pair entries (scaled) and the pairs' values."""
+    """A finished block whose ``injected`` is the folded one, with its pair entries and the pairs' values."""
 
     s_real: np.ndarray = field(default_factory=lambda: np.empty(0))  # injection of the own rows (unfolded)
-    p_indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.uint64))
-    p_indices: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint32))
-    p_data: np.ndarray = field(default_factory=lambda: np.empty(0))  # scaled
-    p_label: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    pairs: PairEntries | None = None  # the entries into the own rows, pair by pair (unscaled)
     s_pair: np.ndarray = field(default_factory=lambda: np.empty(0))  # injection (= held value) of every pair
-    y_pair: np.ndarray = field(default_factory=lambda: np.empty(0))  # what every pair passes per unit of flow weight
+    factor_pair: np.ndarray = field(default_factory=lambda: np.empty(0))  # what every pair passes per unit of weight held
+
+    def pair_y(self) -> np.ndarray:
+        """What each pair passes per unit of flow weight (as :meth:`graphlabor.graph.FlowGraph.pair_y`)."""
+        out: np.ndarray = self.factor_pair * self.s_pair
+        return out
 
 
-def with_pairs(block: B.Block, pc: PairCSR, s_real: np.ndarray, s_pair: np.ndarray, factor_pair: np.ndarray,
-               y_pair: np.ndarray) -> PairBlock:
-    """The block with its folded injection ``s + T[rows, pairs] s_pairs`` (as ``fold_sources``: added in row order)."""
-    data = pc.weight.copy()
-    data *= factor_pair[pc.indices]  # one product per entry, as scale_columns
-    acc = csr_matvec(pc.indptr, pc.indices, data, s_pair) if block.rows else np.zeros(0)
-    folded = s_real + acc
+def with_pairs(block: B.Block, pc: PairPart, s_real: np.ndarray, s_pair: np.ndarray,
+               factor_pair: np.ndarray) -> PairBlock:
+    """The block with its folded injection (as :func:`graphlabor.solve.fold_pairs`, on the own rows)."""
+    from ..kernels.pairflow import scatter_pairs
+
     base = {f.name: getattr(block, f.name) for f in fields(B.Block)}
-    base["injected"] = folded
-    return PairBlock(**base, s_real=s_real, p_indptr=pc.indptr, p_indices=pc.indices, p_data=data,
-                     p_label=pc.by_label, s_pair=s_pair, y_pair=y_pair)
-
-
-def _merged(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, pptr: np.ndarray, pidx: np.ndarray,
-            pdat: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's entries, then its pair entries (columns ``first + q``): the local CSR's order (pairs last)."""
-    rows = indptr.shape[0] - 1
-    a: np.ndarray = np.diff(indptr.astype(np.int64)).astype(np.int64)
-    b: np.ndarray = np.diff(pptr.astype(np.int64)).astype(np.int64)
-    key = np.concatenate([np.repeat(np.arange(rows, dtype=np.int64) * 2, a), np.repeat(np.arange(rows, dtype=np.int64) * 2 + 1, b)])
-    order = np.argsort(key, kind="stable")
-    idx = np.concatenate([indices.astype(np.int64), pidx.astype(np.int64) + first])[order].astype(np.uint32)
-    dat = np.concatenate([data, pdat])[order]
-    ptr = np.zeros(rows + 1, np.uint64)
-    np.cumsum(a + b, out=ptr[1:])
-    return ptr, idx, dat
-
-
-def pair_step(block: PairBlock, x_own: Any, *pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
-    """The last step ``held = s + T x`` on the block's rows with their pair entries (pairs hold their injection)."""
-    x_own = B.own_values(x_own)
-    out = np.empty(block.rows)
-    if block.rows:
-        x = B.local_vector(block, x_own, pieces)
-        ptr, idx, dat = _merged(block.indptr, block.indices, block.data, block.p_indptr, block.p_indices, block.p_data,
-                                x.shape[0])
-        propagate_step(ptr, idx, dat, np.concatenate([x, block.s_pair]), block.s_real, out, block.offset)
-    return out, np.zeros(0), B.served(block, out)
+    out = PairBlock(**base, s_real=s_real, pairs=pc.entries, s_pair=s_pair, factor_pair=factor_pair)
+    folded = np.array(s_real, dtype=np.float64)
+    pe = pc.entries
+    scatter_pairs(pe.ptr, pe.user, pe.weight, np.empty(0, np.uint16), out.pair_y(), block.lo, 1, folded)
+    out.injected = folded
+    return out
 
 
 def pair_via(block: PairBlock, y_own: np.ndarray, *pieces: np.ndarray) -> np.ndarray:
-    """The block's rows of the breakdown by kind, pair entries included (as ``methods._via_propagate``)."""
-    assert block.by_label is not None and block.keep is not None and block.p_label is not None
+    """The block's rows of the breakdown by kind, the pairs' passes included (as ``methods._via_propagate``)."""
+    from ..kernels.pairflow import scatter_pairs
+
+    assert block.by_label is not None and block.keep is not None and block.pairs is not None
     kptr, kidx, kdat, width = block.by_label
     y = B.local_vector(block, B.own_values(y_own), pieces)
-    pptr, pidx, pdat = block.p_label
-    ptr, idx, dat = _merged(kptr, kidx, kdat, pptr, pidx, pdat, y.shape[0])
-    v = csr_matvec(ptr, idx, dat, np.concatenate([y, block.y_pair])).reshape(block.rows, width)
+    v = csr_matvec(kptr, kidx, kdat, y).reshape(block.rows, width)
+    pe = block.pairs
+    scatter_pairs(pe.ptr, pe.user, pe.weight, pe.label, block.pair_y(), block.lo, width, v.reshape(-1))
     v[:, width - 1] = block.s_real
     v *= block.keep[:, None]
     return v
 
 
-def owner_counts(block: PairBlock, n: int, owner: np.ndarray) -> np.ndarray:
-    """Per platform, the distinct own rows it passes value to through its pool or any of its pairs."""
-    from ..kernels.contexts import owner_contributors
+def owner_counts(block: PairBlock, n: int, platform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per sender, its entries in the block's rows; per platform, the distinct own rows its pairs reach.
 
-    g = B._global_senders(block)
-    ptr, idx, _ = _merged(block.indptr, g, block.data, block.p_indptr, block.p_indices, block.p_data, n)
-    out: np.ndarray = owner_contributors(ptr, idx, owner, n)
-    return out
+    Summed over blocks, a platform's contributors through its pool or any of
+    its pairs are the larger of the two (as ``breakdowns.platform_table``).
+    """
+    from ..kernels.pairflow import pair_users
+
+    pool = np.bincount(B._global_senders(block), minlength=n)[:n]
+    assert block.pairs is not None
+    return pool, pair_users(block.pairs.ptr, block.pairs.user, platform, block.lo, block.rows, n)
 
 
 def pay_with_context(part: Classified) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

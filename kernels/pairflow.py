@@ -1,0 +1,269 @@
+"""The ``(platform, context)`` pairs' part of the flow, pair by pair, outside the flow matrix.
+
+A pair ``q`` (a sender after the real nodes) receives nothing: it holds
+exactly its injection ``s_q`` and passes ``(1 - platform_share) s_q`` to the
+users whose contribution edges into its platform carry its context, in
+proportion to their weights. So its entries are never needed by receiver
+row: what it passes to the users is a one-shot scatter, folded into their
+injection before the real nodes' system is solved, and its weight total, its
+contributors and the adjoint (``explain``) read it pair by pair.
+
+:func:`pair_entries` groups the pair entries by pair (a counting sort: one
+pass to count, one to scatter, no sort by receiver and no duplicate hashing)
+and orders each pair's entries by user, then weight, so that nothing depends
+on the input order or the thread count; :func:`scatter_pairs` adds
+``weight * y[q]`` to the users' slots, pair after pair (each user's terms in
+ascending pair order, then in its pair's entry order), the same on any row
+range of users; :func:`pair_users` counts the distinct users of each
+platform's pairs.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._jit import njit, pnjit, prange
+from ._types import F64, I8, I32, I64, U16, U32, U64, Arr
+from .flow import PLATFORM, USER
+
+__all__ = ["PairEntries", "pair_entries", "pair_users", "scatter_pairs"]
+
+
+class PairEntries(NamedTuple):
+    """The pair entries, grouped by pair: pair ``q``'s are ``ptr[q] .. ptr[q + 1]``, by user then weight.
+
+    ``weight`` is unscaled (flow weight); ``label`` is empty without labels;
+    ``out_weight[q]`` is the sum of pair ``q``'s weights in entry order (its
+    ``W_q``); ``contributors[q]`` its distinct users.
+    """
+
+    ptr: U64
+    user: U32
+    weight: F64
+    label: U16
+    out_weight: F64
+    contributors: I64
+
+
+@pnjit
+def _count(src: U32, dst: U32, weight: F64, role: I8, pair: I32, parts: U64, counts: I64) -> None:
+    """Entries per (input slice, pair): edges with a pair, positive weight, a user source (and a platform target)."""
+    with_roles = role.shape[0] > 0
+    for p in prange(parts.shape[0] - 1):
+        c = counts[p]
+        for k in range(parts[p], parts[p + 1]):
+            q = pair[k]
+            if q >= 0 and weight[k] > 0.0:
+                if with_roles and (role[src[k]] != USER or role[dst[k]] != PLATFORM):
+                    continue
+                c[q] += 1
+
+
+@pnjit
+def _scatter(src: U32, dst: U32, weight: F64, role: I8, pair: I32, labels: Arr, parts: U64, offsets: I64,
+             user: U32, wbits: U64, label: U16) -> None:
+    with_roles = role.shape[0] > 0
+    labeled = labels.shape[0] > 0
+    wb = weight.view(np.uint64)
+    for p in prange(parts.shape[0] - 1):
+        o = offsets[p]
+        for k in range(parts[p], parts[p + 1]):
+            q = pair[k]
+            if q >= 0 and weight[k] > 0.0:
+                if with_roles and (role[src[k]] != USER or role[dst[k]] != PLATFORM):
+                    continue
+                j = o[q]
+                user[j] = src[k]
+                wbits[j] = wb[k]
+                if labeled:
+                    label[j] = labels[k]
+                o[q] = j + 1
+
+
+@njit
+def _less(ua: np.uint32, wa: np.uint64, ub: np.uint32, wb: np.uint64) -> bool:
+    return bool(ua < ub or (ua == ub and wa < wb))
+
+
+@pnjit
+def _order(ptr: U64, user: U32, wbits: U64, label: U16, out_weight: F64, contributors: I64) -> None:
+    """Each pair's entries by (user, weight) -- positive weights' bits sort as the weights --; its sum and users."""
+    labeled = label.shape[0] > 0
+    for q in prange(ptr.shape[0] - 1):
+        a = np.int64(ptr[q])
+        b = np.int64(ptr[q + 1])
+        if b - a <= 32:
+            for i in range(a + 1, b):
+                u = user[i]
+                w = wbits[i]
+                lab = label[i] if labeled else np.uint16(0)
+                j = i - 1
+                while j >= a and _less(u, w, user[j], wbits[j]):
+                    user[j + 1] = user[j]
+                    wbits[j + 1] = wbits[j]
+                    if labeled:
+                        label[j + 1] = label[j]
+                    j -= 1
+                user[j + 1] = u
+                wbits[j + 1] = w
+                if labeled:
+                    label[j + 1] = lab
+        else:
+            o1 = np.argsort(wbits[a:b], kind="mergesort")
+            us = user[a:b][o1]
+            o2 = np.argsort(us, kind="mergesort")
+            order = o1[o2]
+            user[a:b] = us[o2]
+            wbits[a:b] = wbits[a:b][order]
+            if labeled:
+                label[a:b] = label[a:b][order]
+        total = 0.0
+        distinct = 0
+        last = np.int64(-1)
+        wv = wbits[a:b].view(np.float64)
+        for i in range(b - a):
+            total += wv[i]
+            u = np.int64(user[a + i])
+            if u != last:
+                distinct += 1
+                last = u
+        out_weight[q] = total
+        contributors[q] = distinct
+
+
+def pair_entries(src: U32, dst: U32, weight: F64, role: I8 | None, pair: I32, k: int, labels: Arr | None = None,
+                 n_parts: int | None = None) -> PairEntries:
+    """The pair entries of contribution edges, grouped by pair, each pair's by user then weight.
+
+    Parameters
+    ----------
+    src, dst : ndarray of uint32, shape (m,)
+        Contribution edges, "src acted on dst".
+    weight : ndarray of float64, shape (m,)
+    role : ndarray of int8, shape (n,), or None
+        With roles, an edge counts when its source is a user and its target a
+        platform (the flow rule of :func:`~graphlabor.kernels.flow.flow_edges`);
+        None: every edge with a pair and a positive weight counts (edges
+        already selected; ``dst`` is not read).
+    pair : ndarray of int32, shape (m,)
+        Per edge, its pair in ``[0, k)``, ``-1`` for none.
+    k : int
+        Number of pairs.
+    labels : ndarray of uint16, shape (m,), optional
+        A label per edge, carried with its entry.
+    n_parts : int, optional
+        Input slices (default: the number of Numba threads); the result does
+        not depend on it.
+
+    Examples
+    --------
+    Users 0 and 1 act on platform 2; pair 0 gets two edges of user 1 and one
+    of user 0, pair 1 none.
+
+    >>> import numpy as np
+    >>> e = pair_entries(np.array([1, 0, 1, 0], np.uint32), np.array([2, 2, 2, 2], np.uint32),
+    ...                  np.array([2.0, 1.0, 0.5, 3.0]), np.array([0, 0, 1], np.int8),
+    ...                  np.array([0, 0, 0, -1], np.int32), 2)
+    >>> e.ptr.tolist(), e.user.tolist(), e.weight.tolist(), e.out_weight.tolist(), e.contributors.tolist()
+    ([0, 3, 3], [0, 1, 1], [1.0, 0.5, 2.0], [3.5, 0.0], [2, 0])
+    """
+    import numba
+
+    m = int(src.shape[0])
+    if not (dst.shape[0] == m or role is None) or weight.shape[0] != m or pair.shape[0] != m:
+        raise ValueError("src, dst, weight and pair must have the same length")
+    if labels is not None and labels.shape[0] != m:
+        raise ValueError("labels must have the same length as src")
+    weight = np.ascontiguousarray(weight, dtype=np.float64)
+    pair = np.ascontiguousarray(pair, dtype=np.int32)
+    if m and int(pair.max()) >= k:
+        raise ValueError(f"pair holds {int(pair.max())}, out of range for k={k}")
+    rl = np.empty(0, np.int8) if role is None else role
+    dd = np.empty(0, np.uint32) if role is None else dst
+    lab = np.empty(0, np.uint16) if labels is None else np.ascontiguousarray(labels, dtype=np.uint16)
+    p = max(1, min(int(n_parts or numba.get_num_threads()), max(1, m)))
+    parts = np.linspace(0, m, p + 1).astype(np.uint64)
+    counts = np.zeros((p, k), dtype=np.int64)
+    _count(src, dd, weight, rl, pair, parts, counts)
+    ptr = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=ptr[1:])
+    offsets = np.cumsum(counts, axis=0)
+    offsets -= counts
+    offsets += ptr[:k]
+    del counts
+    total = int(ptr[-1])
+    user = np.empty(total, np.uint32)
+    wbits = np.empty(total, np.uint64)
+    label = np.empty(total if labels is not None else 0, np.uint16)
+    _scatter(src, dd, weight, rl, pair, lab, parts, offsets, user, wbits, label)
+    del offsets
+    uptr = ptr.astype(np.uint64)
+    out_weight = np.empty(k, np.float64)
+    contributors = np.empty(k, np.int64)
+    _order(uptr, user, wbits, label, out_weight, contributors)
+    return PairEntries(uptr, user, wbits.view(np.float64), label, out_weight, contributors)
+
+
+@njit
+def scatter_pairs(ptr: U64, user: U32, weight: F64, label: U16, y: F64, lo: int, width: int, out: F64) -> None:
+    """``out[(user - lo) * width + label] += weight * y[q]`` for every entry, pair after pair, in entry order.
+
+    Without labels (``label`` empty) the slot is ``user - lo`` (``width`` is
+    then ignored). Entries whose user is outside ``out``'s rows are skipped,
+    so a block of rows ``[lo, lo + rows)`` gets exactly what the whole gets
+    there, in the same order. Pairs with ``y[q] == 0`` add nothing.
+
+    >>> import numpy as np
+    >>> out = np.array([1.0, 0.0])
+    >>> scatter_pairs(np.array([0, 2, 3], np.uint64), np.array([0, 1, 1], np.uint32), np.array([1.0, 2.0, 4.0]),
+    ...               np.empty(0, np.uint16), np.array([0.5, 0.25]), 0, 1, out)
+    >>> out.tolist()
+    [1.5, 2.0]
+    """
+    labeled = label.shape[0] > 0
+    rows = out.shape[0] // (width if labeled else 1)
+    for q in range(ptr.shape[0] - 1):
+        yq = y[q]
+        if yq == 0.0:
+            continue
+        for e in range(ptr[q], ptr[q + 1]):
+            r = np.int64(user[e]) - lo
+            if r < 0 or r >= rows:
+                continue
+            if labeled:
+                out[r * width + label[e]] += weight[e] * yq
+            else:
+                out[r] += weight[e] * yq
+
+
+@njit
+def pair_users(ptr: U64, user: U32, platform: U32, lo: int, rows: int, n_platforms: int) -> I64:
+    """Per platform, the distinct users (in ``[lo, lo + rows)``) of its pairs' entries.
+
+    >>> import numpy as np
+    >>> pair_users(np.array([0, 2, 4], np.uint64), np.array([0, 1, 1, 2], np.uint32), np.array([3, 3], np.uint32),
+    ...            0, 3, 4).tolist()
+    [0, 0, 0, 3]
+    """
+    out = np.zeros(n_platforms, np.int64)
+    k = ptr.shape[0] - 1
+    if platform.shape[0] != k:
+        raise ValueError("platform must hold one platform per pair")
+    for q in range(k):
+        if platform[q] >= n_platforms:
+            raise ValueError("platform holds a code out of range for n_platforms")
+    if k == 0:
+        return out
+    order = np.argsort(platform, kind="mergesort")
+    stamp = np.full(rows, -1, np.int64)
+    for t in range(k):
+        q = order[t]
+        pl = np.int64(platform[q])
+        for e in range(ptr[q], ptr[q + 1]):
+            r = np.int64(user[e]) - lo
+            if 0 <= r < rows and stamp[r] != pl:
+                stamp[r] = pl
+                out[pl] += 1
+    return out
