@@ -381,7 +381,9 @@ def attribute_dask_periods(
     model = _Model(client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
                    node_value, int(n_loops), self_loops, pairs, keep_graph)
     if period is None:
-        return prep, [(None, _run_model(model, cparts, counts))]
+        todo = [cparts]  # handed over: the classified partitions are freed once the graph is built
+        del cparts
+        return prep, [(None, _run_model(model, todo, counts))]
     with log.stage("split periods"):
         days = sorted(set().union(*client.gather([client.submit(_period_days, p, period, pure=True) for p in cparts])))
     runs: list[tuple[int | None, Any]] = []
@@ -393,7 +395,9 @@ def attribute_dask_periods(
         sel = [client.submit(_in_period, p, period, day, pure=True) for p in cparts]
         day_counts = np.array(client.gather([client.submit(P.counts, p, pure=True) for p in sel]),
                               dtype=np.int64).reshape(-1, 3).sum(axis=0)
-        runs.append((day, _run_model(model, sel, day_counts)))
+        todo = [sel]
+        del sel
+        runs.append((day, _run_model(model, todo, day_counts)))
     return prep, runs
 
 
@@ -442,10 +446,16 @@ def _in_period(part: Any, period: str, day: int) -> Any:
                    revenue_rows=part.revenue_rows[rows["revenue"]], pay_rows=part.pay_rows[rows["pay"]])
 
 
-def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
-    """Build the graph from the classified partitions, solve, gather the per-node vectors: a ``ModelRun``."""
+def _run_model(model: _Model, todo: list[list[Any]], counts: np.ndarray) -> Any:
+    """Build the graph from the classified partitions, solve, gather the per-node vectors: a ``ModelRun``.
+
+    ``todo`` holds the list of the classified partitions' futures, taken out
+    of it here, so that once the graph is built no reference keeps the
+    partitions in the workers' memory through the solve.
+    """
     from ..methods import ModelRun
 
+    cparts = todo.pop()
     (client, workers, log, params, flow_params, method, breakdown, n_blocks, n, kind_names, role, role_future,
      node_value, n_loops, self_loops, pairs, keep_graph) = model
     k = len(pairs) if pairs is not None else 0
@@ -485,7 +495,7 @@ def _run_model(model: _Model, cparts: list[Any], counts: np.ndarray) -> Any:
         n_blocks = bounds.shape[0] - 1
         if k:
             ctx = _pair_stage(client, cparts, pairs, role, role_future, bounds, n_blocks, node_value, width, flow_params)
-            cparts = ctx.cparts
+            cparts, ctx.cparts = ctx.cparts, []
         pieces = [client.submit(B.flow_pieces, p, role_future, bounds, width, method == "shapley", sub_bounds,
                                 pure=True) for p in cparts]
         revenue = None
