@@ -63,4 +63,4 @@ def dataclass_size(obj: Any) -> int:
 
 
 for _cls in (LocalPart, Classified, EdgeArrays, Block, PairCSR):  # PairBlock through Block
-    sizeof.register(_cls)(dataclass_size)
+    sizeof.register(_cls)(dataclass_size)  # type: ignore[no-untyped-call]
