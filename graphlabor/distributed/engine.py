@@ -200,6 +200,45 @@ def _workers(client: Any) -> list[str]:
     return sorted(client.scheduler_info()["workers"])
 
 
+def _memory_limits(client: Any) -> list[int]:
+    """Each worker's memory limit in bytes (0: none)."""
+    return [int(w.get("memory_limit") or 0) for w in client.scheduler_info()["workers"].values()]
+
+
+#: Bytes a block's tasks allocate while they run, per flow edge of the block (measured at 10^7 edges:
+#: the pair entries' CSR build 55, the real entries' build 57, the last step and breakdown ~30).
+BUILD_BYTES_PER_EDGE = 64
+#: The share of the smallest worker's memory limit one block's build may take.
+BLOCK_MEMORY_SHARE = 0.25
+
+
+def blocks_for_memory(limits: list[int], flow_edges: int) -> int | None:
+    """Solve blocks enough that one block's build fits in a share of each worker's memory limit, or None.
+
+    ``flow_edges`` bounds the flow edges (the contribution edges: each makes
+    at most one). None (the default, :data:`~graphlabor.distributed.blocks.BLOCKS_PER_WORKER`
+    a worker) when there are no limits or the default blocks fit; else a
+    multiple of the number of workers. More blocks cost more messages per
+    pass, not different numbers.
+
+    >>> blocks_for_memory([1 << 30, 1 << 30], 30_000_000)  # 2 workers of 1 GiB, 3x10^7 flow edges
+    8
+    >>> blocks_for_memory([12 << 30, 12 << 30], 30_000_000) is None
+    True
+    >>> blocks_for_memory([0, 0], 10**9) is None  # no limits
+    True
+    """
+    w = len(limits)
+    if not w or not all(limits):
+        return None
+    budget = BLOCK_MEMORY_SHARE * min(limits)
+    need = -(-int(BUILD_BYTES_PER_EDGE * flow_edges) // int(budget))
+    default = B.BLOCKS_PER_WORKER * w
+    if need <= default:
+        return None
+    return -(-need // w) * w
+
+
 def attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelParams, kinds: KindClasses, *, client: Any,
                    **options: Any) -> tuple[Prepared, Any]:
     """Run the model on the cluster of ``client``; return ``(prep, run)`` as the local engine's stages would.
@@ -491,6 +530,8 @@ def _run_model(model: _Model, todo: list[list[Any]], counts: np.ndarray) -> Any:
         # blocks of about equal numbers of flow edges (rows cut on chunk boundaries), one a worker, each
         # built in sub-blocks small enough to build in bounded memory
         hist = _tree_reduce(client, np.add, [client.submit(B.receiver_histogram, p, role_future, n, pure=True) for p in cparts])
+        if n_blocks is None:
+            n_blocks = blocks_for_memory(_memory_limits(client), int(counts[0]))
         bounds, sub_bounds = B.plan_blocks(n, len(workers), hist.result() if n else None, n_blocks)
         n_blocks = bounds.shape[0] - 1
         if k:
