@@ -22,9 +22,11 @@ Requires ``pip install 'graphlabor[distributed]'``. See docs/distributed.md.
 from .cluster import connect
 from .engine import attribute_dask, check_options
 
-try:  # what partitions and blocks weigh, for the workers' spilling (every worker imports this package)
-    from . import sizes  # noqa: F401
+try:
+    import dask.sizeof  # noqa: F401
 except ImportError:  # dask is not installed: the engine cannot run anyway
     pass
+else:  # what partitions and blocks weigh, for the workers' spilling (every worker imports this package)
+    from . import sizes  # noqa: F401
 
 __all__ = ["attribute_dask", "check_options", "connect"]

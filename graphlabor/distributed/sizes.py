@@ -6,8 +6,9 @@ for an object it does not know is ``sys.getsizeof``: 56 bytes for a
 partition of 10^6 classified edges. Unregistered, a worker's partitions and
 blocks all counted as unmanaged memory, nothing was ever spilled, and the
 workers of the memory test (limited to half the local engine's peak) ran
-into their limit and were restarted. Registered here, for the dataclasses
-the workers keep between tasks: the sum of their fields' sizes, an array
+into their limit and were restarted. Registered here, for every dataclass of
+the modules whose objects the workers keep between tasks (partitions,
+classified edges, blocks, pair entries): the sum of their fields' sizes, an array
 shared by two fields counted once. Imported by :mod:`graphlabor.distributed`
 (so by every worker that unpickles one of its tasks).
 """
@@ -21,11 +22,8 @@ from typing import Any
 import numpy as np
 from dask.sizeof import sizeof
 
-from ..classify import Classified
-from ..prepare import EdgeArrays
-from .blocks import Block
-from .pairs import PairCSR
-from .partitions import LocalPart
+from .. import classify, prepare
+from . import blocks, pairs, partitions
 
 
 def _buffers(x: Any, seen: set[int]) -> int:
@@ -52,6 +50,8 @@ def dataclass_size(obj: Any) -> int:
 
     Examples
     --------
+    >>> from graphlabor.classify import Classified
+    >>> from graphlabor.prepare import EdgeArrays
     >>> a = np.zeros(1000)
     >>> e = EdgeArrays(np.zeros(10, np.uint32), np.zeros(10, np.uint32), np.zeros(10, np.uint16), a)
     >>> dataclass_size(e) - sys.getsizeof(e)  # 40 + 40 + 20 + 8000 bytes of arrays
@@ -62,5 +62,12 @@ def dataclass_size(obj: Any) -> int:
     return sys.getsizeof(obj) + _buffers(obj, set())
 
 
-for _cls in (LocalPart, Classified, EdgeArrays, Block, PairCSR):  # PairBlock through Block
+def _dataclasses(module: Any) -> list[type]:
+    return [c for c in vars(module).values()
+            if isinstance(c, type) and hasattr(c, "__dataclass_fields__") and c.__module__ == module.__name__]
+
+
+#: Every dataclass of the modules whose objects the workers keep between tasks.
+REGISTERED = [c for m in (classify, prepare, partitions, blocks, pairs) for c in _dataclasses(m)]
+for _cls in REGISTERED:
     sizeof.register(_cls)(dataclass_size)  # type: ignore[no-untyped-call]
