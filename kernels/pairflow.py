@@ -87,45 +87,98 @@ def _less(ua: np.uint32, wa: np.uint64, ub: np.uint32, wb: np.uint64) -> bool:
     return bool(ua < ub or (ua == ub and wa < wb))
 
 
+@njit
+def _insertion(user: U32, wbits: U64, label: U16, a: int | np.int64, b: int | np.int64, labeled: bool) -> None:
+    """Entries ``a .. b`` by (user, weight bits), in place."""
+    for i in range(a + 1, b):
+        u = user[i]
+        w = wbits[i]
+        lab = label[i] if labeled else np.uint16(0)
+        j = i - 1
+        while j >= a and _less(u, w, user[j], wbits[j]):
+            user[j + 1] = user[j]
+            wbits[j + 1] = wbits[j]
+            if labeled:
+                label[j + 1] = label[j]
+            j -= 1
+        user[j + 1] = u
+        wbits[j + 1] = w
+        if labeled:
+            label[j + 1] = lab
+
+
+#: Digit of the radix sort of a large pair's entries by user.
+USER_DIGIT = 11
+
+
+@njit
+def _radix_by_user(user: U32, wbits: U64, label: U16, a: int | np.int64, b: int | np.int64, labeled: bool,
+                   bits: int) -> None:
+    """Entries ``a .. b`` by user (a stable LSD radix sort), then equal users by weight bits, in place."""
+    m = b - a
+    n_pass = max(1, (bits + USER_DIGIT - 1) // USER_DIGIT)
+    digit = (bits + n_pass - 1) // n_pass
+    mask = (1 << digit) - 1
+    cnt = np.empty(mask + 2, np.int64)
+    xu, xw = user[a:b], wbits[a:b]
+    xl = label[a:b] if labeled else label[:0]
+    yu = np.empty(m, np.uint32)
+    yw = np.empty(m, np.uint64)
+    yl = np.empty(m if labeled else 0, np.uint16)
+    flipped = False
+    for p in range(n_pass):
+        sh = p * digit
+        cnt[:] = 0
+        for t in range(m):
+            cnt[((xu[t] >> sh) & mask) + 1] += 1
+        for d in range(mask + 1):
+            cnt[d + 1] += cnt[d]
+        for t in range(m):
+            d = (xu[t] >> sh) & mask
+            j = cnt[d]
+            yu[j] = xu[t]
+            yw[j] = xw[t]
+            if labeled:
+                yl[j] = xl[t]
+            cnt[d] = j + 1
+        xu, yu = yu, xu
+        xw, yw = yw, xw
+        xl, yl = yl, xl
+        flipped = not flipped
+    if flipped:  # the sorted entries are in the scratch arrays
+        user[a:b] = xu
+        wbits[a:b] = xw
+        if labeled:
+            label[a:b] = xl
+    # equal users (the same user's entries of one pair) by weight
+    i = a
+    while i < b:
+        j = i + 1
+        while j < b and user[j] == user[i]:
+            j += 1
+        if j - i > 1:
+            _insertion(user, wbits, label, i, j, labeled)
+        i = j
+
+
 @pnjit
-def _order(ptr: U64, user: U32, wbits: U64, label: U16, out_weight: F64, contributors: I64) -> None:
+def _order(ptr: U64, user: U32, wbits: U64, wv: F64, label: U16, bits: int, out_weight: F64,
+           contributors: I64) -> None:
     """Each pair's entries by (user, weight) -- positive weights' bits sort as the weights --; its sum and users."""
     labeled = label.shape[0] > 0
     for q in prange(ptr.shape[0] - 1):
         a = np.int64(ptr[q])
         b = np.int64(ptr[q + 1])
         if b - a <= 32:
-            for i in range(a + 1, b):
-                u = user[i]
-                w = wbits[i]
-                lab = label[i] if labeled else np.uint16(0)
-                j = i - 1
-                while j >= a and _less(u, w, user[j], wbits[j]):
-                    user[j + 1] = user[j]
-                    wbits[j + 1] = wbits[j]
-                    if labeled:
-                        label[j + 1] = label[j]
-                    j -= 1
-                user[j + 1] = u
-                wbits[j + 1] = w
-                if labeled:
-                    label[j + 1] = lab
+            _insertion(user, wbits, label, a, b, labeled)
         else:
-            o1 = np.argsort(wbits[a:b], kind="mergesort")
-            us = user[a:b][o1]
-            o2 = np.argsort(us, kind="mergesort")
-            order = o1[o2]
-            user[a:b] = us[o2]
-            wbits[a:b] = wbits[a:b][order]
-            if labeled:
-                label[a:b] = label[a:b][order]
+            _radix_by_user(user, wbits, label, a, b, labeled, bits)
         total = 0.0
         distinct = 0
         last = np.int64(-1)
-        wv = wbits[a:b].view(np.float64)
-        for i in range(b - a):
+        for i in range(a, b):
             total += wv[i]
-            u = np.int64(user[a + i])
+            u = np.int64(user[i])
             if u != last:
                 distinct += 1
                 last = u
@@ -202,7 +255,8 @@ def pair_entries(src: U32, dst: U32, weight: F64, role: I8 | None, pair: I32, k:
     uptr = ptr.astype(np.uint64)
     out_weight = np.empty(k, np.float64)
     contributors = np.empty(k, np.int64)
-    _order(uptr, user, wbits, label, out_weight, contributors)
+    bits = max(1, int(user.max()).bit_length()) if total else 1  # the order does not depend on it
+    _order(uptr, user, wbits, wbits.view(np.float64), label, bits, out_weight, contributors)
     return PairEntries(uptr, user, wbits.view(np.float64), label, out_weight, contributors)
 
 

@@ -161,13 +161,20 @@ def test_pair_entries_against_brute_force(seed: int, n: int, k: int, m: int, tie
         assert np.array_equal(a, b) or a is got.label  # labels of equal (user, weight) may come in any order
 
 
-def test_pair_entries_any_order_and_threads() -> None:
+@pytest.mark.parametrize("n_users", [300, 100_000, 2**31])
+def test_pair_entries_any_order_and_threads(n_users: int) -> None:
+    """Large pairs (a radix sort by user of one, two or three passes, then equal users by weight) and small ones
+    (an insertion sort): a brute-force lexsort's order, at any input order and thread count."""
     import numba
 
-    src, pair, w, lab = _random_pairs(5, 300, 2000, 200_000, ties=False)
-    pair[:50_000] = 7  # a large pair (sorted by the merge sort, not the insertion sort)
+    src, pair, w, lab = _random_pairs(5, n_users, 2000, 200_000, ties=False)
+    pair[:50_000] = 7  # a large pair
+    src[:20_000:3] = 12  # one user's many entries in it
     perm = np.random.default_rng(1).permutation(src.shape[0])
     a = pair_entries(src, src, w, None, pair, 2000, lab)
+    sel = (pair >= 0) & (w > 0)
+    order = np.lexsort((w[sel], src[sel], pair[sel]))
+    assert np.array_equal(a.user, src[sel][order]) and np.array_equal(a.weight, w[sel][order])
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
