@@ -91,7 +91,10 @@ def platform_table(ids: pa.Array, role: np.ndarray, run: ModelRun) -> pa.Table:
         if g.pairs is not None:
             from .kernels.pairflow import pair_users
 
-            contributors = np.maximum(contributors, pair_users(g.pairs.ptr, g.pairs.user, run.pairs.platform, 0, n, n))
+            # (only the platforms without pool entries can have more)
+            only = ((contributors == 0) & (role == Role.PLATFORM)).astype(np.uint8)
+            contributors = np.maximum(contributors, pair_users(g.pairs.ptr, g.pairs.user, run.pairs.platform, 0, n, n,
+                                                               only))
         contributors = contributors[plat]
     else:
         contributors = g.entries_per_sender()[plat] if g.nnz else np.zeros(plat.size, np.int64)

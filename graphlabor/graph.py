@@ -21,7 +21,8 @@ from . import kernels as K
 from .codes import Role
 from .kernels.flowbuild import flow_csr
 from .kernels.multiset import build_csr_counted
-from .kernels.pairflow import PairEntries, pair_entries
+from .kernels.pairflow import PairEntries
+from .kernels.pairflow import pair_entries as _pair_entries
 from .params import ModelParams
 
 
@@ -167,6 +168,21 @@ def sender_scaled(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, role: np
     return scaled
 
 
+def pair_block(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, role: np.ndarray, pairs: np.ndarray, k: int,
+               labels: np.ndarray | None = None, n_labels: int = 0) -> PairEntries:
+    """The ``(platform, context)`` pairs' entries, grouped by pair, as :func:`build_flow_graph` builds them.
+
+    ``role`` is the real nodes' (``n`` of them); labels are carried when
+    :func:`build_flow_graph` keeps the split by kind with them (at most
+    ``2**16`` labels and ``(n + k) * (n_labels + 1)`` rows that fit).
+    """
+    width = int(n_labels) + 1
+    n = int(role.shape[0])
+    if labels is not None and ((n + k) * width > K.MAX_NODES or width > 1 << 16):
+        labels = None
+    return _pair_entries(src, dst, weight, role, pairs, k, labels)
+
+
 def build_flow_graph(
     src: np.ndarray,
     dst: np.ndarray,
@@ -178,6 +194,7 @@ def build_flow_graph(
     pairs: np.ndarray | None = None,
     first_pair: int = 0,
     idle: np.ndarray | None = None,
+    pair_entries: PairEntries | None = None,
 ) -> FlowGraph:
     """Build ``T`` from contribution edges (codes) and node roles.
 
@@ -204,6 +221,9 @@ def build_flow_graph(
     idle : ndarray of uint8, optional
         Platforms whose pool holds nothing: their pool's flow edges are left
         out (they would pass nothing; see :func:`graphlabor.kernels.flow.flow_edges`).
+    pair_entries : PairEntries, optional
+        The pairs' entries when already built (:func:`pair_block` of the same
+        edges and labels).
 
     Returns
     -------
@@ -247,7 +267,8 @@ def build_flow_graph(
             real = role[:first_pair]
             n_flow, (indptr, indices, data), split = flow_csr(src, dst, weight, real, labels, width, label_nodes,
                                                               None, 0, idle)
-            pe = pair_entries(src, dst, weight, real, pairs, n - first_pair, labels)
+            pe = pair_block(src, dst, weight, real, pairs, n - first_pair, labels, n_labels) \
+                if pair_entries is None else pair_entries
             n_flow += int(pe.user.shape[0])
         else:
             n_flow, (indptr, indices, data), split = flow_csr(src, dst, weight, role, labels, width, label_nodes,
@@ -265,7 +286,8 @@ def build_flow_graph(
         if with_pairs:
             assert pairs is not None
             # (no labels: more than 16 bits; the breakdown then reads the pairs' part from the edges)
-            pe = pair_entries(src, dst, weight, rr, pairs, n - first_pair)
+            pe = pair_block(src, dst, weight, rr, pairs, n - first_pair, labels, n_labels) \
+                if pair_entries is None else pair_entries
             n_flow += int(pe.user.shape[0])
         rows = receivers * np.uint32(width) + lab.astype(np.uint32)
         del receivers, lab

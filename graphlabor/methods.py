@@ -26,7 +26,7 @@ import numpy as np
 
 from . import kernels as K
 from .errors import InputError, ParameterError
-from .graph import FlowGraph, build_flow_graph, sender_scaled
+from .graph import FlowGraph, build_flow_graph, pair_block, sender_scaled
 from .params import ModelParams
 from .prepare import EdgeArrays, Prepared
 from .codes import CONTRIBUTION, PAY, REVENUE, Role
@@ -259,34 +259,34 @@ def run_model(prep: Prepared, params: ModelParams, method: str = "propagate", ro
 
     pairs = prep.pairs if prep.pairs is not None and len(prep.pairs) > 0 else None
     role = prep.role
-    pair_of_edge = idle = None
+    pair_of_edge = idle = pe = None
     k = 0
-    if pairs is not None:
-        from .kernels.contexts import pair_weights
-
-        k = len(pairs)
-        role = np.concatenate([prep.role, np.full(k, K.PLATFORM, dtype=prep.role.dtype)])
-        pair_of_edge = c.pair
-        assert pair_of_edge is not None  # set by the match-contexts stage
-        injected_full, revenue_node, pair_revenue = _pair_injections(k, r, n, node_value)
-        # a pair no contribution can pass to is unmatched: by default its revenue joins the platform's pool
-        unmatched = (pair_weights(pair_of_edge, c.value, c.src, prep.role, k) == 0) & (pair_revenue > 0)
-        if pairs.unmatched == "pool" and unmatched.any():
-            q = np.flatnonzero(unmatched)
-            moved = injected_full[n + q]
-            injected_full[n + q] = 0.0
-            injected_full[:n] += K.group_sum(pairs.platform[q], moved, n)
-            pq = np.maximum(revenue_node - n, 0)
-            moved_edge = (revenue_node >= n) & unmatched[pq]
-            revenue_node = np.where(moved_edge, pairs.platform[pq].astype(np.int64), revenue_node)
-        # a platform whose pool receives nothing passes nothing: leave its pool's flow edges out
-        idle = ((prep.role == K.PLATFORM) & (injected_full[:n] == 0)).astype(np.uint8)
-
     flow_params = params if method == "propagate" else replace(params, damping=0.0)
+    labels = c.kind if breakdown else None
     with log.stage("build graph"):
-        graph = build_flow_graph(c.src, c.dst, c.value, role, flow_params,
-                                 labels=c.kind if breakdown else None, n_labels=len(prep.kind_names),
-                                 pairs=pair_of_edge, first_pair=n, idle=idle)
+        if pairs is not None:
+            k = len(pairs)
+            role = np.concatenate([prep.role, np.full(k, K.PLATFORM, dtype=prep.role.dtype)])
+            pair_of_edge = c.pair
+            assert pair_of_edge is not None  # set by the match-contexts stage
+            injected_full, revenue_node, pair_revenue = _pair_injections(k, r, n, node_value)
+            # the pairs' entries, grouped by pair (they do not depend on which pools are idle)
+            pe = pair_block(c.src, c.dst, c.value, prep.role, pair_of_edge, k, labels, len(prep.kind_names))
+            # a pair no contribution can pass to is unmatched: by default its revenue joins the platform's pool
+            unmatched = (pe.out_weight == 0) & (pair_revenue > 0)
+            if pairs.unmatched == "pool" and unmatched.any():
+                q = np.flatnonzero(unmatched)
+                moved = injected_full[n + q]
+                injected_full[n + q] = 0.0
+                injected_full[:n] += K.group_sum(pairs.platform[q], moved, n)
+                pq = np.maximum(revenue_node - n, 0)
+                moved_edge = (revenue_node >= n) & unmatched[pq]
+                revenue_node = np.where(moved_edge, pairs.platform[pq].astype(np.int64), revenue_node)
+            # a platform whose pool receives nothing passes nothing: leave its pool's flow edges out
+            idle = ((prep.role == K.PLATFORM) & (injected_full[:n] == 0)).astype(np.uint8)
+        graph = build_flow_graph(c.src, c.dst, c.value, role, flow_params, labels=labels,
+                                 n_labels=len(prep.kind_names), pairs=pair_of_edge, first_pair=n, idle=idle,
+                                 pair_entries=pe)
     pair_run = None
     solve_injected = injected_full if pairs is not None else injected
     with log.stage("solve"):

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import njit, pnjit, prange
-from ._types import F64, I8, I32, I64, U16, U32, U64, Arr
+from ._types import F64, I8, I32, I64, U8, U16, U32, U64, Arr
 from .flow import PLATFORM, USER
 
 __all__ = ["PairEntries", "pair_entries", "pair_users", "scatter_pairs"]
@@ -163,27 +163,33 @@ def _radix_by_user(user: U32, wbits: U64, label: U16, a: int | np.int64, b: int 
 
 @pnjit
 def _order(ptr: U64, user: U32, wbits: U64, wv: F64, label: U16, bits: int, out_weight: F64,
-           contributors: I64) -> None:
-    """Each pair's entries by (user, weight) -- positive weights' bits sort as the weights --; its sum and users."""
+           contributors: I64, lanes: int) -> None:
+    """Each pair's entries by (user, weight) -- positive weights' bits sort as the weights --; its sum and users.
+
+    Lane ``l`` takes pairs ``l, l + lanes, ...`` (large pairs, often numbered
+    next to each other, spread over the threads).
+    """
     labeled = label.shape[0] > 0
-    for q in prange(ptr.shape[0] - 1):
-        a = np.int64(ptr[q])
-        b = np.int64(ptr[q + 1])
-        if b - a <= 32:
-            _insertion(user, wbits, label, a, b, labeled)
-        else:
-            _radix_by_user(user, wbits, label, a, b, labeled, bits)
-        total = 0.0
-        distinct = 0
-        last = np.int64(-1)
-        for i in range(a, b):
-            total += wv[i]
-            u = np.int64(user[i])
-            if u != last:
-                distinct += 1
-                last = u
-        out_weight[q] = total
-        contributors[q] = distinct
+    k = ptr.shape[0] - 1
+    for lane in prange(lanes):
+        for q in range(lane, k, lanes):
+            a = np.int64(ptr[q])
+            b = np.int64(ptr[q + 1])
+            if b - a <= 32:
+                _insertion(user, wbits, label, a, b, labeled)
+            else:
+                _radix_by_user(user, wbits, label, a, b, labeled, bits)
+            total = 0.0
+            distinct = 0
+            last = np.int64(-1)
+            for i in range(a, b):
+                total += wv[i]
+                u = np.int64(user[i])
+                if u != last:
+                    distinct += 1
+                    last = u
+            out_weight[q] = total
+            contributors[q] = distinct
 
 
 def pair_entries(src: U32, dst: U32, weight: F64, role: I8 | None, pair: I32, k: int, labels: Arr | None = None,
@@ -256,18 +262,42 @@ def pair_entries(src: U32, dst: U32, weight: F64, role: I8 | None, pair: I32, k:
     out_weight = np.empty(k, np.float64)
     contributors = np.empty(k, np.int64)
     bits = max(1, int(user.max()).bit_length()) if total else 1  # the order does not depend on it
-    _order(uptr, user, wbits, wbits.view(np.float64), label, bits, out_weight, contributors)
+    _order(uptr, user, wbits, wbits.view(np.float64), label, bits, out_weight, contributors,
+           8 * numba.get_num_threads())
     return PairEntries(uptr, user, wbits.view(np.float64), label, out_weight, contributors)
 
 
-@njit
+@pnjit
+def _scatter_rows(ptr: U64, user: U32, weight: F64, label: U16, y: F64, lo: int, width: int, out: F64,
+                  bounds: I64) -> None:
+    """Thread ``t`` adds the entries whose row is in ``bounds[t] .. bounds[t + 1]``, pair after pair."""
+    labeled = label.shape[0] > 0
+    for t in prange(bounds.shape[0] - 1):
+        r0 = bounds[t]
+        r1 = bounds[t + 1]
+        for q in range(ptr.shape[0] - 1):
+            yq = y[q]
+            if yq == 0.0:
+                continue
+            for e in range(ptr[q], ptr[q + 1]):
+                r = np.int64(user[e]) - lo
+                if r < r0 or r >= r1:
+                    continue
+                if labeled:
+                    out[r * width + label[e]] += weight[e] * yq
+                else:
+                    out[r] += weight[e] * yq
+
+
 def scatter_pairs(ptr: U64, user: U32, weight: F64, label: U16, y: F64, lo: int, width: int, out: F64) -> None:
     """``out[(user - lo) * width + label] += weight * y[q]`` for every entry, pair after pair, in entry order.
 
     Without labels (``label`` empty) the slot is ``user - lo`` (``width`` is
     then ignored). Entries whose user is outside ``out``'s rows are skipped,
     so a block of rows ``[lo, lo + rows)`` gets exactly what the whole gets
-    there, in the same order. Pairs with ``y[q] == 0`` add nothing.
+    there, in the same order. Pairs with ``y[q] == 0`` add nothing. Each
+    thread adds the entries of its own range of rows (each row's terms in
+    the same order at any thread count).
 
     >>> import numpy as np
     >>> out = np.array([1.0, 0.0])
@@ -276,29 +306,27 @@ def scatter_pairs(ptr: U64, user: U32, weight: F64, label: U16, y: F64, lo: int,
     >>> out.tolist()
     [1.5, 2.0]
     """
+    import numba
+
     labeled = label.shape[0] > 0
+    if labeled and label.shape[0] != user.shape[0]:
+        raise ValueError("label must be empty or hold one label per entry")
     rows = out.shape[0] // (width if labeled else 1)
-    for q in range(ptr.shape[0] - 1):
-        yq = y[q]
-        if yq == 0.0:
-            continue
-        for e in range(ptr[q], ptr[q + 1]):
-            r = np.int64(user[e]) - lo
-            if r < 0 or r >= rows:
-                continue
-            if labeled:
-                out[r * width + label[e]] += weight[e] * yq
-            else:
-                out[r] += weight[e] * yq
+    t = max(1, min(numba.get_num_threads(), rows))
+    bounds = np.linspace(0, rows, t + 1).astype(np.int64)
+    _scatter_rows(ptr, user, weight, label, np.ascontiguousarray(y, dtype=np.float64), int(lo),
+                  int(width) if labeled else 1, out, bounds)
 
 
 @njit
-def pair_users(ptr: U64, user: U32, platform: U32, lo: int, rows: int, n_platforms: int) -> I64:
+def pair_users(ptr: U64, user: U32, platform: U32, lo: int, rows: int, n_platforms: int, only: U8) -> I64:
     """Per platform, the distinct users (in ``[lo, lo + rows)``) of its pairs' entries.
+
+    ``only``: per platform, 1 to count it (empty: every platform); the others get 0.
 
     >>> import numpy as np
     >>> pair_users(np.array([0, 2, 4], np.uint64), np.array([0, 1, 1, 2], np.uint32), np.array([3, 3], np.uint32),
-    ...            0, 3, 4).tolist()
+    ...            0, 3, 4, np.empty(0, np.uint8)).tolist()
     [0, 0, 0, 3]
     """
     out = np.zeros(n_platforms, np.int64)
@@ -312,9 +340,12 @@ def pair_users(ptr: U64, user: U32, platform: U32, lo: int, rows: int, n_platfor
         return out
     order = np.argsort(platform, kind="mergesort")
     stamp = np.full(rows, -1, np.int64)
+    every = only.shape[0] == 0
     for t in range(k):
         q = order[t]
         pl = np.int64(platform[q])
+        if not every and only[pl] == 0:
+            continue
         for e in range(ptr[q], ptr[q + 1]):
             r = np.int64(user[e]) - lo
             if 0 <= r < rows and stamp[r] != pl:

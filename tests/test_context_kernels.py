@@ -220,10 +220,13 @@ def test_pair_users_against_sets() -> None:
     want = np.zeros(n_plat, np.int64)
     for p in range(n_plat):
         want[p] = len({int(src[j]) for j in range(m) if pair[j] >= 0 and w[j] > 0 and platform[pair[j]] == p})
-    assert pair_users(e.ptr, e.user, platform, 0, n, n_plat).tolist() == want.tolist()
+    every = np.empty(0, np.uint8)
+    assert pair_users(e.ptr, e.user, platform, 0, n, n_plat, every).tolist() == want.tolist()
     # counted by blocks of users, the sums are the whole's
-    blocks = sum(pair_users(e.ptr, e.user, platform, lo, hi - lo, n_plat) for lo, hi in ((0, 30), (30, 55), (55, n)))
+    blocks = sum(pair_users(e.ptr, e.user, platform, lo, hi - lo, n_plat, every) for lo, hi in ((0, 30), (30, 55), (55, n)))
     assert blocks.tolist() == want.tolist()
+    only = (np.arange(n_plat) % 2).astype(np.uint8)
+    assert pair_users(e.ptr, e.user, platform, 0, n, n_plat, only).tolist() == (want * only).tolist()
 
 
 @pytest.mark.parametrize("solver", ["bicgstab", "jacobi"])

@@ -239,7 +239,7 @@ def owner_counts(block: PairBlock, n: int, platform: np.ndarray) -> tuple[np.nda
 
     pool = np.bincount(B._global_senders(block), minlength=n)[:n]
     assert block.pairs is not None
-    return pool, pair_users(block.pairs.ptr, block.pairs.user, platform, block.lo, block.rows, n)
+    return pool, pair_users(block.pairs.ptr, block.pairs.user, platform, block.lo, block.rows, n, np.empty(0, np.uint8))
 
 
 def pay_with_context(part: Classified) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
