@@ -336,16 +336,15 @@ def pair_users(ptr: U64, user: U32, platform: U32, lo: int, rows: int, n_platfor
     for q in range(k):
         if platform[q] >= n_platforms:
             raise ValueError("platform holds a code out of range for n_platforms")
-    if k == 0:
-        return out
-    order = np.argsort(platform, kind="mergesort")
-    stamp = np.full(rows, -1, np.int64)
     every = only.shape[0] == 0
-    for t in range(k):
+    mine = np.arange(k) if every else np.flatnonzero(only[platform.astype(np.int64)] != 0)
+    if mine.shape[0] == 0:
+        return out
+    order = mine[np.argsort(platform[mine], kind="mergesort")]
+    stamp = np.full(rows, -1, np.int64)
+    for t in range(order.shape[0]):
         q = order[t]
         pl = np.int64(platform[q])
-        if not every and only[pl] == 0:
-            continue
         for e in range(ptr[q], ptr[q + 1]):
             r = np.int64(user[e]) - lo
             if 0 <= r < rows and stamp[r] != pl:
