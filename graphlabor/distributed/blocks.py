@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     from ..params import ModelParams
 
 
-#: Flow edges per sub-block at most: a worker builds its block's CSR sub-block by sub-block, each
-#: taking about 60 bytes per flow edge at its peak.
+#: Flow entries per sub-block at most (collapsed flow edges, :func:`collapsed_flow`, or flow edges with
+#: contexts): a worker builds its block's CSR sub-block by sub-block, each taking about 60 bytes per
+#: entry at its peak.
 BLOCK_EDGES = 2_000_000
 
 #: Blocks of the solve a worker (each pair of blocks that exchange values is a task a pass).
@@ -91,8 +92,9 @@ def plan_blocks(n: int, n_workers: int, hist: np.ndarray | None, n_blocks: int |
 
     ``n_blocks`` solve blocks (default :data:`BLOCKS_PER_WORKER` a worker),
     each cut into the same number of sub-blocks so that a sub-block holds
-    at most about :data:`BLOCK_EDGES` flow edges (``hist``: flow edges per
-    chunk of rows, :func:`receiver_histogram`). A worker builds its block's
+    at most about :data:`BLOCK_EDGES` entries (``hist``: the partitions'
+    collapsed flow entries per chunk of rows, :func:`collapsed_flow`, or
+    flow edges, :func:`receiver_histogram`; blocks get about equal numbers). A worker builds its block's
     CSR one sub-block at a time, in bounded memory; the solve then runs one
     task a block per pass, whatever the graph's size.
 
@@ -126,14 +128,45 @@ def receiver_histogram(part: Classified, role: np.ndarray, n: int) -> np.ndarray
     return hist.astype(np.int64)
 
 
+def collapsed_flow(part: Classified, role: np.ndarray, width: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """A partition's flow edges collapsed, sorted by receiver, and its entries per chunk of rows.
+
+    Returns ``((columns, receivers, weights, counts), hist)``: the exact
+    duplicates (receiver, sender, kind, weight) as one entry with its count
+    (:func:`graphlabor.kernels.multiset.collapse`); the kind goes with the
+    sender (column ``sender * width + kind``, or the sender with ``width``
+    0), which keeps the kernel's per-row work proportional to the nodes,
+    not to nodes x kinds. ``hist`` counts the entries by chunk of receiving
+    rows: summed over partitions, it is what a block builds and about what
+    it holds (:func:`plan_blocks`), closer to both than the flow edges.
+    """
+    c = part.contribution
+    n = int(role.shape[0])
+    s, r, w, lab = K.flow_edges(c.src, c.dst, c.value, role, c.kind if width else None)
+    if width:
+        assert lab is not None
+        cols = s * np.uint32(width)
+        cols += lab.astype(np.uint32)
+    else:
+        cols = s
+    del s, lab
+    ms = collapse(r, cols, w, n)
+    del r, cols, w
+    shift = K.CHUNK_ROWS.bit_length() - 1
+    hist = np.bincount(ms.rows >> shift, minlength=K.n_chunks(n)).astype(np.int64)
+    return (ms.cols, ms.rows, ms.weights, ms.counts), hist
+
+
 def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, width: int,
-                with_engagement: bool = False, sub_bounds: np.ndarray | None = None) -> list[dict[str, Any]]:
+                with_engagement: bool = False, sub_bounds: np.ndarray | None = None,
+                collapsed: tuple[np.ndarray, ...] | None = None) -> list[dict[str, Any]]:
     """A partition's flow edges, revenue and pay, split by the block of the receiving row.
 
     ``part`` is the partition's :class:`graphlabor.classify.Classified`;
     ``width`` the number of kinds + 1 to keep the flow split by kind (the
     labels), or 0; ``sub_bounds`` the build's sub-blocks
-    (:func:`plan_blocks`; default: one a block).
+    (:func:`plan_blocks`; default: one a block); ``collapsed`` the
+    partition's :func:`collapsed_flow` when already made.
 
     The flow edges of a block travel collapsed: exact duplicates (receiver,
     label, sender, weight) as one entry with its count
@@ -147,33 +180,17 @@ def flow_pieces(part: Classified, role: np.ndarray, bounds: np.ndarray, width: i
     (dst, amount), ``paid_out`` (src, amount) and ``engage``.
     """
     c, rv, pay = part.contribution, part.revenue, part.pay
-    s, r, w, lab = K.flow_edges(c.src, c.dst, c.value, role, c.kind if width else None)
-    n = int(bounds[-1])
-    # one collapse of the whole partition, sorted by receiver: a block's entries (and a sub-block's) are
-    # then a slice, with no cut of the edges by block. The kind goes with the sender (column sender *
-    # width + kind, below n * width <= MAX_NODES): the same distinct triples and counts as rows
-    # receiver * width + kind, but the kernel's per-row work stays proportional to the nodes, not to
-    # n * width (a partition's edges are sparse among the label rows at 10^8 edges)
-    if width:
-        assert lab is not None
-        cols = s * np.uint32(width)
-        cols += lab.astype(np.uint32)
-    else:
-        cols = s
-    del s, lab
-    ms = collapse(r, cols, w, n)
-    del r, cols, w
+    cols, rows, weights, counts = collapsed if collapsed is not None else collapsed_flow(part, role, width)[0]
     fine = bounds if sub_bounds is None else sub_bounds
     per = (fine.shape[0] - 1) // (bounds.shape[0] - 1)  # bounds = fine[::per]
-    cuts = np.searchsorted(ms.rows, fine.astype(np.uint32))
-    cuts[0], cuts[-1] = 0, ms.rows.shape[0]
+    cuts = np.searchsorted(rows, fine.astype(np.uint32))
+    cuts[0], cuts[-1] = 0, rows.shape[0]
     flow, sub = [], []
     for b in range(bounds.shape[0] - 1):
         lo = int(bounds[b])
         a, z = int(cuts[b * per]), int(cuts[(b + 1) * per])
-        flow.append((ms.cols[a:z], ms.rows[a:z] - np.uint32(lo), ms.weights[a:z], ms.counts[a:z]))
+        flow.append((cols[a:z], rows[a:z] - np.uint32(lo), weights[a:z], counts[a:z]))
         sub.append((fine[b * per:(b + 1) * per + 1], np.diff(cuts[b * per:(b + 1) * per + 1])))
-    del ms
     rev = _split_by_block(rv.dst, bounds, rv.dst, rv.value)
     paid = _split_by_block(pay.dst, bounds, pay.dst, pay.value)
     paid_out = _split_by_block(pay.src, bounds, pay.src, pay.value)

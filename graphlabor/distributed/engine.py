@@ -6,7 +6,9 @@ What runs where:
    read and validate (:func:`~graphlabor.distributed.partitions.read_partition`),
    local sorted distinct ids and kinds;
 2. the global id dictionary: a pairwise reduction of sorted distinct ids
-   (:func:`~graphlabor.distributed.partitions.merge_ids`); kinds (few) on the client;
+   whose merges also map their inputs into their union; the maps, composed
+   down the tree, give each partition its global codes
+   (:mod:`~graphlabor.distributed.dictionary`); kinds (few) on the client;
 3. per partition: global codes, role evidence (OR-reduced into roles), the
    split by class, the flow edges cut by receiver block;
 4. per block of receiver rows: its CSR, out-weights of its senders, the
@@ -49,6 +51,7 @@ from ..timeaxis import parse_instant, period_starts
 from ..timing import StageLog
 from . import adjoint as A
 from . import blocks as B
+from . import dictionary as D
 from . import pairs as CP
 from . import partitions as P
 from .solve import BlockVectors, ExchangePlan, bicgstab, exchange, power_iteration
@@ -324,13 +327,16 @@ def attribute_dask_periods(
         if nt is not None:
             node_ids = encode([nt.ids])[0].ids
             distinct.append(_in_graph(client, node_ids))  # in the task: rebuilt if lost
-        ids_future = client.submit(P.check_dictionary, _tree_reduce(client, P.merge_ids, distinct), pure=True)
+        # the dictionary by a tree of merges whose maps, composed, give each partition its global codes
+        union, wheres = D.mapped_dictionary(client, distinct)
+        ids_future = client.submit(P.check_dictionary, union, pure=True)
         ids = ids_future.result()
         n = len(ids)
         kind_names = sorted({k for h in headers for k in h[3]})
         if len(kind_names) > np.iinfo(np.uint16).max + 1:
             raise InputError(f"more than {np.iinfo(np.uint16).max + 1} distinct edge kinds are not supported")
-        gparts = [client.submit(P.globalize, p, ids_future, kind_names, pure=True) for p in parts]
+        gparts = [client.submit(P.globalize, p, ids_future, kind_names, w, pure=True) for p, w in zip(parts, wheres)]
+        del wheres
         # the context dictionary: a pairwise reduction of the partitions' sorted distinct context ids
         ctx_future = _tree_reduce(client, P.merge_context_ids, [client.submit(P.context_ids, p, pure=True) for p in parts])
         ctx_values = ctx_future.result()
@@ -527,9 +533,16 @@ def _run_model(model: _Model, todo: list[list[Any]], counts: np.ndarray) -> Any:
     with log.stage("build graph"):
         nk = len(kind_names)
         width = nk + 1 if breakdown and n * (nk + 1) <= K.MAX_NODES else 0
-        # blocks of about equal numbers of flow edges (rows cut on chunk boundaries), one a worker, each
+        # blocks of about equal numbers of flow entries (rows cut on chunk boundaries), one a worker, each
         # built in sub-blocks small enough to build in bounded memory
-        hist = _tree_reduce(client, np.add, [client.submit(B.receiver_histogram, p, role_future, n, pure=True) for p in cparts])
+        collapsed = None
+        if k:  # the pair stage changes the partitions' flow (drop_idle): flow edges by chunk of rows first
+            hist = _tree_reduce(client, np.add, [client.submit(B.receiver_histogram, p, role_future, n, pure=True)
+                                                 for p in cparts])
+        else:  # each partition's flow collapsed once; its entries by chunk of rows place the blocks
+            collapsed = [client.submit(B.collapsed_flow, p, role_future, width, pure=True) for p in cparts]
+            hist = _tree_reduce(client, np.add, [client.submit(operator.getitem, c, 1, pure=True) for c in collapsed])
+            collapsed = [client.submit(operator.getitem, c, 0, pure=True) for c in collapsed]
         if n_blocks is None:
             n_blocks = blocks_for_memory(_memory_limits(client), int(counts[0]))
         bounds, sub_bounds = B.plan_blocks(n, len(workers), hist.result() if n else None, n_blocks)
@@ -538,7 +551,8 @@ def _run_model(model: _Model, todo: list[list[Any]], counts: np.ndarray) -> Any:
             ctx = _pair_stage(client, cparts, pairs, role, role_future, bounds, n_blocks, node_value, width, flow_params)
             cparts, ctx.cparts = ctx.cparts, []
         pieces = [client.submit(B.flow_pieces, p, role_future, bounds, width, method == "shapley", sub_bounds,
-                                pure=True) for p in cparts]
+                                None if collapsed is None else collapsed[i], pure=True) for i, p in enumerate(cparts)]
+        del collapsed
         revenue = None
         if keep_graph:  # what an explanation reads of the edges (graphlabor.distributed.adjoint)
             at = A.pair_nodes(n, k, pairs.platform, ctx.unmatched if pairs.unmatched == "pool" else None) if k else None

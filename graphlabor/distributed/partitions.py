@@ -10,8 +10,9 @@ value, and every array holds the same numbers.
 
 Codes are first local to the partition (ranks among its own distinct ids);
 the global id dictionary is the sorted union of the partitions' distinct ids,
-built by a pairwise reduction (:func:`merge_ids`), and each partition then maps
-its local codes to global ones (:func:`globalize`). The global codes are the
+built by a pairwise reduction (:func:`merge_ids_mapped`) whose maps, composed
+down the tree (:mod:`graphlabor.distributed.dictionary`), tell each partition
+where its ids are; it then maps its local codes to global ones (:func:`globalize`). The global codes are the
 ranks in sorted order, exactly as :func:`graphlabor.node_index.encode` numbers
 them on one machine.
 """
@@ -250,6 +251,64 @@ def merge_ids(a: pa.Array, b: pa.Array) -> pa.Array:
     return both.take(pa.array(sorted_union(*_text_layout(a), *_text_layout(b))))
 
 
+def merge_ids_mapped(a: pa.Array, b: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """:func:`merge_ids`, and where each value of ``a`` and of ``b`` is in the union (uint32 indices).
+
+    One merge walk for text ids (:func:`graphlabor.kernels.textmerge.sorted_union_maps`);
+    the maps of a tree of merges compose into each partition's global codes
+    (:mod:`graphlabor.distributed.dictionary`).
+
+    >>> import pyarrow as pa
+    >>> u, in_a, in_b = merge_ids_mapped(pa.array(["a", "c"]), pa.array(["b", "c"]))
+    >>> u.to_pylist(), in_a.tolist(), in_b.tolist()
+    (['a', 'b', 'c'], [0, 2], [1, 2])
+    >>> u, in_a, in_b = merge_ids_mapped(pa.array([3, 9]), pa.array([1, 3]))
+    >>> u.to_pylist(), in_a.tolist(), in_b.tolist()
+    ([1, 3, 9], [1, 2], [0, 1])
+    """
+    if len(a) and len(b) and not pa.types.is_integer(a.type) and not (a.null_count or b.null_count):
+        from ..kernels.textmerge import sorted_union_maps
+
+        t = _text_type(a, b)
+        a, b = a.cast(t), b.cast(t)
+        take, in_a, in_b = sorted_union_maps(*_text_layout(a), *_text_layout(b))
+        return pa.concat_arrays([a, b]).take(pa.array(take)), in_a, in_b
+    u = merge_ids(a, b)
+    return u, _positions(a, u), _positions(b, u)
+
+
+def union_maps(merged: tuple[pa.Array, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The two maps of a :func:`merge_ids_mapped` result (without its union)."""
+    return merged[1], merged[2]
+
+
+def positions_in_union(maps: tuple[np.ndarray, np.ndarray], side: int, parent: np.ndarray | None) -> np.ndarray:
+    """Where one input of a merge is in the final union: its map, through the merge's own positions (``parent``).
+
+    ``parent`` None: the merge's union is the final one.
+
+    >>> import numpy as np
+    >>> positions_in_union((np.array([0, 2], np.uint32), np.array([1, 2], np.uint32)), 1, np.array([0, 2, 4], np.uint32)).tolist()
+    [2, 4]
+    """
+    pos: np.ndarray = maps[side]
+    if parent is None:
+        return pos
+    out: np.ndarray = parent[pos]
+    return out
+
+
+def _positions(sub: pa.Array, ids: pa.Array) -> np.ndarray:
+    """Index in ``ids`` of each value of ``sub`` (both sorted and distinct, ``sub`` within ``ids``), uint32."""
+    if len(sub) == 0:
+        return np.empty(0, np.uint32)
+    if pa.types.is_integer(ids.type):
+        where: np.ndarray = np.searchsorted(ids.to_numpy(), sub.to_numpy())
+    else:
+        where = _text_positions(sub.cast(ids.type), ids)
+    return where.astype(INDEX_DTYPE)
+
+
 def check_dictionary(ids: pa.Array) -> pa.Array:
     if len(ids) > MAX_NODES:
         raise InputError(f"{len(ids)} distinct node ids: more than the {MAX_NODES} graphlabor supports")
@@ -284,10 +343,17 @@ def _text_positions(sub: pa.Array, ids: pa.Array) -> np.ndarray:
     return out
 
 
-def globalize(part: LocalPart, ids: pa.Array, kind_names: list[str]) -> LocalPart:
-    """Replace the partition's local codes by global ones (ranks in the global dictionary)."""
+def globalize(part: LocalPart, ids: pa.Array, kind_names: list[str], where: np.ndarray | None = None) -> LocalPart:
+    """Replace the partition's local codes by global ones (ranks in the global dictionary).
+
+    ``where`` is the index in ``ids`` of each of the partition's distinct ids
+    when known (:func:`graphlabor.distributed.dictionary.mapped_dictionary`);
+    without it they are looked up.
+    """
     if len(part.ids):
-        if pa.types.is_integer(ids.type):
+        if where is not None:
+            pass
+        elif pa.types.is_integer(ids.type):
             where = np.searchsorted(ids.to_numpy(), part.ids.to_numpy())
         else:
             where = _text_positions(part.ids.cast(ids.type), ids)
