@@ -5,6 +5,7 @@ Usage::
     python benchmarks/dask_engine.py --edges 1e7 --reps 3              # local vs LocalCluster(2), BiCGSTAB
     python benchmarks/dask_engine.py --edges 1e7 --solver jacobi       # the power iteration on both
     python benchmarks/dask_engine.py --edges 1e7 --memory-fraction 0.5  # workers limited to half the local peak
+    python benchmarks/dask_engine.py --edges 1e7 --task-stream         # + where the Dask run's time goes, by task
 
 For each size: the local engine (``graphlabor attribute`` in a subprocess; its
 peak RSS from ``wait4``) and the Dask engine on a ``LocalCluster`` of
