@@ -1,13 +1,29 @@
-"""Beyond one process's memory: 2 Dask workers, each limited to half the local engine's measured peak.
+"""Beyond one process's memory: 2 Dask workers, each limited to less than the local engine's measured peak.
 
-Slow (a 3x10^7-edge economy, several minutes on 2 cores): ``pytest -m slow
-tests/test_distributed_memory.py``. Oracle: the local engine's output file,
-compared bit for bit; the local peak is measured (``wait4``) in a subprocess.
+How the peaks are measured, the same way on both sides: the local engine runs
+as ``graphlabor attribute`` in a subprocess, and its peak is that process's
+resident-memory high-water mark (``ru_maxrss`` from ``os.wait4``); each
+worker's peak is its own process's ``ru_maxrss`` at the end of the run. Each
+worker gets ``memory_limit = fraction x local peak`` (Dask pauses a worker at
+80% of it, spills results to disk from 70%, and its nanny restarts it at
+95%). The run must complete with the local engine's output bit for bit
+(oracle: the local engine's file), without any worker restarted, and with
+each worker's peak below its limit.
+
+- CI (``test_beyond_one_process_ci``): 10^7 edges, each worker limited to
+  0.6 of the local peak (local peak about 0.98 GiB, workers 0.59 GiB). Half
+  is out of reach at this size: a worker holds about 300 MiB after loading
+  graphlabor's kernels (as the local process does), so half the local peak
+  (0.49 GiB) leaves it about 90 MiB of data before Dask pauses it.
+- Slow (``pytest -m slow``): 3x10^7 edges, each worker limited to half the
+  local peak (local peak about 1.9 GiB, workers 0.95 GiB); several minutes
+  on 2 cores.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 
@@ -18,14 +34,18 @@ import graphlabor
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = pytest.mark.slow
+from dask_cluster import same_bits  # noqa: E402
 
 
-def test_two_workers_each_with_half_the_local_peak(tmp_path):
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _beyond_one_process(tmp_path, edges_count: int, fraction: float) -> dict[str, float]:
     from graphlabor.generate import generate
 
     edges, nodes = tmp_path / "economy.parquet", tmp_path / "economy_nodes.parquet"
-    generate(edges, nodes, edges=30_000_000, seed=1)
+    generate(edges, nodes, edges=edges_count, seed=1)
     local_out = tmp_path / "local.parquet"
     proc = subprocess.Popen([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
                              "-o", str(local_out), "-q"])
@@ -33,20 +53,28 @@ def test_two_workers_each_with_half_the_local_peak(tmp_path):
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     assert proc.returncode == 0
     peak = usage.ru_maxrss * 1024
-    limit = peak // 2
+    limit = int(peak * fraction)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        memory_limit=limit, env={"NUMBA_NUM_THREADS": "1"})
     try:
         with distributed.Client(cluster) as client:
-            restarts = []
             client.wait_for_workers(2, timeout=120)
             before = set(client.run(os.getpid).values())
             r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client)
             after = set(client.run(os.getpid).values())
-            restarts = before ^ after
-            peaks = client.run(lambda: __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss * 1024)
+            peaks = client.run(_peak_rss)
     finally:
         cluster.close()
-    assert r.nodes.equals(pq.read_table(local_out))
-    assert not restarts  # no worker was killed for exceeding its limit
-    assert max(peaks.values()) < peak  # each worker stayed below the local engine's peak
+    same_bits(pq.read_table(local_out), r.nodes)  # the local engine's numbers, bit for bit
+    assert before == after  # no worker was restarted (by its nanny, at 95% of its limit)
+    assert len(peaks) == 2 and max(peaks.values()) < limit < peak  # each worker below its limit, below the local peak
+    return {"local_peak": peak, "limit": limit, "worker_peak": max(peaks.values())}
+
+
+def test_beyond_one_process_ci(tmp_path):
+    _beyond_one_process(tmp_path, 10_000_000, 0.6)
+
+
+@pytest.mark.slow
+def test_two_workers_each_with_half_the_local_peak(tmp_path):
+    _beyond_one_process(tmp_path, 30_000_000, 0.5)
