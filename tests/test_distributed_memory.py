@@ -2,8 +2,11 @@
 
 How the peaks are measured, the same way on both sides: the local engine runs
 as ``graphlabor attribute`` in a subprocess, and its peak is that process's
-resident-memory high-water mark (``ru_maxrss`` from ``os.wait4``); each
-worker's peak is its own process's ``ru_maxrss`` at the end of the run. Each
+resident-memory high-water mark (``VmHWM`` of ``/proc/self/status``, read as
+the command ends); each worker's peak is its own process's ``VmHWM`` at the
+end of the run. Not ``ru_maxrss``: Linux carries it across ``exec`` from the
+parent, so a child of a test process that has grown to 1.2 GiB (the whole
+suite in one pytest process) reports 1.2 GiB whatever it used itself. Each
 worker gets ``memory_limit = fraction x local peak`` (Dask pauses a worker at
 80% of it, spills results to disk from 70%, and its nanny restarts it at
 95%). The run must complete with the local engine's output bit for bit
@@ -24,7 +27,6 @@ each worker's peak below its limit.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 
@@ -38,8 +40,28 @@ distributed = pytest.importorskip("distributed")
 from dask_cluster import same_bits  # noqa: E402
 
 
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+
+
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's resident-memory high-water mark in bytes (reset by ``exec``, unlike ``ru_maxrss``)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
+
+#: ``graphlabor attribute ARGS...``, then its own peak (as :func:`_peak_rss`) on the last line of stdout.
+LOCAL = r"""
+import sys
+from graphlabor.cli import main
+try:
+    main(sys.argv[1:], prog_name="graphlabor")
+    code = 0
+except SystemExit as e:
+    code = e.code
+with open("/proc/self/status") as f:
+    print(next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:")))
+sys.exit(code)
+"""
 
 
 def _beyond_one_process(tmp_path, edges_count: int, fraction: float) -> dict[str, float]:
@@ -48,12 +70,10 @@ def _beyond_one_process(tmp_path, edges_count: int, fraction: float) -> dict[str
     edges, nodes = tmp_path / "economy.parquet", tmp_path / "economy_nodes.parquet"
     generate(edges, nodes, edges=edges_count, seed=1)
     local_out = tmp_path / "local.parquet"
-    proc = subprocess.Popen([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
-                             "-o", str(local_out), "-q"])
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    assert proc.returncode == 0
-    peak = usage.ru_maxrss * 1024
+    proc = subprocess.run([sys.executable, "-c", LOCAL, "attribute", str(edges), "--nodes", str(nodes),
+                           "-o", str(local_out), "-q"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    peak = int(proc.stdout.split()[-1])
     limit = int(peak * fraction)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        memory_limit=limit, env={"NUMBA_NUM_THREADS": "1"})
