@@ -47,39 +47,10 @@ def _positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, a
     return n
 
 
-@njit
-def _union(a_off: np.ndarray, a_data: np.ndarray, b_off: np.ndarray, b_data: np.ndarray, take: np.ndarray) -> int:
-    na = a_off.shape[0] - 1
-    nb = b_off.shape[0] - 1
-    i = 0
-    j = 0
-    k = 0
-    while i < na and j < nb:
-        c = _compare(a_data, a_off[i], a_off[i + 1], b_data, b_off[j], b_off[j + 1])
-        if c <= 0:
-            take[k] = i
-            i += 1
-            if c == 0:
-                j += 1
-        else:
-            take[k] = na + j
-            j += 1
-        k += 1
-    while i < na:
-        take[k] = i
-        i += 1
-        k += 1
-    while j < nb:
-        take[k] = na + j
-        j += 1
-        k += 1
-    return k
-
-
 def sorted_union(a_off: np.ndarray, a_data: np.ndarray, b_off: np.ndarray, b_data: np.ndarray) -> np.ndarray:
     """Where each value of the sorted union of two sorted distinct text arrays is in their concatenation.
 
-    A value in both is taken from the first.
+    A value in both is taken from the first (:func:`sorted_union_maps`' ``take``).
 
     >>> import numpy as np
     >>> def arrow(words):
@@ -88,8 +59,7 @@ def sorted_union(a_off: np.ndarray, a_data: np.ndarray, b_off: np.ndarray, b_dat
     >>> sorted_union(*arrow(["a", "c"]), *arrow(["b", "c", "d"])).tolist()
     [0, 2, 1, 4]
     """
-    take = np.empty(a_off.shape[0] + b_off.shape[0] - 2, dtype=np.int64)
-    return take[: _union(a_off, a_data, b_off, b_data, take)]
+    return sorted_union_maps(a_off, a_data, b_off, b_data)[0]
 
 
 def sorted_positions(sub_off: np.ndarray, sub_data: np.ndarray, all_off: np.ndarray, all_data: np.ndarray) -> np.ndarray | None:
@@ -150,10 +120,11 @@ def _union_maps(a_off: np.ndarray, a_data: np.ndarray, b_off: np.ndarray, b_data
 def sorted_union_maps(
     a_off: np.ndarray, a_data: np.ndarray, b_off: np.ndarray, b_data: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`sorted_union`, and where each value of either input is in the union.
+    """The sorted union of two sorted distinct text arrays, and where each value of either input is in it.
 
-    Returns ``(take, pos_a, pos_b)``: ``take`` as :func:`sorted_union`;
-    ``pos_a[i]`` (``pos_b[j]``) the index in the union of the first
+    Returns ``(take, pos_a, pos_b)``: ``take[k]`` is where the union's value
+    ``k`` is in the two inputs' concatenation (a value in both is taken from
+    the first); ``pos_a[i]`` (``pos_b[j]``) the index in the union of the first
     (second) input's value ``i`` (``j``), uint32 (a union holds at most
     2**32 - 1 values). Composing the maps of a tree of merges gives every
     leaf's positions in the final union without searching it.
