@@ -93,9 +93,9 @@ def _beyond_one_process(tmp_path, edges_count: int, fraction: float) -> dict[str
 
 
 def test_beyond_one_process_ci(tmp_path):
-    _beyond_one_process(tmp_path, 10_000_000, 0.75)
+    print(_beyond_one_process(tmp_path, 10_000_000, 0.75))  # shown with pytest -s
 
 
 @pytest.mark.slow
 def test_two_workers_each_with_half_the_local_peak(tmp_path):
-    _beyond_one_process(tmp_path, 30_000_000, 0.5)
+    print(_beyond_one_process(tmp_path, 30_000_000, 0.5))  # shown with pytest -s
