@@ -14,11 +14,16 @@ worker gets ``memory_limit = fraction x local peak`` (Dask pauses a worker at
 each worker's peak below its limit.
 
 - CI (``test_beyond_one_process_ci``, about 25 s on an idle machine): 10^7
-  edges, each worker limited to 0.75 of the local peak (local peak about
-  0.97 GiB, workers 0.72 GiB; measured worker peaks about 0.55 GiB). Half
-  is out of reach at this size: a worker holds about 300 MiB after loading
-  graphlabor's kernels (as the local process does), so half the local peak
-  leaves it about 90 MiB of data before Dask pauses it.
+  edges, each worker limited to 0.9 of the local peak. Measured (VmHWM): the
+  local peak was 817-997 MiB from run to run (it depends on how the read
+  threads interleave), the larger worker's peak about 557 MiB. Dask pauses a
+  worker at 80% of its limit, and a worker's memory is mostly unmanaged (its
+  ~300 MiB baseline after loading graphlabor's kernels, Arrow's and NumPy's
+  buffers), which it cannot spill: at 0.75 of a low measurement (limit 613
+  MiB, pause at 490) both workers paused and one stayed paused, which hung a
+  loaded CI run until :mod:`graphlabor.distributed.placement` learnt to
+  unpin tasks from paused workers. 0.9 keeps the pause threshold above the
+  workers' peak at any measured local peak.
 - Slow (``pytest -m slow``): 3x10^7 edges, each worker limited to half the
   local peak (local peak about 1.9 GiB, workers 0.95 GiB); several minutes
   on 2 cores.
@@ -93,7 +98,7 @@ def _beyond_one_process(tmp_path, edges_count: int, fraction: float) -> dict[str
 
 
 def test_beyond_one_process_ci(tmp_path):
-    print(_beyond_one_process(tmp_path, 10_000_000, 0.75))  # shown with pytest -s
+    print(_beyond_one_process(tmp_path, 10_000_000, 0.9))  # shown with pytest -s
 
 
 @pytest.mark.slow

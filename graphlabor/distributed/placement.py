@@ -8,12 +8,16 @@ restarted at once, as a nanny does to workers over their memory limit, or a
 one-worker cluster lost its worker), the scheduler parks it as
 ``no-worker``; when workers come back under new addresses, distributed
 (2026.8) reschedules only the parked tasks whose restrictions name a running
-worker, ignoring ``allow_other_workers``, so the run waits for ever.
+worker, ignoring ``allow_other_workers``, so the run waits for ever. The same
+happens without any loss when every worker is *paused* at once (80% of its
+memory limit): a task placed while no worker runs is parked, and when one
+worker resumes, the parked tasks restricted to the other (still paused) one
+stay parked.
 
-:class:`ForgetGoneWorkers`, a scheduler plugin, drops from the loose
-restrictions of parked tasks the addresses of workers that are gone, whenever
-a worker joins: the scheduler then places them anywhere, as the loose
-restriction allows. This module imports nothing of graphlabor, and is sent to
+:class:`ForgetGoneWorkers`, a scheduler plugin, clears the loose restrictions
+of parked tasks that name no running worker, whenever a worker joins or
+resumes: the scheduler then places them anywhere, as the loose restriction
+allows. This module imports nothing of graphlabor, and is sent to
 the scheduler by value (:func:`install`), so a scheduler without graphlabor
 installed accepts it. (It imports distributed: the engine imports it only
 with a client at hand.)
@@ -30,32 +34,48 @@ NAME = "graphlabor-forget-gone-workers"
 
 
 class ForgetGoneWorkers(SchedulerPlugin):
-    """On a worker's arrival, unpin parked tasks whose loose restrictions name only workers that are gone."""
+    """When a worker arrives or resumes, unpin parked tasks whose loose restrictions name no running worker."""
 
     name = NAME
     idempotent = True  # installed once per scheduler
 
+    async def start(self, scheduler: Any) -> None:
+        self.scheduler = scheduler
+
     def add_worker(self, scheduler: Any, worker: str) -> None:
-        forget_gone_workers(scheduler)
+        forget_gone_workers(scheduler, worker)
+
+    def log_event(self, topic: str, msg: Any) -> None:
+        # a paused worker resuming: logged (topic = its address) just before the
+        # scheduler looks for parked tasks it can run
+        if (isinstance(msg, dict) and msg.get("action") == "worker-status-change" and msg.get("status") == "running"
+                and getattr(self, "scheduler", None) is not None):
+            forget_gone_workers(self.scheduler, topic)
 
 
-def forget_gone_workers(scheduler: Any) -> int:
-    """Clear the worker restrictions of ``no-worker`` tasks that allow other workers and name none alive.
+def forget_gone_workers(scheduler: Any, arriving: str | None = None) -> int:
+    """Clear the worker restrictions of ``no-worker`` tasks that allow other workers and name none running.
 
-    Returns the number of tasks unpinned. Runs on the scheduler (its event
-    loop), before it looks for parked tasks the new worker can run.
+    ``arriving``: a worker joining or resuming, counted as running. Returns
+    the number of tasks unpinned. Runs on the scheduler (its event loop),
+    before it looks for parked tasks the new (or resumed) worker can run.
 
     Examples
     --------
     >>> from types import SimpleNamespace as T
     >>> gone = T(worker_restrictions={"tcp://a:1"}, loose_restrictions=True)
     >>> strict = T(worker_restrictions={"tcp://a:1"}, loose_restrictions=False)
-    >>> forget_gone_workers(T(workers={"tcp://b:2": None}, unrunnable=[gone, strict]))
+    >>> forget_gone_workers(T(running=[T(address="tcp://b:2")], unrunnable=[gone, strict]))
     1
     >>> gone.worker_restrictions, strict.worker_restrictions
     (None, {'tcp://a:1'})
+    >>> paused = T(worker_restrictions={"tcp://a:1"}, loose_restrictions=True)  # a:1 alive but paused
+    >>> forget_gone_workers(T(running=[], unrunnable=[paused]), "tcp://b:2"), paused.worker_restrictions
+    (1, None)
     """
-    alive = scheduler.workers
+    alive = {ws.address for ws in scheduler.running}
+    if arriving is not None:
+        alive.add(arriving)
     unpinned = 0
     for ts in list(scheduler.unrunnable):
         wr = ts.worker_restrictions
