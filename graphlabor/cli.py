@@ -57,9 +57,19 @@ def _ignore_interrupts() -> None:
     not turn exit code 130 into a death by signal. Only the main thread can
     set handlers (the CLI under a test runner's thread cannot): then nothing
     changes.
+
+    And CPython's record of an unhandled Ctrl-C is cleared: when the
+    KeyboardInterrupt went through code run from a string (``exec``/``eval``
+    of source text, as numba, dataclasses and namedtuple do), CPython notes
+    it as unhandled even though it was caught here, and a ``python -m
+    graphlabor`` process then kills itself with SIGINT at exit instead of
+    returning 130 (CPython's ``run_eval_code_obj`` sets the flag and
+    ``Py_RunMain`` reads it; every string evaluation starts by clearing it,
+    hence the ``eval`` below).
     """
     import signal
 
+    eval("None")  # clears CPython's unhandled-KeyboardInterrupt flag (see above)
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             signal.signal(sig, signal.SIG_IGN)
