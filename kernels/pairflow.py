@@ -47,33 +47,34 @@ class PairEntries(NamedTuple):
     contributors: I64
 
 
+@njit
+def _kept(k: int, src: U32, dst: U32, weight: F64, role: I8, pair: I32) -> bool:
+    """Whether edge ``k`` is a pair entry: a pair, positive weight, a user source and a platform target (when roles are given)."""
+    if pair[k] < 0 or not weight[k] > 0.0:
+        return False
+    return bool(role.shape[0] == 0 or (role[src[k]] == USER and role[dst[k]] == PLATFORM))
+
+
 @pnjit
 def _count(src: U32, dst: U32, weight: F64, role: I8, pair: I32, parts: U64, counts: I64) -> None:
     """Entries per (input slice, pair): edges with a pair, positive weight, a user source (and a platform target)."""
-    with_roles = role.shape[0] > 0
     for p in prange(parts.shape[0] - 1):
         c = counts[p]
         for k in range(parts[p], parts[p + 1]):
-            q = pair[k]
-            if q >= 0 and weight[k] > 0.0:
-                if with_roles and (role[src[k]] != USER or role[dst[k]] != PLATFORM):
-                    continue
-                c[q] += 1
+            if _kept(k, src, dst, weight, role, pair):
+                c[pair[k]] += 1
 
 
 @pnjit
 def _scatter(src: U32, dst: U32, weight: F64, role: I8, pair: I32, labels: Arr, parts: U64, offsets: I64,
              user: U32, wbits: U64, label: U16) -> None:
-    with_roles = role.shape[0] > 0
     labeled = labels.shape[0] > 0
     wb = weight.view(np.uint64)
     for p in prange(parts.shape[0] - 1):
         o = offsets[p]
         for k in range(parts[p], parts[p + 1]):
-            q = pair[k]
-            if q >= 0 and weight[k] > 0.0:
-                if with_roles and (role[src[k]] != USER or role[dst[k]] != PLATFORM):
-                    continue
+            if _kept(k, src, dst, weight, role, pair):
+                q = pair[k]
                 j = o[q]
                 user[j] = src[k]
                 wbits[j] = wb[k]
