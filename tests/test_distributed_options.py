@@ -342,3 +342,38 @@ def test_threads_set_local_workers_only():
             pass
     with connect(workers=1, threads=3) as c:
         assert list(c.run(lambda: os.environ["NUMBA_NUM_THREADS"]).values()) == ["3"]
+
+
+_HEARTBEAT = """
+import logging, sys
+from graphlabor.distributed.cluster import connect
+
+def heartbeat_fails():  # what a worker logs when its last heartbeat meets a closed scheduler
+    try:
+        raise OSError("Stream is closed")
+    except OSError:
+        logging.getLogger("distributed.worker").exception("Failed to communicate with scheduler during heartbeat.")
+
+if __name__ == "__main__":
+    with connect(workers=1, threads=1) as c:
+        c.run(heartbeat_fails)
+    print("done")
+"""
+
+
+def test_local_cluster_logs_nothing_around_a_one_line_error(tmp_path):
+    """The CLI's own cluster keeps distributed's worker tracebacks off stderr; GRAPHLABOR_DASK_LOG shows them."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "heartbeat.py"
+    script.write_text(_HEARTBEAT)
+    env = {k: v for k, v in os.environ.items() if k != "GRAPHLABOR_DASK_LOG"}
+    quiet = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env, timeout=120)
+    assert quiet.returncode == 0 and quiet.stdout == "done\n" and quiet.stderr == ""
+    loud = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120,
+                          env={**env, "GRAPHLABOR_DASK_LOG": "error"})
+    assert loud.returncode == 0 and "Failed to communicate with scheduler during heartbeat" in loud.stderr
+    bad = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120,
+                         env={**env, "GRAPHLABOR_DASK_LOG": "loud"})
+    assert bad.returncode != 0 and "GRAPHLABOR_DASK_LOG=loud: not a log level" in bad.stderr

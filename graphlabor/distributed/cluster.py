@@ -22,6 +22,27 @@ def require_distributed() -> Any:
     return distributed
 
 
+def _worker_log_level() -> int:
+    """The level of the local cluster's own log lines: CRITICAL unless ``GRAPHLABOR_DASK_LOG`` says otherwise.
+
+    The engine reports every failure of the cluster itself, in one line; what
+    distributed logs besides is noise around it (a worker whose last heartbeat
+    meets a scheduler already closed prints a 30-line traceback). Set
+    ``GRAPHLABOR_DASK_LOG=warning`` (or ``info``) to see the workers' logs
+    when sizing memory or debugging.
+
+    >>> import os, logging
+    >>> os.environ.pop("GRAPHLABOR_DASK_LOG", None) and None
+    >>> _worker_log_level() == logging.CRITICAL
+    True
+    """
+    name = os.environ.get("GRAPHLABOR_DASK_LOG", "critical").strip().upper()
+    level = logging.getLevelName(name)
+    if not isinstance(level, int):
+        raise ParameterError(f"GRAPHLABOR_DASK_LOG={name.lower()}: not a log level (debug, info, warning, error, critical)")
+    return level
+
+
 def _threads_per_worker(n_workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(n_workers, 1))
 
@@ -76,7 +97,7 @@ def connect(client: Any = None, *, scheduler: str | None = None, workers: int | 
     cluster = distributed.LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         memory_limit=worker_memory if worker_memory is not None else "auto",
-        silence_logs=logging.ERROR,  # no shutdown warnings around the one-line error of a failed run
+        silence_logs=_worker_log_level(),
         env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"},
     )
     try:
