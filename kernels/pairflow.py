@@ -48,33 +48,40 @@ class PairEntries(NamedTuple):
 
 
 @njit
-def _kept(k: int, src: U32, dst: U32, weight: F64, role: I8, pair: I32) -> bool:
-    """Whether edge ``k`` is a pair entry: a pair, positive weight, a user source and a platform target (when roles are given)."""
-    if pair[k] < 0 or not weight[k] > 0.0:
-        return False
-    return bool(role.shape[0] == 0 or (role[src[k]] == USER and role[dst[k]] == PLATFORM))
+def _kept(q: int, w: float, with_roles: bool, src_role: int, dst_role: int) -> bool:
+    """Whether an edge is a pair entry: a pair ``q``, a positive weight ``w``, a user source and a platform target (with roles).
+
+    Scalars in, so that the count and scatter passes inline it (passing the
+    arrays made each call cost 8x the loop's own work).
+    """
+    return q >= 0 and w > 0.0 and (not with_roles or (src_role == USER and dst_role == PLATFORM))
 
 
 @pnjit
 def _count(src: U32, dst: U32, weight: F64, role: I8, pair: I32, parts: U64, counts: I64) -> None:
     """Entries per (input slice, pair): edges with a pair, positive weight, a user source (and a platform target)."""
+    with_roles = role.shape[0] > 0
     for p in prange(parts.shape[0] - 1):
         c = counts[p]
         for k in range(parts[p], parts[p + 1]):
-            if _kept(k, src, dst, weight, role, pair):
-                c[pair[k]] += 1
+            q = pair[k]
+            if _kept(q, weight[k], with_roles, role[src[k]] if with_roles else USER,
+                     role[dst[k]] if with_roles else PLATFORM):
+                c[q] += 1
 
 
 @pnjit
 def _scatter(src: U32, dst: U32, weight: F64, role: I8, pair: I32, labels: Arr, parts: U64, offsets: I64,
              user: U32, wbits: U64, label: U16) -> None:
     labeled = labels.shape[0] > 0
+    with_roles = role.shape[0] > 0
     wb = weight.view(np.uint64)
     for p in prange(parts.shape[0] - 1):
         o = offsets[p]
         for k in range(parts[p], parts[p + 1]):
-            if _kept(k, src, dst, weight, role, pair):
-                q = pair[k]
+            q = pair[k]
+            if _kept(q, weight[k], with_roles, role[src[k]] if with_roles else USER,
+                     role[dst[k]] if with_roles else PLATFORM):
                 j = o[q]
                 user[j] = src[k]
                 wbits[j] = wb[k]
