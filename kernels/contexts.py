@@ -233,3 +233,49 @@ def remap_codes(codes: I32, table: I32, shift: int, out: I32) -> None:
     for k in range(codes.shape[0]):
         c = codes[k]
         out[k] = table[c + shift] if c >= 0 else np.int32(-1)
+
+
+@njit
+def table_order(platform: U32, context: I32, lone_platform: I64, lone_context: I64, n: int) -> I64:
+    """Order of the rows ``pairs, then lone (platform, context) keys`` by ``(platform, context)``.
+
+    The pairs come ordered by ``(context, platform)`` (see the module notes),
+    so a stable counting sort by platform orders them by ``(platform,
+    context)``; the lone keys (``lone_platform``, ``lone_context``: distinct
+    from the pairs and from each other) come ordered by ``(platform,
+    context)`` and are merged in, as row ``k + j``. The result is
+    ``np.lexsort((context, platform))`` of the rows, in two passes instead of
+    a sort. ``n``: bound on the platform codes.
+
+    >>> import numpy as np
+    >>> table_order(np.array([5, 4, 5], np.uint32), np.array([0, 2, 2], np.int32),
+    ...             np.array([4, 5], np.int64), np.array([0, 1], np.int64), 6).tolist()
+    [3, 1, 0, 4, 2]
+    """
+    k = platform.shape[0]
+    count = np.zeros(n + 1, np.int64)
+    for q in range(k):
+        count[np.int64(platform[q]) + 1] += 1
+    for p in range(n):
+        count[p + 1] += count[p]
+    by = np.empty(k, np.int64)
+    for q in range(k):
+        p = np.int64(platform[q])
+        by[count[p]] = q
+        count[p] += 1
+    n_lone = lone_platform.shape[0]
+    out = np.empty(k + n_lone, np.int64)
+    i = 0
+    j = 0
+    for t in range(k + n_lone):
+        take_pair = j == n_lone
+        if not take_pair and i < k:
+            pp = np.int64(platform[by[i]])
+            take_pair = pp < lone_platform[j] or (pp == lone_platform[j] and np.int64(context[by[i]]) < lone_context[j])
+        if take_pair:
+            out[t] = by[i]
+            i += 1
+        else:
+            out[t] = k + j
+            j += 1
+    return out

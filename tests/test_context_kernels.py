@@ -6,6 +6,8 @@
 - ``merge_contexts``: encoding a column in parts then merging gives the codes
   of the whole column, for any split.
 - ``build_pairs``: against a Python set of ``(context, platform)`` pairs.
+- ``table_order`` (the contexts table's rows): against Python's ``sorted``
+  of the ``(platform, context)`` keys, pairs and lone keys together.
 - ``kernels.pairflow`` (the pairs' entries, grouped by pair, outside the
   flow matrix): ``pair_entries`` against a brute-force grouping, any input
   order and thread count; ``scatter_pairs`` against scipy's ``s + P y`` and
@@ -27,6 +29,7 @@ from examples import HYPO, TIGHT
 
 from graphlabor.contexts import build_pairs, encode_contexts, merge_contexts
 from graphlabor.errors import InputError
+from graphlabor.kernels.contexts import table_order
 from graphlabor.kernels.pairflow import pair_entries, pair_users, scatter_pairs
 
 
@@ -120,6 +123,19 @@ def test_build_pairs_matches_set(rows: list[tuple[int, int]]) -> None:
     q = p.match(dst, ctx)
     assert [want[i] if i >= 0 else None for i in q.tolist()] == [
         (c, d) if (c, d) in want else None for c, d in rows]
+
+
+@HYPO
+@given(st.sets(st.tuples(st.integers(0, 6), st.integers(0, 9)), max_size=40), st.data())
+def test_table_order_sorts_rows_by_platform_then_context(keys: set[tuple[int, int]], data: st.DataObject) -> None:
+    keys_ = sorted(keys)
+    lone = data.draw(st.lists(st.booleans(), min_size=len(keys_), max_size=len(keys_)))
+    pairs = sorted((c, p) for (p, c), is_lone in zip(keys_, lone) if not is_lone)  # by (context, platform)
+    lone_keys = [k for k, is_lone in zip(keys_, lone) if is_lone]  # by (platform, context)
+    order = table_order(np.array([p for _, p in pairs], np.uint32), np.array([c for c, _ in pairs], np.int32),
+                        np.array([p for p, _ in lone_keys], np.int64), np.array([c for _, c in lone_keys], np.int64), 7)
+    rows = [(p, c) for c, p in pairs] + lone_keys
+    assert [rows[i] for i in order.tolist()] == sorted(rows)
 
 
 def _random_pairs(seed: int, n: int, k: int, m: int, ties: bool = True):
