@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from .dictarrays import sorted_codes
 from .errors import InputError
-from .kernels.contexts import match_pairs
+from .kernels.contexts import match_pairs, single_pairs
 from .node_index import _dense_int_path
 from .validate import is_text
 
@@ -390,8 +390,22 @@ class Pairs:
         out = np.empty(node.shape[0], np.int32) if out is None else out
         if node.shape[0]:
             match_pairs(np.ascontiguousarray(node, dtype=np.uint32), np.ascontiguousarray(context, dtype=np.int32),
-                        self.ptr, self.platform, out)
+                        self.ptr, self.platform, self._single(), out)
         return out
+
+    def _single(self) -> np.ndarray:
+        """Each context's only pair and its platform, one word (:func:`~graphlabor.kernels.contexts.single_pairs`; made once)."""
+        single: np.ndarray | None = self.__dict__.get("_single_pairs")
+        if single is None:
+            single = single_pairs(self.ptr, self.platform)
+            self.__dict__["_single_pairs"] = single
+        return single
+
+    def __getstate__(self) -> dict[str, object]:
+        """The fields only (the lookup table is made again where it is used, not shipped to Dask workers)."""
+        state = dict(self.__dict__)
+        state.pop("_single_pairs", None)
+        return state
 
 
 def build_pairs(values: pa.Array, revenue_dst: np.ndarray, revenue_context: np.ndarray, is_platform: np.ndarray,

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -123,6 +125,10 @@ def test_build_pairs_matches_set(rows: list[tuple[int, int]]) -> None:
     q = p.match(dst, ctx)
     assert [want[i] if i >= 0 else None for i in q.tolist()] == [
         (c, d) if (c, d) in want else None for c, d in rows]
+    # pickled (to Dask workers) without the lookup table match made, and matching the same
+    p2 = pickle.loads(pickle.dumps(p))
+    assert "_single_pairs" not in p2.__dict__
+    assert p2.match(dst, ctx).tolist() == q.tolist()
 
 
 @HYPO
