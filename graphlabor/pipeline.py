@@ -331,9 +331,10 @@ def _attribute_dask(edges: EdgesInput, nodes: NodesInput | None, params: ModelPa
     check_options(method, half_life=half_life, as_of=as_of, period=period, solver=params.solver,
                   self_loops=choices.self_loops, unmatched=choices.unmatched, roles=choices.roles)
     from .distributed.cluster import cluster_failure
+    from .distributed.watchdog import watch_paused
 
     try:
-        with connect(client) as c:
+        with connect(client) as c, watch_paused(c):  # every worker paused for good: one line, not a hang
             prep, runs = attribute_dask_periods(
                 edges, nodes, params, kinds, client=c, method=method, breakdown=breakdown,
                 src_col=src_col, dst_col=dst_col, half_life=half_life, as_of=as_of, log=log,
