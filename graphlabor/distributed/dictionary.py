@@ -1,4 +1,9 @@
-"""The global id dictionary by a tree of merges, and each partition's positions in it from the merges' maps.
+"""The global id dictionary, and each partition's positions in it.
+
+Text ids (:func:`ranged_dictionary`): cut into one key range a worker, each
+range's ids from every partition united and sorted by one task, the ranges
+in parallel; a code is its range's offset plus its rank in the range.
+Integer ids (:func:`mapped_dictionary`): a tree of merges, with the merges' maps.
 
 A merge of two sorted distinct id arrays also says where each of its inputs'
 values went in the union (:func:`~graphlabor.distributed.partitions.merge_ids_mapped`).
@@ -12,6 +17,10 @@ from __future__ import annotations
 
 import operator
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import partitions as P
 
@@ -51,3 +60,137 @@ def mapped_dictionary(client: Any, leaves: list[Any]) -> tuple[Any, list[Any]]:
             where[b] = client.submit(P.positions_in_union, m, 1, where[q], pure=True)
             todo += [a, b]
     return union, [where[i] for i in range(len(leaves))]
+
+
+def dictionary(client: Any, leaves: list[Any], id_type: str, workers: list[str],
+               samples: list[pa.Array] | None = None) -> tuple[pa.Array, Any, list[Any]]:
+    """The global id dictionary and each leaf's positions in it: ``(ids, ids for globalize, [positions per leaf])``.
+
+    Text ids by key ranges (:func:`ranged_dictionary`), integer ids by the
+    tree of merges (:func:`mapped_dictionary`). ``ids`` is on the client
+    (checked against :data:`graphlabor.kernels.MAX_NODES`); the second item
+    is what :func:`~graphlabor.distributed.partitions.globalize` needs of
+    it (a future of the whole dictionary where some positions are None).
+    ``samples``: some ids of each leaf (:func:`id_sample`), when the caller has them.
+    """
+    if id_type == "str":
+        ids, wheres = ranged_dictionary(client, leaves, workers, samples)
+        P.check_dictionary(ids)
+        return ids, ids[:0], wheres
+    union, wheres = mapped_dictionary(client, leaves)
+    ids_future = client.submit(P.check_dictionary, union, pure=True)
+    return ids_future.result(), ids_future, wheres
+
+
+def ranged_dictionary(client: Any, leaves: list[Any], workers: list[str],
+                      samples: list[pa.Array] | None = None) -> tuple[pa.Array, list[Any]]:
+    """The sorted union of text id arrays (any order within a leaf) by key ranges, and each leaf's positions in it.
+
+    The ids are cut into one key range a worker, at bounds taken from a
+    sample of every leaf's ids (``samples``, gathered when not given); each leaf is split by range
+    (:func:`split_ids`), and each range's pieces, from every leaf, are
+    united and sorted by one task (:func:`range_union`, the local engine's
+    :func:`graphlabor.dictarrays.sorted_codes`), the ranges in parallel on
+    their workers. Ranges follow each other in the byte-wise order the
+    sort uses, so the dictionary is the ranges' unions end to end, and a
+    code is its range's offset (the sizes of the ranges before it) plus its
+    rank in the range: the ranks in sorted order, as on one machine. No
+    process but the client (which keeps the dictionary) holds every id,
+    and no task walks more than its range's ids.
+
+    Returns ``(ids, [positions future per leaf])``: the union on the client,
+    and for each leaf a uint32 array, the index in the union of each of its ids.
+    """
+    ranges = max(1, len(workers))
+    if samples is None:
+        samples = client.gather([client.submit(id_sample, f, P.ID_SAMPLE, pure=True) for f in leaves])
+    cuts = range_bounds(samples, ranges)
+    splits = [client.submit(split_ids, f, cuts, pure=True) for f in leaves]
+    unions = []
+    for r in range(len(cuts) + 1):
+        pieces = [client.submit(_piece, s, r, pure=True) for s in splits]
+        unions.append(client.submit(range_union, *pieces, pure=True, workers=[workers[r % len(workers)]] if workers else None,
+                                    allow_other_workers=True))
+    values = client.gather([client.submit(operator.getitem, u, 0, pure=True) for u in unions])
+    text = pa.large_string() if any(pa.types.is_large_string(v.type) for v in values) else pa.string()
+    ids = pa.concat_arrays([v.cast(text) for v in values])
+    offsets = np.concatenate([[0], np.cumsum([len(v) for v in values])]).astype(np.int64)[:-1].tolist()
+    wheres = [client.submit(range_positions, s, offsets, *[client.submit(_range_map, u, i, pure=True) for u in unions],
+                            pure=True) for i, s in enumerate(splits)]
+    return ids, wheres
+
+
+def id_sample(ids: pa.Array, k: int) -> pa.Array:
+    """Up to ``k`` of ``ids``, evenly spaced (in a leaf's own order)."""
+    if len(ids) <= k:
+        return ids
+    return ids.take(pa.array(np.linspace(0, len(ids) - 1, k).astype(np.int64)))
+
+
+def range_bounds(samples: list[pa.Array], ranges: int) -> list[str]:
+    """The first id of each key range but the first: ``ranges - 1`` quantiles of the pooled samples (fewer if they repeat).
+
+    >>> range_bounds([pa.array(["d", "a", "c"]), pa.array(["b", "e", "f"])], 2)
+    ['d']
+    >>> range_bounds([pa.array(["a"])], 3)
+    ['a']
+    """
+    got = [s.cast(pa.large_string()) for s in samples if len(s)]
+    if not got or ranges <= 1:
+        return []
+    pooled = pa.concat_arrays(got)
+    pooled = pooled.take(pc.sort_indices(pooled)).to_pylist()
+    cuts = [pooled[len(pooled) * j // ranges] for j in range(1, ranges)]
+    return sorted(set(cuts))
+
+
+def split_ids(ids: pa.Array, cuts: list[str]) -> tuple[list[pa.Array], list[np.ndarray]]:
+    """A leaf's ids cut by key range: the ids of each range and their indices in ``ids``.
+
+    >>> parts, where = split_ids(pa.array(["q", "b", "x", "k"]), ["k", "r"])
+    >>> [p.to_pylist() for p in parts], [w.tolist() for w in where]
+    ([['b'], ['q', 'k'], ['x']], [[1], [0, 3], [2]])
+    """
+    if len(ids) == 0 or not pa.types.is_string(ids.type) and not pa.types.is_large_string(ids.type):
+        ids = ids.cast(pa.string())  # (an empty leaf of integer type in a text run)
+    which = np.zeros(len(ids), np.int64)
+    for c in cuts:
+        which += pc.greater_equal(ids, pa.scalar(c, ids.type)).to_numpy(zero_copy_only=False)
+    where = [np.flatnonzero(which == r) for r in range(len(cuts) + 1)]
+    return [ids.take(pa.array(w)) for w in where], where
+
+
+def range_union(*pieces: pa.Array) -> tuple[pa.Array, list[np.ndarray]]:
+    """Sorted union of one key range's pieces, and each piece's ranks in it (:func:`graphlabor.dictarrays.sorted_codes`).
+
+    >>> u, (a, b) = range_union(pa.array(["m", "k"]), pa.array(["l", "k"]))
+    >>> u.to_pylist(), a.tolist(), b.tolist()
+    (['k', 'l', 'm'], [2, 0], [1, 0])
+    """
+    from ..dictarrays import sorted_codes
+    from ..kernels import INDEX_DTYPE
+
+    return sorted_codes(list(pieces), INDEX_DTYPE)
+
+
+def range_positions(split: tuple[list[pa.Array], list[np.ndarray]], offsets: list[int], *maps: np.ndarray) -> np.ndarray:
+    """Each id's index in the whole dictionary: its range's offset plus its rank in the range's union.
+
+    >>> range_positions(([], [np.array([1]), np.array([0, 2])]), [0, 5], np.array([0], np.uint32), np.array([1, 0], np.uint32)).tolist()
+    [6, 0, 5]
+    """
+    from ..kernels import INDEX_DTYPE
+
+    where = split[1]
+    out = np.empty(sum(w.shape[0] for w in where), INDEX_DTYPE)
+    for w, off, m in zip(where, offsets, maps):
+        out[w] = m.astype(np.int64) + off
+    return out
+
+
+def _piece(split: tuple[list[pa.Array], list[np.ndarray]], r: int) -> pa.Array:
+    return split[0][r]
+
+
+def _range_map(union: tuple[pa.Array, list[np.ndarray]], i: int) -> np.ndarray:
+    return union[1][i]

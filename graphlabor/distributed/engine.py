@@ -5,9 +5,10 @@ What runs where:
 1. per partition (a file, or a slice of an in-memory table), on the workers:
    read and validate (:func:`~graphlabor.distributed.partitions.read_partition`),
    local sorted distinct ids and kinds;
-2. the global id dictionary: a pairwise reduction of sorted distinct ids
-   whose merges also map their inputs into their union; the maps, composed
-   down the tree, give each partition its global codes
+2. the global id dictionary: text ids cut into one key range a worker, each
+   range's ids united and sorted by one task, the ranges in parallel (integer
+   ids: a pairwise reduction whose merges map their inputs into their union);
+   each partition gets its global codes from it
    (:mod:`~graphlabor.distributed.dictionary`); kinds (few) on the client;
 3. per partition: global codes, role evidence (OR-reduced into roles), the
    split by class, the flow edges cut by receiver block;
@@ -345,23 +346,25 @@ def attribute_dask_periods(
 
     with log.stage("encode ids"):
         distinct = [client.submit(P.distinct_ids, p, pure=True) for p in parts]
+        samples = [h[4] for h in headers]
         if nt is not None:
             node_ids = encode([nt.ids])[0].ids
             distinct.append(_in_graph(client, node_ids))  # in the task: rebuilt if lost
-        # the dictionary by a tree of merges whose maps, composed, give each partition its global codes
-        union, wheres = D.mapped_dictionary(client, distinct)
-        ids_future = client.submit(P.check_dictionary, union, pure=True)
-        ids = ids_future.result()
+            samples.append(D.id_sample(node_ids, P.ID_SAMPLE))
+        # the dictionary by key ranges (text ids) or a tree of merges (integers), with each partition's global codes
+        ids, ids_arg, wheres = D.dictionary(client, distinct, id_type, workers, samples)
         n = len(ids)
         kind_names = sorted({k for h in headers for k in h[3]})
         if len(kind_names) > np.iinfo(np.uint16).max + 1:
             raise InputError(f"more than {np.iinfo(np.uint16).max + 1} distinct edge kinds are not supported")
-        gparts = [client.submit(P.globalize, p, ids_future, kind_names, w, pure=True) for p, w in zip(parts, wheres)]
+        gparts = [client.submit(P.globalize, p, ids_arg, kind_names, w, pure=True) for p, w in zip(parts, wheres)]
         del wheres
         # the context dictionary: a pairwise reduction of the partitions' sorted distinct context ids
-        ctx_future = _tree_reduce(client, P.merge_context_ids, [client.submit(P.context_ids, p, pure=True) for p in parts])
-        ctx_values = ctx_future.result()
-        if ctx_values is not None and not all(client.gather([client.submit(P.has_contexts, p, pure=True) for p in parts])):
+        ctx_future = ctx_values = None
+        if any(h[5] for h in headers):
+            ctx_future = _tree_reduce(client, P.merge_context_ids, [client.submit(P.context_ids, p, pure=True) for p in parts])
+            ctx_values = ctx_future.result()
+        if ctx_values is not None and not all(h[5] for h in headers):
             # as one machine reads files whose columns differ
             raise InputError("edge sources differ in their columns: ['context'] present in some sources only")
         if context_col not in (None, "context") and row_offsets[-1] and ctx_values is None:

@@ -8,13 +8,14 @@ functions the local engine chains (:func:`graphlabor.edges.load_edges`,
 :func:`graphlabor.decay.decay`), so errors name the same file, column, row and
 value, and every array holds the same numbers.
 
-Codes are first local to the partition (ranks among its own distinct ids);
-the global id dictionary is the sorted union of the partitions' distinct ids,
-built by a pairwise reduction (:func:`merge_ids_mapped`) whose maps, composed
-down the tree (:mod:`graphlabor.distributed.dictionary`), tell each partition
-where its ids are; it then maps its local codes to global ones (:func:`globalize`). The global codes are the
-ranks in sorted order, exactly as :func:`graphlabor.node_index.encode` numbers
-them on one machine.
+Codes are first local to the partition (indices in its own distinct ids:
+text ids in the order first met, integers sorted); the global id dictionary
+is the sorted union of the partitions' distinct ids, built by key ranges for
+text ids and by a pairwise reduction (:func:`merge_ids_mapped`) for integers
+(:mod:`graphlabor.distributed.dictionary`), which tell each partition where
+its ids are; it then maps its local codes to global ones (:func:`globalize`).
+The global codes are the ranks in sorted order, exactly as
+:func:`graphlabor.node_index.encode` numbers them on one machine.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from .._types import PathLike
 from ..classify import Classified, classify
 from ..contexts import encode_contexts, merge_contexts
 from ..decay import decay, newest_per_sender
+from ..dictarrays import sorted_codes
 from ..edges import KindClasses, load_edges
 from ..encode import encode_ids, encode_kinds, epoch_seconds
 from ..errors import InputError
 from ..kernels import INDEX_DTYPE, MAX_NODES
+from ..validate import is_text
 
 if TYPE_CHECKING:
     from ..readers import Source
@@ -51,9 +54,9 @@ class LocalPart:
     rows : int
     id_type : {"int", "str"}
     ids : pyarrow.Array
-        The partition's distinct node ids, sorted.
+        The partition's distinct node ids: integers sorted, text in the order first met.
     src, dst : ndarray of uint32
-        Codes local to the partition (ranks in ``ids``), then global ones.
+        Codes local to the partition (indices in ``ids``), then global ones.
     kind_names : list of str
         The partition's distinct kinds, sorted (then the global ones).
     kind : ndarray of uint16
@@ -174,7 +177,12 @@ def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: st
         et = load_edges([source], src_col=src_col, dst_col=dst_col, kinds=kinds, need_time=need_time, id_type=id_type,
                         context_col=context_col)
         table, name, id_type, origins = et.table, et.origins[0][0], et.id_type, et.origins
-    index, src, dst, _ = encode_ids(table["src"], table["dst"])
+    if is_text(table["src"].type, dictionary=True):
+        # text: numbered in first-met order (no sort per partition); the dictionary's key ranges sort each id once
+        ids, (src, dst) = sorted_codes([table["src"], table["dst"]], INDEX_DTYPE, sort=False)
+    else:
+        index, src, dst, _ = encode_ids(table["src"], table["dst"])
+        ids = index.ids
     kind_names, kind = encode_kinds(table["kind"])
     weight = table["weight"].to_numpy() if table.num_rows else np.empty(0)
     seconds = None
@@ -185,7 +193,7 @@ def read_partition(source: Partition | pa.Table, kinds: KindClasses, src_col: st
     contexts = context = None
     if "context" in table.column_names:
         contexts, context = encode_contexts(table["context"], name, context_col or "context")
-    return LocalPart(name, table.num_rows, id_type, index.ids, src, dst, kind_names, kind, weight, table["amount"], seconds,
+    return LocalPart(name, table.num_rows, id_type, ids, src, dst, kind_names, kind, weight, table["amount"], seconds,
                      contexts, context)
 
 
@@ -211,9 +219,20 @@ def as_text(part: LocalPart) -> LocalPart:
     return replace(part, id_type="str", ids=text.take(pa.array(order)), src=rank[part.src], dst=rank[part.dst])
 
 
-def part_header(part: LocalPart) -> tuple[str, int, str, list[str]]:
-    """What the client needs of a partition: name, rows, id type, kinds."""
-    return part.name, part.rows, part.id_type, part.kind_names
+#: Ids of each partition the client gets with its header, to place the dictionary's key ranges.
+ID_SAMPLE = 256
+
+
+def part_header(part: LocalPart) -> tuple[str, int, str, list[str], pa.Array, bool]:
+    """What the client needs of a partition: name, rows, id type, kinds, a sample of its ids, whether it has contexts.
+
+    The sample (up to :data:`ID_SAMPLE` ids, evenly spaced in the
+    partition's order) places the bounds of the id dictionary's key ranges
+    (:func:`graphlabor.distributed.dictionary.ranged_dictionary`).
+    """
+    from .dictionary import id_sample
+
+    return part.name, part.rows, part.id_type, part.kind_names, id_sample(part.ids, ID_SAMPLE), part.contexts is not None
 
 
 def distinct_ids(part: LocalPart) -> pa.Array:
