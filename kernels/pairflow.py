@@ -20,7 +20,7 @@ platform's pairs.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -58,7 +58,7 @@ def _kept(q: int, w: float, with_roles: bool, src_role: int, dst_role: int) -> b
 
 
 @pnjit
-def _count(src: U32, dst: U32, weight: F64, role: I8, pair: I32, parts: U64, counts: I64) -> None:
+def _count(src: U32, dst: U32, weight: F64, role: I8, pair: I32, parts: U64, counts: Arr) -> None:
     """Entries per (input slice, pair): edges with a pair, positive weight, a user source (and a platform target)."""
     with_roles = role.shape[0] > 0
     for p in prange(parts.shape[0] - 1):
@@ -71,7 +71,7 @@ def _count(src: U32, dst: U32, weight: F64, role: I8, pair: I32, parts: U64, cou
 
 
 @pnjit
-def _scatter(src: U32, dst: U32, weight: F64, role: I8, pair: I32, labels: Arr, parts: U64, offsets: I64,
+def _scatter(src: U32, dst: U32, weight: F64, role: I8, pair: I32, labels: Arr, parts: U64, offsets: Arr,
              user: U32, wbits: U64, label: U16) -> None:
     labeled = labels.shape[0] > 0
     with_roles = role.shape[0] > 0
@@ -171,16 +171,18 @@ def _radix_by_user(user: U32, wbits: U64, label: U16, a: int | np.int64, b: int 
 
 @pnjit
 def _order(ptr: U64, user: U32, wbits: U64, wv: F64, label: U16, bits: int, out_weight: F64,
-           contributors: I64, lanes: int) -> None:
+           contributors: I64, bounds: I64) -> None:
     """Each pair's entries by (user, weight) -- positive weights' bits sort as the weights --; its sum and users.
 
-    Lane ``l`` takes pairs ``l, l + lanes, ...`` (large pairs, often numbered
-    next to each other, spread over the threads).
+    Chunk ``c`` takes pairs ``bounds[c] .. bounds[c + 1]``: consecutive pairs
+    with about the same number of entries in each chunk, so that a thread
+    reads its part of the entries in order (pairs taken one in every
+    ``lanes`` made every thread stride over all of them: 1.0 against 0.7 s
+    at 5.6x10^7 entries).
     """
     labeled = label.shape[0] > 0
-    k = ptr.shape[0] - 1
-    for lane in prange(lanes):
-        for q in range(lane, k, lanes):
+    for c in prange(bounds.shape[0] - 1):
+        for q in range(bounds[c], bounds[c + 1]):
             a = np.int64(ptr[q])
             b = np.int64(ptr[q + 1])
             if b - a <= 32:
@@ -252,13 +254,15 @@ def pair_entries(src: U32, dst: U32, weight: F64, role: I8 | None, pair: I32, k:
     lab = np.empty(0, np.uint16) if labels is None else np.ascontiguousarray(labels, dtype=np.uint16)
     p = max(1, min(int(n_parts or numba.get_num_threads()), max(1, m)))
     parts = np.linspace(0, m, p + 1).astype(np.uint64)
-    counts = np.zeros((p, k), dtype=np.int64)
+    # counts and write positions in 32 bits when they fit: half the cache lines of the random increments
+    wide: type[np.unsignedinteger[Any]] | type[np.signedinteger[Any]] = np.uint32 if m < (1 << 32) - 1 else np.int64
+    counts: np.ndarray[Any, np.dtype[np.integer[Any]]] = np.zeros((p, k), dtype=wide)
     _count(src, dd, weight, rl, pair, parts, counts)
     ptr = np.zeros(k + 1, dtype=np.int64)
-    np.cumsum(counts.sum(axis=0), out=ptr[1:])
-    offsets = np.cumsum(counts, axis=0)
+    np.cumsum(counts.sum(axis=0, dtype=np.int64), out=ptr[1:])
+    offsets: np.ndarray[Any, np.dtype[np.integer[Any]]] = np.cumsum(counts, axis=0, dtype=wide)
     offsets -= counts
-    offsets += ptr[:k]
+    offsets += ptr[:k].astype(wide)
     del counts
     total = int(ptr[-1])
     user = np.empty(total, np.uint32)
@@ -270,8 +274,9 @@ def pair_entries(src: U32, dst: U32, weight: F64, role: I8 | None, pair: I32, k:
     out_weight = np.empty(k, np.float64)
     contributors = np.empty(k, np.int64)
     bits = max(1, int(user.max()).bit_length()) if total else 1  # the order does not depend on it
-    _order(uptr, user, wbits, wbits.view(np.float64), label, bits, out_weight, contributors,
-           8 * numba.get_num_threads())
+    chunks = 64 * numba.get_num_threads()  # the result does not depend on it
+    bounds = np.concatenate(([0], np.searchsorted(ptr, np.linspace(0, total, chunks + 1)[1:-1]), [k])).astype(np.int64)
+    _order(uptr, user, wbits, wbits.view(np.float64), label, bits, out_weight, contributors, bounds)
     return PairEntries(uptr, user, wbits.view(np.float64), label, out_weight, contributors)
 
 
