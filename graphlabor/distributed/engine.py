@@ -5,7 +5,7 @@ What runs where:
 1. per partition (a file, or a slice of an in-memory table), on the workers:
    read and validate (:func:`~graphlabor.distributed.partitions.read_partition`),
    local sorted distinct ids and kinds;
-2. the global id dictionary: text ids cut into one key range a worker, each
+2. the global id dictionary: text ids cut into a few key ranges a worker, each
    range's ids united and sorted by one task, the ranges in parallel (integer
    ids: a pairwise reduction whose merges map their inputs into their union);
    each partition gets its global codes from it
