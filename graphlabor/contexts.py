@@ -278,7 +278,8 @@ def merge_local(parts: list[LocalContexts], codes: list[list[np.ndarray]], sourc
     subset or reordering of its rows that keeps every code used, such as
     its edges of each class and the codes of the rows it dropped). The global ids are those
     :func:`encode_contexts` finds on all rows at once; row group ``i``'s
-    code ``c`` becomes ``table[c + shift]`` for its ``(table, shift)``
+    code ``c`` becomes ``table[c + shift]`` for its ``(table, shift)``, or
+    ``c + shift`` when the table is empty (every id of the range is used)
     (:func:`graphlabor.kernels.contexts.remap_codes`). An offset-coded row
     group may have its codes renumbered in place.
 
@@ -331,10 +332,13 @@ def merge_local(parts: list[LocalContexts], codes: list[list[np.ndarray]], sourc
         rank -= 1
         ids = np.flatnonzero(present).astype(np.int64)
         ids += lo
+        # every id of the range present (numbered campaigns, batches, rides): a code's rank is its offset, and
+        # the offset-coded row groups need no table (remap_codes adds the shift instead of a gather per row)
+        offsets = rank if ids.shape[0] < present.shape[0] else np.empty(0, np.int32)
         del present
         values: pa.Array = pa.array(ids, pa.int64())
         _check_count(values, source, name)
-        return values, [(rank, p.lo - lo) if p.lo is not None else
+        return values, [(offsets, p.lo - lo) if p.lo is not None else
                         (rank[p.values.to_numpy() - lo] if p.values is not None and len(p.values)
                          else np.empty(0, np.int32), 0) for p in parts]
     locals_ = []  # sparse: each row group's distinct ids, then one sort of them all

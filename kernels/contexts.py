@@ -261,15 +261,26 @@ def mark_offsets(codes: I32, shift: int, present: U8) -> None:
 def remap_codes(codes: I32, table: I32, shift: int, out: I32) -> None:
     """``out[k] = table[codes[k] + shift]``, and ``-1`` where ``codes[k] < 0`` (``out`` may be ``codes``).
 
-    Serial, as the gathers of the other columns beside it (a gather a row
-    group and class: a parallel loop's start-up would cost more than it saves).
+    An empty ``table`` stands for the identity: ``out[k] = codes[k] + shift``
+    (no gather at random places of a large table). Serial, as the gathers of
+    the other columns beside it (a gather a row group and class: a parallel
+    loop's start-up would cost more than it saves).
 
     >>> import numpy as np
     >>> out = np.empty(3, np.int32)
     >>> remap_codes(np.array([1, -1, 0], np.int32), np.array([7, 8, 9], np.int32), 1, out)
     >>> out.tolist()
     [9, -1, 8]
+    >>> remap_codes(np.array([1, -1, 0], np.int32), np.empty(0, np.int32), 1, out)
+    >>> out.tolist()
+    [2, -1, 1]
     """
+    if table.shape[0] == 0:
+        s = np.int32(shift)
+        for k in range(codes.shape[0]):
+            c = codes[k]
+            out[k] = c + s if c >= 0 else np.int32(-1)
+        return
     for k in range(codes.shape[0]):
         c = codes[k]
         out[k] = table[c + shift] if c >= 0 else np.int32(-1)

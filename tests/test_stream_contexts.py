@@ -60,8 +60,10 @@ def _variant(t: pa.Table, how: str) -> pa.Table:
     group = np.arange(len(v)) // RG
     if how == "int":
         col = ctx
-    elif how == "dense":  # campaign numbers 0, 1, 2...: offsets within each row group, one presence table
+    elif how == "dense":  # campaign numbers 0, 1, 2..., all used: offsets within each row group, no table
         col = pa.array(dense.astype(np.int32), mask=~valid)
+    elif how == "gaps":  # even numbers only: offsets within each row group, ranked through one presence table
+        col = pa.array(dense.astype(np.int32) * 2 + 5, mask=~valid)
     elif how == "wide":  # spread over more than 2**31 within a row group: local dictionaries
         col = pa.array(dense * (1 << 33) - (1 << 40), mask=~valid)
     elif how == "far":  # narrow in each row group, far apart across them: offsets made local dictionaries
@@ -114,7 +116,7 @@ def _same(a, b):
             _bits(getattr(a.pairs, k), getattr(b.pairs, k), ("pairs", k))
 
 
-HOWS = ["int", "dense", "wide", "far", "float", "text", "plain_text", "some_row_groups", "all_null"]
+HOWS = ["int", "dense", "gaps", "wide", "far", "float", "text", "plain_text", "some_row_groups", "all_null"]
 
 
 @pytest.mark.parametrize("how", HOWS)
