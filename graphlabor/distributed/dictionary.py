@@ -62,24 +62,29 @@ def mapped_dictionary(client: Any, leaves: list[Any]) -> tuple[Any, list[Any]]:
     return union, [where[i] for i in range(len(leaves))]
 
 
-def dictionary(client: Any, leaves: list[Any], id_type: str, workers: list[str],
-               samples: list[pa.Array] | None = None) -> tuple[pa.Array, Any, list[Any]]:
-    """The global id dictionary and each leaf's positions in it: ``(ids, ids for globalize, [positions per leaf])``.
+def globalized(client: Any, parts: list[Any], leaves: list[Any], id_type: str, workers: list[str],
+               samples: list[pa.Array] | None, kind_names: list[str]) -> tuple[pa.Array, list[Any]]:
+    """The global id dictionary (on the client) and the partitions in global codes (futures).
 
-    Text ids by key ranges (:func:`ranged_dictionary`), integer ids by the
-    tree of merges (:func:`mapped_dictionary`). ``ids`` is on the client
-    (checked against :data:`graphlabor.kernels.MAX_NODES`); the second item
-    is what :func:`~graphlabor.distributed.partitions.globalize` needs of
-    it (a future of the whole dictionary where some positions are None).
-    ``samples``: some ids of each leaf (:func:`id_sample`), when the caller has them.
+    ``leaves`` are the partitions' distinct ids (futures), in the order of
+    ``parts``, then possibly more (the nodes file's ids); ``samples`` some ids
+    of each leaf (:func:`id_sample`), when the caller has them. Text ids by
+    key ranges (:func:`ranged_dictionary`; each partition's positions are
+    computed in its :func:`~graphlabor.distributed.partitions.globalize` task,
+    on the worker that holds it), integer ids by the tree of merges
+    (:func:`mapped_dictionary`). The dictionary is checked against
+    :data:`graphlabor.kernels.MAX_NODES`.
     """
     if id_type == "str":
-        ids, wheres = ranged_dictionary(client, leaves, workers, samples)
+        ids, splits, offsets, unions = _ranges(client, leaves, workers, samples)
         P.check_dictionary(ids)
-        return ids, ids[:0], wheres
+        empty = ids[:0]
+        return ids, [client.submit(globalize_ranged, p, empty, kind_names, splits[i], offsets, i, *unions, pure=True)
+                     for i, p in enumerate(parts)]
     union, wheres = mapped_dictionary(client, leaves)
     ids_future = client.submit(P.check_dictionary, union, pure=True)
-    return ids_future.result(), ids_future, wheres
+    ids = ids_future.result()
+    return ids, [client.submit(P.globalize, p, ids_future, kind_names, w, pure=True) for p, w in zip(parts, wheres)]
 
 
 #: Key ranges of the text id dictionary per worker (placed round-robin). Smaller ranges are cheaper in
@@ -107,6 +112,13 @@ def ranged_dictionary(client: Any, leaves: list[Any], workers: list[str],
     Returns ``(ids, [positions future per leaf])``: the union on the client,
     and for each leaf a uint32 array, the index in the union of each of its ids.
     """
+    ids, splits, offsets, unions = _ranges(client, leaves, workers, samples)
+    return ids, [client.submit(range_positions_of, s, offsets, i, *unions, pure=True) for i, s in enumerate(splits)]
+
+
+def _ranges(client: Any, leaves: list[Any], workers: list[str],
+            samples: list[pa.Array] | None) -> tuple[pa.Array, list[Any], list[int], list[Any]]:
+    """:func:`ranged_dictionary`'s steps: ``(ids, splits, range offsets, range unions)``."""
     ranges = RANGES_PER_WORKER * max(1, len(workers))
     if samples is None:
         samples = client.gather([client.submit(id_sample, f, P.ID_SAMPLE, pure=True) for f in leaves])
@@ -120,8 +132,7 @@ def ranged_dictionary(client: Any, leaves: list[Any], workers: list[str],
     text = pa.large_string() if any(pa.types.is_large_string(v.type) for v in values) else pa.string()
     ids = pa.concat_arrays([v.cast(text) for v in values])
     offsets = np.concatenate([[0], np.cumsum([len(v) for v in values])]).astype(np.int64)[:-1].tolist()
-    wheres = [client.submit(range_positions_of, s, offsets, i, *unions, pure=True) for i, s in enumerate(splits)]
-    return ids, wheres
+    return ids, splits, offsets, unions
 
 
 def id_sample(ids: pa.Array, k: int) -> pa.Array:
@@ -201,3 +212,15 @@ def range_positions_of(split: tuple[list[pa.Array], list[np.ndarray]], offsets: 
                        *unions: tuple[pa.Array, list[np.ndarray]]) -> np.ndarray:
     """:func:`range_positions` of leaf ``i``, its ranks read from every range's :func:`range_union`."""
     return range_positions(split, offsets, *[u[1][i] for u in unions])
+
+
+def globalize_ranged(part: P.LocalPart, ids: pa.Array, kind_names: list[str], split: tuple[list[pa.Array], list[np.ndarray]],
+                     offsets: list[int], i: int, *unions: tuple[pa.Array, list[np.ndarray]]) -> P.LocalPart:
+    """:func:`~graphlabor.distributed.partitions.globalize` with the positions of partition ``i``'s ids from the range unions.
+
+    One task with the partition (its positions were a task of their own,
+    which the scheduler placed by the unions' bytes, away from the
+    partition, which then travelled: 0.2-0.3 s a partition at 10^8).
+    """
+    return P.globalize(part, ids, kind_names, range_positions_of(split, offsets, i, *unions))
+

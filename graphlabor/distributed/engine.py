@@ -313,6 +313,7 @@ def attribute_dask_periods(
     from .placement import install
 
     install(client)  # tasks placed on workers that are all gone (restarted) run elsewhere, not never
+    _on_workers(client, P.warm_worker)  # each worker loads the kernels the last run used while it reads
     flow_params = params if method == "propagate" else _replace(params, damping=0.0)
 
     need_time = half_life is not None or period is not None
@@ -351,14 +352,12 @@ def attribute_dask_periods(
             node_ids = encode([nt.ids])[0].ids
             distinct.append(_in_graph(client, node_ids))  # in the task: rebuilt if lost
             samples.append(D.id_sample(node_ids, P.ID_SAMPLE))
-        # the dictionary by key ranges (text ids) or a tree of merges (integers), with each partition's global codes
-        ids, ids_arg, wheres = D.dictionary(client, distinct, id_type, workers, samples)
-        n = len(ids)
         kind_names = sorted({k for h in headers for k in h[3]})
         if len(kind_names) > np.iinfo(np.uint16).max + 1:
             raise InputError(f"more than {np.iinfo(np.uint16).max + 1} distinct edge kinds are not supported")
-        gparts = [client.submit(P.globalize, p, ids_arg, kind_names, w, pure=True) for p, w in zip(parts, wheres)]
-        del wheres
+        # the dictionary by key ranges (text ids) or a tree of merges (integers), and the partitions in global codes
+        ids, gparts = D.globalized(client, parts, distinct, id_type, workers, samples, kind_names)
+        n = len(ids)
         # the context dictionary: a pairwise reduction of the partitions' sorted distinct context ids
         ctx_future = ctx_values = None
         if any(h[5] for h in headers):
@@ -452,7 +451,9 @@ def attribute_dask_periods(
     if period is None:
         todo = [cparts]  # handed over: the classified partitions are freed once the graph is built
         del cparts
-        return prep, [(None, _run_model(model, todo, counts))]
+        run = _run_model(model, todo, counts)
+        _on_workers(client, P.save_worker_kernels)
+        return prep, [(None, run)]
     with log.stage("split periods"):
         days = sorted(set().union(*client.gather([client.submit(_period_days, p, period, pure=True) for p in cparts])))
     runs: list[tuple[int | None, Any]] = []
@@ -467,6 +468,7 @@ def attribute_dask_periods(
         todo = [sel]
         del sel
         runs.append((day, _run_model(model, todo, day_counts)))
+    _on_workers(client, P.save_worker_kernels)
     return prep, runs
 
 
@@ -490,6 +492,14 @@ class _Model(NamedTuple):
     self_loops: str
     pairs: Any = None  # the (platform, context) pairs (graphlabor.contexts.Pairs), with a context column
     keep_graph: bool = False  # leave the solved blocks and the revenue edges on the cluster (explain)
+
+
+def _on_workers(client: Any, fn: Callable[[], None]) -> None:
+    """``fn()`` on every worker, for speed only: a worker that cannot (closing, lost) is left alone."""
+    try:
+        client.run(fn, on_error="ignore")
+    except Exception:
+        pass
 
 
 def _period_days(part: Any, period: str) -> set[int]:
