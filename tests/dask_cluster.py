@@ -19,15 +19,21 @@ def local_client():
     """A ``distributed.Client`` on a LocalCluster of 2 worker processes, 1 thread each: a test module
     makes it its fixture with ``client = pytest.fixture(scope="module")(local_client)`` (one cluster a module)."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-        env={"NUMBA_NUM_THREADS": "1"},
-    )
-    c = distributed.Client(cluster)
-    c.wait_for_workers(2, timeout=120)
-    yield c
-    c.close()
-    cluster.close()
+    import dask
+
+    from graphlabor.distributed.cluster import LOCAL_CLUSTER_CONFIG
+
+    # as graphlabor's own local cluster: nannies whose workers the fault tests kill are never closed
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+            env={"NUMBA_NUM_THREADS": "1"},
+        )
+        c = distributed.Client(cluster)
+        c.wait_for_workers(2, timeout=120)
+        yield c
+        c.close()
+        cluster.close()
 
 
 def same_bits(a: pa.Table, b: pa.Table) -> None:

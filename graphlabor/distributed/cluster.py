@@ -94,6 +94,29 @@ def connect(client: Any = None, *, scheduler: str | None = None, workers: int | 
     if n < 1:
         raise ParameterError(f"--workers must be at least 1, got {n}")
     threads = threads if threads is not None else _threads_per_worker(n)
+    import dask
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), _local_cluster(distributed, n, threads, worker_memory) as cluster:
+        c = distributed.Client(cluster)
+        try:
+            yield c
+        finally:
+            c.close()
+
+
+#: Dask settings for the whole life of a local cluster this module starts (read in this process when a
+#: worker leaves). ``lost-worker-timeout``: a SpecCluster (LocalCluster) closes a worker's *nanny* when, that
+#: long after the worker left, no worker of the same name is registered; the check looks only at that
+#: moment, so when workers are killed again later (two kills more than the timeout apart, the second
+#: while the restarted workers are momentarily away), it closes nannies that were restarting their
+#: workers, and the cluster loses them for good (measured: 2 of 12 SIGKILLs of both workers, 1-2 s
+#: apart, left 1 or 0 workers for ever; the fault tests then failed waiting for 2 workers). The
+#: nannies restart their workers themselves: the check is put off for about four months.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {"distributed.deploy.lost-worker-timeout": 10_000_000}
+
+
+@contextmanager
+def _local_cluster(distributed: Any, n: int, threads: int, worker_memory: str | int | None) -> Iterator[Any]:
     cluster = distributed.LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         memory_limit=worker_memory if worker_memory is not None else "auto",
@@ -101,11 +124,7 @@ def connect(client: Any = None, *, scheduler: str | None = None, workers: int | 
         env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"},
     )
     try:
-        c = distributed.Client(cluster)
-        try:
-            yield c
-        finally:
-            c.close()
+        yield cluster
     finally:
         cluster.close()
 
