@@ -10,6 +10,10 @@ threshold" certain on any machine, these tests lower Dask's pause fraction
 to 0.4 of a 400 MiB limit (160 MiB: more than a fresh worker, 61 MiB, less
 than one with numba loaded), and the watchdog's patience to a few seconds.
 
+A limit too small even to load the kernels (the nannies restart the workers
+at 95% of it until Dask gives up on a task, ``KilledWorker``) fails in one
+line naming ``--worker-memory`` too (Dask's restart threshold lowered to 40%).
+
 Oracles: the exit code, the one line and the absent output file (the CLI in
 a subprocess); the error's type and text, and a client still usable
 afterwards (the API on a user's own LocalCluster); and a worker that Dask
@@ -55,6 +59,23 @@ def test_cli_fails_in_one_line_naming_worker_memory(tmp_path):
     assert os.listdir(tmp_path) == []  # no partial output
 
 
+def test_cli_workers_restarted_over_their_limit_one_line_naming_worker_memory(tmp_path):
+    # no pause; the nannies restart a worker at 40% of 400 MiB (160 MiB): every worker dies as it loads the
+    # kernels, and Dask gives up on the task after 4 tries (KilledWorker)
+    from conftest import cli
+
+    env = {"DASK_DISTRIBUTED__WORKER__MEMORY__PAUSE": "False", "DASK_DISTRIBUTED__WORKER__MEMORY__TERMINATE": "0.4",
+           "DASK_DISTRIBUTED__WORKER__MEMORY__TARGET": "0.3", "DASK_DISTRIBUTED__WORKER__MEMORY__SPILL": "0.35"}
+    out = tmp_path / "out.parquet"
+    bad = cli("attribute", EDGES, "--nodes", NODES, "--engine", "dask", "--workers", "2", "--worker-memory", "400MiB",
+              "-o", out, env=env, check=False, timeout=240)
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 2, bad.stderr
+    assert len(lines) == 1 and "--worker-memory 400.00 MiB is too small: Dask restarted workers" in lines[0], bad.stderr
+    assert "for passing 40% of their memory limit" in lines[0]
+    assert os.listdir(tmp_path) == []  # no partial output
+
+
 def test_api_fails_and_leaves_the_client_usable():
     with dask.config.set(LOW_PAUSE), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
@@ -72,8 +93,13 @@ def test_api_fails_and_leaves_the_client_usable():
         assert len(client.scheduler_info()["workers"]) == 2  # the scheduler still answers
 
 
-def _big(mib: int) -> np.ndarray:
-    return np.ones((mib << 20) // 8)
+def _held(mib: int, seconds: float) -> np.ndarray:
+    """A result of ``mib`` MiB, held by the running task for ``seconds`` first (long enough for Dask to see it)."""
+    import time
+
+    a = np.ones((mib << 20) // 8)
+    time.sleep(seconds)
+    return a
 
 
 def _nbytes(a: np.ndarray) -> int:
@@ -81,15 +107,15 @@ def _nbytes(a: np.ndarray) -> int:
 
 
 def test_a_worker_that_pauses_then_spills_and_resumes_is_not_stuck():
-    # one worker of 900 MiB: a task building a result of 700 MiB takes it past 80% (720 MiB) and Dask pauses
-    # it; once the result is made, it is spillable (the watchdog does not count it): Dask spills it and resumes
-    # the worker. The watchdog, on a hair trigger, must wait.
+    # one worker of 900 MiB: a task holding 700 MiB takes it past 80% (720 MiB) for 1 s, and Dask pauses it;
+    # once returned, the result is spillable (more than the 60% target: spilled at once) and Dask resumes the
+    # worker. The watchdog, on a hair trigger, must wait.
     with dask.config.set({"graphlabor.paused-timeout": 0.5}), \
             distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                                      memory_limit="900MiB") as cluster, \
             distributed.Client(cluster) as client, watch_paused(client):
         (worker,) = client.scheduler_info()["workers"]
-        big = client.submit(_big, 700, pure=False)
+        big = client.submit(_held, 700, 1.0, pure=False)
         assert client.submit(_nbytes, big, pure=False).result() == 700 << 20
         changes = [e[1].get("status") for e in client.get_events(worker)
                    if isinstance(e[1], dict) and e[1].get("action") == "worker-status-change"]

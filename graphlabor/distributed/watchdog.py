@@ -1,5 +1,9 @@
 """A run that can never go on, because every worker is paused for good, fails in one line naming ``--worker-memory``.
 
+(And a run that failed because Dask's nannies kept restarting workers over
+their memory limit, ``KilledWorker``, says so in one line naming
+``--worker-memory`` too.)
+
 Dask pauses a worker whose process passes 80% of its memory limit
 (``distributed.worker.memory.pause``): it runs no new task, and spills its
 results to disk until it is back under the threshold. A worker whose memory
@@ -159,7 +163,7 @@ class _Watch:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not threading.current_thread():
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
 
 
@@ -170,7 +174,9 @@ def watch_paused(client: Any) -> Iterator[None]:
     Stuck: :func:`stuck`, for ``graphlabor.paused-timeout`` seconds (Dask
     config; default :data:`PAUSED_TIMEOUT`; ``False`` turns the watch off).
     Off too when Dask's pausing is (``distributed.worker.memory.pause``
-    false). The pause fraction is read from the caller's Dask config, which
+    false). Whether on or off, a ``KilledWorker`` failure after the nannies
+    restarted workers over their memory limit during the block becomes one
+    line naming ``--worker-memory`` (:func:`killed_message`). The pause fraction is read from the caller's Dask config, which
     a local cluster's workers share.
     """
     import dask
@@ -178,17 +184,48 @@ def watch_paused(client: Any) -> Iterator[None]:
 
     timeout = dask.config.get("graphlabor.paused-timeout", PAUSED_TIMEOUT)
     pause = dask.config.get("distributed.worker.memory.pause", 0.8)
-    if timeout is False or timeout is None or not pause:
-        yield
-        return
-    watch = _Watch(client, float(parse_timedelta(timeout, default="seconds")), float(pause))
-    watch.start()
+    watching = not (timeout is False or timeout is None or not pause)
+    watch = _Watch(client, float(parse_timedelta(timeout, default="seconds")) if watching else 0.0, float(pause or 0))
+    restarts_before = _memory_restarts(client)
+    if watching:
+        watch.start()
     try:
         yield
-    except BaseException:
+    except BaseException as e:
         watch.stop()
         if watch.message is not None:
             raise ParameterError(watch.message) from None
+        if type(e).__name__ == "KilledWorker":
+            restarts = _memory_restarts(client)[len(restarts_before):]
+            if restarts:
+                raise ParameterError(killed_message(client, restarts)) from None
         raise
     finally:
         watch.stop()
+
+
+def _memory_restarts(client: Any) -> list[dict[str, Any]]:
+    """The nannies' ``worker-restart-memory`` events so far (a worker restarted for passing 95% of its limit)."""
+    try:
+        return [msg for _, msg in client.get_events("worker-restart-memory") if isinstance(msg, dict)]
+    except Exception:
+        return []
+
+
+def killed_message(client: Any, restarts: list[dict[str, Any]]) -> str:
+    """The one line of a run that failed because nannies kept restarting workers over their memory limit."""
+    from dask.utils import format_bytes
+
+    import dask
+
+    terminate = float(dask.config.get("distributed.worker.memory.terminate", 0.95) or 0.95)
+    try:
+        limits = [int(w.get("memory_limit") or 0) for w in client.scheduler_info(n_workers=-1)["workers"].values()]
+    except Exception:
+        limits = []
+    limit = min((x for x in limits if x), default=0)
+    rss = max(int(r.get("rss") or 0) for r in restarts)
+    said = f"--worker-memory {format_bytes(limit)}" if limit else "the workers' memory limit (--worker-memory)"
+    return (f"{said} is too small: Dask restarted workers {len(restarts)} times for passing {terminate:.0%} of their "
+            f"memory limit (at up to {format_bytes(rss)}) and gave up on a task; give each worker more than "
+            f"{format_bytes(int(rss / 0.8))} plus its share of the data (see docs/distributed.md, Sizing)")
