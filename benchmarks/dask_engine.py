@@ -11,7 +11,9 @@ For each size: the local engine (``graphlabor attribute`` in a subprocess; its
 peak RSS from ``wait4``) and the Dask engine on a ``LocalCluster`` of
 ``--workers`` processes (1 Numba thread each), run alternately (local, Dask,
 local, Dask, ...), the result compared bit for bit with the local one.
-Reported: wall seconds (medians of ``--reps``) and their ratio, per-stage
+Reported: wall seconds (medians of ``--reps``) and their ratio, CPU seconds (the
+local process; the workers and this process, which holds the client and the
+LocalCluster's scheduler) and their ratio, per-stage
 seconds, the exchange plan (bytes each block, and each worker, receives and
 sends per pass over ``T``), the bytes the workers actually sent (Dask's
 transfer counters), each worker's peak RSS, and the load average before each
@@ -32,7 +34,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _peak_rss_of(cmd: list[str]) -> tuple[float, int]:
+def _peak_rss_of(cmd: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS and CPU seconds (user + system, all threads) of a command."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -40,7 +43,14 @@ def _peak_rss_of(cmd: list[str]) -> tuple[float, int]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err}")
-    return time.perf_counter() - t, usage.ru_maxrss * 1024
+    return time.perf_counter() - t, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
+
+
+def _worker_cpu(dask_worker=None) -> float:
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
 
 
 def _economy(workdir: Path, m: int) -> tuple[Path, Path]:
@@ -111,13 +121,13 @@ def main(argv=None) -> None:
         local_file = Path(tmp) / "local.parquet"
         summary = Path(tmp) / "local.json"
 
-        def run_local() -> tuple[float, int]:
+        def run_local() -> tuple[float, int, float]:
             loads.append(("local", os.getloadavg()[0]))
             return _peak_rss_of([sys.executable, "-m", "graphlabor", "attribute", str(edges), "--nodes", str(nodes),
                                  "--solver", args.solver, "-o", str(local_file), "--summary-json", str(summary), "-q"])
 
-        t, peak = run_local()
-        local_times = [t]
+        t, peak, cpu = run_local()
+        local_times, local_cpu = [t], [cpu]
         local = pq.read_table(local_file)
         local_iterations = json.loads(summary.read_text())["iterations"]
 
@@ -127,12 +137,14 @@ def main(argv=None) -> None:
                                memory_limit=limit, env={"NUMBA_NUM_THREADS": "1"})
         try:
             with Client(cluster) as client:
-                times, equal = [], True
+                times, cpus, equal = [], [], True
                 for i in range(args.reps):
                     if i:
-                        t, peak_i = run_local()  # alternating: local, Dask, local, Dask, ...
+                        t, peak_i, cpu = run_local()  # alternating: local, Dask, local, Dask, ...
                         local_times.append(t)
+                        local_cpu.append(cpu)
                         peak = max(peak, peak_i)
+                    cpu0 = sum(client.run(_worker_cpu).values()) + time.process_time()
                     sent0 = client.run(_worker_sent)
                     log = StageLog(verbose=False)
                     loads.append(("dask", os.getloadavg()[0]))
@@ -142,6 +154,8 @@ def main(argv=None) -> None:
                         r = graphlabor.attribute(str(edges), str(nodes), engine="dask", client=client, log=log,
                                                  solver=args.solver)
                     times.append(time.perf_counter() - t)
+                    # the workers' CPU and this process's (the client, and the LocalCluster's scheduler)
+                    cpus.append(sum(client.run(_worker_cpu).values()) + time.process_time() - cpu0)
                     sent1 = client.run(_worker_sent)
                     equal = equal and r.nodes.equals(local) and r.summary.iterations == local_iterations
                 workers = sorted(sent1)
@@ -152,11 +166,14 @@ def main(argv=None) -> None:
                     pw["bytes_in_per_pass"] += b["bytes_in_per_iteration"]
                     pw["bytes_out_per_pass"] += b["bytes_out_per_iteration"]
                 out["local"] = {"seconds": float(np.median(local_times)), "all_seconds": local_times, "peak_rss": peak,
+                                "cpu_seconds": float(np.median(local_cpu)), "all_cpu_seconds": local_cpu,
                                 "iterations": local_iterations,
                                 "stages": {s["stage"]: s["seconds"] for s in json.loads(summary.read_text())["stages"]}}
                 out["dask"] = {
                     "seconds": float(np.median(times)),
                     "all_seconds": times,
+                    "cpu_seconds": float(np.median(cpus)),
+                    "all_cpu_seconds": cpus,
                     "equal_to_local": bool(equal),
                     "iterations": r.summary.iterations,
                     "stages": {d["stage"]: d["seconds"] for d in log.as_dicts()},
@@ -172,6 +189,7 @@ def main(argv=None) -> None:
     out["loads"] = loads
     out["load_after"] = os.getloadavg()[0]
     out["ratio_dask_over_local"] = out["dask"]["seconds"] / out["local"]["seconds"]
+    out["cpu_ratio_dask_over_local"] = out["dask"]["cpu_seconds"] / out["local"]["cpu_seconds"]
     print(json.dumps(out, indent=1))
 
 
