@@ -187,6 +187,7 @@ def watch_paused(client: Any) -> Iterator[None]:
     watching = not (timeout is False or timeout is None or not pause)
     watch = _Watch(client, float(parse_timedelta(timeout, default="seconds")) if watching else 0.0, float(pause or 0))
     restarts_before = _memory_restarts(client)
+    limit_before = _smallest_limit(client)  # at the failure, the restarted workers may all be away
     if watching:
         watch.start()
     try:
@@ -198,7 +199,7 @@ def watch_paused(client: Any) -> Iterator[None]:
         if type(e).__name__ == "KilledWorker":
             restarts = _memory_restarts(client)[len(restarts_before):]
             if restarts:
-                raise ParameterError(killed_message(client, restarts)) from None
+                raise ParameterError(killed_message(client, restarts, limit_before)) from None
         raise
     finally:
         watch.stop()
@@ -212,18 +213,27 @@ def _memory_restarts(client: Any) -> list[dict[str, Any]]:
         return []
 
 
-def killed_message(client: Any, restarts: list[dict[str, Any]]) -> str:
-    """The one line of a run that failed because nannies kept restarting workers over their memory limit."""
+def _smallest_limit(client: Any) -> int:
+    """The smallest memory limit of the workers the scheduler knows now (0 if none, or none known)."""
+    try:
+        limits = [int(w.get("memory_limit") or 0) for w in client.scheduler_info(n_workers=-1)["workers"].values()]
+    except Exception:
+        limits = []
+    return min((x for x in limits if x), default=0)
+
+
+def killed_message(client: Any, restarts: list[dict[str, Any]], known_limit: int = 0) -> str:
+    """The one line of a run that failed because nannies kept restarting workers over their memory limit.
+
+    ``known_limit``: the smallest worker memory limit seen when the run began,
+    used when no worker is up at the failure (all being restarted).
+    """
     from dask.utils import format_bytes
 
     import dask
 
     terminate = float(dask.config.get("distributed.worker.memory.terminate", 0.95) or 0.95)
-    try:
-        limits = [int(w.get("memory_limit") or 0) for w in client.scheduler_info(n_workers=-1)["workers"].values()]
-    except Exception:
-        limits = []
-    limit = min((x for x in limits if x), default=0)
+    limit = min((x for x in (_smallest_limit(client), known_limit) if x), default=0)
     rss = max(int(r.get("rss") or 0) for r in restarts)
     said = f"--worker-memory {format_bytes(limit)}" if limit else "the workers' memory limit (--worker-memory)"
     return (f"{said} is too small: Dask restarted workers {len(restarts)} times for passing {terminate:.0%} of their "
