@@ -45,35 +45,32 @@ LOW_PAUSE = {"distributed.worker.memory.target": 0.3, "distributed.worker.memory
              "distributed.worker.memory.pause": 0.4, "graphlabor.paused-timeout": 3}
 
 
-def test_cli_fails_in_one_line_naming_worker_memory(tmp_path):
+def _cli_error_at_400_mib(tmp_path, env):
+    """The one line of ``graphlabor attribute --engine dask --worker-memory 400MiB`` on the example under ``env``."""
     from conftest import cli
 
-    env = {"DASK_" + k.upper().replace(".", "__").replace("-", "_"): str(v) for k, v in LOW_PAUSE.items()}
-    out = tmp_path / "out.parquet"
     bad = cli("attribute", EDGES, "--nodes", NODES, "--engine", "dask", "--workers", "2", "--worker-memory", "400MiB",
-              "-o", out, env=env, check=False, timeout=240)
+              "-o", tmp_path / "out.parquet", env=env, check=False, timeout=240)
     lines = bad.stderr.strip().splitlines()
     assert bad.returncode == 2, bad.stderr
     assert len(lines) == 1 and "--worker-memory 400.00 MiB is too small" in lines[0], bad.stderr
-    assert "every Dask worker stayed paused" in lines[0] and "160.00 MiB" in lines[0]  # 40% of 400 MiB
     assert os.listdir(tmp_path) == []  # no partial output
+    return lines[0]
+
+
+def test_cli_fails_in_one_line_naming_worker_memory(tmp_path):
+    env = {"DASK_" + k.upper().replace(".", "__").replace("-", "_"): str(v) for k, v in LOW_PAUSE.items()}
+    line = _cli_error_at_400_mib(tmp_path, env)
+    assert "every Dask worker stayed paused" in line and "160.00 MiB" in line  # 40% of 400 MiB
 
 
 def test_cli_workers_restarted_over_their_limit_one_line_naming_worker_memory(tmp_path):
     # no pause; the nannies restart a worker at 40% of 400 MiB (160 MiB): every worker dies as it loads the
     # kernels, and Dask gives up on the task after 4 tries (KilledWorker)
-    from conftest import cli
-
     env = {"DASK_DISTRIBUTED__WORKER__MEMORY__PAUSE": "False", "DASK_DISTRIBUTED__WORKER__MEMORY__TERMINATE": "0.4",
            "DASK_DISTRIBUTED__WORKER__MEMORY__TARGET": "0.3", "DASK_DISTRIBUTED__WORKER__MEMORY__SPILL": "0.35"}
-    out = tmp_path / "out.parquet"
-    bad = cli("attribute", EDGES, "--nodes", NODES, "--engine", "dask", "--workers", "2", "--worker-memory", "400MiB",
-              "-o", out, env=env, check=False, timeout=240)
-    lines = bad.stderr.strip().splitlines()
-    assert bad.returncode == 2, bad.stderr
-    assert len(lines) == 1 and "--worker-memory 400.00 MiB is too small: Dask restarted workers" in lines[0], bad.stderr
-    assert "for passing 40% of their memory limit" in lines[0]
-    assert os.listdir(tmp_path) == []  # no partial output
+    line = _cli_error_at_400_mib(tmp_path, env)
+    assert "Dask restarted workers" in line and "for passing 40% of their memory limit" in line
 
 
 def test_api_fails_and_leaves_the_client_usable():
