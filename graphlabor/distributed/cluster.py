@@ -129,6 +129,11 @@ def _local_cluster(distributed: Any, n: int, threads: int, worker_memory: str | 
         cluster.close()
 
 
+def memory_limits(client: Any) -> list[int]:
+    """Each worker's memory limit in bytes (0: none), as the scheduler knows them now."""
+    return [int(w.get("memory_limit") or 0) for w in client.scheduler_info(n_workers=-1)["workers"].values()]
+
+
 def cluster_failure(exc: BaseException) -> BaseException:
     """A Dask failure (a task killed too often, data lost for good, the scheduler gone) as one line.
 

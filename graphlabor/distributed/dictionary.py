@@ -76,7 +76,7 @@ def globalized(client: Any, parts: list[Any], leaves: list[Any], id_type: str, w
     :data:`graphlabor.kernels.MAX_NODES`.
     """
     if id_type == "str":
-        ids, splits, offsets, unions = _ranges(client, leaves, workers, samples)
+        ids, splits, offsets, unions = ranged_dictionary(client, leaves, workers, samples)
         P.check_dictionary(ids)
         empty = ids[:0]
         return ids, [client.submit(globalize_ranged, p, empty, kind_names, splits[i], offsets, i, *unions, pure=True)
@@ -94,8 +94,8 @@ RANGES_PER_WORKER = 4
 
 
 def ranged_dictionary(client: Any, leaves: list[Any], workers: list[str],
-                      samples: list[pa.Array] | None = None) -> tuple[pa.Array, list[Any]]:
-    """The sorted union of text id arrays (any order within a leaf) by key ranges, and each leaf's positions in it.
+                      samples: list[pa.Array] | None = None) -> tuple[pa.Array, list[Any], list[int], list[Any]]:
+    """The sorted union of text id arrays (any order within a leaf) by key ranges, and what places each leaf's ids in it.
 
     The ids are cut into key ranges (:data:`RANGES_PER_WORKER` a worker), at bounds taken from a
     sample of every leaf's ids (``samples``, gathered when not given); each leaf is split by range
@@ -109,16 +109,11 @@ def ranged_dictionary(client: Any, leaves: list[Any], workers: list[str],
     process but the client (which keeps the dictionary) holds every id,
     and no task walks more than its range's ids.
 
-    Returns ``(ids, [positions future per leaf])``: the union on the client,
-    and for each leaf a uint32 array, the index in the union of each of its ids.
+    Returns ``(ids, splits, offsets, unions)``: the union on the client; per
+    leaf, a future of its :func:`split_ids`; each range's offset in the union;
+    per range, a future of its :func:`range_union` (the ranks that
+    :func:`range_positions_of` turns into a leaf's positions in the union).
     """
-    ids, splits, offsets, unions = _ranges(client, leaves, workers, samples)
-    return ids, [client.submit(range_positions_of, s, offsets, i, *unions, pure=True) for i, s in enumerate(splits)]
-
-
-def _ranges(client: Any, leaves: list[Any], workers: list[str],
-            samples: list[pa.Array] | None) -> tuple[pa.Array, list[Any], list[int], list[Any]]:
-    """:func:`ranged_dictionary`'s steps: ``(ids, splits, range offsets, range unions)``."""
     ranges = RANGES_PER_WORKER * max(1, len(workers))
     if samples is None:
         samples = client.gather([client.submit(id_sample, f, P.ID_SAMPLE, pure=True) for f in leaves])

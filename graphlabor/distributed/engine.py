@@ -55,6 +55,7 @@ from . import blocks as B
 from . import dictionary as D
 from . import pairs as CP
 from . import partitions as P
+from .cluster import memory_limits
 from .solve import BlockVectors, ExchangePlan, bicgstab, exchange, power_iteration
 
 #: Options of :func:`graphlabor.attribute` the Dask engine does not honour yet, with their "unset" values.
@@ -222,9 +223,6 @@ def _read_partition(source: Any, *args: Any) -> P.LocalPart:
     return part
 
 
-def _memory_limits(client: Any) -> list[int]:
-    """Each worker's memory limit in bytes (0: none)."""
-    return [int(w.get("memory_limit") or 0) for w in client.scheduler_info()["workers"].values()]
 
 
 #: Bytes a block's tasks allocate while they run, per flow edge of the block (measured at 10^7 edges:
@@ -324,11 +322,12 @@ def attribute_dask_periods(
         # consecutive partitions on the same worker: the pairwise reductions (_tree_reduce) then merge
         # neighbours where they are, and only the last levels move data between workers. Not with small
         # memory limits: a worker paused at 80% of its limit keeps the reads placed on it, and waits for ever
-        pin = min(_memory_limits(client) or [0]) == 0 or min(_memory_limits(client)) >= PIN_READS_MEMORY
+        smallest = min(memory_limits(client) or [0])
+        pin = smallest == 0 or smallest >= PIN_READS_MEMORY
         parts = [
             client.submit(_read_partition, s, kinds, src_col, dst_col, need_time, forced, context_col, pure=False,
                           workers=[workers[i * len(workers) // len(sources)]] if pin else None,
-                          allow_other_workers=True if pin else False)
+                          allow_other_workers=pin)
             for i, s in enumerate(sources)
         ]
         headers = _gather_in_order(client, [client.submit(P.part_header, p, pure=True) for p in parts])
@@ -578,7 +577,7 @@ def _run_model(model: _Model, todo: list[list[Any]], counts: np.ndarray) -> Any:
             hist = _tree_reduce(client, np.add, [client.submit(operator.getitem, c, 1, pure=True) for c in collapsed])
             collapsed = [client.submit(operator.getitem, c, 0, pure=True) for c in collapsed]
         if n_blocks is None:
-            n_blocks = blocks_for_memory(_memory_limits(client), int(counts[0]))
+            n_blocks = blocks_for_memory(memory_limits(client), int(counts[0]))
         bounds, sub_bounds = B.plan_blocks(n, len(workers), hist.result() if n else None, n_blocks)
         n_blocks = bounds.shape[0] - 1
         if k:

@@ -370,12 +370,8 @@ def globalize(part: LocalPart, ids: pa.Array, kind_names: list[str], where: np.n
     without it they are looked up.
     """
     if len(part.ids):
-        if where is not None:
-            pass
-        elif pa.types.is_integer(ids.type):
-            where = np.searchsorted(ids.to_numpy(), part.ids.to_numpy())
-        else:
-            where = _text_positions(part.ids.cast(ids.type), ids)
+        if where is None:
+            where = _positions(part.ids, ids)
         where = where.astype(INDEX_DTYPE)
         src, dst = where[part.src], where[part.dst]
     else:

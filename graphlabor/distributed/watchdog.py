@@ -215,8 +215,10 @@ def _memory_restarts(client: Any) -> list[dict[str, Any]]:
 
 def _smallest_limit(client: Any) -> int:
     """The smallest memory limit of the workers the scheduler knows now (0 if none, or none known)."""
+    from .cluster import memory_limits
+
     try:
-        limits = [int(w.get("memory_limit") or 0) for w in client.scheduler_info(n_workers=-1)["workers"].values()]
+        limits = memory_limits(client)
     except Exception:
         limits = []
     return min((x for x in limits if x), default=0)
